@@ -1,0 +1,98 @@
+# cagewatch build. `make` builds ./cagewatch; `make check` runs every test;
+# `make check-sanitize` runs them against an ASan/UBSan build; `make bench`.
+# Needs: clang (BPF), bpftool (vmlinux.h, skeleton), libbpf, jansson, sqlite3,
+# yara, openssl (see `make deps`).
+
+CC      ?= gcc
+CLANG   ?= clang
+BPFTOOL ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
+ARCH    := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+
+SANITIZE ?= 0
+ifeq ($(SANITIZE),1)
+OUT     := build-san
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+else
+OUT     := build
+SANFLAGS :=
+endif
+
+PKGS    := libbpf jansson sqlite3 yara libcrypto
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
+	   -I$(OUT) -Isrc $(SANFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -ljansson -lsqlite3 -lyara -lcrypto) -lelf -lz -lm -lpthread
+LDFLAGS += $(SANFLAGS)
+
+BPF_SRCS := $(wildcard src/bpf/*.bpf.c)
+BPF_OBJS := $(patsubst src/bpf/%.bpf.c,$(OUT)/%.bpf.o,$(BPF_SRCS))
+SKELS    := $(patsubst src/bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
+
+SRCS     := $(wildcard src/*.c)
+OBJS     := $(patsubst src/%.c,$(OUT)/%.o,$(SRCS)) $(OUT)/embed.o
+LIB_OBJS := $(filter-out $(OUT)/main.o,$(OBJS))
+TESTS    := $(patsubst tests/unit/%.c,$(OUT)/%,$(wildcard tests/unit/test_*.c))
+RULES    := $(wildcard rules/*)
+
+.SECONDARY:
+.PHONY: all clean check check-sanitize unit format format-check deps bench
+all: cagewatch
+
+ifeq ($(SANITIZE),1)
+all: $(OUT)/cagewatch
+endif
+
+cagewatch: $(OUT)/cagewatch
+	@if [ "$(OUT)" = build ]; then cp $< $@; fi
+
+$(OUT)/cagewatch: $(OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(OUT):
+	mkdir -p $(OUT)
+
+$(OUT)/vmlinux.h: | $(OUT)
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+
+$(OUT)/%.bpf.o: src/bpf/%.bpf.c src/event.h $(wildcard src/bpf/*.h) $(OUT)/vmlinux.h | $(OUT)
+	$(CLANG) -g -O2 -Wall -Werror -target bpf -D__BPF__ -D__TARGET_ARCH_$(ARCH) \
+		-I$(OUT) -Isrc -c $< -o $@
+
+$(OUT)/%.skel.h: $(OUT)/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@.tmp && mv $@.tmp $@
+
+$(OUT)/%.o: src/%.c $(wildcard src/*.h) $(SKELS) | $(OUT)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(OUT)/embed.o: src/embed.S $(RULES) | $(OUT)
+	$(CC) -c $< -o $@ -Wa,-I.
+
+$(OUT)/libcw.a: $(LIB_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(OUT)/test_%: tests/unit/test_%.c tests/unit/check.h $(OUT)/libcw.a
+	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(OUT)/libcw.a $(LDFLAGS) $(LDLIBS)
+
+unit: $(TESTS)
+
+# The test command README.md names: installs what the tests need, builds, runs all.
+check:
+	./tests/run
+
+check-sanitize:
+	SANITIZE=1 ./tests/run
+
+deps:
+	./tests/deps.sh
+
+bench: cagewatch
+	./bench/run
+
+format:
+	clang-format -i src/*.c src/*.h src/bpf/*.c tests/unit/*.c tests/unit/*.h
+
+format-check:
+	clang-format --dry-run -Werror src/*.c src/*.h src/bpf/*.c tests/unit/*.c tests/unit/*.h
+
+clean:
+	rm -rf build build-san cagewatch

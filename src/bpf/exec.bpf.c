@@ -1,0 +1,317 @@
+// SPDX-License-Identifier: GPL-2.0
+/* exec.bpf.c - kernel side of the exec sensor.
+ *
+ * One program on tp_btf/sched_process_exec (no tracefs needed) records, per
+ * successful exec: ids, credentials, namespaces, cgroup path, the executed file
+ * (path resolved by walking dentries up to the task's root, device, inode, size,
+ * times, memfd/deleted), the name execve was given and the bounded argv. The
+ * record is built in a per-CPU scratch buffer and only its used prefix goes to
+ * the ring buffer. Host processes are dropped here when user space only wants
+ * containers, so they cost nothing past this program.
+ *
+ * Wake-ups: the reader is woken only when wakeup_bytes are pending; otherwise it
+ * polls with a short timeout. Per-event wake-ups are what makes monitors slow.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+
+#include "event.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Set by user space before load. */
+const volatile __u32 host_pidns = 0;	  /* pid ns inode of host PID 1 */
+const volatile __u32 host_mntns = 0;	  /* mount ns inode of host PID 1 */
+const volatile bool containers_only = false; /* drop execs sharing host pid+mnt ns */
+const volatile __u64 wakeup_bytes = 65536; /* wake the reader once this much is pending */
+
+/** @brief Exec records to user space. Size set by user space (default 8 MiB). */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20);
+} events SEC(".maps");
+
+/* The verifier tracks section offsets only to the next power of two; the slack
+ * keeps every bounded write inside the map value without costing a copy. */
+struct scratch_buf {
+	struct cw_event e;
+	char slack[8192];
+};
+
+/** @brief Per-CPU scratch space where a record is assembled before submission. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch_buf);
+} scratch SEC(".maps");
+
+/** @brief Per-CPU counters indexed by enum cw_counter; user space sums them. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, CW_CNT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+/* Kernels before 6.15 call the kernfs parent pointer `parent`. */
+struct kernfs_node___old {
+	struct kernfs_node *parent;
+} __attribute__((preserve_access_index));
+
+/* Round-trip an offset through map memory so the verifier forgets its exact
+ * range: states then compare equal and prune, keeping verification linear
+ * instead of exponential in the number of loop iterations. */
+static __always_inline __u32 forget(__u16 *slot, __u32 v)
+{
+	*(volatile __u16 *)slot = v;
+	return *(volatile __u16 *)slot;
+}
+
+static __always_inline void count(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&counters, &idx);
+
+	if (v)
+		*v += 1;
+}
+
+static __always_inline struct kernfs_node *kn_parent(struct kernfs_node *kn)
+{
+	if (bpf_core_field_exists(kn->__parent))
+		return BPF_CORE_READ(kn, __parent);
+	return BPF_CORE_READ((struct kernfs_node___old *)kn, parent);
+}
+
+/* Walk the executed file's dentries up to the task's root, crossing mounts,
+ * writing component names leaf first. Returns bytes used. */
+static __always_inline __u32 put_path(struct cw_event *e, struct task_struct *task,
+				      struct file *file)
+{
+	struct dentry *d = BPF_CORE_READ(file, f_path.dentry);
+	struct vfsmount *vm = BPF_CORE_READ(file, f_path.mnt);
+	struct mount *mnt = container_of(vm, struct mount, mnt);
+	struct dentry *root_d = BPF_CORE_READ(task, fs, root.dentry);
+	struct vfsmount *root_m = BPF_CORE_READ(task, fs, root.mnt);
+	__u32 off = 0;
+	int i;
+
+#pragma clang loop unroll(disable)
+	for (i = 0; i < CW_PATH_DEPTH; i++) {
+		struct dentry *parent, *mnt_root;
+		const unsigned char *name;
+		long n;
+
+		if (d == root_d && vm == root_m)
+			break;
+		mnt_root = BPF_CORE_READ(vm, mnt_root);
+		parent = BPF_CORE_READ(d, d_parent);
+		if (d == mnt_root || d == parent) {
+			struct mount *mp = BPF_CORE_READ(mnt, mnt_parent);
+
+			if (mp == mnt || d != mnt_root)
+				break; /* top of this namespace's tree, or detached */
+			d = BPF_CORE_READ(mnt, mnt_mountpoint);
+			mnt = mp;
+			vm = &mp->mnt;
+			continue;
+		}
+		off = forget(&e->path_len, off);
+		if (off > CW_PATH_MAX - CW_NAME_MAX) {
+			e->flags |= CW_F_PATH_TRUNC;
+			break;
+		}
+		name = BPF_CORE_READ(d, d_name.name);
+		n = bpf_probe_read_kernel_str(&e->data[off], CW_NAME_MAX, name);
+		if (n <= 0)
+			break;
+		off += n;
+		d = parent;
+	}
+	if (i >= CW_PATH_DEPTH)
+		e->flags |= CW_F_PATH_TRUNC;
+	return off;
+}
+
+/* The task's cgroup path (cgroup2 if the task is below its root, else the v1
+ * memory hierarchy), components leaf first, written at data[base..]. */
+static __always_inline __u32 put_cgroup(struct cw_event *e, struct task_struct *task, __u32 base)
+{
+	struct kernfs_node *kn = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn);
+	__u32 off = 0;
+	int i;
+
+	if (kn && !kn_parent(kn) && bpf_core_enum_value_exists(enum cgroup_subsys_id, memory_cgrp_id)) {
+		int id = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
+		struct cgroup_subsys_state *css;
+
+		if (id >= 0 && id < CGROUP_SUBSYS_COUNT) {
+			css = BPF_CORE_READ(task, cgroups, subsys[id]);
+			if (css) {
+				kn = BPF_CORE_READ(css, cgroup, kn);
+				e->flags |= CW_F_CGROUP_V1;
+			}
+		}
+	}
+#pragma clang loop unroll(disable)
+	for (i = 0; i < CW_CGROUP_DEPTH && kn; i++) {
+		struct kernfs_node *parent = kn_parent(kn);
+		const char *name;
+		__u32 pos;
+		long n;
+
+		if (!parent)
+			break;
+		off = forget(&e->cgroup_len, off);
+		if (off > CW_CGROUP_MAX - CW_NAME_MAX) {
+			e->flags |= CW_F_CGROUP_TRUNC;
+			break;
+		}
+		pos = base + off;
+		if (pos > CW_PATH_MAX + CW_CGROUP_MAX - CW_NAME_MAX)
+			break;
+		name = BPF_CORE_READ(kn, name);
+		n = bpf_probe_read_kernel_str(&e->data[pos], CW_NAME_MAX, name);
+		if (n <= 0)
+			break;
+		off += n;
+		kn = parent;
+	}
+	if (i >= CW_CGROUP_DEPTH)
+		e->flags |= CW_F_CGROUP_TRUNC;
+	return off;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(cw_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task_btf();
+	__u32 zero = 0, off, n32;
+	struct cw_event *e;
+	struct file *file;
+	struct inode *inode;
+	struct pid *tp;
+	struct mm_struct *mm;
+	unsigned long as, ae, alen;
+	const char *fname;
+	unsigned int level, nlink;
+	__u64 size;
+	long n;
+
+	count(CW_CNT_SEEN);
+	e = bpf_map_lookup_elem(&scratch, &zero);
+	if (!e)
+		return 0;
+
+	/* Namespaces first: they decide whether this exec is worth more work. */
+	tp = BPF_CORE_READ(task, thread_pid);
+	level = BPF_CORE_READ(tp, level);
+	e->pidns = BPF_CORE_READ(tp, numbers[level & 31].ns, ns.inum);
+	e->mntns = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
+	e->flags = 0;
+	if (e->pidns == host_pidns && e->mntns == host_mntns) {
+		if (containers_only) {
+			count(CW_CNT_FILTERED);
+			return 0;
+		}
+		e->flags |= CW_F_HOST_NS;
+	}
+	e->netns = BPF_CORE_READ(task, nsproxy, net_ns, ns.inum);
+	e->cgroupns = BPF_CORE_READ(task, nsproxy, cgroup_ns, ns.inum);
+	e->userns = BPF_CORE_READ(task, cred, user_ns, ns.inum);
+
+	e->type = CW_EV_EXEC;
+	e->ts_ns = bpf_ktime_get_boot_ns();
+	e->cgroup_id = bpf_get_current_cgroup_id();
+	e->pid = BPF_CORE_READ(task, pid);
+	e->tgid = BPF_CORE_READ(task, tgid);
+	e->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	e->uid = BPF_CORE_READ(task, cred, uid.val);
+	e->gid = BPF_CORE_READ(task, cred, gid.val);
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+
+	file = BPF_CORE_READ(bprm, file);
+	inode = BPF_CORE_READ(file, f_inode);
+	e->ino = BPF_CORE_READ(inode, i_ino);
+	e->size = BPF_CORE_READ(inode, i_size);
+	e->dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	if (bpf_core_field_exists(inode->i_mtime_sec)) {
+		e->mtime_sec = BPF_CORE_READ(inode, i_mtime_sec);
+		e->mtime_nsec = BPF_CORE_READ(inode, i_mtime_nsec);
+		e->ctime_sec = BPF_CORE_READ(inode, i_ctime_sec);
+		e->ctime_nsec = BPF_CORE_READ(inode, i_ctime_nsec);
+	} else {
+		e->mtime_sec = e->ctime_sec = 0; /* older kernels: user space stats the file */
+		e->mtime_nsec = e->ctime_nsec = 0;
+	}
+	nlink = BPF_CORE_READ(inode, __i_nlink);
+	if (nlink == 0) {
+		char pre[8] = {};
+
+		bpf_probe_read_kernel_str(pre, sizeof(pre),
+					  BPF_CORE_READ(file, f_path.dentry, d_name.name));
+		if (pre[0] == 'm' && pre[1] == 'e' && pre[2] == 'm' && pre[3] == 'f' && pre[4] == 'd' &&
+		    pre[5] == ':')
+			e->flags |= CW_F_MEMFD;
+		else
+			e->flags |= CW_F_DELETED;
+	}
+	if (BPF_CORE_READ(bprm, interp) != BPF_CORE_READ(bprm, filename))
+		e->flags |= CW_F_SCRIPT;
+
+	/* Sections: path, cgroup, filename, argv. */
+	off = forget(&e->path_len, put_path(e, task, file));
+	if (off > CW_PATH_MAX)
+		return 0;
+	e->path_len = off;
+
+	n32 = forget(&e->cgroup_len, put_cgroup(e, task, off));
+	if (n32 > CW_CGROUP_MAX)
+		return 0;
+	e->cgroup_len = n32;
+	off += n32;
+
+	fname = BPF_CORE_READ(bprm, filename);
+	if (off > CW_PATH_MAX + CW_CGROUP_MAX)
+		return 0;
+	n = bpf_probe_read_kernel_str(&e->data[off], CW_FNAME_MAX, fname);
+	if (n < 0)
+		n = 0;
+	if (n == CW_FNAME_MAX)
+		e->flags |= CW_F_FNAME_TRUNC;
+	/* store without the NUL; user space terminates */
+	if (n > 0)
+		n--;
+	off = forget(&e->fname_len, off + n);
+	e->fname_len = n;
+
+	mm = BPF_CORE_READ(task, mm);
+	as = BPF_CORE_READ(mm, arg_start);
+	ae = BPF_CORE_READ(mm, arg_end);
+	alen = ae > as ? ae - as : 0;
+	if (alen > CW_ARGV_MAX) {
+		alen = CW_ARGV_MAX;
+		e->flags |= CW_F_ARGV_TRUNC;
+	}
+	if (off > CW_PATH_MAX + CW_CGROUP_MAX + CW_FNAME_MAX)
+		return 0;
+	if (alen > 0 && bpf_probe_read_user(&e->data[off], alen, (void *)as) < 0)
+		alen = 0;
+	e->argv_len = alen;
+	off += alen;
+
+	size = offsetof(struct cw_event, data) + off;
+	if (size > sizeof(*e))
+		return 0;
+	if (bpf_ringbuf_output(&events, e, size,
+			       bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes
+				       ? BPF_RB_FORCE_WAKEUP
+				       : BPF_RB_NO_WAKEUP)) {
+		count(CW_CNT_LOST);
+		return 0;
+	}
+	count(CW_CNT_SUBMITTED);
+	return 0;
+}

@@ -1,0 +1,67 @@
+/* catalogue.h - the data-driven catalogue of known tools and of the finding
+ * categories they map to. The catalogue is JSON (rules/catalogue.json, embedded
+ * in the binary; users may load their own). Code only interprets it: adding a
+ * tool is a data change.
+ *
+ * This is the first recognition layer: executable names, script names and argv
+ * vocabulary. Content (YARA) and hash layers plug in behind cw_catalogue_match()
+ * through the same struct cw_detection.
+ */
+#ifndef CW_CATALOGUE_H
+#define CW_CATALOGUE_H
+
+#include <stdbool.h>
+#include <jansson.h>
+
+#include "exec.h"
+
+/* A finding category ("Execution: Container Escape") with everything a finding
+ * of it carries besides the evidence. */
+struct cw_category {
+	char *id;          /* catalogue key, e.g. "container_escape" */
+	char *category;    /* SCC category string */
+	char *module;      /* SCC module/API name, e.g. "CONTAINER_ESCAPE" */
+	char *severity;    /* "CRITICAL" | "HIGH" | "MEDIUM" | "LOW" */
+	char *tactic;      /* MITRE primaryTactic enum name */
+	json_t *techniques; /* array of MITRE technique enum names */
+	json_t *additional_tactics; /* array, may be empty */
+	char *description;
+	char *next_steps;
+};
+
+/* One recognition: which rule fired, on what. */
+struct cw_detection {
+	const struct cw_category *cat;
+	const char *tool_id;    /* "botb" */
+	const char *tool_name;  /* "BOtB" */
+	char rule_id[128];      /* "tool.botb.name" */
+	char matched_on[32];    /* "name", "name+argv", "script", "argv", "content", "hash" */
+	char detail[512];       /* the matched value(s), e.g. "basename=botb-linux-amd64 arg=-autopwn" */
+	json_t *extra;          /* extra sourceProperties (owned, may be NULL) */
+};
+
+void cw_detection_clear(struct cw_detection *d);
+
+struct cw_catalogue;
+
+/* Parse a catalogue from JSON text. origin names it in error messages
+ * ("rules/catalogue.json"). On a bad catalogue returns -EINVAL and logs
+ * origin, line and the problem. */
+int cw_catalogue_load(struct cw_catalogue **out, const char *text, size_t len, const char *origin);
+/* The catalogue embedded in the binary. */
+int cw_catalogue_load_default(struct cw_catalogue **out);
+void cw_catalogue_free(struct cw_catalogue *c);
+
+const struct cw_category *cw_catalogue_category(const struct cw_catalogue *c, const char *id);
+size_t cw_catalogue_tool_count(const struct cw_catalogue *c);
+
+/* Name/argv layer. Returns 1 and fills *out on a recognition, 0 when nothing
+ * matched, negative errno on error. */
+int cw_catalogue_match(const struct cw_catalogue *c, const struct cw_exec *ex,
+		       struct cw_detection *out);
+
+/* Embedded data (see src/embed.S). */
+extern const char cw_embedded_catalogue[];
+extern const unsigned int cw_embedded_catalogue_len;
+
+#endif

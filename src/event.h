@@ -1,0 +1,91 @@
+/* event.h - the one record shared by the kernel side (src/bpf/) and user space.
+ *
+ * The exec program fills a struct cw_event in a per-CPU scratch buffer and submits
+ * only the used prefix (header + data[0 .. data_len)) to the ring buffer. data[]
+ * holds, in this order:
+ *   path     executed file, components leaf first, each NUL-terminated
+ *            (user space joins them in reverse)
+ *   cgroup   cgroup of the task, components leaf first, NUL-terminated
+ *   filename the name given to execve (bprm->filename), NUL-terminated
+ *   argv     the new program's argument area, NUL-separated, argv_len bytes
+ * Every section is bounded; truncation is flagged, never silent.
+ */
+#ifndef CW_EVENT_H
+#define CW_EVENT_H
+
+#ifndef __BPF__
+#include <linux/types.h>
+#endif
+
+#define CW_COMM_LEN	16
+#define CW_NAME_MAX	256  /* one path component, including NUL */
+#define CW_PATH_DEPTH	48   /* path components walked before giving up */
+#define CW_CGROUP_DEPTH	16   /* cgroup components walked */
+#define CW_PATH_MAX	4096 /* bytes for the path section */
+#define CW_CGROUP_MAX	1024 /* bytes for the cgroup section */
+#define CW_FNAME_MAX	512  /* bytes for bprm->filename */
+#define CW_ARGV_MAX	4096 /* bytes of argv copied */
+#define CW_DATA_MAX	(CW_PATH_MAX + CW_CGROUP_MAX + CW_FNAME_MAX + CW_ARGV_MAX)
+
+/* cw_event.flags */
+#define CW_F_ARGV_TRUNC	  (1u << 0) /* argv longer than CW_ARGV_MAX */
+#define CW_F_PATH_TRUNC	  (1u << 1) /* deeper than CW_PATH_DEPTH or longer than CW_PATH_MAX */
+#define CW_F_CGROUP_TRUNC (1u << 2)
+#define CW_F_MEMFD	  (1u << 3) /* executable is a memfd */
+#define CW_F_DELETED	  (1u << 4) /* executable has no links left */
+#define CW_F_CGROUP_V1	  (1u << 5) /* cgroup path came from a v1 hierarchy */
+#define CW_F_SCRIPT	  (1u << 6) /* an interpreter ran: filename is the script */
+#define CW_F_FNAME_TRUNC  (1u << 7)
+#define CW_F_HOST_NS	  (1u << 8) /* task shares the host pid and mount namespaces */
+
+enum cw_event_type {
+	CW_EV_EXEC = 1,
+};
+
+struct cw_event {
+	__u32 type;  /* enum cw_event_type */
+	__u32 flags; /* CW_F_* */
+	__u64 ts_ns; /* bpf_ktime_get_boot_ns() at the exec */
+	__u64 cgroup_id;
+	__u32 pid; /* thread id */
+	__u32 tgid;
+	__u32 ppid; /* real parent's tgid */
+	__u32 uid;
+	__u32 gid;
+	__u32 pidns;
+	__u32 mntns;
+	__u32 netns;
+	__u32 userns;
+	__u32 cgroupns;
+	__u64 ino; /* executable inode */
+	__u64 size;
+	__s64 mtime_sec;
+	__s64 ctime_sec;
+	__u32 mtime_nsec;
+	__u32 ctime_nsec;
+	__u32 dev; /* kernel dev_t of the executable's superblock */
+	__u16 path_len;
+	__u16 cgroup_len;
+	__u32 reserved;
+	__u16 fname_len;
+	__u16 argv_len;
+	char comm[CW_COMM_LEN];
+	char data[CW_DATA_MAX];
+};
+
+#define CW_EVENT_HDR_SIZE 136
+_Static_assert(sizeof(struct cw_event) == CW_EVENT_HDR_SIZE + CW_DATA_MAX,
+	       "struct cw_event layout changed: kernel and user space must agree");
+_Static_assert(__builtin_offsetof(struct cw_event, data) == CW_EVENT_HDR_SIZE,
+	       "cw_event header size changed");
+
+/* Per-CPU counters, index into the counters map. */
+enum cw_counter {
+	CW_CNT_SEEN = 0,     /* exec events the program ran for */
+	CW_CNT_FILTERED = 1, /* dropped in kernel by design (filters) */
+	CW_CNT_SUBMITTED = 2,
+	CW_CNT_LOST = 3, /* ring buffer full: event lost */
+	CW_CNT_MAX
+};
+
+#endif /* CW_EVENT_H */

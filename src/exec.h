@@ -1,0 +1,32 @@
+/* exec.h - one exec as user space sees it: the kernel's struct cw_event decoded
+ * into ordinary C strings (path joined, argv split), ready for attribution,
+ * detection and the finding builder.
+ */
+#ifndef CW_EXEC_H
+#define CW_EXEC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stddef.h>
+
+#include "event.h"
+
+#define CW_MAX_ARGS 256
+
+struct cw_exec {
+	const struct cw_event *ev;	/* raw record (valid during the callback only) */
+	int64_t time_ns;		/* Unix-epoch ns of the exec */
+	char path[CW_PATH_MAX + 2];	/* executed file, resolved by the kernel, as seen
+					 * from the process's root ("/tmp/botb") */
+	char filename[CW_FNAME_MAX + 1]; /* name passed to execve ("./botb", script path) */
+	char cgroup[CW_CGROUP_MAX + 2];	/* cgroup path ("/kubepods/.../cri-containerd-<id>.scope") */
+	char argbuf[CW_ARGV_MAX + 1];	/* argv storage */
+	char *argv[CW_MAX_ARGS + 1];	/* NULL-terminated pointers into argbuf */
+	int argc;
+	bool argv_truncated;
+};
+
+/* Decode a raw record of len bytes. Returns 0 or -EINVAL for a malformed record. */
+int cw_exec_decode(const void *data, size_t len, struct cw_exec *out);
+
+#endif

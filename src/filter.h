@@ -1,0 +1,50 @@
+/* filter.h - the SCC findings-list filter language compiled to parameterised
+ * SQL over the findings store (see store.h). Restrictions `field op value`
+ * joined by AND / OR (OR binds tighter than AND), NOT and a leading `-`,
+ * parentheses; operators = : > < >= <=; values are quoted strings, integers,
+ * true/false (bare words are taken as strings). Values never reach the SQL
+ * text: they are bound to `?` placeholders.
+ */
+#ifndef CW_FILTER_H
+#define CW_FILTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sqlite3.h>
+
+enum cw_filter_param_type { CW_FP_INT, CW_FP_TEXT };
+
+struct cw_filter_param {
+	enum cw_filter_param_type type;
+	int64_t i;
+	char *s;
+};
+
+struct cw_filter {
+	char *where; /* SQL boolean expression over table `findings`; "1" when empty */
+	struct cw_filter_param *params;
+	size_t nparams;
+};
+
+/* Compile expr (NULL or blank = match everything). On a bad filter returns
+ * -EINVAL and writes "filter: column N: ..." into err; -ENOMEM on allocation
+ * failure. */
+int cw_filter_compile(const char *expr, struct cw_filter **out, char *err, size_t errsz);
+void cw_filter_free(struct cw_filter *f);
+
+/* Bind the parameters to st starting at placeholder index first (1-based).
+ * Returns the next free index or a negative errno. */
+int cw_filter_bind(const struct cw_filter *f, sqlite3_stmt *st, int first);
+
+/* Column to ORDER BY for a filter field name ("event_time", "category", ...),
+ * or NULL when the field cannot be used for ordering. */
+const char *cw_filter_order_column(const char *field);
+
+/* Comma-separated list of the fields the language knows (for error messages). */
+const char *cw_filter_fields_help(void);
+
+/* Parse RFC 3339 ("2026-01-02T03:04:05.678Z", "...+02:00") into ms since the
+ * Unix epoch. Returns 0 or -EINVAL. */
+int cw_parse_rfc3339_ms(const char *s, int64_t *out_ms);
+
+#endif

@@ -1,0 +1,42 @@
+/* sensor.h - the event source: loads the exec BPF program (CO-RE skeleton),
+ * attaches it, drains its ring buffer into a callback and reads the kernel's
+ * per-CPU counters (seen, filtered, submitted, lost).
+ */
+#ifndef CW_SENSOR_H
+#define CW_SENSOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+
+typedef int (*cw_event_fn)(void *ctx, const void *data, size_t len);
+
+struct cw_sensor_opts {
+	size_t sz;            /* sizeof(struct cw_sensor_opts) */
+	bool containers_only; /* drop host execs in the kernel */
+	uint32_t host_pidns;  /* inodes of the host's pid and mount namespaces */
+	uint32_t host_mntns;
+	size_t ringbuf_bytes; /* 0: 8 MiB; power of two */
+	uint64_t wakeup_bytes; /* 0: 64 KiB */
+	cw_event_fn on_event;
+	void *ctx;
+};
+
+struct cw_sensor;
+
+/* Check prerequisites, load and attach. On failure returns a negative errno and
+ * has logged what is missing (root, BTF, BPF refused) and what to do. */
+int cw_sensor_open(struct cw_sensor **out, const struct cw_sensor_opts *opts);
+/* Deliver pending events; waits up to timeout_ms. Returns events handled or -errno. */
+int cw_sensor_poll(struct cw_sensor *s, int timeout_ms);
+/* Epoll fd that becomes readable when the kernel wakes the reader. */
+int cw_sensor_fd(const struct cw_sensor *s);
+/* Counters summed over CPUs; lost_per_cpu (optional, ncpu entries) gets the per-CPU losses. */
+int cw_sensor_counters(const struct cw_sensor *s, uint64_t out[CW_CNT_MAX], uint64_t *lost_per_cpu,
+		       int ncpu);
+int cw_sensor_ncpu(const struct cw_sensor *s);
+void cw_sensor_close(struct cw_sensor *s);
+
+#endif

@@ -1,0 +1,155 @@
+/* util.c - logging, bounded strings, clocks and file reads shared by every stage. */
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static enum cw_log_level log_level = CW_LOG_INFO;
+
+void cw_log_set_level(enum cw_log_level lvl)
+{
+	log_level = lvl;
+}
+
+enum cw_log_level cw_log_get_level(void)
+{
+	return log_level;
+}
+
+void cw_log(enum cw_log_level lvl, const char *fmt, ...)
+{
+	static const char *const names[] = {"error", "warning", "info", "debug"};
+	char buf[8192];
+	va_list ap;
+	int n;
+
+	if (lvl > log_level)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	/* One write per message so lines from threads don't interleave. */
+	fprintf(stderr, "cagewatch: %s: %s%s", names[lvl], buf,
+		(n > 0 && buf[(size_t)n < sizeof(buf) ? (size_t)n - 1 : sizeof(buf) - 2] == '\n') ? ""
+												   : "\n");
+}
+
+size_t cw_strlcpy(char *dst, const char *src, size_t dstsz)
+{
+	size_t len = strlen(src);
+
+	if (dstsz) {
+		size_t n = len < dstsz - 1 ? len : dstsz - 1;
+		memcpy(dst, src, n);
+		dst[n] = '\0';
+	}
+	return len;
+}
+
+char *cw_rfc3339(int64_t unix_ns, char *buf, size_t bufsz)
+{
+	time_t secs = (time_t)(unix_ns / 1000000000);
+	int ms = (int)((unix_ns % 1000000000) / 1000000);
+	struct tm tm;
+
+	if (unix_ns < 0) {
+		secs = 0;
+		ms = 0;
+	}
+	gmtime_r(&secs, &tm);
+	snprintf(buf, bufsz, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+	return buf;
+}
+
+static int64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t cw_now_ns(void)
+{
+	return clock_ns(CLOCK_REALTIME);
+}
+
+int64_t cw_boot_to_unix_offset_ns(void)
+{
+	/* Bracket the boot-time read with two realtime reads to halve the error. */
+	int64_t r1 = clock_ns(CLOCK_REALTIME);
+	int64_t b = clock_ns(CLOCK_BOOTTIME);
+	int64_t r2 = clock_ns(CLOCK_REALTIME);
+
+	return r1 + (r2 - r1) / 2 - b;
+}
+
+int cw_read_file(const char *path, size_t max, char **out, size_t *len)
+{
+	size_t cap = 4096, n = 0;
+	char *buf;
+	int fd, err = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	buf = malloc(cap + 1);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	for (;;) {
+		ssize_t r;
+
+		if (n == cap) {
+			char *nb;
+
+			if (cap >= max) {
+				err = -EFBIG;
+				break;
+			}
+			cap = cap * 2 > max ? max : cap * 2;
+			nb = realloc(buf, cap + 1);
+			if (!nb) {
+				err = -ENOMEM;
+				break;
+			}
+			buf = nb;
+		}
+		r = read(fd, buf + n, cap - n);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			break;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	if (err) {
+		free(buf);
+		return err;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	if (len)
+		*len = n;
+	return 0;
+}
+
+const char *cw_basename(const char *s)
+{
+	const char *p = strrchr(s, '/');
+
+	return p ? p + 1 : s;
+}

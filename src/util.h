@@ -1,0 +1,43 @@
+/* util.h - small helpers every stage uses: logging to stderr, bounded string
+ * copies, wall-clock conversions and whole-file reads. Errors are negative errno.
+ */
+#ifndef CW_UTIL_H
+#define CW_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum cw_log_level { CW_LOG_ERROR = 0, CW_LOG_WARN = 1, CW_LOG_INFO = 2, CW_LOG_DEBUG = 3 };
+
+/* Messages go to stderr prefixed with "cagewatch: "; stdout is for findings only. */
+void cw_log_set_level(enum cw_log_level lvl);
+enum cw_log_level cw_log_get_level(void);
+void cw_log(enum cw_log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define cw_err(...)   cw_log(CW_LOG_ERROR, __VA_ARGS__)
+#define cw_warn(...)  cw_log(CW_LOG_WARN, __VA_ARGS__)
+#define cw_info(...)  cw_log(CW_LOG_INFO, __VA_ARGS__)
+#define cw_debug(...) cw_log(CW_LOG_DEBUG, __VA_ARGS__)
+
+/* Copy at most dstsz-1 bytes and always terminate; returns strlen(src). */
+size_t cw_strlcpy(char *dst, const char *src, size_t dstsz);
+
+/* Format nanoseconds since the Unix epoch as RFC 3339 UTC with milliseconds
+ * ("2026-11-29T07:00:05.123Z"). buf needs 32 bytes. Returns buf. */
+char *cw_rfc3339(int64_t unix_ns, char *buf, size_t bufsz);
+
+/* Wall-clock nanoseconds now. */
+int64_t cw_now_ns(void);
+
+/* Offset to add to bpf_ktime_get_boot_ns() to get Unix-epoch ns. */
+int64_t cw_boot_to_unix_offset_ns(void);
+
+/* Read a whole file (up to max bytes) into a NUL-terminated malloc'd buffer.
+ * Returns 0 and sets *out and *len, or a negative errno. */
+int cw_read_file(const char *path, size_t max, char **out, size_t *len);
+
+/* basename without modifying the input: pointer into s after the last '/'. */
+const char *cw_basename(const char *s);
+
+#endif
