@@ -35,7 +35,7 @@ TESTS    := $(patsubst tests/unit/%.c,$(OUT)/%,$(wildcard tests/unit/test_*.c))
 RULES    := $(wildcard rules/*)
 
 .SECONDARY:
-.PHONY: all clean check check-sanitize unit format format-check deps bench
+.PHONY: run all clean check check-sanitize unit format format-check deps bench
 all: cagewatch
 
 ifeq ($(SANITIZE),1)
@@ -96,3 +96,12 @@ format-check:
 
 clean:
 	rm -rf build build-san cagewatch
+
+# Quick start: install dependencies, build, run the agent on embedded defaults.
+run:
+	./tests/deps.sh
+	$(MAKE) cagewatch
+	./cagewatch run $(ARGS)
+
+# content.c embeds the YARA rules with .incbin
+$(OUT)/content.o: rules/yara/tools.yar

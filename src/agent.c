@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "agent.h"
@@ -56,20 +57,61 @@ static void on_signal(int sig)
 
 static struct cw_exec cur; /* ~14 KiB; one exec is handled at a time */
 
-/* Hash the executed file through /proc/PID/exe: works for memfd, deleted
- * files and files in other mount namespaces. Best effort. */
-static void hash_binary(const struct cw_exec *ex, struct cw_file_info *fi)
+/* Does fd refer to the file the kernel reported (device and inode)? */
+static bool same_file(int fd, const struct cw_event *ev)
 {
-	char p[64];
+	struct stat st;
+
+	if (fstat(fd, &st) != 0)
+		return false;
+	return st.st_ino == ev->ino && major(st.st_dev) == (ev->dev >> 20) &&
+	       minor(st.st_dev) == (ev->dev & 0xfffff);
+}
+
+/* Open the executed file. Tools often exit before we get here, so try, in
+ * order: the process's /proc/PID/exe (memfd and deleted files too), the path
+ * under the process's root, its parent's root, the container init's root. The
+ * device and inode must match what the kernel reported. */
+static int open_binary(const struct cw_exec *ex, const struct cw_container *ctr)
+{
+	char p[CW_PATH_MAX + 64];
+	int pids[3] = {(int)ex->ev->tgid, (int)ex->ev->ppid, ctr ? ctr->init_pid : 0};
+	int fd;
+
+	snprintf(p, sizeof(p), "/proc/%d/exe", pids[0]);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && same_file(fd, ex->ev))
+		return fd;
+	if (fd >= 0)
+		close(fd);
+	for (int i = 0; i < 3; i++) {
+		if (pids[i] <= 0 || ex->path[0] != '/')
+			continue;
+		snprintf(p, sizeof(p), "/proc/%d/root%s", pids[i], ex->path);
+		fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0)
+			continue;
+		if (same_file(fd, ex->ev))
+			return fd;
+		close(fd);
+	}
+	return -ENOENT;
+}
+
+/* Size, SHA-256 and hashed size of the executed file. Best effort: the finding
+ * is emitted with what is known. */
+static void hash_binary(const struct cw_exec *ex, const struct cw_container *ctr,
+			struct cw_file_info *fi)
+{
 	int fd;
 
 	cw_strlcpy(fi->path, ex->path, sizeof(fi->path));
 	fi->have_size = true;
 	fi->size = (int64_t)ex->ev->size;
-	snprintf(p, sizeof(p), "/proc/%u/exe", ex->ev->tgid);
-	fd = open(p, O_RDONLY | O_CLOEXEC);
+	fd = open_binary(ex, ctr);
 	if (fd < 0) {
-		cw_debug("cannot open %s to hash %s: %s", p, ex->path, strerror(errno));
+		cw_debug("cannot open %s (pid %u) to hash it: the process and its container are gone",
+			 ex->path, ex->ev->tgid);
 		return;
 	}
 	if (cw_file_hash_fd(fd, HASH_CAP, fi) < 0)
@@ -105,10 +147,10 @@ static void handle_detection(struct agent *a, const struct cw_exec *ex, struct c
 	struct cw_file_info bin = {0};
 	struct cw_finding_input in = {0};
 	json_t *f, *stored = NULL;
-	char key[1024];
+	char key[8192];
 	int err;
 
-	hash_binary(ex, &bin);
+	hash_binary(ex, ctr, &bin);
 	in.ex = ex;
 	in.ctr = ctr;
 	in.det = det;
@@ -290,6 +332,11 @@ int cw_cmd_run(int argc, char **argv)
 		return 2;
 	}
 
+	if (geteuid() != 0) {
+		cw_err("cagewatch run needs root: the exec sensor loads a BPF program (CAP_BPF, "
+		       "CAP_PERFMON) and reads every process's /proc entries; run it with sudo");
+		return 2;
+	}
 	cw_config_defaults(&a.cfg);
 	if (config && (err = cw_config_load(&a.cfg, config)))
 		return 2;

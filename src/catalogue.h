@@ -18,12 +18,12 @@
 /* A finding category ("Execution: Container Escape") with everything a finding
  * of it carries besides the evidence. */
 struct cw_category {
-	char *id;          /* catalogue key, e.g. "container_escape" */
-	char *category;    /* SCC category string */
-	char *module;      /* SCC module/API name, e.g. "CONTAINER_ESCAPE" */
-	char *severity;    /* "CRITICAL" | "HIGH" | "MEDIUM" | "LOW" */
-	char *tactic;      /* MITRE primaryTactic enum name */
-	json_t *techniques; /* array of MITRE technique enum names */
+	char *id;                   /* catalogue key, e.g. "container_escape" */
+	char *category;             /* SCC category string */
+	char *module;               /* SCC module/API name, e.g. "CONTAINER_ESCAPE" */
+	char *severity;             /* "CRITICAL" | "HIGH" | "MEDIUM" | "LOW" */
+	char *tactic;               /* MITRE primaryTactic enum name */
+	json_t *techniques;         /* array of MITRE technique enum names */
 	json_t *additional_tactics; /* array, may be empty */
 	char *description;
 	char *next_steps;
@@ -32,12 +32,12 @@ struct cw_category {
 /* One recognition: which rule fired, on what. */
 struct cw_detection {
 	const struct cw_category *cat;
-	const char *tool_id;    /* "botb" */
-	const char *tool_name;  /* "BOtB" */
-	char rule_id[128];      /* "tool.botb.name" */
-	char matched_on[32];    /* "name", "name+argv", "script", "argv", "content", "hash" */
-	char detail[512];       /* the matched value(s), e.g. "basename=botb-linux-amd64 arg=-autopwn" */
-	json_t *extra;          /* extra sourceProperties (owned, may be NULL) */
+	const char *tool_id;   /* "botb" */
+	const char *tool_name; /* "BOtB" */
+	char rule_id[128];     /* "tool.botb.name" */
+	char matched_on[32];   /* "name", "name+argv", "script", "argv", "content", "hash" */
+	char detail[512]; /* the matched value(s), e.g. "basename=botb-linux-amd64 arg=-autopwn" */
+	json_t *extra;    /* extra sourceProperties (owned, may be NULL) */
 };
 
 void cw_detection_clear(struct cw_detection *d);
@@ -56,9 +56,37 @@ const struct cw_category *cw_catalogue_category(const struct cw_catalogue *c, co
 size_t cw_catalogue_tool_count(const struct cw_catalogue *c);
 
 /* Name/argv layer. Returns 1 and fills *out on a recognition, 0 when nothing
- * matched, negative errno on error. */
+ * matched, negative errno on error. out->extra is set to NULL on a match (call
+ * cw_detection_clear() on a reused detection first); out is untouched except
+ * for detail scratch when nothing matched. Allocates nothing.
+ *
+ * Layers, strongest first (within a layer the first tool in file order wins):
+ *   name    basename of the executed file, seen through ld.so ("ld.so ./tool")
+ *           and busybox (the applet, i.e. argv[0]); then the basename of the
+ *           name given to execve when it differs (symlink, "#!" script).
+ *           "ambiguous_names" count only with an argv token of the tool's
+ *           vocabulary (matched_on "name+argv"); for plain names the vocabulary
+ *           found is evidence ("name+argv" if any, else "name").
+ *   script  the script operand of an interpreter (sh, bash, python -m MOD, ...).
+ *   argv    basename of argv[0] against the tool's "argv0" globs (re-executions).
+ * rule_id is "tool.<id>.<name|script|argv0>". */
 int cw_catalogue_match(const struct cw_catalogue *c, const struct cw_exec *ex,
-		       struct cw_detection *out);
+                       struct cw_detection *out);
+
+/* Tools by index (file order) or id, for other layers that report the same
+ * tools (content/hash). Pointers stay valid while the catalogue lives. */
+struct cw_tool_ref {
+	const char *id;
+	const char *name;
+	const struct cw_category *cat;
+};
+int cw_catalogue_tool(const struct cw_catalogue *c, size_t i, struct cw_tool_ref *out);
+/* Returns 0, -ENOENT for an unknown id, -EINVAL for bad arguments. */
+int cw_catalogue_find_tool(const struct cw_catalogue *c, const char *id, struct cw_tool_ref *out);
+
+/* The validated catalogue document (read-only): tools[i] is tool i, with its
+ * "content_markers" (array of strings) and "sha256" (array of lowercase hex). */
+const json_t *cw_catalogue_json(const struct cw_catalogue *c);
 
 /* Embedded data (see src/embed.S). */
 extern const char cw_embedded_catalogue[];

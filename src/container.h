@@ -44,6 +44,8 @@ struct cw_container {
 	char pod_namespace[256];
 	char pod_uid[64];
 	char bundle[512];   /* OCI bundle dir if known */
+	int init_pid;       /* host pid of the container's init (0 if unknown): a
+			     * live process whose /proc/PID/root is the container's root */
 };
 
 void cw_container_clear(struct cw_container *c); /* frees labels, zeroes */

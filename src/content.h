@@ -15,8 +15,8 @@
 #include "catalogue.h"
 #include "finding.h"
 
-#define CW_CONTENT_DEFAULT_CAP	 (64LL << 20) /* bytes hashed and scanned per file */
-#define CW_CONTENT_DEFAULT_CACHE 4096	      /* cached verdicts */
+#define CW_CONTENT_DEFAULT_CAP   (64LL << 20) /* bytes hashed and scanned per file */
+#define CW_CONTENT_DEFAULT_CACHE 4096         /* cached verdicts */
 
 /* Identity of one version of a file: a rewrite changes mtime/ctime (or size),
  * a replacement changes the inode. */
@@ -33,15 +33,15 @@ int cw_file_key_from_fd(int fd, struct cw_file_key *key);
 
 struct cw_content_opts {
 	const char *user_rules_dir; /* extra *.yar / *.yara files, NULL for none */
-	int64_t hash_cap;	    /* bytes hashed and scanned per file; 0 = default */
+	int64_t hash_cap;           /* bytes hashed and scanned per file; 0 = default */
 	const char *catalogue_text; /* catalogue JSON for the sha256 lists and tool
-				     * names; NULL = the embedded catalogue */
+	                             * names; NULL = the embedded catalogue */
 	size_t catalogue_len;
-	const char *catalogue_origin;	    /* name in messages; NULL = "catalogue" */
+	const char *catalogue_origin;         /* name in messages; NULL = "catalogue" */
 	const struct cw_catalogue *catalogue; /* categories for det->cat (borrowed, must
-					       * outlive the cw_content); NULL = load
-					       * the embedded catalogue */
-	size_t cache_size; /* 0 = default, must otherwise be >= 1 */
+	                                       * outlive the cw_content); NULL = load
+	                                       * the embedded catalogue */
+	size_t cache_size;                    /* 0 = default, must otherwise be >= 1 */
 };
 
 struct cw_content;
@@ -62,23 +62,26 @@ void cw_content_free(struct cw_content *ct);
  * YARA matches also go into det->extra as
  * {"indicator": {"signatures": [{"yaraRuleSignature": {"yaraRule": R},
  *                                "signatureType": "SIGNATURE_TYPE_FILE"}, ...]}}.
+ * (the SCC Indicator.ProcessSignature shape: yaraRuleSignature.yaraRule plus
+ * signatureType). det's tool_id/tool_name/cat point into ct and the catalogue:
+ * valid while both live; det->extra is owned by det (cw_detection_clear()).
  * Returns 1 on a match, 0 on none (also when the file is unreadable or
  * vanished: fi then holds what is known), a negative errno on an internal error. */
 int cw_content_check_fd(struct cw_content *ct, int fd, const char *path, const char *const *argv,
-			int argc, const struct cw_file_key *key, struct cw_file_info *fi,
-			struct cw_detection *det);
+                        int argc, const struct cw_file_key *key, struct cw_file_info *fi,
+                        struct cw_detection *det);
 
 struct cw_content_stats {
-	uint64_t hits;		/* verdicts served from the cache */
-	uint64_t misses;	/* files hashed and scanned */
+	uint64_t hits;          /* verdicts served from the cache */
+	uint64_t misses;        /* files hashed and scanned */
 	uint64_t bytes_scanned; /* bytes read for hashing+scanning (counted once per miss) */
-	uint64_t matches;	/* checks that returned 1 */
+	uint64_t matches;       /* checks that returned 1 */
 	uint64_t evictions;
 	size_t entries;
-	size_t rules;		/* compiled YARA rules */
-	size_t hashes;		/* known sha256 values */
-	bool context_rules;	/* some rule reads basename/path/argv: the cache key
-				 * then includes them */
+	size_t rules;       /* compiled YARA rules */
+	size_t hashes;      /* known sha256 values */
+	bool context_rules; /* some rule reads basename/path/argv: the cache key
+	                     * then includes them */
 };
 void cw_content_get_stats(struct cw_content *ct, struct cw_content_stats *st);
 

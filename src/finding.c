@@ -554,10 +554,17 @@ json_t *cw_finding_build(const struct cw_config *cfg, const struct cw_finding_in
 	json_t *f, *sp;
 
 	if (!cfg || !in || !in->ex || !in->det || !in->det->cat) {
-		cw_err("finding: missing %s: cannot build a finding", !cfg      ? "configuration"
-		                                                      : !in     ? "input"
-		                                                      : !in->ex ? "exec"
-		                                                                : "detection");
+		const char *what = "detection category";
+
+		if (!cfg)
+			what = "configuration";
+		else if (!in)
+			what = "input";
+		else if (!in->ex)
+			what = "exec";
+		else if (!in->det)
+			what = "detection";
+		cw_err("finding: no %s given: cannot build a finding", what);
 		errno = EINVAL;
 		return NULL;
 	}
@@ -724,8 +731,9 @@ int cw_file_hash_fd(int fd, int64_t max_bytes, struct cw_file_info *fi)
 	unsigned char *buf;
 	int err = 0;
 
+	/* The size the caller already knew (e.g. from the exec event) is kept
+	 * unless the read learns better. */
 	fi->have_hash = false;
-	fi->have_size = false;
 	fi->partially_hashed = false;
 	fi->hashed_size = 0;
 	fi->sha256[0] = '\0';
@@ -791,7 +799,7 @@ int cw_file_hash_fd(int fd, int64_t max_bytes, struct cw_file_info *fi)
 	fi->hashed_size = off;
 	fi->partially_hashed = more;
 	/* A whole read is the truth about the size; past a cap only fstat knows,
-	 * and a size that contradicts what was read is not reported. */
+	 * and an fstat size that contradicts what was read is not used. */
 	if (!more) {
 		fi->have_size = true;
 		fi->size = off;

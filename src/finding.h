@@ -27,7 +27,10 @@ struct cw_file_info {
 };
 
 /* Hash a file (SHA-256) up to max_bytes (0 = whole file): fills size, sha256,
- * hashed_size, partially_hashed. fd is read from its current offset 0. */
+ * hashed_size, partially_hashed. fd is read with pread from offset 0, whatever
+ * its file offset. Returns 0, or a negative errno (read error; -EINVAL for
+ * max_bytes < 0) with have_hash false. path, and a size the caller set, are kept
+ * unless the read learns the real size. */
 int cw_file_hash_fd(int fd, int64_t max_bytes, struct cw_file_info *fi);
 
 struct cw_finding_input {

@@ -224,8 +224,8 @@ rule linpeas
 rule cve_2019_5736_poc
 {
 	meta:
-		tool = "cve-2019-5736"
-		tool_name = "CVE-2019-5736 runc overwrite exploit"
+		tool = "cve-2019-5736-poc"
+		tool_name = "CVE-2019-5736 runc overwrite PoC"
 		category = "container_escape"
 		confidence = 85
 		description = "runc /proc/self/exe overwrite (CVE-2019-5736) exploit"
@@ -234,16 +234,31 @@ rule cve_2019_5736_poc
 		$s1 = "Overwritten /bin/sh successfully"
 		$s2 = "[+] Found the PID:"
 		$s3 = "Successfully got write handle"
-		$s4 = "Waiting for runC to be executed in the container"
+		$s4 = "[+] The command executed is"
 	condition:
 		($shebang and any of ($s*)) or 2 of ($s*)
+}
+
+rule dirtypipe_container_breakout
+{
+	meta:
+		tool = "dirtypipe-container-breakout"
+		tool_name = "Dirty Pipe container breakout PoC"
+		category = "container_escape"
+		confidence = 85
+		description = "Dirty Pipe (CVE-2022-0847) runc overwrite helper"
+	strings:
+		$shebang = "#!/proc/self/exe"
+		$wait = "Waiting for runC to be executed in the container"
+	condition:
+		$wait and $shebang
 }
 
 rule cve_2022_0492_poc
 {
 	meta:
 		tool = "cve-2022-0492"
-		tool_name = "CVE-2022-0492 cgroup release_agent exploit"
+		tool_name = "CVE-2022-0492 cgroup release_agent checker/exploit"
 		category = "container_escape"
 		confidence = 85
 		description = "cgroup v1 release_agent escape (CVE-2022-0492) checker or exploit"
@@ -251,7 +266,7 @@ rule cve_2022_0492_poc
 		$s1 = ".cve-2022-0492-test"
 		$s2 = "the container can abuse user namespaces to escape"
 		$s3 = "Escape Success with unshare!"
-		$s4 = "Exploiting cGroupEscape"
+		$s4 = "Testing whether CVE-2022-0492 can be exploited for container escape"
 	condition:
 		any of them
 }
@@ -293,7 +308,7 @@ rule kubesploit
 	meta:
 		tool = "kubesploit"
 		tool_name = "kubesploit"
-		category = "kubernetes_attack_tool"
+		category = "container_escape"
 		confidence = 80
 		description = "kubesploit agent or breakout module"
 	strings:
@@ -303,6 +318,50 @@ rule kubesploit
 		$merlin = "github.com/Ne0nd0g/merlin"
 	condition:
 		($mod and $merlin) or ($s1 and $s2)
+}
+
+rule escape_scanner
+{
+	meta:
+		tool = "escape"
+		tool_name = "escape (container escape scanner)"
+		category = "container_escape"
+		confidence = 85
+		description = "escape container escape scanner (Go)"
+	strings:
+		$mod = "github.com/tristanvaquero/escape/"
+	condition:
+		$mod
+}
+
+rule kube_hunter
+{
+	meta:
+		tool = "kube-hunter"
+		tool_name = "kube-hunter"
+		category = "kubernetes_attack_tool"
+		confidence = 80
+		description = "kube-hunter (Python or PyInstaller build)"
+	strings:
+		$mod1 = "kube_hunter.modules"
+		$mod2 = "kube_hunter.core"
+		$mod3 = "from kube_hunter"
+	condition:
+		any of them
+}
+
+rule stratus_red_team
+{
+	meta:
+		tool = "stratus"
+		tool_name = "Stratus Red Team"
+		category = "kubernetes_attack_tool"
+		confidence = 85
+		description = "Stratus Red Team attack emulation (Go)"
+	strings:
+		$mod = "github.com/datadog/stratus-red-team" nocase
+	condition:
+		$mod
 }
 
 rule upx_packed_elf

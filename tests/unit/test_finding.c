@@ -826,8 +826,12 @@ TEST(test_hash)
 	/* Read errors are negative errno and leave no hash claimed. */
 	fd = open(dir, O_RDONLY | O_DIRECTORY);
 	CHECK(fd >= 0);
+	fi.have_size = true; /* what the caller knew survives the failure */
+	fi.size = 55;
 	CHECK_INT(cw_file_hash_fd(fd, 0, &fi), -EISDIR);
 	CHECK(!fi.have_hash);
+	CHECK(fi.have_size);
+	CHECK_INT(fi.size, 55);
 	close(fd);
 	CHECK_INT(cw_file_hash_fd(-1, 0, &fi), -EBADF);
 	CHECK_INT(cw_file_hash_fd(0, -5, &fi), -EINVAL);

@@ -1,0 +1,1099 @@
+/* content.c - content (YARA) and hash (SHA-256) recognition of executed files
+ * and scripts, behind a bounded verdict cache keyed by file identity.
+ *
+ * Rules: the shipped rules/yara/tools.yar is embedded below (.incbin) and
+ * compiled together with the .yar/.yara files of an optional user directory,
+ * one YARA namespace per file. Each rule names its tool and category in meta.
+ * Hashes: the catalogue's per-tool "sha256" arrays, sorted for bsearch.
+ * Cache: a hash table plus an LRU list under one mutex; the expensive work
+ * (hashing, reading, scanning) runs outside the lock.
+ */
+#include "content.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <yara.h>
+
+#include "util.h"
+
+/* The shipped rules, embedded the way src/embed.S embeds the catalogue. The
+ * assembler runs from the repository root, so the path is relative to it. */
+__asm__(".section .rodata\n"
+        ".global cw_embedded_yara\n"
+        ".global cw_embedded_yara_len\n"
+        ".balign 16\n"
+        "cw_embedded_yara:\n"
+        ".incbin \"rules/yara/tools.yar\"\n"
+        "cw_embedded_yara_end:\n"
+        ".byte 0\n"
+        ".balign 4\n"
+        "cw_embedded_yara_len:\n"
+        ".int cw_embedded_yara_end - cw_embedded_yara\n"
+        ".previous\n");
+
+#define EMBEDDED_ORIGIN    "rules/yara/tools.yar (embedded)"
+#define SCAN_TIMEOUT_S     10
+#define MAX_RULE_FILE      (16u << 20)
+#define DEFAULT_CONFIDENCE 50
+
+struct tool {
+	char *id;
+	char *name;
+	const struct cw_category *cat;
+};
+
+struct hash_ent {
+	char sha256[65];
+	size_t tool; /* index into ct->tools */
+};
+
+/* What a check found, as cached. Strings point into ct (tools, rule metas). */
+struct verdict {
+	int kind; /* 0 none, 1 hash, 2 content */
+	const char *tool_id;
+	const char *tool_name;
+	const struct cw_category *cat;
+	char rule_id[128];
+	char detail[512];
+	char sigs[512]; /* matched YARA rule names, '\n'-separated */
+};
+
+struct entry {
+	struct cw_file_key key;
+	uint64_t ctx;
+	struct entry *hnext;
+	struct entry *prev, *next; /* LRU: head = most recent */
+	bool have_size, have_hash, partial;
+	int64_t size, hashed_size;
+	char sha256[65];
+	struct verdict v;
+};
+
+struct cw_content {
+	YR_RULES *rules;
+	bool yr_inited;
+	size_t nrules;
+	bool context_rules;
+	int64_t cap;
+
+	struct cw_catalogue *own_cat;
+	const struct cw_catalogue *cat;
+	struct tool *tools;
+	size_t ntools;
+	struct hash_ent *hashes;
+	size_t nhashes;
+	char *gen_src; /* rules generated from catalogue content_markers */
+	size_t gen_len;
+	char *gen_origin;
+
+	pthread_mutex_t lock;
+	struct entry *entries;
+	size_t cap_entries, used;
+	struct entry **buckets;
+	size_t nbuckets; /* power of two */
+	struct entry *lru_head, *lru_tail;
+	struct cw_content_stats st;
+};
+
+int cw_file_key_from_fd(int fd, struct cw_file_key *key)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	memset(key, 0, sizeof(*key));
+	key->dev = st.st_dev;
+	key->ino = st.st_ino;
+	key->size = st.st_size;
+	key->mtime_sec = st.st_mtim.tv_sec;
+	key->mtime_nsec = st.st_mtim.tv_nsec;
+	key->ctime_sec = st.st_ctim.tv_sec;
+	key->ctime_nsec = st.st_ctim.tv_nsec;
+	return 0;
+}
+
+/* ---- catalogue: tool names, categories, sha256 lists -------------------- */
+
+static bool is_sha256_hex(const char *s)
+{
+	if (strlen(s) != 64)
+		return false;
+	for (int i = 0; i < 64; i++)
+		if (!isdigit((unsigned char)s[i]) && !(s[i] >= 'a' && s[i] <= 'f'))
+			return false;
+	return true;
+}
+
+static int cmp_hash(const void *a, const void *b)
+{
+	return strcmp(((const struct hash_ent *)a)->sha256, ((const struct hash_ent *)b)->sha256);
+}
+
+static int gen_append(struct cw_content *ct, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int gen_append(struct cw_content *ct, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+	char *ns;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -EINVAL;
+	ns = realloc(ct->gen_src, ct->gen_len + (size_t)n + 1);
+	if (!ns)
+		return -ENOMEM;
+	ct->gen_src = ns;
+	va_start(ap, fmt);
+	vsnprintf(ns + ct->gen_len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	ct->gen_len += (size_t)n;
+	return 0;
+}
+
+/* A tool whose content_markers no shipped rule covers gets a generated rule
+ * ("any marker"), so adding a tool to the catalogue is a data change for the
+ * content layer too. */
+static int gen_marker_rule(struct cw_content *ct, const char *origin, const char *id,
+                           const char *cat, json_t *markers)
+{
+	char needle[160], ident[100];
+	json_t *m;
+	size_t i, j;
+	int err;
+
+	if (!json_is_array(markers) || !json_array_size(markers))
+		return 0;
+	snprintf(needle, sizeof(needle), "tool = \"%s\"", id);
+	if (strstr(cw_embedded_yara, needle))
+		return 0;
+	if (!cat || strchr(cat, '"') || strchr(cat, '\\')) {
+		cw_err("%s: tool '%s' has content_markers but no valid \"category\" id", origin,
+		       id);
+		return -EINVAL;
+	}
+	for (i = 0, j = 0; id[i] && j < sizeof(ident) - 1; i++)
+		ident[j++] = isalnum((unsigned char)id[i]) ? id[i] : '_';
+	ident[j] = '\0';
+	err = gen_append(ct,
+	                 "rule catalogue_%s {\n  meta:\n    tool = \"%s\"\n    category = \"%s\"\n"
+	                 "    confidence = 75\n  strings:\n",
+	                 ident, id, cat);
+	json_array_foreach(markers, i, m)
+	{
+		const unsigned char *p;
+
+		if (!json_is_string(m) || !json_string_length(m)) {
+			cw_err("%s: tool '%s': content_markers[%zu] must be a non-empty string",
+			       origin, id, i);
+			return -EINVAL;
+		}
+		err = err ? err : gen_append(ct, "    $m%zu = \"", i);
+		for (p = (const unsigned char *)json_string_value(m); *p && !err; p++)
+			err = *p < 0x20 || *p >= 0x7f || *p == '"' || *p == '\\'
+			          ? gen_append(ct, "\\x%02x", *p)
+			          : gen_append(ct, "%c", *p);
+		err = err ? err : gen_append(ct, "\"\n");
+	}
+	return err ? err : gen_append(ct, "  condition:\n    any of them\n}\n");
+}
+
+static int add_tool(struct cw_content *ct, const char *origin, const char *id, json_t *t)
+{
+	json_t *name = json_object_get(t, "name"), *cat = json_object_get(t, "category");
+	json_t *hashes = json_object_get(t, "sha256"), *h;
+	struct tool *tl;
+	size_t i;
+	int err;
+
+	tl = &ct->tools[ct->ntools];
+	tl->id = strdup(id);
+	tl->name = strdup(json_is_string(name) ? json_string_value(name) : id);
+	if (!tl->id || !tl->name) {
+		free(tl->id);
+		free(tl->name);
+		return -ENOMEM;
+	}
+	tl->cat =
+	    json_is_string(cat) ? cw_catalogue_category(ct->cat, json_string_value(cat)) : NULL;
+	ct->ntools++;
+	if (strchr(id, '"') || strchr(id, '\\')) {
+		cw_err("%s: tool id '%s' may not contain quotes or backslashes", origin, id);
+		return -EINVAL;
+	}
+	err = gen_marker_rule(ct, origin, id, json_is_string(cat) ? json_string_value(cat) : NULL,
+	                      json_object_get(t, "content_markers"));
+	if (err)
+		return err;
+	if (!hashes)
+		return 0;
+	if (!json_is_array(hashes)) {
+		cw_err("%s: tool '%s': \"sha256\" must be an array of lowercase hex strings",
+		       origin, id);
+		return -EINVAL;
+	}
+	json_array_foreach(hashes, i, h)
+	{
+		struct hash_ent *nh;
+
+		if (!json_is_string(h) || !is_sha256_hex(json_string_value(h))) {
+			cw_err("%s: tool '%s': sha256[%zu] is not 64 lowercase hex digits", origin,
+			       id, i);
+			return -EINVAL;
+		}
+		nh = realloc(ct->hashes, (ct->nhashes + 1) * sizeof(*nh));
+		if (!nh)
+			return -ENOMEM;
+		ct->hashes = nh;
+		cw_strlcpy(nh[ct->nhashes].sha256, json_string_value(h), sizeof(nh->sha256));
+		nh[ct->nhashes].tool = ct->ntools - 1;
+		ct->nhashes++;
+	}
+	return 0;
+}
+
+/* The catalogue's "tools": an array of objects with "id", or an object keyed by id. */
+static int load_tools(struct cw_content *ct, const char *text, size_t len, const char *origin)
+{
+	json_error_t jerr;
+	json_t *root, *tools, *t;
+	size_t n;
+	int err = 0;
+
+	root = json_loadb(text, len, 0, &jerr);
+	if (!root) {
+		cw_err("%s:%d: %s", origin, jerr.line, jerr.text);
+		return -EINVAL;
+	}
+	tools = json_object_get(root, "tools");
+	n = json_is_array(tools)    ? json_array_size(tools)
+	    : json_is_object(tools) ? json_object_size(tools)
+	                            : 0;
+	if (!tools || (!json_is_array(tools) && !json_is_object(tools))) {
+		cw_err("%s: no \"tools\" array or object: not a cagewatch catalogue", origin);
+		err = -EINVAL;
+		goto out;
+	}
+	ct->tools = calloc(n ? n : 1, sizeof(*ct->tools));
+	if (!ct->tools) {
+		err = -ENOMEM;
+		goto out;
+	}
+	if (json_is_array(tools)) {
+		size_t i;
+
+		json_array_foreach(tools, i, t)
+		{
+			json_t *id = json_object_get(t, "id");
+
+			if (!json_is_string(id)) {
+				cw_err("%s: tools[%zu] has no string \"id\"", origin, i);
+				err = -EINVAL;
+				goto out;
+			}
+			err = add_tool(ct, origin, json_string_value(id), t);
+			if (err)
+				goto out;
+		}
+	} else {
+		const char *k;
+
+		json_object_foreach(tools, k, t)
+		{
+			err = add_tool(ct, origin, k, t);
+			if (err)
+				goto out;
+		}
+	}
+	if (ct->nhashes)
+		qsort(ct->hashes, ct->nhashes, sizeof(*ct->hashes), cmp_hash);
+	if (ct->gen_src && asprintf(&ct->gen_origin, "%s content_markers", origin) < 0) {
+		ct->gen_origin = NULL;
+		err = -ENOMEM;
+	}
+out:
+	json_decref(root);
+	return err;
+}
+
+static const struct tool *find_tool(const struct cw_content *ct, const char *id)
+{
+	for (size_t i = 0; i < ct->ntools; i++)
+		if (!strcmp(ct->tools[i].id, id))
+			return &ct->tools[i];
+	return NULL;
+}
+
+/* ---- rules -------------------------------------------------------------- */
+
+struct compile_ctx {
+	const char *origin;
+	int errors;
+};
+
+static void compiler_cb(int level, const char *file, int line, const YR_RULE *rule, const char *msg,
+                        void *data)
+{
+	struct compile_ctx *cc = data;
+	const char *where = file ? file : cc->origin;
+
+	(void)rule;
+	if (level == YARA_ERROR_LEVEL_ERROR) {
+		cc->errors++;
+		cw_err("%s:%d: YARA rule error: %s; fix or remove the rule file", where, line, msg);
+	} else {
+		cw_warn("%s:%d: YARA rule warning: %s", where, line, msg);
+	}
+}
+
+/* Conservative: does the rule text use the per-exec externals basename, path
+ * or argv as identifiers (outside comments and text strings)? A false "yes"
+ * only costs cache efficiency; a false "no" cannot happen for real uses. */
+static bool uses_context(const char *s)
+{
+	while (*s) {
+		if (s[0] == '/' && s[1] == '/') {
+			while (*s && *s != '\n')
+				s++;
+		} else if (s[0] == '/' && s[1] == '*') {
+			const char *e = strstr(s + 2, "*/");
+
+			s = e ? e + 2 : s + strlen(s);
+		} else if (*s == '"') {
+			for (s++; *s && *s != '"'; s++)
+				if (*s == '\\' && s[1])
+					s++;
+			if (*s)
+				s++;
+		} else if (isalpha((unsigned char)*s) || *s == '_') {
+			const char *b = s;
+
+			while (isalnum((unsigned char)*s) || *s == '_')
+				s++;
+			if ((size_t)(s - b) == 8 && !strncmp(b, "basename", 8))
+				return true;
+			if ((size_t)(s - b) == 4 &&
+			    (!strncmp(b, "path", 4) || !strncmp(b, "argv", 4)))
+				return true;
+		} else if (*s == '$' || *s == '#' || *s == '@' || *s == '!') {
+			/* string reference: skip its identifier */
+			for (s++; isalnum((unsigned char)*s) || *s == '_' || *s == '*'; s++)
+				;
+		} else {
+			s++;
+		}
+	}
+	return false;
+}
+
+static int add_rule_text(YR_COMPILER *comp, struct compile_ctx *cc, const char *text,
+                         const char *origin, bool *context)
+{
+	cc->origin = origin;
+	if (yr_compiler_add_string(comp, text, origin) != 0 || cc->errors) {
+		cw_err("%s: rules not compiled; cagewatch will not start with a broken rule file",
+		       origin);
+		return -EINVAL;
+	}
+	if (uses_context(text))
+		*context = true;
+	return 0;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool is_rule_file(const char *n)
+{
+	size_t l = strlen(n);
+
+	return n[0] != '.' &&
+	       ((l > 4 && !strcmp(n + l - 4, ".yar")) || (l > 5 && !strcmp(n + l - 5, ".yara")));
+}
+
+static int add_rule_dir(YR_COMPILER *comp, struct compile_ctx *cc, const char *dir, bool *context)
+{
+	char **names = NULL;
+	size_t n = 0;
+	struct dirent *de;
+	DIR *d;
+	int err = 0;
+
+	d = opendir(dir);
+	if (!d) {
+		err = -errno;
+		cw_err("cannot open the YARA rules directory %s: %s; check --rules / the "
+		       "configuration",
+		       dir, strerror(errno));
+		return err;
+	}
+	while ((de = readdir(d))) {
+		char **nn;
+
+		if (!is_rule_file(de->d_name))
+			continue;
+		nn = realloc(names, (n + 1) * sizeof(*names));
+		if (!nn || !(nn[n] = strdup(de->d_name))) {
+			if (nn)
+				names = nn;
+			err = -ENOMEM;
+			goto out;
+		}
+		names = nn;
+		n++;
+	}
+	if (n > 1)
+		qsort(names, n, sizeof(*names), name_cmp);
+	for (size_t i = 0; i < n && !err; i++) {
+		char path[4096], *text = NULL;
+		size_t len;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		err = cw_read_file(path, MAX_RULE_FILE, &text, &len);
+		if (err) {
+			cw_err("cannot read YARA rule file %s: %s", path, strerror(-err));
+			break;
+		}
+		if (strlen(text) != len) {
+			cw_err("%s: rule file contains a NUL byte; YARA rules are text", path);
+			err = -EINVAL;
+		} else {
+			err = add_rule_text(comp, cc, text, path, context);
+		}
+		free(text);
+	}
+out:
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	closedir(d);
+	return err;
+}
+
+static const YR_META *rule_meta(const YR_RULE *rule, const char *id)
+{
+	const YR_META *m;
+
+	yr_rule_metas_foreach(rule, m)
+	{
+		if (!strcmp(m->identifier, id))
+			return m;
+	}
+	return NULL;
+}
+
+/* Every reportable rule names its tool and a known category. */
+static int check_rule_metas(struct cw_content *ct)
+{
+	const YR_RULE *rule;
+	int err = 0;
+
+	yr_rules_foreach(ct->rules, rule)
+	{
+		const YR_META *tool, *cat, *conf;
+		const char *file = rule->ns ? rule->ns->name : "?";
+
+		if (rule->flags & (RULE_FLAGS_PRIVATE | RULE_FLAGS_GLOBAL))
+			continue;
+		ct->nrules++;
+		tool = rule_meta(rule, "tool");
+		cat = rule_meta(rule, "category");
+		conf = rule_meta(rule, "confidence");
+		if (!tool || tool->type != META_TYPE_STRING || !cat ||
+		    cat->type != META_TYPE_STRING) {
+			cw_err(
+			    "%s: rule %s: needs string meta \"tool\" and \"category\" (a catalogue "
+			    "category id)",
+			    file, rule->identifier);
+			err = -EINVAL;
+			continue;
+		}
+		if (!cw_catalogue_category(ct->cat, cat->string)) {
+			cw_err("%s: rule %s: category \"%s\" is not in the catalogue", file,
+			       rule->identifier, cat->string);
+			err = -EINVAL;
+		}
+		if (conf &&
+		    (conf->type != META_TYPE_INTEGER || conf->integer < 0 || conf->integer > 100)) {
+			cw_err("%s: rule %s: meta \"confidence\" must be an integer 0..100", file,
+			       rule->identifier);
+			err = -EINVAL;
+		}
+	}
+	return err;
+}
+
+static int compile_rules(struct cw_content *ct, const char *user_dir)
+{
+	struct compile_ctx cc = {0};
+	YR_COMPILER *comp = NULL;
+	int err;
+
+	if (yr_compiler_create(&comp) != ERROR_SUCCESS)
+		return -ENOMEM;
+	yr_compiler_set_callback(comp, compiler_cb, &cc);
+	if (yr_compiler_define_string_variable(comp, "basename", "") ||
+	    yr_compiler_define_string_variable(comp, "path", "") ||
+	    yr_compiler_define_string_variable(comp, "argv", "") ||
+	    yr_compiler_define_string_variable(comp, "sha256", "")) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = add_rule_text(comp, &cc, cw_embedded_yara, EMBEDDED_ORIGIN, &ct->context_rules);
+	if (!err && ct->gen_src)
+		err = add_rule_text(comp, &cc, ct->gen_src, ct->gen_origin, &ct->context_rules);
+	if (!err && user_dir)
+		err = add_rule_dir(comp, &cc, user_dir, &ct->context_rules);
+	if (err)
+		goto out;
+	if (yr_compiler_get_rules(comp, &ct->rules) != ERROR_SUCCESS) {
+		cw_err("YARA could not finish compiling the rules (out of memory?)");
+		err = -ENOMEM;
+		goto out;
+	}
+	err = check_rule_metas(ct);
+out:
+	yr_compiler_destroy(comp);
+	return err;
+}
+
+/* ---- lifecycle ---------------------------------------------------------- */
+
+int cw_content_new(struct cw_content **out, const struct cw_content_opts *opts)
+{
+	static const struct cw_content_opts defaults = {0};
+	struct cw_content *ct;
+	size_t nb = 16;
+	int err;
+
+	*out = NULL;
+	if (!opts)
+		opts = &defaults;
+	if (opts->hash_cap < 0) {
+		cw_err("content scan cap must be >= 0 bytes (0 = default %lld)",
+		       (long long)CW_CONTENT_DEFAULT_CAP);
+		return -EINVAL;
+	}
+	ct = calloc(1, sizeof(*ct));
+	if (!ct)
+		return -ENOMEM;
+	ct->cap = opts->hash_cap ? opts->hash_cap : CW_CONTENT_DEFAULT_CAP;
+	ct->cap_entries = opts->cache_size ? opts->cache_size : CW_CONTENT_DEFAULT_CACHE;
+	pthread_mutex_init(&ct->lock, NULL);
+
+	if (opts->catalogue) {
+		ct->cat = opts->catalogue;
+	} else {
+		err = cw_catalogue_load_default(&ct->own_cat);
+		if (err)
+			goto fail;
+		ct->cat = ct->own_cat;
+	}
+	if (opts->catalogue_text)
+		err = load_tools(ct, opts->catalogue_text, opts->catalogue_len,
+		                 opts->catalogue_origin ? opts->catalogue_origin : "catalogue");
+	else
+		/* strlen, not cw_embedded_catalogue_len: the text is NUL-terminated,
+		 * and the length symbol may count alignment padding. */
+		err = load_tools(ct, cw_embedded_catalogue, strlen(cw_embedded_catalogue),
+		                 "rules/catalogue.json (embedded)");
+	if (err)
+		goto fail;
+
+	if (yr_initialize() != ERROR_SUCCESS) {
+		cw_err("libyara failed to initialise");
+		err = -ENOMEM;
+		goto fail;
+	}
+	ct->yr_inited = true;
+	err = compile_rules(ct, opts->user_rules_dir);
+	if (err)
+		goto fail;
+
+	while (nb < ct->cap_entries * 2)
+		nb <<= 1;
+	ct->nbuckets = nb;
+	ct->entries = calloc(ct->cap_entries, sizeof(*ct->entries));
+	ct->buckets = calloc(nb, sizeof(*ct->buckets));
+	if (!ct->entries || !ct->buckets) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	*out = ct;
+	return 0;
+fail:
+	cw_content_free(ct);
+	return err;
+}
+
+void cw_content_free(struct cw_content *ct)
+{
+	if (!ct)
+		return;
+	if (ct->rules)
+		yr_rules_destroy(ct->rules);
+	if (ct->yr_inited)
+		yr_finalize();
+	for (size_t i = 0; i < ct->ntools; i++) {
+		free(ct->tools[i].id);
+		free(ct->tools[i].name);
+	}
+	free(ct->tools);
+	free(ct->hashes);
+	free(ct->gen_src);
+	free(ct->gen_origin);
+	free(ct->entries);
+	free(ct->buckets);
+	cw_catalogue_free(ct->own_cat);
+	pthread_mutex_destroy(&ct->lock);
+	free(ct);
+}
+
+void cw_content_get_stats(struct cw_content *ct, struct cw_content_stats *st)
+{
+	pthread_mutex_lock(&ct->lock);
+	*st = ct->st;
+	st->entries = ct->used;
+	st->rules = ct->nrules;
+	st->hashes = ct->nhashes;
+	st->context_rules = ct->context_rules;
+	pthread_mutex_unlock(&ct->lock);
+}
+
+/* ---- cache -------------------------------------------------------------- */
+
+static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= b[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+static uint64_t key_hash(const struct cw_file_key *k, uint64_t ctx)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	h = fnv1a(h, k, sizeof(*k));
+	return fnv1a(h, &ctx, sizeof(ctx));
+}
+
+static bool key_eq(const struct cw_file_key *a, const struct cw_file_key *b)
+{
+	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+	       a->mtime_sec == b->mtime_sec && a->mtime_nsec == b->mtime_nsec &&
+	       a->ctime_sec == b->ctime_sec && a->ctime_nsec == b->ctime_nsec;
+}
+
+static void lru_unlink(struct cw_content *ct, struct entry *e)
+{
+	if (e->prev)
+		e->prev->next = e->next;
+	else
+		ct->lru_head = e->next;
+	if (e->next)
+		e->next->prev = e->prev;
+	else
+		ct->lru_tail = e->prev;
+	e->prev = e->next = NULL;
+}
+
+static void lru_push(struct cw_content *ct, struct entry *e)
+{
+	e->prev = NULL;
+	e->next = ct->lru_head;
+	if (ct->lru_head)
+		ct->lru_head->prev = e;
+	ct->lru_head = e;
+	if (!ct->lru_tail)
+		ct->lru_tail = e;
+}
+
+static struct entry *cache_find(struct cw_content *ct, const struct cw_file_key *k, uint64_t ctx)
+{
+	struct entry *e = ct->buckets[key_hash(k, ctx) & (ct->nbuckets - 1)];
+
+	for (; e; e = e->hnext)
+		if (e->ctx == ctx && key_eq(&e->key, k))
+			return e;
+	return NULL;
+}
+
+static void bucket_remove(struct cw_content *ct, struct entry *e)
+{
+	struct entry **pp = &ct->buckets[key_hash(&e->key, e->ctx) & (ct->nbuckets - 1)];
+
+	for (; *pp; pp = &(*pp)->hnext)
+		if (*pp == e) {
+			*pp = e->hnext;
+			break;
+		}
+	e->hnext = NULL;
+}
+
+/* Called with the lock held. */
+static void cache_put(struct cw_content *ct, const struct cw_file_key *k, uint64_t ctx,
+                      const struct cw_file_info *fi, const struct verdict *v)
+{
+	struct entry *e = cache_find(ct, k, ctx), **b;
+
+	if (e) { /* another thread got there first */
+		lru_unlink(ct, e);
+	} else {
+		if (ct->used < ct->cap_entries) {
+			e = &ct->entries[ct->used++];
+		} else {
+			e = ct->lru_tail;
+			lru_unlink(ct, e);
+			bucket_remove(ct, e);
+			ct->st.evictions++;
+		}
+		e->key = *k;
+		e->ctx = ctx;
+		b = &ct->buckets[key_hash(k, ctx) & (ct->nbuckets - 1)];
+		e->hnext = *b;
+		*b = e;
+	}
+	e->have_size = fi->have_size;
+	e->size = fi->size;
+	e->have_hash = fi->have_hash;
+	e->hashed_size = fi->hashed_size;
+	e->partial = fi->partially_hashed;
+	memcpy(e->sha256, fi->sha256, sizeof(e->sha256));
+	e->v = *v;
+	lru_push(ct, e);
+}
+
+/* ---- checking ----------------------------------------------------------- */
+
+struct scan_ctx {
+	const struct cw_content *ct;
+	struct verdict *v;
+	int64_t best_conf;
+};
+
+static int scan_cb(YR_SCAN_CONTEXT *ctx, int msg, void *data, void *user)
+{
+	struct scan_ctx *sc = user;
+	const YR_RULE *rule = data;
+	const YR_META *tool, *cat, *conf, *tname;
+	const struct tool *tl;
+	int64_t c;
+	size_t l;
+
+	(void)ctx;
+	if (msg != CALLBACK_MSG_RULE_MATCHING)
+		return CALLBACK_CONTINUE;
+	tool = rule_meta(rule, "tool");
+	cat = rule_meta(rule, "category");
+	if (!tool || !cat || tool->type != META_TYPE_STRING || cat->type != META_TYPE_STRING)
+		return CALLBACK_CONTINUE; /* global/private helper rule */
+	l = strlen(sc->v->sigs);
+	if (l + strlen(rule->identifier) + 2 < sizeof(sc->v->sigs))
+		snprintf(sc->v->sigs + l, sizeof(sc->v->sigs) - l, "%s%s", l ? "\n" : "",
+		         rule->identifier);
+	conf = rule_meta(rule, "confidence");
+	c = conf && conf->type == META_TYPE_INTEGER ? conf->integer : DEFAULT_CONFIDENCE;
+	if (sc->v->kind == 2 && c <= sc->best_conf)
+		return CALLBACK_CONTINUE;
+	sc->best_conf = c;
+	sc->v->kind = 2;
+	tl = find_tool(sc->ct, tool->string);
+	tname = rule_meta(rule, "tool_name");
+	sc->v->tool_id = tool->string;
+	sc->v->tool_name = tl                                         ? tl->name
+	                   : tname && tname->type == META_TYPE_STRING ? tname->string
+	                                                              : tool->string;
+	sc->v->cat = cw_catalogue_category(sc->ct->cat, cat->string);
+	snprintf(sc->v->rule_id, sizeof(sc->v->rule_id), "yara.%s", rule->identifier);
+	snprintf(sc->v->detail, sizeof(sc->v->detail), "yara=%s confidence=%lld file=%s",
+	         rule->identifier, (long long)c, rule->ns ? rule->ns->name : "?");
+	return CALLBACK_CONTINUE;
+}
+
+static char *join_argv(const char *const *argv, int argc)
+{
+	size_t len = 1;
+	char *s, *p;
+
+	for (int i = 0; i < argc && argv && argv[i]; i++)
+		len += strlen(argv[i]) + 1;
+	s = malloc(len);
+	if (!s)
+		return NULL;
+	p = s;
+	*p = '\0';
+	for (int i = 0; i < argc && argv && argv[i]; i++) {
+		size_t l = strlen(argv[i]);
+
+		if (i)
+			*p++ = ' ';
+		memcpy(p, argv[i], l);
+		p += l;
+		*p = '\0';
+	}
+	return s;
+}
+
+/* Read up to cap bytes from offset 0. Returns bytes read or a negative errno. */
+static ssize_t read_capped(int fd, int64_t cap, int64_t size_hint, unsigned char **out)
+{
+	size_t want = (size_t)(size_hint > 0 && size_hint < cap ? size_hint : cap);
+	size_t alloc = want ? want : 1, n = 0;
+	unsigned char *buf = malloc(alloc);
+
+	*out = NULL;
+	if (!buf)
+		return -ENOMEM;
+	while (n < want) {
+		ssize_t r = pread(fd, buf + n, want - n, (off_t)n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int e = -errno;
+
+			free(buf);
+			return e;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	*out = buf;
+	return (ssize_t)n;
+}
+
+static int scan_file(struct cw_content *ct, int fd, const char *path, const char *const *argv,
+                     int argc, const struct cw_file_info *fi, int64_t size_hint, struct verdict *v,
+                     uint64_t *scanned)
+{
+	struct scan_ctx sc = {.ct = ct, .v = v, .best_conf = -1};
+	YR_SCANNER *scanner = NULL;
+	unsigned char *buf = NULL;
+	char *args = NULL;
+	ssize_t n;
+	int err = 0, yr;
+
+	n = read_capped(fd, ct->cap, size_hint, &buf);
+	if (n < 0)
+		return (int)n;
+	*scanned = (uint64_t)n;
+	args = join_argv(argv, argc);
+	if (!args || yr_scanner_create(ct->rules, &scanner) != ERROR_SUCCESS) {
+		err = -ENOMEM;
+		goto out;
+	}
+	yr_scanner_set_callback(scanner, scan_cb, &sc);
+	yr_scanner_set_flags(scanner, SCAN_FLAGS_FAST_MODE | SCAN_FLAGS_REPORT_RULES_MATCHING);
+	yr_scanner_set_timeout(scanner, SCAN_TIMEOUT_S);
+	if (yr_scanner_define_string_variable(scanner, "basename", path ? cw_basename(path) : "") ||
+	    yr_scanner_define_string_variable(scanner, "path", path ? path : "") ||
+	    yr_scanner_define_string_variable(scanner, "argv", args) ||
+	    yr_scanner_define_string_variable(scanner, "sha256", fi->have_hash ? fi->sha256 : "")) {
+		err = -ENOMEM;
+		goto out;
+	}
+	yr = yr_scanner_scan_mem(scanner, buf, (size_t)n);
+	if (yr != ERROR_SUCCESS) {
+		const YR_RULE *r = yr_scanner_last_error_rule(scanner);
+
+		cw_warn("YARA scan of %s failed (libyara error %d%s%s); content rules skipped for "
+		        "this file",
+		        path ? path : "?", yr, r ? ", rule " : "", r ? r->identifier : "");
+		err = yr == ERROR_SCAN_TIMEOUT ? -ETIMEDOUT : -EIO;
+	}
+out:
+	if (scanner)
+		yr_scanner_destroy(scanner);
+	free(args);
+	free(buf);
+	return err;
+}
+
+static void hash_verdict(const struct cw_content *ct, const struct cw_file_info *fi,
+                         struct verdict *v)
+{
+	struct hash_ent k, *h;
+	const struct tool *tl;
+
+	if (!fi->have_hash || fi->partially_hashed || !ct->nhashes)
+		return;
+	memcpy(k.sha256, fi->sha256, sizeof(k.sha256));
+	h = bsearch(&k, ct->hashes, ct->nhashes, sizeof(*h), cmp_hash);
+	if (!h)
+		return;
+	tl = &ct->tools[h->tool];
+	v->kind = 1;
+	v->tool_id = tl->id;
+	v->tool_name = tl->name;
+	v->cat = tl->cat;
+	snprintf(v->rule_id, sizeof(v->rule_id), "hash.%s", tl->id);
+	snprintf(v->detail, sizeof(v->detail), "sha256=%s", fi->sha256);
+}
+
+static json_t *signatures_json(const char *sigs)
+{
+	json_t *arr = json_array(), *root;
+	const char *p = sigs;
+
+	if (!arr)
+		return NULL;
+	while (*p) {
+		const char *e = strchr(p, '\n');
+		size_t l = e ? (size_t)(e - p) : strlen(p);
+		json_t *sig = json_pack("{s:{s:s%},s:s}", "yaraRuleSignature", "yaraRule", p, l,
+		                        "signatureType", "SIGNATURE_TYPE_FILE");
+
+		if (!sig || json_array_append_new(arr, sig)) {
+			json_decref(arr);
+			return NULL;
+		}
+		p += l + (e ? 1 : 0);
+	}
+	root = json_pack("{s:{s:o}}", "indicator", "signatures", arr);
+	return root;
+}
+
+static int fill_detection(const struct verdict *v, struct cw_detection *det)
+{
+	if (!det)
+		return 0;
+	memset(det, 0, sizeof(*det));
+	det->cat = v->cat;
+	det->tool_id = v->tool_id;
+	det->tool_name = v->tool_name;
+	cw_strlcpy(det->rule_id, v->rule_id, sizeof(det->rule_id));
+	cw_strlcpy(det->matched_on, v->kind == 1 ? "hash" : "content", sizeof(det->matched_on));
+	cw_strlcpy(det->detail, v->detail, sizeof(det->detail));
+	if (v->sigs[0]) {
+		det->extra = signatures_json(v->sigs);
+		if (!det->extra)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+int cw_content_check_fd(struct cw_content *ct, int fd, const char *path, const char *const *argv,
+                        int argc, const struct cw_file_key *key, struct cw_file_info *fi,
+                        struct cw_detection *det)
+{
+	struct cw_file_info local;
+	struct cw_file_key k;
+	struct verdict v = {0};
+	struct entry *e;
+	struct stat st;
+	uint64_t ctx = 0, scanned = 0;
+	bool cacheable;
+	int err;
+
+	if (!fi)
+		fi = &local;
+	memset(fi, 0, sizeof(*fi));
+	if (path)
+		cw_strlcpy(fi->path, path, sizeof(fi->path));
+	if (fd < 0)
+		return 0;
+	if (fstat(fd, &st) < 0) {
+		cw_debug("cannot stat %s: %s", path ? path : "?", strerror(errno));
+		return 0;
+	}
+	fi->have_size = true;
+	fi->size = st.st_size;
+	if (!S_ISREG(st.st_mode))
+		return 0; /* a pipe or device: nothing to hash or scan */
+	if (key) {
+		k = *key;
+	} else {
+		memset(&k, 0, sizeof(k));
+		k.dev = st.st_dev;
+		k.ino = st.st_ino;
+		k.size = st.st_size;
+		k.mtime_sec = st.st_mtim.tv_sec;
+		k.mtime_nsec = st.st_mtim.tv_nsec;
+		k.ctime_sec = st.st_ctim.tv_sec;
+		k.ctime_nsec = st.st_ctim.tv_nsec;
+	}
+	cacheable = k.ino != 0;
+	if (ct->context_rules) {
+		ctx = fnv1a(0xcbf29ce484222325ULL, path ? path : "", path ? strlen(path) + 1 : 0);
+		for (int i = 0; i < argc && argv && argv[i]; i++)
+			ctx = fnv1a(ctx, argv[i], strlen(argv[i]) + 1);
+	}
+
+	if (cacheable) {
+		pthread_mutex_lock(&ct->lock);
+		e = cache_find(ct, &k, ctx);
+		if (e) {
+			ct->st.hits++;
+			lru_unlink(ct, e);
+			lru_push(ct, e);
+			fi->have_size = e->have_size;
+			fi->size = e->size;
+			fi->have_hash = e->have_hash;
+			fi->hashed_size = e->hashed_size;
+			fi->partially_hashed = e->partial;
+			memcpy(fi->sha256, e->sha256, sizeof(fi->sha256));
+			v = e->v;
+			if (v.kind)
+				ct->st.matches++;
+			pthread_mutex_unlock(&ct->lock);
+			if (!v.kind)
+				return 0;
+			err = fill_detection(&v, det);
+			return err ? err : 1;
+		}
+		pthread_mutex_unlock(&ct->lock);
+	}
+
+	err = cw_file_hash_fd(fd, ct->cap, fi);
+	if (err) {
+		cw_debug("cannot hash %s: %s", path ? path : "?", strerror(-err));
+		fi->have_size = true;
+		fi->size = st.st_size;
+		return 0; /* unreadable or vanished: report what is known */
+	}
+	err = scan_file(ct, fd, path, argv, argc, fi, st.st_size, &v, &scanned);
+	if (err == -ENOMEM)
+		return err;
+	if (err)
+		cacheable = false; /* don't remember a verdict we could not reach */
+	{
+		/* An exact hash match outranks content; YARA names stay as signatures. */
+		struct verdict hv = v;
+
+		hash_verdict(ct, fi, &hv);
+		v = hv;
+	}
+
+	pthread_mutex_lock(&ct->lock);
+	ct->st.misses++;
+	ct->st.bytes_scanned += scanned;
+	if (v.kind)
+		ct->st.matches++;
+	if (cacheable)
+		cache_put(ct, &k, ctx, fi, &v);
+	pthread_mutex_unlock(&ct->lock);
+	if (!v.kind)
+		return 0;
+	err = fill_detection(&v, det);
+	return err ? err : 1;
+}

@@ -1,0 +1,842 @@
+/* filter.c - SCC findings filter language: tokenizer, recursive-descent parser
+ * and compiler to a parameterised SQL WHERE expression over the store's
+ * `findings` table. Grammar (OR binds tighter than AND, as in SCC):
+ *
+ *   filter      := [ conj ]
+ *   conj        := disj { AND disj }
+ *   disj        := unary { OR unary }
+ *   unary       := ( NOT | "-" ) unary | "(" conj ")" | restriction
+ *   restriction := field op value        op := = : > < >= <=
+ *
+ * Only column names and JSON paths written in this file appear in the SQL
+ * text; every user value (and every user-named source_properties key) is
+ * bound to a `?` placeholder.
+ */
+#include "filter.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+enum ftype {
+	F_TEXT, /* text column: = : */
+	F_TIME, /* ms column: = > < >= <=, value RFC 3339 or epoch ms */
+	F_INT,  /* integer column */
+	F_JSON, /* fixed JSON path into the stored finding: = : */
+	F_SP,   /* source_properties.<Key>: every operator */
+};
+
+struct field {
+	const char *name;
+	enum ftype type;
+	const char *col; /* column name, or JSON path for F_JSON */
+};
+
+static const struct field fields[] = {
+    {"name", F_TEXT, "name"},
+    {"parent", F_TEXT, "parent"},
+    {"category", F_TEXT, "category"},
+    {"state", F_TEXT, "state"},
+    {"severity", F_TEXT, "severity"},
+    {"mute", F_TEXT, "mute"},
+    {"finding_class", F_JSON, "$.findingClass"},
+    {"external_uri", F_JSON, "$.externalUri"},
+    {"module_name", F_JSON, "$.moduleName"},
+    {"event_time", F_TIME, "event_time_ms"},
+    {"create_time", F_TIME, "create_time_ms"},
+    {"state_change_time", F_TIME, "state_change_ms"},
+    {"mute_update_time", F_TIME, "mute_update_ms"},
+    {"occurrence_count", F_INT, "occurrence_count"},
+    {"resource_name", F_TEXT, "resource_name"},
+    {"resource.name", F_TEXT, "resource_name"},
+    {"resource.display_name", F_TEXT, "resource_display_name"},
+    {"resource.type", F_TEXT, "resource_type"},
+    {"resource.project_display_name", F_TEXT, "project_display_name"},
+    {"resource.project_name", F_TEXT, "project_name"},
+    {"resource.parent_name", F_JSON, "$.resource.gcpMetadata.parent"},
+    {"resource.parent_display_name", F_JSON, "$.resource.gcpMetadata.parentDisplayName"},
+    {"container.name", F_TEXT, "container_name"},
+    {"containers.name", F_TEXT, "container_name"},
+    {"container.id", F_TEXT, "container_id"},
+    {"container.image", F_TEXT, "container_uri"},
+    {"container.uri", F_TEXT, "container_uri"},
+    {"containers.uri", F_TEXT, "container_uri"},
+    {"container.image_id", F_TEXT, "container_image_id"},
+    {"containers.image_id", F_TEXT, "container_image_id"},
+    {"kubernetes.pod.name", F_TEXT, "pod_name"},
+    {"kubernetes.pods.name", F_TEXT, "pod_name"},
+    {"kubernetes.pod.ns", F_TEXT, "pod_ns"},
+    {"kubernetes.pods.ns", F_TEXT, "pod_ns"},
+    {"process.binary.path", F_TEXT, "binary_path"},
+    {"processes.binary.path", F_TEXT, "binary_path"},
+    {"process.name", F_JSON, "$.processes[0].name"},
+    {"mitre_attack.primary_tactic", F_JSON, "$.mitreAttack.primaryTactic"},
+};
+
+#define SP_PREFIX "source_properties."
+#define MAX_DEPTH 64
+
+const char *cw_filter_fields_help(void)
+{
+	return "name, parent, category, state, severity, mute, finding_class, external_uri, "
+	       "module_name, event_time, create_time, state_change_time, mute_update_time, "
+	       "occurrence_count, resource_name, resource.name, resource.display_name, "
+	       "resource.type, resource.project_display_name, resource.project_name, "
+	       "resource.parent_name, resource.parent_display_name, container.name, container.id, "
+	       "container.image (container.uri, containers.uri), container.image_id, "
+	       "kubernetes.pod.name, kubernetes.pod.ns, process.binary.path, process.name, "
+	       "mitre_attack.primary_tactic, source_properties.<Key>";
+}
+
+static const struct field *find_field(const char *name)
+{
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (strcmp(fields[i].name, name) == 0)
+			return &fields[i];
+	return NULL;
+}
+
+const char *cw_filter_order_column(const char *field)
+{
+	const struct field *f = field ? find_field(field) : NULL;
+
+	if (!f || f->type == F_JSON || f->type == F_SP)
+		return NULL;
+	return f->col;
+}
+
+/* ---- RFC 3339 ---- */
+
+static int digits(const char **p, int n, int *out)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)(*p)[i]))
+			return -EINVAL;
+		v = v * 10 + ((*p)[i] - '0');
+	}
+	*p += n;
+	*out = v;
+	return 0;
+}
+
+static int expect_char(const char **p, const char *set)
+{
+	if (!**p || !strchr(set, **p))
+		return -EINVAL;
+	(*p)++;
+	return 0;
+}
+
+int cw_parse_rfc3339_ms(const char *s, int64_t *out_ms)
+{
+	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	int y, mo, d, h, mi, sec, ms = 0, oh = 0, om = 0, sign = 0;
+	const char *p = s;
+	struct tm tm = {0};
+	time_t t;
+
+	if (!s || digits(&p, 4, &y) || expect_char(&p, "-") || digits(&p, 2, &mo) ||
+	    expect_char(&p, "-") || digits(&p, 2, &d) || expect_char(&p, "Tt ") ||
+	    digits(&p, 2, &h) || expect_char(&p, ":") || digits(&p, 2, &mi) ||
+	    expect_char(&p, ":") || digits(&p, 2, &sec))
+		return -EINVAL;
+	if (*p == '.') {
+		int n = 0;
+
+		p++;
+		if (!isdigit((unsigned char)*p))
+			return -EINVAL;
+		for (; isdigit((unsigned char)*p); p++, n++)
+			if (n < 3)
+				ms = ms * 10 + (*p - '0');
+		for (; n < 3; n++)
+			ms *= 10;
+	}
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		sign = *p == '-' ? -1 : 1;
+		p++;
+		if (digits(&p, 2, &oh) || expect_char(&p, ":") || digits(&p, 2, &om) || oh > 23 ||
+		    om > 59)
+			return -EINVAL;
+	} else {
+		return -EINVAL;
+	}
+	if (*p || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || sec > 60)
+		return -EINVAL;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	t = timegm(&tm);
+	*out_ms = (int64_t)t * 1000 + ms - (int64_t)sign * (oh * 3600 + om * 60) * 1000;
+	return 0;
+}
+
+/* ---- tokens ---- */
+
+enum tok {
+	T_END,
+	T_LPAREN,
+	T_RPAREN,
+	T_MINUS,
+	T_OP,
+	T_STRING,
+	T_NUMBER,
+	T_WORD,
+	T_AND,
+	T_OR,
+	T_NOT,
+};
+
+struct parser {
+	const char *src;
+	size_t pos; /* start of the current token */
+	size_t end; /* one past the current token */
+	enum tok tok;
+	char op[3]; /* T_OP text */
+	char *text; /* T_STRING (unescaped), T_WORD, T_NUMBER text */
+	char *err;
+	size_t errsz;
+	bool failed;
+	int depth;
+	/* output */
+	char *sql;
+	size_t len, cap;
+	struct cw_filter_param *params;
+	size_t nparams, pcap;
+	bool oom;
+};
+
+static void fail(struct parser *p, size_t pos, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void fail(struct parser *p, size_t pos, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (p->failed)
+		return;
+	p->failed = true;
+	n = snprintf(p->err, p->errsz, "filter: column %zu: ", pos + 1);
+	if (n < 0 || (size_t)n >= p->errsz)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(p->err + n, p->errsz - (size_t)n, fmt, ap);
+	va_end(ap);
+}
+
+static bool is_word_char(char c)
+{
+	return isalnum((unsigned char)c) || c == '_' || c == '.';
+}
+
+static const char *tok_desc(const struct parser *p, char *buf, size_t bufsz)
+{
+	switch (p->tok) {
+	case T_END:
+		return "the end of the filter";
+	case T_LPAREN:
+		return "\"(\"";
+	case T_RPAREN:
+		return "\")\"";
+	case T_MINUS:
+		return "\"-\"";
+	case T_OP:
+		snprintf(buf, bufsz, "\"%s\"", p->op);
+		return buf;
+	case T_AND:
+	case T_OR:
+	case T_NOT:
+	case T_WORD:
+	case T_NUMBER:
+		snprintf(buf, bufsz, "\"%.40s\"", p->text ? p->text : "");
+		return buf;
+	case T_STRING:
+		snprintf(buf, bufsz, "the string \"%.40s\"", p->text ? p->text : "");
+		return buf;
+	}
+	return "?";
+}
+
+/* Advance to the next token. */
+static void next(struct parser *p)
+{
+	const char *s = p->src;
+	size_t i = p->end;
+
+	free(p->text);
+	p->text = NULL;
+	if (p->failed) {
+		p->tok = T_END;
+		return;
+	}
+	while (s[i] && isspace((unsigned char)s[i]))
+		i++;
+	p->pos = i;
+	if (!s[i]) {
+		p->tok = T_END;
+		p->end = i;
+		return;
+	}
+	switch (s[i]) {
+	case '(':
+		p->tok = T_LPAREN;
+		p->end = i + 1;
+		return;
+	case ')':
+		p->tok = T_RPAREN;
+		p->end = i + 1;
+		return;
+	case '-':
+		p->tok = T_MINUS;
+		p->end = i + 1;
+		return;
+	case '=':
+	case ':':
+		p->tok = T_OP;
+		p->op[0] = s[i];
+		p->op[1] = 0;
+		p->end = i + 1;
+		return;
+	case '<':
+	case '>':
+		p->tok = T_OP;
+		p->op[0] = s[i];
+		p->op[1] = s[i + 1] == '=' ? '=' : 0;
+		p->op[2] = 0;
+		p->end = i + (p->op[1] ? 2 : 1);
+		return;
+	case '!':
+		fail(p, i,
+		     "\"!\" is not an operator: negate with NOT or a leading \"-\" "
+		     "(NOT field = value)");
+		p->tok = T_END;
+		return;
+	case '"':
+	case '\'': {
+		char q = s[i];
+		size_t j = i + 1, k = 0;
+		char *out = malloc(strlen(s + j) + 1);
+
+		if (!out) {
+			p->oom = true;
+			p->failed = true;
+			p->tok = T_END;
+			return;
+		}
+		while (s[j] && s[j] != q) {
+			if (s[j] == '\\' && s[j + 1])
+				j++;
+			out[k++] = s[j++];
+		}
+		if (!s[j]) {
+			free(out);
+			fail(p, i, "unterminated string: no closing %c", q);
+			p->tok = T_END;
+			return;
+		}
+		out[k] = 0;
+		p->text = out;
+		p->tok = T_STRING;
+		p->end = j + 1;
+		return;
+	}
+	}
+	if (is_word_char(s[i])) {
+		size_t j = i;
+		bool num = true;
+
+		while (is_word_char(s[j])) {
+			if (!isdigit((unsigned char)s[j]))
+				num = false;
+			j++;
+		}
+		p->text = strndup(s + i, j - i);
+		if (!p->text) {
+			p->oom = true;
+			p->failed = true;
+			p->tok = T_END;
+			return;
+		}
+		p->end = j;
+		if (num)
+			p->tok = T_NUMBER;
+		else if (strcasecmp(p->text, "AND") == 0)
+			p->tok = T_AND;
+		else if (strcasecmp(p->text, "OR") == 0)
+			p->tok = T_OR;
+		else if (strcasecmp(p->text, "NOT") == 0)
+			p->tok = T_NOT;
+		else
+			p->tok = T_WORD;
+		return;
+	}
+	fail(p, i, "unexpected character \"%c\": quote values that contain it", s[i]);
+	p->tok = T_END;
+}
+
+/* ---- output ---- */
+
+static void emit(struct parser *p, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (p->oom)
+		return;
+	if (p->len + n + 1 > p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 256;
+		char *nb;
+
+		while (cap < p->len + n + 1)
+			cap *= 2;
+		nb = realloc(p->sql, cap);
+		if (!nb) {
+			p->oom = true;
+			p->failed = true;
+			return;
+		}
+		p->sql = nb;
+		p->cap = cap;
+	}
+	memcpy(p->sql + p->len, s, n + 1);
+	p->len += n;
+}
+
+static struct cw_filter_param *new_param(struct parser *p)
+{
+	if (p->oom)
+		return NULL;
+	if (p->nparams == p->pcap) {
+		size_t cap = p->pcap ? p->pcap * 2 : 8;
+		struct cw_filter_param *np = realloc(p->params, cap * sizeof(*np));
+
+		if (!np) {
+			p->oom = true;
+			p->failed = true;
+			return NULL;
+		}
+		p->params = np;
+		p->pcap = cap;
+	}
+	p->params[p->nparams] = (struct cw_filter_param){0};
+	return &p->params[p->nparams++];
+}
+
+static void param_int(struct parser *p, int64_t v)
+{
+	struct cw_filter_param *fp = new_param(p);
+
+	if (fp) {
+		fp->type = CW_FP_INT;
+		fp->i = v;
+	}
+}
+
+static void param_text(struct parser *p, const char *s)
+{
+	struct cw_filter_param *fp = new_param(p);
+
+	if (!fp)
+		return;
+	fp->type = CW_FP_TEXT;
+	fp->s = strdup(s);
+	if (!fp->s) {
+		p->nparams--;
+		p->oom = true;
+		p->failed = true;
+	}
+}
+
+/* ---- parser ---- */
+
+enum vkind { V_STRING, V_INT, V_BOOL };
+
+struct value {
+	enum vkind kind;
+	char *s; /* V_STRING text; V_INT/V_BOOL decimal text */
+	int64_t i;
+	size_t pos;
+};
+
+static bool parse_int(const char *s, bool neg, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || *end || end == s)
+		return false;
+	*out = neg ? -v : v;
+	return true;
+}
+
+static bool parse_value(struct parser *p, const char *field, const char *op, struct value *v)
+{
+	bool neg = false;
+
+	v->pos = p->pos;
+	if (p->tok == T_MINUS) {
+		neg = true;
+		next(p);
+		if (p->tok != T_NUMBER) {
+			fail(p, v->pos, "expected an integer after \"-\" in the value of \"%s\"",
+			     field);
+			return false;
+		}
+	}
+	switch (p->tok) {
+	case T_STRING:
+		v->kind = V_STRING;
+		v->s = p->text;
+		p->text = NULL;
+		break;
+	case T_NUMBER:
+		if (!parse_int(p->text, neg, &v->i)) {
+			fail(p, v->pos, "integer %s%s is out of range", neg ? "-" : "", p->text);
+			return false;
+		}
+		v->kind = V_INT;
+		if (asprintf(&v->s, "%lld", (long long)v->i) < 0) {
+			v->s = NULL;
+			p->oom = p->failed = true;
+			return false;
+		}
+		break;
+	case T_WORD:
+	case T_AND:
+	case T_OR:
+	case T_NOT:
+		if (strcmp(p->text, "true") == 0 || strcmp(p->text, "false") == 0) {
+			v->kind = V_BOOL;
+			v->i = p->text[0] == 't';
+		} else {
+			v->kind = V_STRING; /* bare word: SCC enum values like ACTIVE */
+		}
+		v->s = p->text;
+		p->text = NULL;
+		break;
+	default: {
+		char buf[64];
+
+		fail(p, p->pos,
+		     "expected a value (quoted string, integer, true or false) after \"%s %s\", "
+		     "found %s",
+		     field, op, tok_desc(p, buf, sizeof(buf)));
+		return false;
+	}
+	}
+	next(p);
+	return true;
+}
+
+static const char *sql_op(const char *op)
+{
+	return strcmp(op, "=") == 0 ? "=" : op; /* > < >= <= are the same in SQL */
+}
+
+static bool valid_sp_key(const char *k)
+{
+	size_t n = strlen(k);
+
+	if (n < 1 || n > 255 || !isalpha((unsigned char)k[0]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)k[i]) && k[i] != '_')
+			return false;
+	return true;
+}
+
+static void compile_restriction(struct parser *p, const char *fname, size_t fpos,
+                                const struct field *f, const char *spkey, const char *op,
+                                size_t oppos, const struct value *v)
+{
+	bool is_colon = strcmp(op, ":") == 0, is_eq = strcmp(op, "=") == 0;
+	char buf[128];
+
+	switch (f ? f->type : F_SP) {
+	case F_TEXT:
+	case F_JSON:
+		if (!is_colon && !is_eq) {
+			fail(p, oppos,
+			     "operator \"%s\" is not supported for field \"%s\": use = or : "
+			     "(> < >= <= compare integers and times)",
+			     op, fname);
+			return;
+		}
+		if (f->type == F_TEXT) {
+			snprintf(buf, sizeof(buf), is_eq ? "%s = ?" : "instr(%s, ?) > 0", f->col);
+			emit(p, buf);
+		} else if (is_colon && v->s[0] == 0) {
+			emit(p, "json_type(json, ?) IS NOT NULL");
+			param_text(p, f->col);
+			return;
+		} else {
+			emit(p, is_eq ? "json_extract(json, ?) = ?"
+			              : "instr(CAST(json_extract(json, ?) AS TEXT), ?) > 0");
+			param_text(p, f->col);
+		}
+		param_text(p, v->s);
+		return;
+	case F_TIME:
+	case F_INT: {
+		int64_t n;
+
+		if (is_colon) {
+			fail(p, oppos,
+			     "operator \":\" is not supported for field \"%s\": use = > < >= <=",
+			     fname);
+			return;
+		}
+		if (v->kind == V_INT) {
+			n = v->i;
+		} else if (v->kind == V_STRING && parse_int(v->s, false, &n)) {
+			/* "1700000000000" */
+		} else if (f->type == F_TIME && v->kind == V_STRING &&
+		           cw_parse_rfc3339_ms(v->s, &n) == 0) {
+			/* RFC 3339 */
+		} else {
+			fail(p, v->pos,
+			     f->type == F_TIME
+			         ? "\"%s\" is not a time for field \"%s\": use RFC 3339 "
+			           "(\"2026-01-02T03:04:05Z\") or milliseconds since the epoch"
+			         : "\"%s\" is not an integer (field \"%s\")",
+			     v->s, fname);
+			return;
+		}
+		snprintf(buf, sizeof(buf), "%s %s ?", f->col, sql_op(op));
+		emit(p, buf);
+		param_int(p, n);
+		return;
+	}
+	case F_SP: {
+		char path[300];
+
+		if (!valid_sp_key(spkey)) {
+			fail(p, fpos,
+			     "\"%s\" is not a valid source property key: letters, digits and _ "
+			     "starting with a letter",
+			     spkey);
+			return;
+		}
+		snprintf(path, sizeof(path), "$.sourceProperties.%s", spkey);
+		if (is_colon) {
+			if (v->s[0] == 0) {
+				emit(p, "json_type(json, ?) IS NOT NULL");
+				param_text(p, path);
+			} else {
+				emit(p, "instr(CAST(json_extract(json, ?) AS TEXT), ?) > 0");
+				param_text(p, path);
+				param_text(p, v->s);
+			}
+		} else if (v->kind == V_BOOL) {
+			if (!is_eq) {
+				fail(p, oppos, "operator \"%s\" does not apply to true/false", op);
+				return;
+			}
+			emit(p, "json_type(json, ?) = ?");
+			param_text(p, path);
+			param_text(p, v->i ? "true" : "false");
+		} else if (v->kind == V_INT) {
+			snprintf(buf, sizeof(buf),
+			         "(json_type(json, ?) IN ('integer', 'real') AND "
+			         "json_extract(json, ?) %s ?)",
+			         sql_op(op));
+			emit(p, buf);
+			param_text(p, path);
+			param_text(p, path);
+			param_int(p, v->i);
+		} else {
+			snprintf(buf, sizeof(buf),
+			         "(json_type(json, ?) = 'text' AND json_extract(json, ?) %s ?)",
+			         sql_op(op));
+			emit(p, buf);
+			param_text(p, path);
+			param_text(p, path);
+			param_text(p, v->s);
+		}
+		return;
+	}
+	}
+}
+
+static void parse_conj(struct parser *p);
+
+static void parse_restriction(struct parser *p)
+{
+	char *fname, op[3], buf[64];
+	const struct field *f = NULL;
+	const char *spkey = NULL;
+	size_t fpos = p->pos, oppos;
+	struct value v = {0};
+
+	if (p->tok != T_WORD) {
+		fail(p, p->pos, "expected a field name, NOT, \"-\" or \"(\", found %s",
+		     tok_desc(p, buf, sizeof(buf)));
+		return;
+	}
+	fname = p->text;
+	p->text = NULL;
+	if (strncmp(fname, SP_PREFIX, strlen(SP_PREFIX)) == 0) {
+		spkey = fname + strlen(SP_PREFIX);
+	} else {
+		f = find_field(fname);
+		if (!f) {
+			fail(p, fpos, "unknown field \"%s\"; valid fields: %s", fname,
+			     cw_filter_fields_help());
+			free(fname);
+			return;
+		}
+	}
+	next(p);
+	if (p->tok != T_OP) {
+		fail(p, p->pos, "expected an operator (= : > < >= <=) after field \"%s\", found %s",
+		     fname, tok_desc(p, buf, sizeof(buf)));
+		free(fname);
+		return;
+	}
+	memcpy(op, p->op, sizeof(op));
+	oppos = p->pos;
+	next(p);
+	if (parse_value(p, fname, op, &v))
+		compile_restriction(p, fname, fpos, f, spkey, op, oppos, &v);
+	free(v.s);
+	free(fname);
+}
+
+static void parse_unary(struct parser *p)
+{
+	if (p->failed)
+		return;
+	if (++p->depth > MAX_DEPTH) {
+		fail(p, p->pos, "filter nested too deeply (more than %d levels)", MAX_DEPTH);
+		return;
+	}
+	if (p->tok == T_NOT || p->tok == T_MINUS) {
+		next(p);
+		emit(p, "NOT coalesce(");
+		parse_unary(p);
+		emit(p, ", 0)");
+	} else if (p->tok == T_LPAREN) {
+		size_t open = p->pos;
+		char buf[64];
+
+		next(p);
+		emit(p, "(");
+		parse_conj(p);
+		emit(p, ")");
+		if (!p->failed && p->tok != T_RPAREN)
+			fail(p, p->pos,
+			     "expected AND, OR or \")\" to close the \"(\" at column %zu, "
+			     "found %s",
+			     open + 1, tok_desc(p, buf, sizeof(buf)));
+		next(p);
+	} else {
+		parse_restriction(p);
+	}
+	p->depth--;
+}
+
+static void parse_disj(struct parser *p)
+{
+	emit(p, "(");
+	parse_unary(p);
+	while (!p->failed && p->tok == T_OR) {
+		next(p);
+		emit(p, " OR ");
+		parse_unary(p);
+	}
+	emit(p, ")");
+}
+
+static void parse_conj(struct parser *p)
+{
+	emit(p, "(");
+	parse_disj(p);
+	while (!p->failed && p->tok == T_AND) {
+		next(p);
+		emit(p, " AND ");
+		parse_disj(p);
+	}
+	emit(p, ")");
+}
+
+static void free_params(struct cw_filter_param *params, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(params[i].s);
+	free(params);
+}
+
+int cw_filter_compile(const char *expr, struct cw_filter **out, char *err, size_t errsz)
+{
+	struct parser p = {.src = expr ? expr : "", .err = err, .errsz = errsz};
+	struct cw_filter *f;
+	char buf[64];
+
+	*out = NULL;
+	if (errsz)
+		err[0] = 0;
+	next(&p);
+	if (p.tok == T_END && !p.failed) {
+		emit(&p, "1");
+	} else {
+		parse_conj(&p);
+		if (!p.failed && p.tok != T_END)
+			fail(&p, p.pos, "expected AND, OR or the end of the filter, found %s",
+			     tok_desc(&p, buf, sizeof(buf)));
+	}
+	free(p.text);
+	f = p.failed ? NULL : calloc(1, sizeof(*f));
+	if (!f) {
+		bool oom = p.oom || !p.failed;
+
+		free(p.sql);
+		free_params(p.params, p.nparams);
+		if (oom)
+			snprintf(err, errsz, "filter: out of memory");
+		return oom ? -ENOMEM : -EINVAL;
+	}
+	f->where = p.sql;
+	f->params = p.params;
+	f->nparams = p.nparams;
+	*out = f;
+	return 0;
+}
+
+void cw_filter_free(struct cw_filter *f)
+{
+	if (!f)
+		return;
+	free(f->where);
+	free_params(f->params, f->nparams);
+	free(f);
+}
+
+int cw_filter_bind(const struct cw_filter *f, sqlite3_stmt *st, int first)
+{
+	int idx = first;
+
+	for (size_t i = 0; f && i < f->nparams; i++, idx++) {
+		int rc = f->params[i].type == CW_FP_INT
+		             ? sqlite3_bind_int64(st, idx, f->params[i].i)
+		             : sqlite3_bind_text(st, idx, f->params[i].s, -1, SQLITE_TRANSIENT);
+
+		if (rc != SQLITE_OK)
+			return rc == SQLITE_NOMEM ? -ENOMEM : -EINVAL;
+	}
+	return idx;
+}

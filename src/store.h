@@ -1,0 +1,83 @@
+/* store.h - the node-local findings store: SQLite in WAL mode holding every
+ * finding's full JSON plus indexed columns for filtering, SCC-like
+ * deduplication (same detection on the same container and binary within a
+ * window updates one finding), and the finding lifecycle (state, mute).
+ *
+ * Durability: WAL with synchronous=NORMAL. A transaction is written to the WAL
+ * file (with write(2)) before cw_store_record() returns, so a process crash or
+ * kill -9 afterwards never loses it; only a kernel crash or power loss can
+ * roll back the last few commits, and the database stays consistent either
+ * way. CW_STORE_DURABLE selects synchronous=FULL (an fsync per commit) for
+ * power-loss durability at a lower insert rate.
+ *
+ * Errors are negative errno: -ENOENT (no store / no such finding), -EINVAL
+ * (not a cagewatch store, bad argument), -EBADMSG (corrupt or not SQLite),
+ * -ENOTUNIQ (ambiguous id prefix), -EROFS (write on a read-only handle).
+ */
+#ifndef CW_STORE_H
+#define CW_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "filter.h"
+
+#define CW_STORE_READONLY 0x1u /* open for reading only (the CLI's list/show/related) */
+#define CW_STORE_CREATE   0x2u /* create the file (and its parent directory) if missing */
+#define CW_STORE_DURABLE  0x4u /* synchronous=FULL: fsync every commit */
+
+#define CW_STORE_DEFAULT_PATH   "/var/lib/cagewatch/findings.db"
+#define CW_STORE_ENV            "CAGEWATCH_STORE"
+#define CW_STORE_APPLICATION_ID 0x43574653 /* "CWFS" in the SQLite header */
+#define CW_STORE_SCHEMA_VERSION 1          /* PRAGMA user_version */
+
+struct cw_store;
+
+/* Open (or with CW_STORE_CREATE create) the store at path. The file header is
+ * checked before SQLite touches the file: anything that is not a cagewatch
+ * store is refused and left byte-for-byte unchanged. A missing file without
+ * CW_STORE_CREATE returns -ENOENT without logging (callers word that case). */
+int cw_store_open(struct cw_store **out, const char *path, unsigned flags);
+void cw_store_close(struct cw_store *s);
+const char *cw_store_path(const struct cw_store *s);
+
+/* Record a finding (a JSON object with at least "name"). If dedup_key is set
+ * and window_ms > 0 and a finding with the same dedup_key has an event time
+ * within window_ms of this one's, that finding is updated instead (eventTime
+ * to the later of the two, sourceProperties.Occurrence_Count += 1) and
+ * returned in *stored; otherwise the finding is inserted (Occurrence_Count set
+ * to 1 if absent, which modifies finding) and *stored is a new reference to
+ * it. The transaction is committed before this returns. */
+int cw_store_record(struct cw_store *s, json_t *finding, const char *dedup_key, int64_t window_ms,
+                    json_t **stored);
+
+/* The finding's short id: the last path component of its name. */
+const char *cw_store_short_id(const char *name);
+
+/* Look a finding up by full name, short id or a unique prefix of the short id.
+ * -ENOENT if none, -ENOTUNIQ if the prefix matches more than one. */
+int cw_store_get(struct cw_store *s, const char *id, json_t **out);
+
+/* Findings matching f (NULL = all) as a new JSON array, ordered by the filter
+ * field order_by (NULL = "event_time"), descending if desc, at most limit
+ * (<= 0: no limit). -EINVAL if order_by cannot be used for ordering. */
+int cw_store_list(struct cw_store *s, const struct cw_filter *f, const char *order_by, bool desc,
+                  long limit, json_t **out);
+int cw_store_count(struct cw_store *s, const struct cw_filter *f, int64_t *out);
+
+/* Every other finding on the same container (else the same resource) whose
+ * event time is within window_ms of the finding's, oldest first. */
+int cw_store_related(struct cw_store *s, const char *id, int64_t window_ms, json_t **out);
+
+/* Lifecycle. state is "ACTIVE" or "INACTIVE". Returns 1 when the finding
+ * changed (the change time is recorded in a column and mirrored in the JSON:
+ * sourceProperties.State_Change_Time, or muteUpdateTime/muteInfo for mute),
+ * 0 when it already had that value; *out (if not NULL) is the stored finding. */
+int cw_store_set_state(struct cw_store *s, const char *id, const char *state, json_t **out);
+int cw_store_set_mute(struct cw_store *s, const char *id, bool muted, json_t **out);
+
+/* PRAGMA integrity_check: 0 when "ok", -EBADMSG (logged) otherwise. */
+int cw_store_check(struct cw_store *s);
+
+#endif

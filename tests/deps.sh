@@ -1,0 +1,21 @@
+#!/bin/bash
+# tests/deps.sh - installs the Debian 12 packages cagewatch needs to build, run
+# and test, skipping what is already there. Safe to run repeatedly.
+set -eu
+pkgs=(make gcc libc6-dev pkg-config clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev
+      libjansson-dev libsqlite3-dev libyara-dev libssl-dev
+      runc busybox-static jq sqlite3 util-linux procps valgrind)
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	if [ "$(id -u)" != 0 ]; then
+		echo "tests/deps.sh: missing packages: ${missing[*]}; run as root or: sudo apt-get install ${missing[*]}" >&2
+		exit 2
+	fi
+	echo "tests/deps.sh: installing ${missing[*]}" >&2
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq >&2 || true
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi

@@ -1,0 +1,131 @@
+# tests/live/lib.sh - shared helpers for the live tests: a tiny TAP-ish harness,
+# the agent under test, and real runc containers built from busybox-static.
+# Source it; call `live_init` first and `live_done` last.
+set -u
+
+LIVE_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+CAGEWATCH=${CAGEWATCH:-$LIVE_ROOT/build/cagewatch}
+T_PASSED=0
+T_FAILED=0
+LIVE_DIR=
+LIVE_CONTAINERS=()
+AGENT_PID=
+
+ok() { T_PASSED=$((T_PASSED + 1)); echo "ok - $*"; }
+not_ok() { T_FAILED=$((T_FAILED + 1)); echo "not ok - $*"; }
+# check DESCRIPTION COMMAND...: passes when the command succeeds
+check() {
+	local d=$1
+	shift
+	if "$@"; then ok "$d"; else not_ok "$d"; fi
+}
+
+# Live tests need root and BPF. Off CI they may skip; under CI=true never.
+live_require_root() {
+	if [ "$(id -u)" != 0 ]; then
+		if [ "${CI:-}" = true ]; then
+			not_ok "live tests need root (CI=true: refusing to skip)"
+			live_done
+		fi
+		echo "skipping live tests: not root"
+		echo "0 passed, 0 failed"
+		exit 0
+	fi
+}
+
+live_init() {
+	live_require_root
+	LIVE_DIR=$(mktemp -d /tmp/cagewatch-live.XXXXXX)
+	trap live_cleanup EXIT
+	[ -x "$CAGEWATCH" ] || { not_ok "agent binary $CAGEWATCH missing"; live_done; }
+	command -v runc >/dev/null || { not_ok "runc missing"; live_done; }
+	cc -O2 -static -o "$LIVE_DIR/harmless" "$LIVE_ROOT/tests/live/harmless.c" 2>/dev/null ||
+		cc -O2 -o "$LIVE_DIR/harmless" "$LIVE_ROOT/tests/live/harmless.c" ||
+		{ not_ok "cannot build the look-alike"; live_done; }
+}
+
+live_cleanup() {
+	local c
+	[ -n "$AGENT_PID" ] && kill "$AGENT_PID" 2>/dev/null && wait "$AGENT_PID" 2>/dev/null
+	for c in "${LIVE_CONTAINERS[@]}"; do
+		runc delete -f "$c" >/dev/null 2>&1
+	done
+	[ -n "$LIVE_DIR" ] && rm -rf "$LIVE_DIR"
+}
+
+live_done() {
+	echo "$T_PASSED passed, $T_FAILED failed"
+	[ "$T_FAILED" -eq 0 ] && exit 0
+	exit 1
+}
+
+# make_rootfs DIR: a busybox-static root with the look-alike at /opt/harmless.
+make_rootfs() {
+	local r=$1 a
+	mkdir -p "$r"/{bin,tmp,proc,sys,dev,etc,opt,root}
+	cp /bin/busybox "$r/bin/busybox"
+	for a in sh ls cat echo sleep cp mv chmod id ps true mkdir rm; do
+		ln -sf busybox "$r/bin/$a"
+	done
+	cp "$LIVE_DIR/harmless" "$r/opt/harmless"
+	echo "root:x:0:0:root:/root:/bin/sh" >"$r/etc/passwd"
+}
+
+# start_container NAME [cgroups-path]: runc container running `sleep 3600`.
+start_container() {
+	local name=$1 cg=${2:-/cagewatch-test/$1} b="$LIVE_DIR/bundles/$1"
+	mkdir -p "$b"
+	make_rootfs "$b/rootfs"
+	(cd "$b" && runc spec) || return 1
+	jq --arg cg "$cg" --arg name "$name" '.process.terminal=false | .process.args=["sleep","3600"]
+		| .root.readonly=false | .linux.cgroupsPath=$cg
+		| .annotations={"io.kubernetes.cri.container-name": $name, "io.kubernetes.cri.image-name": "example.local/busybox:live"}' \
+		"$b/config.json" >"$b/config.json.new" && mv "$b/config.json.new" "$b/config.json"
+	runc run -d --bundle "$b" "$name" </dev/null >"$b/runc.log" 2>&1 || { cat "$b/runc.log"; return 1; }
+	LIVE_CONTAINERS+=("$name")
+}
+
+# cexec NAME PIDFILE CMD...: run CMD inside the container; host pid into PIDFILE.
+cexec() {
+	local name=$1 pf=$2
+	shift 2
+	runc exec --pid-file "$pf" "$name" "$@" </dev/null
+}
+
+# start_agent OUTFILE [args...]: agent in the background; waits for its pid file.
+start_agent() {
+	local out=$1 i
+	shift
+	rm -f "$LIVE_DIR/agent.pid"
+	"$CAGEWATCH" run --pidfile "$LIVE_DIR/agent.pid" --store "$LIVE_DIR/store.db" "$@" \
+		>"$out" 2>"$out.err" &
+	AGENT_PID=$!
+	for i in $(seq 1 300); do
+		[ -s "$LIVE_DIR/agent.pid" ] && return 0
+		kill -0 "$AGENT_PID" 2>/dev/null || { cat "$out.err"; AGENT_PID=; return 1; }
+		sleep 0.1
+	done
+	cat "$out.err"
+	return 1
+}
+
+stop_agent() {
+	[ -n "$AGENT_PID" ] || return 1
+	kill -TERM "$AGENT_PID"
+	wait "$AGENT_PID"
+	local rc=$?
+	AGENT_PID=
+	return $rc
+}
+
+# wait_finding OUTFILE JQ-FILTER: waits (up to 10 s) for a finding line matching
+# the filter; prints the first match.
+wait_finding() {
+	local out=$1 f=$2 i m
+	for i in $(seq 1 100); do
+		m=$(jq -c "select($f)" "$out" 2>/dev/null | head -1)
+		[ -n "$m" ] && { echo "$m"; return 0; }
+		sleep 0.1
+	done
+	return 1
+}

@@ -1,0 +1,920 @@
+/* test_catalogue.c - the tool catalogue: the embedded rules load and hold what
+ * the other layers expect, every tool is recognisable by its own names, the
+ * name/script/argv layers match real command lines (and leave benign ones such
+ * as the AWS CDK CLI, busybox applets and ordinary scripts alone), and every
+ * kind of broken catalogue is refused with a message that says where.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "catalogue.h"
+#include "check.h"
+#include "util.h"
+
+/* ------------------------------------------------------------------------ */
+/* Helpers */
+
+/* Build an exec by hand: path, filename, then argv (NULL-terminated). */
+static void mkexec_v(struct cw_exec *ex, const char *path, const char *filename, va_list ap)
+{
+	const char *a;
+	size_t off = 0;
+
+	memset(ex, 0, sizeof(*ex));
+	cw_strlcpy(ex->path, path, sizeof(ex->path));
+	cw_strlcpy(ex->filename, filename, sizeof(ex->filename));
+	while ((a = va_arg(ap, const char *)) != NULL) {
+		size_t n = strlen(a) + 1;
+
+		if (off + n > sizeof(ex->argbuf) || ex->argc >= CW_MAX_ARGS)
+			abort();
+		memcpy(ex->argbuf + off, a, n);
+		ex->argv[ex->argc++] = ex->argbuf + off;
+		off += n;
+	}
+	ex->argv[ex->argc] = NULL;
+}
+
+static void mkexec(struct cw_exec *ex, const char *path, const char *filename, ...)
+{
+	va_list ap;
+
+	va_start(ap, filename);
+	mkexec_v(ex, path, filename, ap);
+	va_end(ap);
+}
+
+static struct cw_catalogue *embedded_cat;
+
+static void free_embedded(void)
+{
+	cw_catalogue_free(embedded_cat);
+	embedded_cat = NULL;
+}
+
+/* The embedded catalogue, loaded once per run and freed at exit. */
+static struct cw_catalogue *embedded(void)
+{
+	if (!embedded_cat) {
+		if (cw_catalogue_load_default(&embedded_cat) != 0) {
+			fprintf(stderr, "embedded catalogue does not load\n");
+			exit(2);
+		}
+		atexit(free_embedded);
+	}
+	return embedded_cat;
+}
+
+static struct cw_exec ex;
+static struct cw_detection det;
+
+/* Match against the embedded catalogue; returns the tool id or NULL. */
+static const char *match_v(const char *path, const char *filename, va_list ap)
+{
+	int rc;
+
+	mkexec_v(&ex, path, filename, ap);
+	cw_detection_clear(&det);
+	rc = cw_catalogue_match(embedded(), &ex, &det);
+	if (rc < 0) {
+		fprintf(stderr, "  cw_catalogue_match failed: %d\n", rc);
+		return "(error)";
+	}
+	return rc == 1 ? det.tool_id : NULL;
+}
+
+static const char *match(const char *path, const char *filename, ...)
+{
+	const char *r;
+	va_list ap;
+
+	va_start(ap, filename);
+	r = match_v(path, filename, ap);
+	va_end(ap);
+	return r;
+}
+
+#define CHECK_NOMATCH(...)                                                                         \
+	do {                                                                                       \
+		const char *cw_r_ = match(__VA_ARGS__, NULL);                                      \
+		CHECK(cw_r_ == NULL);                                                              \
+		if (cw_r_)                                                                         \
+			fprintf(stderr, "  unexpected match %s: %s\n", det.rule_id, det.detail);   \
+	} while (0)
+
+/* Run cw_catalogue_load on text with stderr captured into errbuf. */
+static int load_capture(const char *text, size_t len, char *errbuf, size_t errsz,
+                        struct cw_catalogue **out)
+{
+	char tmpl[] = "/tmp/cw-test-catalogue-XXXXXX";
+	int fd, saved, rc;
+	ssize_t n;
+
+	fflush(stderr);
+	fd = mkstemp(tmpl);
+	if (fd < 0)
+		abort();
+	unlink(tmpl);
+	saved = dup(2);
+	if (saved < 0 || dup2(fd, 2) < 0)
+		abort();
+	rc = cw_catalogue_load(out, text, len, "test.json");
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	lseek(fd, 0, SEEK_SET);
+	n = read(fd, errbuf, errsz - 1);
+	errbuf[n > 0 ? n : 0] = '\0';
+	close(fd);
+	return rc;
+}
+
+/* A small valid catalogue the bad-catalogue cases start from. */
+static const char base_json[] =
+    "{\n"
+    "  \"schema\": 1,\n"
+    "  \"categories\": {\n"
+    "    \"esc\": {\"category\": \"Execution: Container Escape\", \"module\": "
+    "\"CONTAINER_ESCAPE\",\n"
+    "      \"severity\": \"HIGH\", \"primaryTactic\": \"PRIVILEGE_ESCALATION\",\n"
+    "      \"primaryTechniques\": [\"ESCAPE_TO_HOST\"], \"additionalTactics\": "
+    "[\"EXECUTION\"],\n"
+    "      \"description\": \"d\", \"nextSteps\": \"n\"}\n"
+    "  },\n"
+    "  \"tools\": [\n"
+    "    {\"id\": \"alpha\", \"name\": \"Alpha\", \"category\": \"esc\", \"names\": "
+    "[\"foo*\"]},\n"
+    "    {\"id\": \"beta\", \"name\": \"Beta\", \"category\": \"esc\", \"names\": "
+    "[\"foobar\"],\n"
+    "     \"ambiguous_names\": [\"bar\"], \"subcommands\": [\"go\"], \"scripts\": "
+    "[\"beta.sh\"],\n"
+    "     \"content_markers\": [\"beta!\"], \"sha256\": "
+    "[\"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\"]}\n"
+    "  ],\n"
+    "  \"interpreters\": [{\"names\": [\"sh\"], \"stop\": [\"-c\"]}],\n"
+    "  \"loaders\": [],\n"
+    "  \"multicall\": [\"busybox\"]\n"
+    "}\n";
+
+/* Apply a change (a JSON Pointer-like "a.b" or "tools.1.key" path, value as
+ * JSON text or NULL to delete) to base_json and load the result. */
+static int load_mutated(const char *path, const char *value_json, char *errbuf, size_t errsz)
+{
+	json_t *root = json_loads(base_json, 0, NULL), *node = root, *val = NULL;
+	char buf[256], *save = NULL, *tok, *next;
+	struct cw_catalogue *c = NULL;
+	char *text;
+	int rc;
+
+	if (!root)
+		abort();
+	if (value_json) {
+		val = json_loads(value_json, JSON_DECODE_ANY, NULL);
+		if (!val)
+			abort();
+	}
+	cw_strlcpy(buf, path, sizeof(buf));
+	tok = strtok_r(buf, ".", &save);
+	while (tok) {
+		next = strtok_r(NULL, ".", &save);
+		if (!next) {
+			if (json_is_array(node)) {
+				size_t i = strtoul(tok, NULL, 10);
+
+				if (val)
+					json_array_set_new(node, i, val);
+				else
+					json_array_remove(node, i);
+			} else if (val) {
+				json_object_set_new(node, tok, val);
+			} else {
+				json_object_del(node, tok);
+			}
+			break;
+		}
+		node = json_is_array(node) ? json_array_get(node, strtoul(tok, NULL, 10))
+		                           : json_object_get(node, tok);
+		if (!node)
+			abort();
+		tok = next;
+	}
+	text = json_dumps(root, JSON_INDENT(1));
+	json_decref(root);
+	rc = load_capture(text, strlen(text), errbuf, errsz, &c);
+	free(text);
+	cw_catalogue_free(c);
+	if (rc == 0)
+		errbuf[0] = '\0';
+	return rc;
+}
+
+#define CHECK_BAD(path, value, expect_substr)                                                      \
+	do {                                                                                       \
+		char cw_e_[2048];                                                                  \
+		int cw_rc_ = load_mutated(path, value, cw_e_, sizeof(cw_e_));                      \
+		CHECK_INT(cw_rc_, -EINVAL);                                                        \
+		CHECK(strstr(cw_e_, expect_substr) != NULL);                                       \
+		if (!strstr(cw_e_, expect_substr))                                                 \
+			fprintf(stderr, "  error was: %s  expected to contain: %s\n", cw_e_,       \
+			        expect_substr);                                                    \
+	} while (0)
+
+/* ------------------------------------------------------------------------ */
+/* The embedded catalogue */
+
+TEST(embedded_loads)
+{
+	struct cw_catalogue *c = NULL;
+	const struct cw_category *k;
+
+	CHECK_INT(cw_catalogue_load_default(&c), 0);
+	CHECK(c != NULL);
+	CHECK(cw_catalogue_tool_count(c) >= 25);
+	/* NUL-terminated within the recorded length (which may count padding) */
+	CHECK(strlen(cw_embedded_catalogue) > 1000);
+	CHECK(strlen(cw_embedded_catalogue) <= cw_embedded_catalogue_len);
+
+	k = cw_catalogue_category(c, "container_escape");
+	CHECK(k != NULL);
+	if (k) {
+		CHECK_STR(k->id, "container_escape");
+		CHECK_STR(k->category, "Execution: Container Escape");
+		CHECK_STR(k->module, "CONTAINER_ESCAPE");
+		CHECK_STR(k->severity, "HIGH");
+		CHECK_STR(k->tactic, "PRIVILEGE_ESCALATION");
+		CHECK_INT(json_array_size(k->techniques), 1);
+		CHECK_STR(json_string_value(json_array_get(k->techniques, 0)), "ESCAPE_TO_HOST");
+		CHECK_INT(json_array_size(k->additional_tactics), 1);
+		CHECK_STR(json_string_value(json_array_get(k->additional_tactics, 0)), "EXECUTION");
+		CHECK(k->description && strlen(k->description) > 100);
+		CHECK(k->next_steps && strstr(k->next_steps, "cagewatch findings related"));
+	}
+	k = cw_catalogue_category(c, "kubernetes_attack_tool");
+	CHECK(k != NULL);
+	if (k) {
+		CHECK_STR(k->category, "Execution: Kubernetes Attack Tool Execution");
+		CHECK_STR(k->severity, "CRITICAL");
+		CHECK(strstr(k->next_steps, "cagewatch findings related") != NULL);
+		CHECK(json_array_size(k->techniques) >= 1);
+	}
+	k = cw_catalogue_category(c, "local_recon");
+	CHECK(k != NULL);
+	if (k) {
+		CHECK_STR(k->category, "Execution: Local Reconnaissance Tool Execution");
+		CHECK_STR(k->severity, "MEDIUM");
+		CHECK_STR(k->tactic, "DISCOVERY");
+		CHECK(json_is_array(k->additional_tactics));
+	}
+	CHECK(cw_catalogue_category(c, "nope") == NULL);
+	CHECK(cw_catalogue_category(NULL, "local_recon") == NULL);
+	cw_catalogue_free(c);
+	cw_catalogue_free(NULL);
+}
+
+/* Replace each wildcard of a glob with a concrete character. */
+static void sample_of(const char *glob, char *out, size_t sz)
+{
+	size_t o = 0;
+
+	for (const char *p = glob; *p && o + 2 < sz; p++) {
+		if (*p == '*' || *p == '?')
+			out[o++] = 'x';
+		else if (*p == '[') {
+			out[o++] = p[1];
+			p = strchr(p, ']');
+			if (!p)
+				break;
+		} else
+			out[o++] = *p;
+	}
+	out[o] = '\0';
+}
+
+/* Every tool: at least one name/script glob, valid shape for the content/hash
+ * layers, and each of its own globs recognises it (not another tool). */
+TEST(every_tool_recognised_by_its_own_globs)
+{
+	json_t *root = json_loads(cw_embedded_catalogue, 0, NULL);
+	json_t *tools = json_object_get(root, "tools"), *t;
+	size_t i;
+
+	CHECK(json_is_array(tools));
+	CHECK_INT(json_array_size(tools), cw_catalogue_tool_count(embedded()));
+	json_array_foreach(tools, i, t)
+	{
+		const char *id = json_string_value(json_object_get(t, "id"));
+		json_t *names = json_object_get(t, "names"),
+		       *amb = json_object_get(t, "ambiguous_names");
+		json_t *scripts = json_object_get(t, "scripts"), *g;
+		json_t *sub = json_object_get(t, "subcommands"), *argv = json_object_get(t, "argv");
+		struct cw_tool_ref ref;
+		char sample[300], path[400], vtok[100] = "";
+		size_t j;
+
+		CHECK(json_array_size(names) + json_array_size(amb) + json_array_size(scripts) > 0);
+		CHECK(json_is_array(json_object_get(t, "content_markers")));
+		CHECK(json_is_array(json_object_get(t, "sha256")));
+		CHECK_INT(cw_catalogue_tool(embedded(), i, &ref), 0);
+		CHECK_STR(ref.id, id);
+		/* a vocabulary token to go with ambiguous names */
+		if (json_array_size(sub))
+			sample_of(json_string_value(json_array_get(sub, 0)), vtok, sizeof(vtok));
+		else if (json_array_size(argv))
+			sample_of(json_string_value(json_array_get(argv, 0)), vtok, sizeof(vtok));
+
+		json_array_foreach(names, j, g)
+		{
+			sample_of(json_string_value(g), sample, sizeof(sample));
+			snprintf(path, sizeof(path), "/tmp/drop/%s", sample);
+			CHECK_STR(match(path, path, path, NULL), id);
+			CHECK_STR(det.cat ? det.cat->id : NULL, ref.cat->id);
+		}
+		json_array_foreach(amb, j, g)
+		{
+			sample_of(json_string_value(g), sample, sizeof(sample));
+			snprintf(path, sizeof(path), "/tmp/drop/%s", sample);
+			CHECK(vtok[0] != '\0');
+			CHECK_STR(match(path, path, sample, vtok, NULL), id);
+			CHECK_STR(det.matched_on, "name+argv");
+			/* and never on the name alone */
+			CHECK(match(path, path, sample, NULL) == NULL ||
+			      strcmp(det.tool_id, id) != 0);
+		}
+		json_array_foreach(scripts, j, g)
+		{
+			sample_of(json_string_value(g), sample, sizeof(sample));
+			snprintf(path, sizeof(path), "/tmp/drop/%s", sample);
+			CHECK_STR(match("/usr/bin/bash", "/bin/bash", "bash", path, NULL), id);
+			CHECK_STR(det.matched_on, "script");
+		}
+	}
+	json_decref(root);
+}
+
+TEST(category_mapping)
+{
+	static const struct {
+		const char *tool, *cat;
+	} want[] = {
+	    {"cdk", "container_escape"},
+	    {"deepce", "container_escape"},
+	    {"botb", "container_escape"},
+	    {"ctrsploit", "container_escape"},
+	    {"container-escape-check", "container_escape"},
+	    {"cve-2019-5736-poc", "container_escape"},
+	    {"cve-2022-0492", "container_escape"},
+	    {"docker-escape-tool", "container_escape"},
+	    {"traitor", "container_escape"},
+	    {"keyctl-unmask", "container_escape"},
+	    {"kubesploit", "container_escape"},
+	    {"peirates", "kubernetes_attack_tool"},
+	    {"kubeletctl", "kubernetes_attack_tool"},
+	    {"kube-hunter", "kubernetes_attack_tool"},
+	    {"amicontained", "local_recon"},
+	    {"kdigger", "local_recon"},
+	    {"linpeas", "local_recon"},
+	};
+	struct cw_tool_ref ref;
+
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		CHECK_INT(cw_catalogue_find_tool(embedded(), want[i].tool, &ref), 0);
+		CHECK_STR(ref.cat ? ref.cat->id : NULL, want[i].cat);
+	}
+	CHECK_INT(cw_catalogue_find_tool(embedded(), "no-such-tool", &ref), -ENOENT);
+	CHECK_INT(cw_catalogue_tool(embedded(), cw_catalogue_tool_count(embedded()), &ref),
+	          -EINVAL);
+}
+
+/* The keys the content/hash layer reads, in the shape it expects. */
+TEST(content_and_hash_keys)
+{
+	const json_t *root = cw_catalogue_json(embedded());
+	json_t *tools = json_object_get(root, "tools"), *t, *h;
+	size_t i, j, hashes = 0, markers = 0;
+
+	json_array_foreach(tools, i, t)
+	{
+		markers += json_array_size(json_object_get(t, "content_markers"));
+		json_array_foreach(json_object_get(t, "sha256"), j, h)
+		{
+			CHECK_INT(strlen(json_string_value(h)), 64);
+			hashes++;
+		}
+	}
+	CHECK(hashes >= 10);
+	CHECK(markers >= 30);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Positives */
+
+TEST(positive_botb)
+{
+	CHECK_STR(match("/tmp/botb-linux-amd64", "/tmp/botb-linux-amd64", "/tmp/botb-linux-amd64",
+	                "-autopwn", NULL),
+	          "botb");
+	CHECK_STR(det.rule_id, "tool.botb.name");
+	CHECK_STR(det.matched_on, "name+argv");
+	CHECK_STR(det.detail, "basename=\"botb-linux-amd64\" args=\"-autopwn\"");
+	CHECK_STR(det.tool_name, "BOtB (Break out the Box)");
+	CHECK_STR((det.cat ? det.cat->category : NULL), "Execution: Container Escape");
+	CHECK(det.extra == NULL);
+
+	/* without arguments it is still BOtB, on the name alone */
+	CHECK_STR(match("/usr/local/bin/botb", "botb", "botb", NULL), "botb");
+	CHECK_STR(det.matched_on, "name");
+	CHECK_STR(det.detail, "basename=\"botb\"");
+}
+
+TEST(positive_cdk)
+{
+	CHECK_STR(match("/tmp/x/cdk", "/tmp/x/cdk", "/tmp/x/cdk", "eva", NULL), "cdk");
+	CHECK_STR(det.matched_on, "name+argv");
+	CHECK_STR(det.rule_id, "tool.cdk.name");
+	CHECK_STR(det.detail, "basename=\"cdk\" args=\"eva\"");
+
+	CHECK_STR(match("/tmp/cdk_linux_amd64", "./cdk_linux_amd64", "./cdk_linux_amd64", "run",
+	                "mount-cgroup", "touch /tmp/x", NULL),
+	          "cdk");
+	CHECK_STR(det.matched_on, "name+argv");
+	CHECK_STR(det.detail, "basename=\"cdk_linux_amd64\" args=\"run mount-cgroup\"");
+
+	CHECK_STR(match("/tmp/cdk_linux_amd64_upx", "cdk", "cdk", NULL), "cdk");
+	CHECK_STR(det.matched_on, "name");
+
+	CHECK_STR(match("/usr/local/bin/cdk", "cdk", "cdk", "evaluate", "--full", NULL), "cdk");
+	CHECK_STR(match("/usr/local/bin/cdk", "cdk", "cdk", "run", "--list", NULL), "cdk");
+	CHECK_STR(match("/cdk", "/cdk", "/cdk", "auto-escape", "id", NULL), "cdk");
+}
+
+TEST(positive_deepce_scripts)
+{
+	CHECK_STR(match("/usr/bin/dash", "/bin/sh", "sh", "deepce.sh", "-e", "PRIVILEGED", NULL),
+	          "deepce");
+	CHECK_STR(det.matched_on, "script");
+	CHECK_STR(det.rule_id, "tool.deepce.script");
+	CHECK_STR(det.detail, "interpreter=\"dash\" script=\"deepce.sh\" args=\"-e PRIVILEGED\"");
+
+	CHECK_STR(match("/usr/bin/bash", "/bin/bash", "bash", "/tmp/deepce.sh", NULL), "deepce");
+	CHECK_STR(det.detail, "interpreter=\"bash\" script=\"deepce.sh\"");
+
+	/* shell options before the script, including one taking a value */
+	CHECK_STR(match("/usr/bin/bash", "/bin/bash", "bash", "-x", "-o", "pipefail", "--",
+	                "deepce.sh", NULL),
+	          "deepce");
+	CHECK_STR(
+	    match("/usr/bin/bash", "/bin/bash", "bash", "-euo", "pipefail", "./deepce.sh", NULL),
+	    "deepce");
+
+	/* "#!" script run by name: path is the interpreter, filename the script */
+	{
+		struct cw_event ev;
+
+		memset(&ev, 0, sizeof(ev));
+		ev.flags = CW_F_SCRIPT;
+		mkexec(&ex, "/usr/bin/dash", "/tmp/deepce.sh", "/bin/sh", "/tmp/deepce.sh", "-ne",
+		       NULL);
+		ex.ev = &ev;
+		cw_detection_clear(&det);
+		CHECK_INT(cw_catalogue_match(embedded(), &ex, &det), 1);
+		CHECK_STR(det.tool_id, "deepce");
+		CHECK_STR(det.matched_on, "script");
+		CHECK_STR(det.detail, "filename=\"deepce.sh\" interpreter=\"dash\" args=\"-ne\"");
+	}
+
+	/* busybox sh as the interpreter */
+	CHECK_STR(match("/bin/busybox", "/bin/sh", "sh", "/tmp/deepce.sh", NULL), "deepce");
+	CHECK_STR(det.detail, "interpreter=\"sh\" multicall=\"busybox\" script=\"deepce.sh\"");
+	CHECK_STR(match("/bin/busybox", "/bin/busybox", "busybox", "ash", "linpeas.sh", NULL),
+	          "linpeas");
+	CHECK_STR((det.cat ? det.cat->id : NULL), "local_recon");
+
+	CHECK_STR(match("/usr/bin/bash", "/bin/bash", "bash", "container-escape-check.sh", NULL),
+	          "container-escape-check");
+	CHECK_STR(
+	    match("/usr/bin/bash", "/bin/bash", "bash", "can-ctr-escape-cve-2022-0492.sh", NULL),
+	    "cve-2022-0492");
+}
+
+TEST(positive_python_module_and_script)
+{
+	CHECK_STR(match("/usr/bin/python3.11", "/usr/bin/python3", "python3", "-m", "kube_hunter",
+	                "--pod", NULL),
+	          "kube-hunter");
+	CHECK_STR(det.matched_on, "script");
+	CHECK_STR(det.detail, "interpreter=\"python3.11\" script=\"kube_hunter\" args=\"--pod\"");
+	CHECK_STR(
+	    match("/usr/bin/python3.11", "/usr/bin/python3", "python3", "-u", "KubiScan.py", NULL),
+	    "kubiscan");
+	CHECK_STR(match("/usr/bin/python3.11", "/usr/bin/python3", "python3", "-W", "ignore",
+	                "/opt/red_kube.py", NULL),
+	          "red-kube");
+}
+
+TEST(positive_ldso)
+{
+	CHECK_STR(match("/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2",
+	                "/lib64/ld-linux-x86-64.so.2", "/lib64/ld-linux-x86-64.so.2",
+	                "/tmp/amicontained", NULL),
+	          "amicontained");
+	CHECK_STR(det.matched_on, "name");
+	CHECK_STR(det.detail, "basename=\"amicontained\" loader=\"ld-linux-x86-64.so.2\"");
+	CHECK_STR((det.cat ? det.cat->id : NULL), "local_recon");
+
+	/* loader options are skipped, including ones with a value */
+	CHECK_STR(match("/lib/ld-musl-x86_64.so.1", "/lib/ld-musl-x86_64.so.1", "ld",
+	                "--library-path", "/tmp/lib", "--argv0", "nginx", "./peirates", NULL),
+	          "peirates");
+	/* ld.so --list does not run the program */
+	CHECK_NOMATCH("/lib64/ld-linux-x86-64.so.2", "/lib64/ld-linux-x86-64.so.2", "ld.so",
+	              "--list", "/tmp/amicontained");
+	/* ld.so running a shell running a script */
+	CHECK_STR(match("/lib64/ld-linux-x86-64.so.2", "/lib64/ld-linux-x86-64.so.2", "ld.so",
+	                "/bin/sh", "deepce.sh", NULL),
+	          "deepce");
+	CHECK_STR(det.detail,
+	          "interpreter=\"sh\" loader=\"ld-linux-x86-64.so.2\" script=\"deepce.sh\"");
+}
+
+TEST(positive_k8s_tools)
+{
+	CHECK_STR(match("/usr/local/bin/peirates", "peirates", "peirates", NULL), "peirates");
+	CHECK_STR((det.cat ? det.cat->id : NULL), "kubernetes_attack_tool");
+	CHECK_STR((det.cat ? det.cat->severity : NULL), "CRITICAL");
+
+	CHECK_STR(match("/usr/local/bin/kubeletctl", "kubeletctl", "kubeletctl", "scan", "rce",
+	                "--server", "10.0.0.1", NULL),
+	          "kubeletctl");
+	CHECK_STR(det.matched_on, "name+argv");
+	CHECK_STR(det.detail, "basename=\"kubeletctl\" args=\"scan rce --server\"");
+	CHECK_STR(match("/tmp/kubeletctl_linux_amd64", "./kubeletctl_linux_amd64",
+	                "./kubeletctl_linux_amd64", "pods", "-s", "10.0.0.1:10250", NULL),
+	          "kubeletctl");
+	CHECK_STR(det.detail,
+	          "basename=\"kubeletctl_linux_amd64\" args=\"pods -s 10.0.0.1:10250\"");
+}
+
+TEST(positive_ctrsploit_and_others)
+{
+	CHECK_STR(
+	    match("/tmp/ctrsploit", "./ctrsploit", "./ctrsploit", "x", "ra", "-c", "id", NULL),
+	    "ctrsploit");
+	CHECK_STR(det.matched_on, "name+argv");
+	CHECK_STR(det.detail, "basename=\"ctrsploit\" args=\"x ra\"");
+
+	/* re-execution of a renamed ctrsploit: argv[0] is the exploit name */
+	CHECK_STR(match("/tmp/t", "/proc/self/exe", "cgroupv1-release_agent", "-c", "id", NULL),
+	          "ctrsploit");
+	CHECK_STR(det.matched_on, "argv");
+	CHECK_STR(det.rule_id, "tool.ctrsploit.argv0");
+	CHECK_STR(det.detail, "argv0=\"cgroupv1-release_agent\" basename=\"t\"");
+
+	CHECK_STR(match("/tmp/traitor-amd64", "./traitor-amd64", "./traitor-amd64", "-e",
+	                "docker:writable-socket", NULL),
+	          "traitor");
+	CHECK_STR(match("/tmp/keyctl-unmask", "keyctl-unmask", "keyctl-unmask", "-min", "0", "-max",
+	                "999", NULL),
+	          "keyctl-unmask");
+	CHECK_STR(match("/tmp/kdigger", "kdigger", "kdigger", "dig", "all", NULL), "kdigger");
+	CHECK_STR(det.detail, "basename=\"kdigger\" args=\"dig all\"");
+	CHECK_STR(match("/tmp/docker_escape", "./docker_escape", "./docker_escape", "auto", NULL),
+	          "docker-escape-tool");
+	CHECK_STR(match("/tmp/main", "./main", "./main", "-shell", "id", NULL),
+	          "cve-2019-5736-poc");
+	CHECK_STR(det.matched_on, "name+argv");
+	CHECK_STR(match("/tmp/kubesploitAgent-Linux-x64", "kubesploitAgent-Linux-x64",
+	                "kubesploitAgent-Linux-x64", NULL),
+	          "kubesploit");
+
+	/* a symlink with a tool's name to an innocuous-looking file */
+	CHECK_STR(match("/opt/bin/x1", "/usr/local/bin/peirates", "peirates", NULL), "peirates");
+	CHECK_STR(det.detail, "filename=\"peirates\"");
+}
+
+/* ------------------------------------------------------------------------ */
+/* Negatives */
+
+TEST(negative_aws_cdk_and_node)
+{
+	CHECK_NOMATCH("/usr/local/bin/cdk", "cdk", "cdk", "deploy");
+	CHECK_NOMATCH("/usr/local/bin/cdk", "cdk", "cdk", "synth", "MyStack");
+	CHECK_NOMATCH("/usr/local/bin/cdk", "cdk", "cdk");
+	CHECK_NOMATCH("/usr/local/bin/cdk", "cdk", "cdk", "deploy", "--require-approval", "never");
+	/* a subcommand word later on the line is not a subcommand */
+	CHECK_NOMATCH("/usr/local/bin/cdk", "cdk", "cdk", "deploy", "run");
+	CHECK_NOMATCH("/usr/bin/node", "/usr/bin/node", "node", "cdk.js");
+	CHECK_NOMATCH("/usr/bin/node", "/usr/bin/node", "node",
+	              "/usr/lib/node_modules/aws-cdk/bin/cdk", "deploy");
+	/* AWS CDK's launcher as a "#!" script through env */
+	CHECK_NOMATCH("/usr/bin/env", "/usr/local/bin/cdk", "/usr/bin/env", "node",
+	              "/usr/local/bin/cdk", "synth");
+	CHECK_NOMATCH("/usr/bin/env", "/usr/local/bin/cdk", "/usr/bin/env", "node",
+	              "/usr/local/bin/cdk", "ls");
+	/* generic names without the tool's vocabulary */
+	CHECK_NOMATCH("/usr/bin/escape", "escape", "escape", "--help");
+	CHECK_NOMATCH("/app/main", "/app/main", "/app/main", "-port", "8080");
+	CHECK_NOMATCH("/usr/bin/stratus", "stratus", "stratus", "serve");
+}
+
+TEST(negative_common_programs)
+{
+	CHECK_NOMATCH("/usr/bin/ls", "/bin/ls", "ls", "-la");
+	CHECK_NOMATCH("/usr/bin/dash", "/bin/sh", "sh", "-c", "echo deepce.sh");
+	CHECK_NOMATCH("/usr/bin/bash", "/bin/bash", "bash", "-ec", "deepce.sh");
+	CHECK_NOMATCH("/usr/bin/bash", "/bin/bash", "bash", "-s", "deepce.sh");
+	CHECK_NOMATCH("/usr/bin/dash", "/bin/sh", "sh", "-", "deepce.sh");
+	CHECK_NOMATCH("/usr/bin/python3.11", "/usr/bin/python3", "python3", "app.py");
+	CHECK_NOMATCH("/usr/bin/python3.11", "/usr/bin/python3", "python3", "-c",
+	              "import kube_hunter", "deepce.sh");
+	CHECK_NOMATCH("/usr/bin/perl", "/usr/bin/perl", "perl", "-e", "print 1", "deepce.sh");
+	CHECK_NOMATCH("/usr/bin/grep", "grep", "grep", "deepce", "/var/log/x");
+	/* a tool name as a plain argument to an ordinary program */
+	CHECK_NOMATCH("/usr/bin/cat", "cat", "cat", "/tmp/botb-linux-amd64");
+	CHECK_NOMATCH("/usr/bin/curl", "curl", "curl", "-o", "deepce.sh", "https://example");
+	/* runc's own re-executions */
+	CHECK_NOMATCH("/usr/sbin/runc", "/proc/self/exe", "runc", "init");
+	CHECK_NOMATCH("/usr/sbin/runc", "/dev/fd/5", "runc:[2:INIT]");
+}
+
+TEST(negative_busybox_applets)
+{
+	static const char *const applets[] = {"ls",   "ps",       "sh",      "wget",
+	                                      "nc",   "mount",    "cat",     "vi",
+	                                      "find", "ifconfig", "netstat", "busybox"};
+
+	for (size_t i = 0; i < sizeof(applets) / sizeof(applets[0]); i++) {
+		char fname[64];
+
+		snprintf(fname, sizeof(fname), "/bin/%s", applets[i]);
+		CHECK_NOMATCH("/bin/busybox", fname, applets[i]);
+		CHECK_NOMATCH("/bin/busybox", fname, applets[i], "-l");
+		CHECK_NOMATCH("/bin/busybox", "/bin/busybox", "busybox", applets[i]);
+	}
+	CHECK_NOMATCH("/bin/busybox", "/bin/sh", "sh", "-c", "deepce.sh");
+	/* the applet name is held to the same rules as any name */
+	CHECK_NOMATCH("/bin/busybox", "/tmp/cdk", "cdk", "deploy");
+	CHECK_NOMATCH("/bin/busybox", "/tmp/botb", "ls");
+	/* ... but an applet name that is a tool name counts */
+	CHECK_STR(match("/bin/busybox", "/tmp/botb", "botb", NULL), "botb");
+	CHECK_STR(det.detail, "basename=\"botb\" multicall=\"busybox\"");
+}
+
+TEST(edge_cases)
+{
+	struct cw_detection d = {0};
+
+	/* execve with an empty argv */
+	mkexec(&ex, "/tmp/botb", "/tmp/botb", NULL);
+	CHECK_INT(cw_catalogue_match(embedded(), &ex, &d), 1);
+	CHECK_STR(d.tool_id, "botb");
+	cw_detection_clear(&d);
+	mkexec(&ex, "/usr/local/bin/cdk", "cdk", NULL);
+	CHECK_INT(cw_catalogue_match(embedded(), &ex, &d), 0);
+	/* nothing known at all */
+	mkexec(&ex, "", "", NULL);
+	CHECK_INT(cw_catalogue_match(embedded(), &ex, &d), 0);
+	/* path missing: the filename stands in */
+	mkexec(&ex, "", "/tmp/peirates", "x", NULL);
+	CHECK_INT(cw_catalogue_match(embedded(), &ex, &d), 1);
+	CHECK_STR(d.tool_id, "peirates");
+	cw_detection_clear(&d);
+	/* interpreter with nothing after its options */
+	CHECK_NOMATCH("/usr/bin/bash", "/bin/bash", "bash", "-o");
+	CHECK_NOMATCH("/usr/bin/python3", "python3", "python3", "-m");
+	CHECK_NOMATCH("/lib64/ld-linux-x86-64.so.2", "/lib64/ld-linux-x86-64.so.2", "ld.so");
+
+	/* arguments are bounded in detail, quotes escaped */
+	{
+		char longarg[600];
+
+		memset(longarg, 'A', sizeof(longarg) - 1);
+		longarg[sizeof(longarg) - 1] = '\0';
+		memcpy(longarg, "k8s.", 4);
+		mkexec(&ex, "/usr/bin/stratus", "stratus", "stratus", "detonate", longarg, longarg,
+		       longarg, "k8s.\"q\"", NULL);
+		CHECK_INT(cw_catalogue_match(embedded(), &ex, &d), 1);
+		CHECK(strlen(d.detail) < sizeof(d.detail));
+		CHECK(strncmp(d.detail, "basename=\"stratus\" args=\"detonate k8s.AAA", 41) == 0);
+		CHECK(d.detail[strlen(d.detail) - 1] == '"');
+		CHECK(strstr(d.detail, "...") != NULL);
+		cw_detection_clear(&d);
+		mkexec(&ex, "/tmp/bo\"tb", "x", "botb", "-autopwn", NULL);
+		CHECK_INT(cw_catalogue_match(embedded(), &ex, &d), 0);
+		mkexec(&ex, "/tmp/botb-\"x\n", "x", "x", "-autopwn", NULL);
+		CHECK_INT(cw_catalogue_match(embedded(), &ex, &d), 1);
+		CHECK_STR(d.detail, "basename=\"botb-\\\"x\\x0a\" args=\"-autopwn\"");
+		cw_detection_clear(&d);
+	}
+	/* many short tokens fill the detail buffer: cut cleanly, quote closed */
+	{
+		static char many[200][8];
+
+		memset(&ex, 0, sizeof(ex));
+		cw_strlcpy(ex.path, "/usr/bin/stratus", sizeof(ex.path));
+		ex.argv[ex.argc++] = (char *)"stratus";
+		ex.argv[ex.argc++] = (char *)"detonate";
+		for (int i = 0; i < 200; i++) {
+			snprintf(many[i], sizeof(many[i]), "k8s.%d", i);
+			ex.argv[ex.argc++] = many[i];
+		}
+		ex.argv[ex.argc] = NULL;
+		CHECK_INT(cw_catalogue_match(embedded(), &ex, &d), 1);
+		CHECK(strlen(d.detail) > 400 && strlen(d.detail) < sizeof(d.detail));
+		CHECK(strcmp(d.detail + strlen(d.detail) - 4, "...\"") == 0);
+		cw_detection_clear(&d);
+	}
+
+	CHECK_INT(cw_catalogue_match(NULL, &ex, &d), -EINVAL);
+	CHECK_INT(cw_catalogue_match(embedded(), NULL, &d), -EINVAL);
+	CHECK_INT(cw_catalogue_match(embedded(), &ex, NULL), -EINVAL);
+	cw_detection_clear(NULL);
+}
+
+/* ------------------------------------------------------------------------ */
+/* User catalogues */
+
+TEST(custom_catalogue_order_and_layers)
+{
+	struct cw_catalogue *c = NULL;
+	struct cw_detection d = {0};
+	char err[1024];
+
+	CHECK_INT(load_capture(base_json, strlen(base_json), err, sizeof(err), &c), 0);
+	CHECK_STR(err, "");
+	if (!c)
+		return;
+	CHECK_INT(cw_catalogue_tool_count(c), 2);
+	/* "foobar" matches alpha (foo*) and beta (foobar): the first in file order wins */
+	mkexec(&ex, "/tmp/foobar", "foobar", "foobar", NULL);
+	CHECK_INT(cw_catalogue_match(c, &ex, &d), 1);
+	CHECK_STR(d.tool_id, "alpha");
+	/* beta's ambiguous name needs its subcommand */
+	mkexec(&ex, "/tmp/bar", "bar", "bar", "stop", NULL);
+	CHECK_INT(cw_catalogue_match(c, &ex, &d), 0);
+	mkexec(&ex, "/tmp/bar", "bar", "bar", "-v", "go", NULL);
+	CHECK_INT(cw_catalogue_match(c, &ex, &d), 1);
+	CHECK_STR(d.tool_id, "beta");
+	CHECK_STR(d.rule_id, "tool.beta.name");
+	CHECK_STR(d.detail, "basename=\"bar\" args=\"go\"");
+	/* no loaders in this catalogue: ld.so is just a program */
+	mkexec(&ex, "/lib64/ld-linux-x86-64.so.2", "x", "x", "/tmp/foo", NULL);
+	CHECK_INT(cw_catalogue_match(c, &ex, &d), 0);
+	mkexec(&ex, "/bin/sh", "/bin/sh", "sh", "beta.sh", NULL);
+	CHECK_INT(cw_catalogue_match(c, &ex, &d), 1);
+	CHECK_STR(d.rule_id, "tool.beta.script");
+	cw_catalogue_free(c);
+}
+
+/* Adding a tool is a data change: the embedded file plus one tool. */
+TEST(added_tool_is_data_only)
+{
+	json_t *root = json_loads(cw_embedded_catalogue, 0, NULL);
+	struct cw_catalogue *c = NULL;
+	struct cw_detection d = {0};
+	char err[1024], *text;
+
+	CHECK(root != NULL);
+	json_array_append_new(json_object_get(root, "tools"),
+	                      json_pack("{s:s, s:s, s:s, s:[s]}", "id", "newtool", "name",
+	                                "New Tool", "category", "local_recon", "names",
+	                                "newtool-*"));
+	text = json_dumps(root, 0);
+	CHECK_INT(load_capture(text, strlen(text), err, sizeof(err), &c), 0);
+	CHECK_INT(cw_catalogue_tool_count(c), cw_catalogue_tool_count(embedded()) + 1);
+	mkexec(&ex, "/tmp/newtool-1.0", "x", "x", NULL);
+	CHECK_INT(cw_catalogue_match(c, &ex, &d), 1);
+	CHECK_STR(d.tool_id, "newtool");
+	CHECK_STR((d.cat ? d.cat->category : NULL),
+	          "Execution: Local Reconnaissance Tool Execution");
+	free(text);
+	json_decref(root);
+	cw_catalogue_free(c);
+}
+
+TEST(bad_json_reports_line)
+{
+	static const char text[] =
+	    "{\n  \"schema\": 1,\n  \"categories\": {\n    \"x\": ,\n  }\n}\n";
+	struct cw_catalogue *c = (struct cw_catalogue *)&c;
+	char err[1024];
+
+	CHECK_INT(load_capture(text, strlen(text), err, sizeof(err), &c), -EINVAL);
+	CHECK(c == NULL);
+	CHECK(strstr(err, "test.json:4:") != NULL);
+	CHECK(strstr(err, "invalid JSON") != NULL);
+
+	CHECK_INT(load_capture("", 0, err, sizeof(err), &c), -EINVAL);
+	CHECK(strstr(err, "test.json") != NULL);
+	CHECK_INT(load_capture("[1,2]", 5, err, sizeof(err), &c), -EINVAL);
+	CHECK(strstr(err, "must be a JSON object") != NULL);
+	/* duplicate keys are refused, not silently merged */
+	CHECK_INT(load_capture("{\"schema\":1,\"schema\":1}", 23, err, sizeof(err), &c), -EINVAL);
+	CHECK(strstr(err, "test.json:1:") != NULL);
+	CHECK_INT(cw_catalogue_load(NULL, "{}", 2, "x"), -EINVAL);
+}
+
+TEST(bad_catalogues)
+{
+	char err[1024];
+
+	/* the base itself is fine */
+	CHECK_INT(load_mutated("schema", "1", err, sizeof(err)), 0);
+
+	/* top level */
+	CHECK_BAD("schema", "2", "\"schema\" must be the integer 1");
+	CHECK_BAD("schema", NULL, "\"schema\"");
+	CHECK_BAD("tool", "[]", "unknown key \"tool\"");
+	CHECK_BAD("tools", NULL, "\"tools\" must be a non-empty array");
+	CHECK_BAD("tools", "{}", "\"tools\" must be a non-empty array");
+	CHECK_BAD("tools", "[]", "\"tools\" must be a non-empty array");
+	CHECK_BAD("categories", "[]", "\"categories\" must be a non-empty object");
+	CHECK_BAD("interpreters", NULL, "missing required key \"interpreters\"");
+	CHECK_BAD("loaders", "{}", "\"loaders\" must be an array");
+	CHECK_BAD("multicall", NULL, "\"multicall\"");
+	CHECK_BAD("multicall", "[1]", "\"multicall\" must be an array of strings");
+
+	/* categories */
+	CHECK_BAD("categories.esc.severity", NULL,
+	          "test.json: categories.esc: missing required key \"severity\"");
+	CHECK_BAD("categories.esc.severity", "\"SEVERE\"",
+	          "\"severity\" (\"SEVERE\") must be one of");
+	CHECK_BAD("categories.esc.category", "5", "\"category\" must be a non-empty string");
+	CHECK_BAD("categories.esc.primaryTactic", "\"ESCAPE\"", "is not a MITRE tactic name");
+	CHECK_BAD("categories.esc.primaryTechniques", "[]",
+	          "\"primaryTechniques\" must not be empty");
+	CHECK_BAD("categories.esc.primaryTechniques", "[\"escape to host\"]",
+	          "is not a MITRE technique enum name");
+	CHECK_BAD("categories.esc.additionalTactics", "[\"NOPE\"]", "\"additionalTactics\"[0]");
+	CHECK_BAD("categories.esc.nextSteps", NULL, "missing required key \"nextSteps\"");
+	CHECK_BAD("categories.esc.colour", "\"red\"", "unknown key \"colour\"");
+	CHECK_BAD("categories.Bad Id", "{}", "category id must be made of");
+
+	/* tools */
+	CHECK_BAD("tools.1.names", "\"foobar\"",
+	          "test.json: tools[1] (\"beta\"): \"names\" must be an array of strings");
+	CHECK_BAD("tools.1.names", "[\"a\", 3]",
+	          "tools[1] (\"beta\"): \"names\" must be an array "
+	          "of strings (element 1 is not a string)");
+	CHECK_BAD("tools.0.names", "[]", "tools[0] (\"alpha\"): needs a non-empty \"names\"");
+	CHECK_BAD("tools.0.names", NULL, "tools[0] (\"alpha\"): needs a non-empty \"names\"");
+	CHECK_BAD("tools.0.names", "[\"\"]", "\"names\"[0] must be a non-empty string");
+	CHECK_BAD("tools.0.names", "[\"/tmp/foo\"]", "contains '/'");
+	CHECK_BAD("tools.0.id", NULL, "tools[0]: missing required key \"id\"");
+	CHECK_BAD("tools.0.id", "\"Alpha Tool\"", "\"id\" must be at most");
+	CHECK_BAD("tools.0.id", "\"beta\"", "tools[1] (\"beta\"): duplicate tool id \"beta\"");
+	CHECK_BAD("tools.0.name", "[]",
+	          "tools[0] (\"alpha\"): \"name\" must be a non-empty string");
+	CHECK_BAD("tools.0.category", "\"escape\"",
+	          "tools[0] (\"alpha\"): \"category\" names unknown category \"escape\"");
+	CHECK_BAD("tools.0.category", NULL, "missing required key \"category\"");
+	CHECK_BAD("tools.0.nmaes", "[\"x\"]", "tools[0] (\"alpha\"): unknown key \"nmaes\"");
+	CHECK_BAD("tools.1.subcommands", NULL, "\"ambiguous_names\" need a non-empty");
+	CHECK_BAD("tools.1.sha256", "[\"ABCD\"]",
+	          "\"sha256\"[0] (\"ABCD\") must be 64 lowercase hex");
+	CHECK_BAD("tools.1.sha256",
+	          "[\"00112233445566778899AABBCCDDEEFF00112233445566778899aabbccddeeff\"]",
+	          "must be 64 lowercase hex");
+	CHECK_BAD("tools.1.content_markers", "\"beta!\"", "\"content_markers\" must be an array");
+	CHECK_BAD("tools.1.argv", "[true]", "\"argv\" must be an array of strings");
+	CHECK_BAD("tools.0", "\"alpha\"", "tools[0]: must be an object");
+
+	/* interpreters and loaders */
+	CHECK_BAD("interpreters.0.stop", "[\"c\"]", "interpreters[0]: \"stop\"[0] (\"c\") must be");
+	CHECK_BAD("interpreters.0.stop", "[\"--eval=x\"]", "must be a short option");
+	CHECK_BAD("interpreters.0.names", "[]", "interpreters[0]: missing or empty \"names\"");
+	CHECK_BAD("interpreters.0.plus_options", "\"yes\"",
+	          "\"plus_options\" must be true or false");
+	CHECK_BAD("interpreters.0.stops", "[]", "unknown key \"stops\"");
+	CHECK_BAD("loaders", "[{\"with_arg\": [\"--x\"]}]",
+	          "loaders[0]: missing or empty \"names\"");
+}
+
+static const struct cw_test tests[] = {
+    {"embedded_loads", embedded_loads},
+    {"every_tool_recognised_by_its_own_globs", every_tool_recognised_by_its_own_globs},
+    {"category_mapping", category_mapping},
+    {"content_and_hash_keys", content_and_hash_keys},
+    {"positive_botb", positive_botb},
+    {"positive_cdk", positive_cdk},
+    {"positive_deepce_scripts", positive_deepce_scripts},
+    {"positive_python_module_and_script", positive_python_module_and_script},
+    {"positive_ldso", positive_ldso},
+    {"positive_k8s_tools", positive_k8s_tools},
+    {"positive_ctrsploit_and_others", positive_ctrsploit_and_others},
+    {"negative_aws_cdk_and_node", negative_aws_cdk_and_node},
+    {"negative_common_programs", negative_common_programs},
+    {"negative_busybox_applets", negative_busybox_applets},
+    {"edge_cases", edge_cases},
+    {"custom_catalogue_order_and_layers", custom_catalogue_order_and_layers},
+    {"added_tool_is_data_only", added_tool_is_data_only},
+    {"bad_json_reports_line", bad_json_reports_line},
+    {"bad_catalogues", bad_catalogues},
+};
+
+CW_TEST_MAIN(tests)
