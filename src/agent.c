@@ -1,8 +1,14 @@
 /* agent.c - `cagewatch run`: the per-node agent.
  *
- * Pipeline per exec: sensor (kernel record) -> decode -> container filter ->
- * detection (catalogue name/argv layer) -> attribution (container metadata) ->
- * finding (SCC JSON) -> store (written first) -> stdout (one JSON line).
+ * Two threads. The event thread drains the ring buffer and does only what is
+ * cheap: decode, the catalogue's name/argv layer, and a cache-only lookup of
+ * the executable's content verdict (keyed by the device, inode, size, mtime and
+ * ctime the kernel reported). Only an exec that matched a name, or whose file
+ * has never been seen, or that runs a script, becomes a job: the event thread
+ * opens the file right away (tools exit fast) and hands the fd over. The worker
+ * thread hashes and YARA-scans (src/content.c), attributes the container,
+ * builds the SCC finding, writes it to the store and only then prints it, one
+ * JSON line on stdout. A slow disk therefore never stalls event intake.
  *
  * Startup order matters for users' scripts: the pid file is written only once
  * the sensor is attached and running containers have been scanned, so "pid file
@@ -11,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +30,7 @@
 #include "catalogue.h"
 #include "config.h"
 #include "container.h"
+#include "content.h"
 #include "exec.h"
 #include "finding.h"
 #include "sensor.h"
@@ -34,16 +42,47 @@
 
 enum output_format { OUT_FINDING, OUT_NOTIFICATION };
 
+#define JOBS_MAX 64 /* queued jobs; ~24 KiB each */
+
+/* One exec handed from the event thread to the worker. */
+struct job {
+	struct job *next;
+	struct cw_event ev; /* header used; data[] already decoded into ex */
+	struct cw_exec ex;
+	struct cw_file_key key;
+	int bin_fd;            /* -1: verdict cached (bin/cdet valid) or unopenable */
+	int script_fd;         /* -1: no script, or unopenable */
+	int script_kind;       /* cw_catalogue_operand(): 1 script, 2 loaded program */
+	char script_path[CW_PATH_MAX + 2];
+	bool name_hit, content_cached, content_hit;
+	struct cw_detection name_det, content_det;
+	struct cw_file_info bin;
+};
+
 struct agent {
 	struct cw_config cfg;
 	struct cw_catalogue *cat;
-	struct cw_attrib *attrib;
-	struct cw_store *store;
+	struct cw_content *content;
+	struct cw_attrib *attrib; /* worker thread only */
+	struct cw_store *store;   /* worker thread only */
 	struct cw_sensor *sensor;
 	enum output_format out;
-	bool host_too;  /* also report execs outside containers */
+	bool host_too; /* also report execs outside containers */
+	uint32_t host_pidns, host_mntns;
 	int64_t boot_offset_ns;
-	uint64_t execs, in_container, findings, decode_errors, store_errors;
+	const char *stats_path;
+
+	pthread_t worker;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct job *head, *tail;
+	unsigned queued;
+	bool stopping;
+
+	/* event thread */
+	uint64_t execs, decode_errors, jobs, jobs_dropped, fast_path;
+	/* worker thread (read under lock for stats) */
+	uint64_t findings, store_errors, not_in_container;
 	uint64_t last_lost;
 };
 
@@ -55,35 +94,40 @@ static void on_signal(int sig)
 	stop_requested = 1;
 }
 
-static struct cw_exec cur; /* ~14 KiB; one exec is handled at a time */
+static struct cw_exec cur; /* ~14 KiB; the event thread handles one exec at a time */
 
-/* Does fd refer to the file the kernel reported (device and inode)? */
-static bool same_file(int fd, const struct cw_event *ev)
+/* Kernel dev_t (major << 20 | minor) to user space's encoding. */
+static uint64_t kdev_to_udev(uint32_t kdev)
 {
-	struct stat st;
-
-	if (fstat(fd, &st) != 0)
-		return false;
-	return st.st_ino == ev->ino && major(st.st_dev) == (ev->dev >> 20) &&
-	       minor(st.st_dev) == (ev->dev & 0xfffff);
+	return makedev(kdev >> 20, kdev & 0xfffff);
 }
 
-/* Open the executed file. Tools often exit before we get here, so try, in
- * order: the process's /proc/PID/exe (memfd and deleted files too), the path
- * under the process's root, its parent's root, the container init's root. The
- * device and inode must match what the kernel reported. */
-static int open_binary(const struct cw_exec *ex, const struct cw_container *ctr)
+static void key_from_event(const struct cw_event *ev, struct cw_file_key *k)
+{
+	k->dev = kdev_to_udev(ev->dev);
+	k->ino = ev->ino;
+	k->size = (int64_t)ev->size;
+	k->mtime_sec = ev->mtime_sec;
+	k->mtime_nsec = ev->mtime_nsec;
+	k->ctime_sec = ev->ctime_sec;
+	k->ctime_nsec = ev->ctime_nsec;
+}
+
+/* Open the executed file. /proc/PID/exe first (memfd and deleted files too);
+ * tools often exit before we get here, so then the path under the process's
+ * root, its parent's root and the container init's root, accepted only when
+ * inode and device (or, across overlayfs, the size) match the kernel's record. */
+static int open_binary(const struct cw_exec *ex, int init_pid)
 {
 	char p[CW_PATH_MAX + 64];
-	int pids[3] = {(int)ex->ev->tgid, (int)ex->ev->ppid, ctr ? ctr->init_pid : 0};
+	int pids[3] = {(int)ex->ev->tgid, (int)ex->ev->ppid, init_pid};
+	struct stat st;
 	int fd;
 
 	snprintf(p, sizeof(p), "/proc/%d/exe", pids[0]);
 	fd = open(p, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0 && same_file(fd, ex->ev))
-		return fd;
 	if (fd >= 0)
-		close(fd);
+		return fd;
 	for (int i = 0; i < 3; i++) {
 		if (pids[i] <= 0 || ex->path[0] != '/')
 			continue;
@@ -91,32 +135,31 @@ static int open_binary(const struct cw_exec *ex, const struct cw_container *ctr)
 		fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 		if (fd < 0)
 			continue;
-		if (same_file(fd, ex->ev))
+		if (fstat(fd, &st) == 0 &&
+		    ((st.st_ino == ex->ev->ino && st.st_dev == kdev_to_udev(ex->ev->dev)) ||
+		     (uint64_t)st.st_size == ex->ev->size))
 			return fd;
 		close(fd);
 	}
 	return -ENOENT;
 }
 
-/* Size, SHA-256 and hashed size of the executed file. Best effort: the finding
- * is emitted with what is known. */
-static void hash_binary(const struct cw_exec *ex, const struct cw_container *ctr,
-			struct cw_file_info *fi)
+/* Open a script (or a program run by ld.so) named relative to the process:
+ * absolute names under its root, relative ones under its working directory. */
+static int open_operand(const struct cw_exec *ex, const char *name)
 {
+	char p[CW_PATH_MAX + 64];
+	int pids[2] = {(int)ex->ev->tgid, (int)ex->ev->ppid};
 	int fd;
 
-	cw_strlcpy(fi->path, ex->path, sizeof(fi->path));
-	fi->have_size = true;
-	fi->size = (int64_t)ex->ev->size;
-	fd = open_binary(ex, ctr);
-	if (fd < 0) {
-		cw_debug("cannot open %s (pid %u) to hash it: the process and its container are gone",
-			 ex->path, ex->ev->tgid);
-		return;
+	for (int i = 0; i < 2; i++) {
+		snprintf(p, sizeof(p), "/proc/%d/%s%s%s", pids[i], name[0] == '/' ? "root" : "cwd",
+			 name[0] == '/' ? "" : "/", name);
+		fd = open(p, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+		if (fd >= 0)
+			return fd;
 	}
-	if (cw_file_hash_fd(fd, HASH_CAP, fi) < 0)
-		cw_debug("cannot hash %s: read failed", ex->path);
-	close(fd);
+	return -ENOENT;
 }
 
 static void emit(struct agent *a, json_t *finding)
@@ -141,72 +184,285 @@ static void emit(struct agent *a, json_t *finding)
 	json_decref(env);
 }
 
-static void handle_detection(struct agent *a, const struct cw_exec *ex, struct cw_detection *det,
-			     struct cw_container *ctr)
+/* Worker: content layers, attribution, finding, store, output. */
+static void process_job(struct agent *a, struct job *j)
 {
-	struct cw_file_info bin = {0};
+	struct cw_file_info script = {0};
+	struct cw_detection script_det = {0};
+	struct cw_container ctr = {0};
 	struct cw_finding_input in = {0};
+	struct cw_detection *det = NULL;
+	const char *argv_c[CW_MAX_ARGS + 1];
 	json_t *f, *stored = NULL;
+	bool have_script = false;
 	char key[8192];
-	int err;
+	int err, hit;
 
-	hash_binary(ex, ctr, &bin);
-	in.ex = ex;
-	in.ctr = ctr;
+	for (int i = 0; i <= j->ex.argc; i++)
+		argv_c[i] = j->ex.argv[i];
+
+	if (!j->content_cached) {
+		hit = cw_content_check_fd(a->content, j->bin_fd, j->ex.path, argv_c, j->ex.argc,
+					  &j->key, &j->bin, &j->content_det);
+		if (hit < 0)
+			cw_warn("content check of %s failed: %s", j->ex.path, strerror(-hit));
+		j->content_hit = hit > 0;
+	}
+	if (j->script_fd >= 0) {
+		hit = cw_content_check_fd(a->content, j->script_fd, j->script_path, argv_c,
+					  j->ex.argc, NULL, &script, &script_det);
+		have_script = true;
+		if (hit < 0)
+			cw_warn("content check of %s failed: %s", j->script_path, strerror(-hit));
+		if (hit > 0 && !j->content_hit) {
+			cw_detection_clear(&j->content_det);
+			j->content_det = script_det;
+			memset(&script_det, 0, sizeof(script_det));
+			j->content_hit = true;
+		}
+	} else if (j->script_kind) {
+		cw_strlcpy(script.path, j->script_path, sizeof(script.path));
+		have_script = true;
+	}
+	/* Hash and content evidence outrank a name: they survive renaming. */
+	if (j->content_hit)
+		det = &j->content_det;
+	else if (j->name_hit)
+		det = &j->name_det;
+	if (!det)
+		goto out;
+	if (j->content_hit && j->name_hit) {
+		if (!det->extra)
+			det->extra = json_object();
+		json_object_set_new(det->extra, "Name_Rule_Id", json_string(j->name_det.rule_id));
+	}
+
+	err = cw_attrib_resolve(a->attrib, &j->ex, &ctr);
+	if (err)
+		cw_warn("container attribution failed for pid %u: %s; reporting what is known",
+			j->ev.tgid, strerror(-err));
+	if (!ctr.in_container && !a->host_too) {
+		a->not_in_container++;
+		goto out;
+	}
+	if (!j->bin.have_hash && j->bin_fd < 0 && !j->content_cached) {
+		/* the process was gone before the event thread could open it */
+		int fd = open_binary(&j->ex, ctr.init_pid);
+
+		if (fd >= 0) {
+			cw_file_hash_fd(fd, CW_CONTENT_DEFAULT_CAP, &j->bin);
+			close(fd);
+		}
+	}
+	cw_strlcpy(j->bin.path, j->ex.path, sizeof(j->bin.path));
+	if (!j->bin.have_size) {
+		j->bin.have_size = true;
+		j->bin.size = (int64_t)j->ev.size;
+	}
+
+	in.ex = &j->ex;
+	in.ctr = &ctr;
 	in.det = det;
-	in.binary = &bin;
+	in.binary = &j->bin;
+	in.script = have_script ? &script : NULL;
 	f = cw_finding_build(&a->cfg, &in);
 	if (!f) {
-		cw_err("cannot build a finding for %s (%s): %s", ex->path, det->rule_id,
+		cw_err("cannot build a finding for %s (%s): %s", j->ex.path, det->rule_id,
 		       strerror(errno));
-		return;
+		goto out;
 	}
 	if (a->store) {
-		snprintf(key, sizeof(key), "%s|%s|%s|%s", det->cat->category,
-			 ctr->id[0] ? ctr->id : "host", det->rule_id, ex->path);
+		snprintf(key, sizeof(key), "%s|%s|%s|%s", det->cat ? det->cat->category : "",
+			 ctr.id[0] ? ctr.id : "host", det->rule_id, j->ex.path);
 		err = cw_store_record(a->store, f, key, DEDUP_WINDOW_MS, &stored);
 		if (err) {
 			a->store_errors++;
-			cw_err("cannot store finding for %s: %s; printing it anyway", ex->path,
+			cw_err("cannot store finding for %s: %s; printing it anyway", j->ex.path,
 			       strerror(-err));
 		}
 	}
+	pthread_mutex_lock(&a->lock);
 	a->findings++;
+	pthread_mutex_unlock(&a->lock);
 	emit(a, stored ? stored : f);
 	json_decref(stored);
 	json_decref(f);
+out:
+	cw_detection_clear(&script_det);
+	cw_container_clear(&ctr);
+}
+
+static void job_free(struct job *j)
+{
+	if (j->bin_fd >= 0)
+		close(j->bin_fd);
+	if (j->script_fd >= 0)
+		close(j->script_fd);
+	cw_detection_clear(&j->name_det);
+	cw_detection_clear(&j->content_det);
+	free(j);
+}
+
+static void *worker_main(void *arg)
+{
+	struct agent *a = arg;
+
+	for (;;) {
+		struct job *j;
+
+		pthread_mutex_lock(&a->lock);
+		while (!a->head && !a->stopping)
+			pthread_cond_wait(&a->cond, &a->lock);
+		j = a->head;
+		if (!j) { /* stopping and drained */
+			pthread_mutex_unlock(&a->lock);
+			break;
+		}
+		a->head = j->next;
+		if (!a->head)
+			a->tail = NULL;
+		a->queued--;
+		pthread_mutex_unlock(&a->lock);
+		process_job(a, j);
+		job_free(j);
+	}
+	return NULL;
+}
+
+/* Event thread: hand a job to the worker. A name match is never dropped; a
+ * content-only job is dropped (and counted) when the queue is full. */
+static void enqueue(struct agent *a, struct job *j)
+{
+	pthread_mutex_lock(&a->lock);
+	if (a->queued >= JOBS_MAX && !j->name_hit) {
+		a->jobs_dropped++;
+		pthread_mutex_unlock(&a->lock);
+		if (a->jobs_dropped == 1 || a->jobs_dropped % 1000 == 0)
+			cw_warn("content-scan queue full: %llu new executables not scanned so far",
+				(unsigned long long)a->jobs_dropped);
+		job_free(j);
+		return;
+	}
+	j->next = NULL;
+	if (a->tail)
+		a->tail->next = j;
+	else
+		a->head = j;
+	a->tail = j;
+	a->queued++;
+	a->jobs++;
+	pthread_cond_signal(&a->cond);
+	pthread_mutex_unlock(&a->lock);
 }
 
 static int on_event(void *ctx, const void *data, size_t len)
 {
 	struct agent *a = ctx;
-	struct cw_detection det = {0};
-	struct cw_container ctr = {0};
-	int err, hit;
+	struct cw_detection name_det = {0}, cdet = {0};
+	struct cw_file_info bin;
+	struct cw_file_key key;
+	const char *argv_c[CW_MAX_ARGS + 1], *operand = NULL;
+	struct job *j;
+	int name_hit, cached, kind;
 
 	a->execs++;
-	err = cw_exec_decode(data, len, &cur);
-	if (err) {
+	if (cw_exec_decode(data, len, &cur)) {
 		a->decode_errors++;
 		cw_warn("dropped a malformed exec record (%zu bytes)", len);
 		return 0;
 	}
+	/* Sharing the host's pid and mount namespaces: not a container. */
+	if (!a->host_too && cur.ev->pidns == a->host_pidns && cur.ev->mntns == a->host_mntns)
+		return 0;
 	cur.time_ns = (int64_t)cur.ev->ts_ns + a->boot_offset_ns;
 
-	hit = cw_catalogue_match(a->cat, &cur, &det);
-	if (hit <= 0)
-		return 0;
-	err = cw_attrib_resolve(a->attrib, &cur, &ctr);
-	if (err)
-		cw_warn("container attribution failed for pid %u: %s; reporting what is known",
-			cur.ev->tgid, strerror(-err));
-	if (ctr.in_container || a->host_too) {
-		a->in_container++;
-		handle_detection(a, &cur, &det, &ctr);
+	name_hit = cw_catalogue_match(a->cat, &cur, &name_det);
+	key_from_event(cur.ev, &key);
+	for (int i = 0; i <= cur.argc; i++)
+		argv_c[i] = cur.argv[i];
+	cached = cw_content_lookup(a->content, &key, cur.path, argv_c, cur.argc, &bin, &cdet);
+	kind = cw_catalogue_operand(a->cat, &cur, &operand);
+	if (name_hit <= 0 && cached == 0 && kind == 0) {
+		a->fast_path++;
+		return 0; /* known-clean executable, no script: nothing to do */
 	}
-	cw_container_clear(&ctr);
-	cw_detection_clear(&det);
+
+	j = calloc(1, sizeof(*j));
+	if (!j) {
+		cw_err("out of memory queueing exec of %s", cur.path);
+		cw_detection_clear(&name_det);
+		cw_detection_clear(&cdet);
+		return 0;
+	}
+	memcpy(&j->ev, cur.ev, offsetof(struct cw_event, data));
+	j->ex = cur;
+	j->ex.ev = &j->ev;
+	for (int i = 0; i < cur.argc; i++)
+		j->ex.argv[i] = j->ex.argbuf + (cur.argv[i] - cur.argbuf);
+	j->key = key;
+	j->name_hit = name_hit > 0;
+	j->name_det = name_det;
+	j->bin_fd = -1;
+	j->script_fd = -1;
+	if (cached >= 0) {
+		j->content_cached = true;
+		j->content_hit = cached > 0;
+		j->content_det = cdet;
+		j->bin = bin;
+	} else {
+		j->bin_fd = open_binary(&cur, 0);
+		if (j->bin_fd < 0)
+			j->bin_fd = -1;
+	}
+	if (kind) {
+		j->script_kind = kind;
+		cw_strlcpy(j->script_path, operand, sizeof(j->script_path));
+		j->script_fd = open_operand(&cur, operand);
+		if (j->script_fd < 0)
+			j->script_fd = -1;
+	}
+	enqueue(a, j);
 	return 0;
+}
+
+/* Counters for `cagewatch stats`, written atomically as JSON. */
+static void write_stats(struct agent *a)
+{
+	uint64_t c[CW_CNT_MAX], lost[1024] = {0};
+	struct cw_content_stats cs;
+	char tmp[4200];
+	json_t *o, *per;
+	int ncpu = cw_sensor_ncpu(a->sensor);
+
+	if (!a->stats_path || cw_sensor_counters(a->sensor, c, lost, 1024))
+		return;
+	cw_content_get_stats(a->content, &cs);
+	per = json_array();
+	for (int i = 0; i < ncpu && i < 1024; i++)
+		json_array_append_new(per, json_integer((json_int_t)lost[i]));
+	pthread_mutex_lock(&a->lock);
+	o = json_pack("{s:i,s:I,s:{s:I,s:I,s:I,s:I,s:o},s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I},"
+		      "s:{s:I,s:I,s:I,s:I}}",
+		      "pid", (int)getpid(), "time_ms", (json_int_t)(cw_now_ns() / 1000000), "kernel",
+		      "seen", (json_int_t)c[CW_CNT_SEEN], "filtered", (json_int_t)c[CW_CNT_FILTERED],
+		      "delivered", (json_int_t)c[CW_CNT_SUBMITTED], "lost",
+		      (json_int_t)c[CW_CNT_LOST], "lost_per_cpu", per, "agent", "processed",
+		      (json_int_t)a->execs, "fast_path", (json_int_t)a->fast_path, "jobs",
+		      (json_int_t)a->jobs, "jobs_dropped", (json_int_t)a->jobs_dropped, "queued",
+		      (json_int_t)a->queued, "findings", (json_int_t)a->findings, "store_errors",
+		      (json_int_t)a->store_errors, "decode_errors", (json_int_t)a->decode_errors,
+		      "cache", "hits", (json_int_t)cs.hits, "misses", (json_int_t)cs.misses,
+		      "entries", (json_int_t)cs.entries, "bytes_scanned",
+		      (json_int_t)cs.bytes_scanned);
+	pthread_mutex_unlock(&a->lock);
+	if (!o)
+		return;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", a->stats_path);
+	if (json_dump_file(o, tmp, JSON_COMPACT) == 0) {
+		if (rename(tmp, a->stats_path) != 0)
+			unlink(tmp);
+	}
+	json_decref(o);
 }
 
 static int write_pidfile(const char *path)
@@ -263,6 +519,8 @@ static void usage(FILE *f)
 	      "  --no-args          leave process arguments out of findings\n"
 	      "  --host             also report tools run outside containers\n"
 	      "  --ringbuf-mb N     kernel ring buffer size in MiB (power of two, default 8)\n"
+	      "  --rules DIR        extra YARA rules (*.yar) besides the embedded ones\n"
+	      "  --stats-file PATH  counters for `cagewatch stats` (default /run/cagewatch/stats.json)\n"
 	      "  -v, --verbose      debug logging\n",
 	      f);
 }
@@ -279,12 +537,18 @@ int cw_cmd_run(int argc, char **argv)
 		{"no-args", no_argument, NULL, 'A'},
 		{"host", no_argument, NULL, 'H'},
 		{"ringbuf-mb", required_argument, NULL, 'r'},
+		{"rules", required_argument, NULL, 'R'},
+		{"stats-file", required_argument, NULL, 'T'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
 	struct agent a = {0};
-	const char *pidfile = NULL, *config = NULL, *store = NULL, *catfile = NULL;
+	const char *pidfile = NULL, *config = NULL, *store = NULL, *catfile = NULL, *rules_dir = NULL;
+	struct cw_content_opts co = {0};
+	char *cattext = NULL;
+	size_t catlen = 0;
+	bool worker_started = false;
 	bool no_store = false, no_args = false;
 	unsigned long ringbuf_mb = 0;
 	struct cw_sensor_opts so = {.sz = sizeof(so)};
@@ -300,6 +564,8 @@ int cw_cmd_run(int argc, char **argv)
 		case 'S': no_store = true; break;
 		case 'C': catfile = optarg; break;
 		case 'A': no_args = true; break;
+		case 'R': rules_dir = optarg; break;
+		case 'T': a.stats_path = optarg; break;
 		case 'H': a.host_too = true; break;
 		case 'v': cw_log_set_level(CW_LOG_DEBUG); break;
 		case 'o':
@@ -346,23 +612,36 @@ int cw_cmd_run(int argc, char **argv)
 		cw_strlcpy(a.cfg.store_path, store, sizeof(a.cfg.store_path));
 
 	if (catfile) {
-		char *text;
-		size_t len;
-
-		err = cw_read_file(catfile, 64 << 20, &text, &len);
+		err = cw_read_file(catfile, 64 << 20, &cattext, &catlen);
 		if (err) {
 			cw_err("cannot read catalogue %s: %s", catfile, strerror(-err));
 			return 2;
 		}
-		err = cw_catalogue_load(&a.cat, text, len, catfile);
-		free(text);
+		err = cw_catalogue_load(&a.cat, cattext, catlen, catfile);
 	} else {
 		err = cw_catalogue_load_default(&a.cat);
 	}
 	if (err) {
 		cw_err("no usable tool catalogue; refusing to start");
+		free(cattext);
 		return 2;
 	}
+	co.user_rules_dir = rules_dir;
+	co.catalogue = a.cat;
+	co.catalogue_text = cattext;
+	co.catalogue_len = catlen;
+	co.catalogue_origin = catfile;
+	err = cw_content_new(&a.content, &co);
+	if (err) {
+		cw_err("the content rules could not be loaded; refusing to start");
+		goto out;
+	}
+	if (!a.stats_path)
+		a.stats_path = "/run/cagewatch/stats.json";
+	if (!strncmp(a.stats_path, "/run/cagewatch/", 15))
+		mkdir("/run/cagewatch", 0755);
+	pthread_mutex_init(&a.lock, NULL);
+	pthread_cond_init(&a.cond, NULL);
 
 	err = cw_attrib_new(&a.attrib, NULL);
 	if (err) {
@@ -378,9 +657,11 @@ int cw_cmd_run(int argc, char **argv)
 		}
 	}
 
+	a.host_pidns = cw_attrib_host_pidns(a.attrib);
+	a.host_mntns = cw_attrib_host_mntns(a.attrib);
 	so.containers_only = !a.host_too;
-	so.host_pidns = cw_attrib_host_pidns(a.attrib);
-	so.host_mntns = cw_attrib_host_mntns(a.attrib);
+	so.host_pidns = a.host_pidns;
+	so.host_mntns = a.host_mntns;
 	so.ringbuf_bytes = ringbuf_mb << 20;
 	so.on_event = on_event;
 	so.ctx = &a;
@@ -403,6 +684,13 @@ int cw_cmd_run(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	err = pthread_create(&a.worker, NULL, worker_main, &a);
+	if (err) {
+		cw_err("cannot start the worker thread: %s", strerror(err));
+		goto out;
+	}
+	worker_started = true;
+
 	if (pidfile && (err = write_pidfile(pidfile))) {
 		cw_err("cannot write pid file %s: %s", pidfile, strerror(-err));
 		goto out;
@@ -418,17 +706,78 @@ int cw_cmd_run(int argc, char **argv)
 			rc = 1;
 			break;
 		}
-		if (tick % 500 == 0)
+		if (tick % 250 == 0) {
 			check_lost(&a, false);
+			write_stats(&a);
+		}
 	}
 	cw_sensor_poll(a.sensor, 0); /* drain what is already there */
 	check_lost(&a, true);
+	write_stats(&a);
 	if (pidfile)
 		unlink(pidfile);
 out:
+	if (worker_started) {
+		pthread_mutex_lock(&a.lock);
+		a.stopping = true;
+		pthread_cond_signal(&a.cond);
+		pthread_mutex_unlock(&a.lock);
+		pthread_join(a.worker, NULL);
+	}
 	cw_sensor_close(a.sensor);
+	cw_content_free(a.content);
+	free(cattext);
 	cw_store_close(a.store);
 	cw_attrib_free(a.attrib);
 	cw_catalogue_free(a.cat);
 	return rc;
+}
+
+/* `cagewatch stats [--stats-file PATH] [--json]`: the running agent's counters. */
+int cw_cmd_stats(int argc, char **argv)
+{
+	const char *path = "/run/cagewatch/stats.json";
+	bool as_json = false;
+	json_error_t jerr;
+	json_t *o, *k, *ag, *c;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json"))
+			as_json = true;
+		else if (!strcmp(argv[i], "--stats-file") && i + 1 < argc)
+			path = argv[++i];
+		else {
+			cw_err("usage: cagewatch stats [--stats-file PATH] [--json]");
+			return 2;
+		}
+	}
+	o = json_load_file(path, 0, &jerr);
+	if (!o) {
+		cw_err("no agent statistics at %s (%s): is `cagewatch run` running? (it writes them "
+		       "every half second; --stats-file names another place)",
+		       path, jerr.text);
+		return 2;
+	}
+	if (as_json) {
+		json_dumpf(o, stdout, JSON_INDENT(2));
+		putchar('\n');
+		json_decref(o);
+		return 0;
+	}
+	k = json_object_get(o, "kernel");
+	ag = json_object_get(o, "agent");
+	c = json_object_get(o, "cache");
+#define I(obj, key) ((long long)json_integer_value(json_object_get(obj, key)))
+	printf("agent pid %lld\n", I(o, "pid"));
+	printf("kernel:  seen %lld  filtered in kernel %lld  delivered %lld  lost %lld\n",
+	       I(k, "seen"), I(k, "filtered"), I(k, "delivered"), I(k, "lost"));
+	printf("agent:   processed %lld  known-clean fast path %lld  jobs %lld  dropped %lld  "
+	       "findings %lld  store errors %lld\n",
+	       I(ag, "processed"), I(ag, "fast_path"), I(ag, "jobs"), I(ag, "jobs_dropped"),
+	       I(ag, "findings"), I(ag, "store_errors"));
+	printf("cache:   hits %lld  misses %lld  entries %lld  bytes scanned %lld\n", I(c, "hits"),
+	       I(c, "misses"), I(c, "entries"), I(c, "bytes_scanned"));
+#undef I
+	json_decref(o);
+	return 0;
 }

@@ -4,5 +4,6 @@
 
 int cw_cmd_run(int argc, char **argv);
 int cw_cmd_trace(int argc, char **argv);
+int cw_cmd_stats(int argc, char **argv);
 
 #endif

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fnmatch.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,9 +31,12 @@ struct glob {
 	bool literal;      /* no wildcard at all: plain string compare */
 };
 
+/* first[] has a bit for every byte a member can start with (all bits when
+ * one starts with a wildcard): most candidates are rejected with one test. */
 struct globset {
 	struct glob *v;
 	size_t n;
+	uint64_t first[4];
 };
 
 enum opt_kind {
@@ -76,6 +80,9 @@ struct cw_catalogue {
 	struct optspec *loaders;
 	size_t nloaders;
 	struct globset multicall;
+	uint64_t name_first[4];   /* union over tools: names, ambiguous_names, scripts */
+	uint64_t script_first[4]; /* union over tools: scripts */
+	uint64_t argv0_first[4];  /* union over tools: argv0 */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -210,9 +217,28 @@ static bool glob_match(const struct glob *g, const char *s)
 	return fnmatch(g->pat, s, 0) == 0;
 }
 
+static void first_add(uint64_t first[4], const char *pat)
+{
+	unsigned char ch = (unsigned char)pat[0];
+
+	if (ch && strchr("*?[\\", ch))
+		memset(first, 0xff, 4 * sizeof(uint64_t));
+	else
+		first[ch >> 6] |= 1ull << (ch & 63);
+}
+
+static bool first_may(const uint64_t first[4], const char *s)
+{
+	unsigned char ch = (unsigned char)s[0];
+
+	return first[ch >> 6] & (1ull << (ch & 63));
+}
+
 /* Index of the first glob in set matching s, or -1. */
 static int globset_match(const struct globset *set, const char *s)
 {
+	if (!first_may(set->first, s))
+		return -1;
 	for (size_t i = 0; i < set->n; i++)
 		if (glob_match(&set->v[i], s))
 			return (int)i;
@@ -235,8 +261,7 @@ static int get_globs(const struct lctx *l, json_t *obj, const char *key, bool ba
 	size_t i;
 	int err;
 
-	set->v = NULL;
-	set->n = 0;
+	memset(set, 0, sizeof(*set));
 	err = get_str_array(l, obj, key, &arr);
 	if (err || !arr || json_array_size(arr) == 0)
 		return err;
@@ -258,6 +283,7 @@ static int get_globs(const struct lctx *l, json_t *obj, const char *key, bool ba
 			    key, i, pat);
 		}
 		glob_init(&set->v[set->n++], pat);
+		first_add(set->first, pat);
 	}
 	return 0;
 }
@@ -638,9 +664,17 @@ static int load_doc(struct cw_catalogue *c, struct lctx *l)
 		return -ENOMEM;
 	json_array_foreach(tools, i, v)
 	{
-		err = parse_tool(l, c, i, v, &c->tools[c->ntools++]);
+		struct tool *t = &c->tools[c->ntools++];
+
+		err = parse_tool(l, c, i, v, t);
 		if (err)
 			return err;
+		for (int w = 0; w < 4; w++) {
+			c->name_first[w] |=
+			    t->names.first[w] | t->ambiguous.first[w] | t->scripts.first[w];
+			c->script_first[w] |= t->scripts.first[w];
+			c->argv0_first[w] |= t->argv0.first[w];
+		}
 	}
 
 	if ((err = parse_optspecs(l, root, "interpreters", &c->interps, &c->ninterps)) ||
@@ -1146,21 +1180,44 @@ int cw_catalogue_match(const struct cw_catalogue *c, const struct cw_exec *ex,
 	build_view(c, ex, &v);
 
 	/* Strongest evidence first; within a layer the first tool in file order wins. */
-	if (v.exe)
+	if (v.exe && first_may(c->name_first, v.exe))
 		for (i = 0; i < c->ntools; i++)
 			if (match_name(&c->tools[i], &v, v.exe, v.prog_idx + 1, false, out))
 				return 1;
-	if (v.fname)
+	if (v.fname && first_may(c->name_first, v.fname))
 		for (i = 0; i < c->ntools; i++)
 			if (match_name(&c->tools[i], &v, v.fname, v.fname_args, true, out))
 				return 1;
-	if (v.script)
+	if (v.script && first_may(c->script_first, v.script))
 		for (i = 0; i < c->ntools; i++)
 			if (match_script(&c->tools[i], &v, out))
 				return 1;
-	if (v.argv0)
+	if (v.argv0 && first_may(c->argv0_first, v.argv0))
 		for (i = 0; i < c->ntools; i++)
 			if (match_argv0(&c->tools[i], &v, out))
 				return 1;
 	return 0;
+}
+
+int cw_catalogue_operand(const struct cw_catalogue *c, const struct cw_exec *ex, const char **path)
+{
+	struct view v;
+	const char *op = NULL;
+	int kind = 0;
+
+	build_view(c, ex, &v);
+	if (v.script && v.script_args >= 1 && v.script_args - 1 < ex->argc) {
+		op = ex->argv[v.script_args - 1];
+		kind = 1;
+	} else if (v.fname_script && ex->filename[0]) {
+		op = ex->filename;
+		kind = 1;
+	} else if (v.loader && v.prog_idx > 0 && v.prog_idx < ex->argc) {
+		op = ex->argv[v.prog_idx];
+		kind = 2;
+	}
+	if (!op || !op[0] || op[0] == '-')
+		return 0;
+	*path = op;
+	return kind;
 }

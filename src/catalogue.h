@@ -88,6 +88,11 @@ int cw_catalogue_find_tool(const struct cw_catalogue *c, const char *id, struct 
  * "content_markers" (array of strings) and "sha256" (array of lowercase hex). */
 const json_t *cw_catalogue_json(const struct cw_catalogue *c);
 
+/* The file an interpreter or loader runs: "x.sh" of `sh x.sh`, the script of a
+ * "#!" exec, "./tool" of `ld.so ./tool`. Returns 1 (script), 2 (program run
+ * by a loader) and sets *path (into ex), or 0 when there is none. */
+int cw_catalogue_operand(const struct cw_catalogue *c, const struct cw_exec *ex, const char **path);
+
 /* Embedded data (see src/embed.S). */
 extern const char cw_embedded_catalogue[];
 extern const unsigned int cw_embedded_catalogue_len;

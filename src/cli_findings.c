@@ -387,12 +387,11 @@ static void print_summary(json_t *f)
 		free(ppid);
 		free(uid);
 	}
-	if (js(sp, "Tool_Name") || js(sp, "Tool_Id")) {
-		snprintf(buf, sizeof(buf), "%s%s%s%s",
-		         js(sp, "Tool_Name") ? js(sp, "Tool_Name") : "",
-		         js(sp, "Tool_Id") ? " (" : "", js(sp, "Tool_Id") ? js(sp, "Tool_Id") : "",
-		         js(sp, "Tool_Id") ? ")" : "");
+	if (js(sp, "Tool_Name") && js(sp, "Tool_Id")) {
+		snprintf(buf, sizeof(buf), "%s (%s)", js(sp, "Tool_Name"), js(sp, "Tool_Id"));
 		field("Tool", buf);
+	} else {
+		field("Tool", js(sp, "Tool_Name") ? js(sp, "Tool_Name") : js(sp, "Tool_Id"));
 	}
 	field("Rule", js(sp, "Rule_Id"));
 	field("  Matched on", js(sp, "Matched_On"));

@@ -24,6 +24,7 @@ static void usage(FILE *f)
 	      "  findings list|show|related|set-state|mute|unmute\n"
 	      "                      review stored findings\n"
 	      "  scan PATH...        check files, directories or an image rootfs for known tools\n"
+	      "  stats               counters of the running agent (seen, filtered, lost, ...)\n"
 	      "  trace               print every exec the sensor sees (debugging)\n"
 	      "  version             print the version\n"
 	      "\n"
@@ -41,6 +42,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "run"))
 		return cw_cmd_run(argc - 1, argv + 1);
+	if (!strcmp(cmd, "stats"))
+		return cw_cmd_stats(argc - 1, argv + 1);
 	if (!strcmp(cmd, "trace"))
 		return cw_cmd_trace(argc - 1, argv + 1);
 	if (!strcmp(cmd, "findings"))

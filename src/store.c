@@ -32,7 +32,7 @@ struct cw_store {
 static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS findings ("
     " id TEXT NOT NULL UNIQUE,"
-    " name TEXT NOT NULL UNIQUE,"
+    " name TEXT NOT NULL,"
     " parent TEXT, category TEXT, state TEXT, severity TEXT, mute TEXT,"
     " event_time_ms INTEGER NOT NULL, create_time_ms INTEGER,"
     " resource_name TEXT, resource_display_name TEXT, resource_type TEXT,"
@@ -549,7 +549,7 @@ int cw_store_open(struct cw_store **out, const char *path, unsigned flags)
 
 		snprintf(sql, sizeof(sql),
 		         "PRAGMA journal_mode = WAL; PRAGMA synchronous = %s; "
-		         "PRAGMA journal_size_limit = 67108864;",
+		         "PRAGMA journal_size_limit = 67108864; PRAGMA cache_size = -16384;",
 		         flags & CW_STORE_DURABLE ? "FULL" : "NORMAL");
 		ret = exec_retry(s, sql, "setting WAL mode");
 		if (!ret)
@@ -866,7 +866,7 @@ static int resolve(struct cw_store *s, const char *id, struct row *r)
 		if (pass == 1 && (strchr(id, '/') || !prefix_ok(id)))
 			break;
 		snprintf(sql, sizeof(sql), "%s%s LIMIT 2", cols,
-		         strchr(id, '/') ? "name = ?1"
+		         strchr(id, '/') ? "id = ?2 AND name = ?1"
 		         : pass == 0     ? "id = ?1"
 		                         : "id GLOB ?1");
 		ret = prepare(s, sql, &st, 0);
@@ -877,6 +877,8 @@ static int resolve(struct cw_store *s, const char *id, struct row *r)
 			return -ENOMEM;
 		}
 		sqlite3_bind_text(st, 1, pattern ? pattern : id, -1, SQLITE_STATIC);
+		if (strchr(id, '/'))
+			sqlite3_bind_text(st, 2, cw_store_short_id(id), -1, SQLITE_STATIC);
 		ret = -ENOENT;
 		for (rc = step_first(st); rc == SQLITE_ROW; rc = sqlite3_step(st)) {
 			if (++n > 1) {

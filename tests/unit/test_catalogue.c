@@ -155,7 +155,10 @@ static const char base_json[] =
     "     \"ambiguous_names\": [\"bar\"], \"subcommands\": [\"go\"], \"scripts\": "
     "[\"beta.sh\"],\n"
     "     \"content_markers\": [\"beta!\"], \"sha256\": "
-    "[\"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\"]}\n"
+    "[\"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\"]},\n"
+    "    {\"id\": \"gamma\", \"name\": \"Gamma\", \"category\": \"esc\", \"names\": "
+    "[\"*kit\"],\n"
+    "     \"argv0\": [\"[gG]amma-*\"]}\n"
     "  ],\n"
     "  \"interpreters\": [{\"names\": [\"sh\"], \"stop\": [\"-c\"]}],\n"
     "  \"loaders\": [],\n"
@@ -749,7 +752,7 @@ TEST(custom_catalogue_order_and_layers)
 	CHECK_STR(err, "");
 	if (!c)
 		return;
-	CHECK_INT(cw_catalogue_tool_count(c), 2);
+	CHECK_INT(cw_catalogue_tool_count(c), 3);
 	/* "foobar" matches alpha (foo*) and beta (foobar): the first in file order wins */
 	mkexec(&ex, "/tmp/foobar", "foobar", "foobar", NULL);
 	CHECK_INT(cw_catalogue_match(c, &ex, &d), 1);
@@ -768,6 +771,19 @@ TEST(custom_catalogue_order_and_layers)
 	mkexec(&ex, "/bin/sh", "/bin/sh", "sh", "beta.sh", NULL);
 	CHECK_INT(cw_catalogue_match(c, &ex, &d), 1);
 	CHECK_STR(d.rule_id, "tool.beta.script");
+	/* globs starting with a wildcard or a bracket class */
+	mkexec(&ex, "/tmp/zz-escapekit", "x", "x", NULL);
+	CHECK_INT(cw_catalogue_match(c, &ex, &d), 1);
+	CHECK_STR(d.tool_id, "gamma");
+	mkexec(&ex, "/tmp/zz-escapekit2", "x", "x", NULL);
+	CHECK_INT(cw_catalogue_match(c, &ex, &d), 0);
+	mkexec(&ex, "/tmp/y", "/tmp/y", "Gamma-1", NULL);
+	CHECK_INT(cw_catalogue_match(c, &ex, &d), 1);
+	CHECK_STR(d.rule_id, "tool.gamma.argv0");
+	mkexec(&ex, "/tmp/y", "/tmp/y", "/usr/bin/gamma-2", NULL);
+	CHECK_INT(cw_catalogue_match(c, &ex, &d), 1);
+	mkexec(&ex, "/tmp/y", "/tmp/y", "xgamma-1", NULL);
+	CHECK_INT(cw_catalogue_match(c, &ex, &d), 0);
 	cw_catalogue_free(c);
 }
 
