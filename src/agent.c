@@ -201,6 +201,31 @@ static void process_job(struct agent *a, struct job *j)
 	for (int i = 0; i <= j->ex.argc; i++)
 		argv_c[i] = j->ex.argv[i];
 
+	/* Attribution first: it decides whether there is anything to report, and
+	 * names a live process (the container's init) whose root still holds the
+	 * file after a short-lived tool has exited. */
+	err = cw_attrib_resolve(a->attrib, &j->ex, &ctr);
+	if (err)
+		cw_warn("container attribution failed for pid %u: %s; reporting what is known",
+			j->ev.tgid, strerror(-err));
+	if (!ctr.in_container && !a->host_too) {
+		a->not_in_container++;
+		goto out;
+	}
+	if (!j->content_cached && j->bin_fd < 0) {
+		j->bin_fd = open_binary(&j->ex, ctr.init_pid);
+		if (j->bin_fd < 0)
+			j->bin_fd = -1;
+	}
+	if (j->script_kind && j->script_fd < 0 && j->script_path[0] == '/' && ctr.init_pid > 0) {
+		char p[CW_PATH_MAX + 64];
+
+		snprintf(p, sizeof(p), "/proc/%d/root%s", ctr.init_pid, j->script_path);
+		j->script_fd = open(p, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+		if (j->script_fd < 0)
+			j->script_fd = -1;
+	}
+
 	if (!j->content_cached) {
 		hit = cw_content_check_fd(a->content, j->bin_fd, j->ex.path, argv_c, j->ex.argc,
 					  &j->key, &j->bin, &j->content_det);
@@ -235,24 +260,6 @@ static void process_job(struct agent *a, struct job *j)
 		if (!det->extra)
 			det->extra = json_object();
 		json_object_set_new(det->extra, "Name_Rule_Id", json_string(j->name_det.rule_id));
-	}
-
-	err = cw_attrib_resolve(a->attrib, &j->ex, &ctr);
-	if (err)
-		cw_warn("container attribution failed for pid %u: %s; reporting what is known",
-			j->ev.tgid, strerror(-err));
-	if (!ctr.in_container && !a->host_too) {
-		a->not_in_container++;
-		goto out;
-	}
-	if (!j->bin.have_hash && j->bin_fd < 0 && !j->content_cached) {
-		/* the process was gone before the event thread could open it */
-		int fd = open_binary(&j->ex, ctr.init_pid);
-
-		if (fd >= 0) {
-			cw_file_hash_fd(fd, CW_CONTENT_DEFAULT_CAP, &j->bin);
-			close(fd);
-		}
 	}
 	cw_strlcpy(j->bin.path, j->ex.path, sizeof(j->bin.path));
 	if (!j->bin.have_size) {

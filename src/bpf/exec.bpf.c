@@ -108,16 +108,18 @@ static __always_inline __u32 put_path(struct cw_event *e, struct task_struct *ta
 			break;
 		mnt_root = BPF_CORE_READ(vm, mnt_root);
 		parent = BPF_CORE_READ(d, d_parent);
-		if (d == mnt_root || d == parent) {
+		if (d == mnt_root) {
 			struct mount *mp = BPF_CORE_READ(mnt, mnt_parent);
 
-			if (mp == mnt || d != mnt_root)
-				break; /* top of this namespace's tree, or detached */
+			if (mp == mnt)
+				break; /* top of this namespace's tree */
 			d = BPF_CORE_READ(mnt, mnt_mountpoint);
 			mnt = mp;
 			vm = &mp->mnt;
 			continue;
 		}
+		/* A pseudo file (memfd) or a detached dentry is its own parent: its
+		 * name is the whole path ("/memfd:NAME"). */
 		off = forget(&e->path_len, off);
 		if (off > CW_PATH_MAX - CW_NAME_MAX) {
 			e->flags |= CW_F_PATH_TRUNC;
@@ -128,6 +130,8 @@ static __always_inline __u32 put_path(struct cw_event *e, struct task_struct *ta
 		if (n <= 0)
 			break;
 		off += n;
+		if (d == parent)
+			break;
 		d = parent;
 	}
 	if (i >= CW_PATH_DEPTH)
