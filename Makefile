@@ -35,7 +35,7 @@ TESTS    := $(patsubst tests/unit/%.c,$(OUT)/%,$(wildcard tests/unit/test_*.c))
 RULES    := $(wildcard rules/*)
 
 .SECONDARY:
-.PHONY: run all clean check check-sanitize unit format format-check deps bench
+.PHONY: check-valgrind run all clean check check-sanitize unit format format-check deps bench
 all: cagewatch
 
 ifeq ($(SANITIZE),1)
@@ -105,3 +105,10 @@ run:
 
 # content.c embeds the YARA rules with .incbin
 $(OUT)/content.o: rules/yara/tools.yar
+
+# Unit tests under valgrind (memcheck, leaks are errors).
+check-valgrind: unit
+	@set -e; for t in $(TESTS); do echo "== valgrind $$t"; \
+		valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite \
+			$$t >$$t.valgrind.log 2>&1 || { cat $$t.valgrind.log; exit 1; }; \
+		tail -1 $$t.valgrind.log; done
