@@ -42,6 +42,20 @@ F=$(wait_finding "$OUT" '.processes[0].binary.path == "/tmp/x/cdk"')
 check "finding for cdk eva --full in the container started before the agent" test -n "$F"
 check "pre-existing container attributed" test "$(jq -r .sourceProperties.Container_Id <<<"$F")" = cw-early
 
+# 2b. A Kubernetes pod's container (CRI annotations in the OCI bundle, kubepods cgroup).
+POD_UID=0b6e5a4c-1d2e-4f3a-9b8c-7d6e5f4a3b2c
+CID=$(printf 'cw%.0s' $(seq 32))
+check "kubepods container starts" start_container "$CID" "/kubepods/besteffort/pod$POD_UID/$CID" \
+	'{"io.kubernetes.cri.container-name":"app","io.kubernetes.cri.sandbox-name":"web-7d9f","io.kubernetes.cri.sandbox-namespace":"shop","io.kubernetes.cri.sandbox-uid":"'"$POD_UID"'"}'
+cexec "$CID" "$LIVE_DIR/k.pid" sh -c 'cp /opt/harmless /tmp/peirates && exec /tmp/peirates' >/dev/null
+F=$(wait_finding "$OUT" '.processes[0].binary.path == "/tmp/peirates"')
+check "finding for peirates in a pod" test -n "$F"
+check "kubernetes.pods[0] names the pod and namespace" \
+	test "$(jq -r '.kubernetes.pods[0].ns + "/" + .kubernetes.pods[0].name' <<<"$F")" = "shop/web-7d9f"
+check "container name from the CRI annotation" test "$(jq -r '.containers[0].name' <<<"$F")" = app
+check "peirates is a Kubernetes Attack Tool (CRITICAL)" \
+	test "$(jq -r '.category + "/" + .severity' <<<"$F")" = "Execution: Kubernetes Attack Tool Execution/CRITICAL"
+
 # 3. Negatives: the same look-alike on the host; ordinary commands in a container;
 #    AWS-CDK-like `cdk deploy` in a container.
 mkdir -p "$LIVE_DIR/hostbin"
