@@ -38,7 +38,7 @@
 #include "util.h"
 
 #define DEDUP_WINDOW_MS (60 * 1000)
-#define HASH_CAP	(64ll << 20)
+#define HASH_CAP        (64ll << 20)
 
 enum output_format { OUT_FINDING, OUT_NOTIFICATION };
 
@@ -50,9 +50,9 @@ struct job {
 	struct cw_event ev; /* header used; data[] already decoded into ex */
 	struct cw_exec ex;
 	struct cw_file_key key;
-	int bin_fd;            /* -1: verdict cached (bin/cdet valid) or unopenable */
-	int script_fd;         /* -1: no script, or unopenable */
-	int script_kind;       /* cw_catalogue_operand(): 1 script, 2 loaded program */
+	int bin_fd;      /* -1: verdict cached (bin/cdet valid) or unopenable */
+	int script_fd;   /* -1: no script, or unopenable */
+	int script_kind; /* cw_catalogue_operand(): 1 script, 2 loaded program */
 	char script_path[CW_PATH_MAX + 2];
 	bool name_hit, content_cached, content_hit;
 	struct cw_detection name_det, content_det;
@@ -154,7 +154,7 @@ static int open_operand(const struct cw_exec *ex, const char *name)
 
 	for (int i = 0; i < 2; i++) {
 		snprintf(p, sizeof(p), "/proc/%d/%s%s%s", pids[i], name[0] == '/' ? "root" : "cwd",
-			 name[0] == '/' ? "" : "/", name);
+		         name[0] == '/' ? "" : "/", name);
 		fd = open(p, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 		if (fd >= 0)
 			return fd;
@@ -207,7 +207,7 @@ static void process_job(struct agent *a, struct job *j)
 	err = cw_attrib_resolve(a->attrib, &j->ex, &ctr);
 	if (err)
 		cw_warn("container attribution failed for pid %u: %s; reporting what is known",
-			j->ev.tgid, strerror(-err));
+		        j->ev.tgid, strerror(-err));
 	if (!ctr.in_container && !a->host_too) {
 		a->not_in_container++;
 		goto out;
@@ -228,14 +228,14 @@ static void process_job(struct agent *a, struct job *j)
 
 	if (!j->content_cached) {
 		hit = cw_content_check_fd(a->content, j->bin_fd, j->ex.path, argv_c, j->ex.argc,
-					  &j->key, &j->bin, &j->content_det);
+		                          &j->key, &j->bin, &j->content_det);
 		if (hit < 0)
 			cw_warn("content check of %s failed: %s", j->ex.path, strerror(-hit));
 		j->content_hit = hit > 0;
 	}
 	if (j->script_fd >= 0) {
 		hit = cw_content_check_fd(a->content, j->script_fd, j->script_path, argv_c,
-					  j->ex.argc, NULL, &script, &script_det);
+		                          j->ex.argc, NULL, &script, &script_det);
 		have_script = true;
 		if (hit < 0)
 			cw_warn("content check of %s failed: %s", j->script_path, strerror(-hit));
@@ -280,7 +280,7 @@ static void process_job(struct agent *a, struct job *j)
 	}
 	if (a->store) {
 		snprintf(key, sizeof(key), "%s|%s|%s|%s", det->cat ? det->cat->category : "",
-			 ctr.id[0] ? ctr.id : "host", det->rule_id, j->ex.path);
+		         ctr.id[0] ? ctr.id : "host", det->rule_id, j->ex.path);
 		err = cw_store_record(a->store, f, key, DEDUP_WINDOW_MS, &stored);
 		if (err) {
 			a->store_errors++;
@@ -346,7 +346,7 @@ static void enqueue(struct agent *a, struct job *j)
 		pthread_mutex_unlock(&a->lock);
 		if (a->jobs_dropped == 1 || a->jobs_dropped % 1000 == 0)
 			cw_warn("content-scan queue full: %llu new executables not scanned so far",
-				(unsigned long long)a->jobs_dropped);
+			        (unsigned long long)a->jobs_dropped);
 		job_free(j);
 		return;
 	}
@@ -448,19 +448,18 @@ static void write_stats(struct agent *a)
 	for (int i = 0; i < ncpu && i < 1024; i++)
 		json_array_append_new(per, json_integer((json_int_t)lost[i]));
 	pthread_mutex_lock(&a->lock);
-	o = json_pack("{s:i,s:I,s:{s:I,s:I,s:I,s:I,s:o},s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I},"
-		      "s:{s:I,s:I,s:I,s:I}}",
-		      "pid", (int)getpid(), "time_ms", (json_int_t)(cw_now_ns() / 1000000), "kernel",
-		      "seen", (json_int_t)c[CW_CNT_SEEN], "filtered", (json_int_t)c[CW_CNT_FILTERED],
-		      "delivered", (json_int_t)c[CW_CNT_SUBMITTED], "lost",
-		      (json_int_t)c[CW_CNT_LOST], "lost_per_cpu", per, "agent", "processed",
-		      (json_int_t)a->execs, "fast_path", (json_int_t)a->fast_path, "jobs",
-		      (json_int_t)a->jobs, "jobs_dropped", (json_int_t)a->jobs_dropped, "queued",
-		      (json_int_t)a->queued, "findings", (json_int_t)a->findings, "store_errors",
-		      (json_int_t)a->store_errors, "decode_errors", (json_int_t)a->decode_errors,
-		      "cache", "hits", (json_int_t)cs.hits, "misses", (json_int_t)cs.misses,
-		      "entries", (json_int_t)cs.entries, "bytes_scanned",
-		      (json_int_t)cs.bytes_scanned);
+	o = json_pack(
+	    "{s:i,s:I,s:{s:I,s:I,s:I,s:I,s:o},s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I},"
+	    "s:{s:I,s:I,s:I,s:I}}",
+	    "pid", (int)getpid(), "time_ms", (json_int_t)(cw_now_ns() / 1000000), "kernel", "seen",
+	    (json_int_t)c[CW_CNT_SEEN], "filtered", (json_int_t)c[CW_CNT_FILTERED], "delivered",
+	    (json_int_t)c[CW_CNT_SUBMITTED], "lost", (json_int_t)c[CW_CNT_LOST], "lost_per_cpu",
+	    per, "agent", "processed", (json_int_t)a->execs, "fast_path", (json_int_t)a->fast_path,
+	    "jobs", (json_int_t)a->jobs, "jobs_dropped", (json_int_t)a->jobs_dropped, "queued",
+	    (json_int_t)a->queued, "findings", (json_int_t)a->findings, "store_errors",
+	    (json_int_t)a->store_errors, "decode_errors", (json_int_t)a->decode_errors, "cache",
+	    "hits", (json_int_t)cs.hits, "misses", (json_int_t)cs.misses, "entries",
+	    (json_int_t)cs.entries, "bytes_scanned", (json_int_t)cs.bytes_scanned);
 	pthread_mutex_unlock(&a->lock);
 	if (!o)
 		return;
@@ -500,17 +499,17 @@ static void check_lost(struct agent *a, bool final)
 		return;
 	if (c[CW_CNT_LOST] > a->last_lost) {
 		cw_warn("%llu exec events lost (ring buffer full; %llu lost in total): raise "
-			"--ringbuf-mb",
-			(unsigned long long)(c[CW_CNT_LOST] - a->last_lost),
-			(unsigned long long)c[CW_CNT_LOST]);
+		        "--ringbuf-mb",
+		        (unsigned long long)(c[CW_CNT_LOST] - a->last_lost),
+		        (unsigned long long)c[CW_CNT_LOST]);
 		a->last_lost = c[CW_CNT_LOST];
 	}
 	if (final)
 		cw_info("stopped: %llu execs seen by the kernel, %llu filtered in kernel, %llu "
-			"delivered, %llu lost; %llu findings",
-			(unsigned long long)c[CW_CNT_SEEN], (unsigned long long)c[CW_CNT_FILTERED],
-			(unsigned long long)c[CW_CNT_SUBMITTED], (unsigned long long)c[CW_CNT_LOST],
-			(unsigned long long)a->findings);
+		        "delivered, %llu lost; %llu findings",
+		        (unsigned long long)c[CW_CNT_SEEN], (unsigned long long)c[CW_CNT_FILTERED],
+		        (unsigned long long)c[CW_CNT_SUBMITTED], (unsigned long long)c[CW_CNT_LOST],
+		        (unsigned long long)a->findings);
 }
 
 static void usage(FILE *f)
@@ -527,7 +526,8 @@ static void usage(FILE *f)
 	      "  --host             also report tools run outside containers\n"
 	      "  --ringbuf-mb N     kernel ring buffer size in MiB (power of two, default 8)\n"
 	      "  --rules DIR        extra YARA rules (*.yar) besides the embedded ones\n"
-	      "  --stats-file PATH  counters for `cagewatch stats` (default /run/cagewatch/stats.json)\n"
+	      "  --stats-file PATH  counters for `cagewatch stats` (default "
+	      "/run/cagewatch/stats.json)\n"
 	      "  -v, --verbose      debug logging\n",
 	      f);
 }
@@ -535,23 +535,24 @@ static void usage(FILE *f)
 int cw_cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"pidfile", required_argument, NULL, 'p'},
-		{"config", required_argument, NULL, 'c'},
-		{"store", required_argument, NULL, 's'},
-		{"no-store", no_argument, NULL, 'S'},
-		{"catalogue", required_argument, NULL, 'C'},
-		{"output", required_argument, NULL, 'o'},
-		{"no-args", no_argument, NULL, 'A'},
-		{"host", no_argument, NULL, 'H'},
-		{"ringbuf-mb", required_argument, NULL, 'r'},
-		{"rules", required_argument, NULL, 'R'},
-		{"stats-file", required_argument, NULL, 'T'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
+	    {"pidfile", required_argument, NULL, 'p'},
+	    {"config", required_argument, NULL, 'c'},
+	    {"store", required_argument, NULL, 's'},
+	    {"no-store", no_argument, NULL, 'S'},
+	    {"catalogue", required_argument, NULL, 'C'},
+	    {"output", required_argument, NULL, 'o'},
+	    {"no-args", no_argument, NULL, 'A'},
+	    {"host", no_argument, NULL, 'H'},
+	    {"ringbuf-mb", required_argument, NULL, 'r'},
+	    {"rules", required_argument, NULL, 'R'},
+	    {"stats-file", required_argument, NULL, 'T'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	struct agent a = {0};
-	const char *pidfile = NULL, *config = NULL, *store = NULL, *catfile = NULL, *rules_dir = NULL;
+	const char *pidfile = NULL, *config = NULL, *store = NULL, *catfile = NULL,
+	           *rules_dir = NULL;
 	struct cw_content_opts co = {0};
 	char *cattext = NULL;
 	size_t catlen = 0;
@@ -565,23 +566,44 @@ int cw_cmd_run(int argc, char **argv)
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
 		switch (opt) {
-		case 'p': pidfile = optarg; break;
-		case 'c': config = optarg; break;
-		case 's': store = optarg; break;
-		case 'S': no_store = true; break;
-		case 'C': catfile = optarg; break;
-		case 'A': no_args = true; break;
-		case 'R': rules_dir = optarg; break;
-		case 'T': a.stats_path = optarg; break;
-		case 'H': a.host_too = true; break;
-		case 'v': cw_log_set_level(CW_LOG_DEBUG); break;
+		case 'p':
+			pidfile = optarg;
+			break;
+		case 'c':
+			config = optarg;
+			break;
+		case 's':
+			store = optarg;
+			break;
+		case 'S':
+			no_store = true;
+			break;
+		case 'C':
+			catfile = optarg;
+			break;
+		case 'A':
+			no_args = true;
+			break;
+		case 'R':
+			rules_dir = optarg;
+			break;
+		case 'T':
+			a.stats_path = optarg;
+			break;
+		case 'H':
+			a.host_too = true;
+			break;
+		case 'v':
+			cw_log_set_level(CW_LOG_DEBUG);
+			break;
 		case 'o':
 			if (!strcmp(optarg, "finding"))
 				a.out = OUT_FINDING;
 			else if (!strcmp(optarg, "notification"))
 				a.out = OUT_NOTIFICATION;
 			else {
-				cw_err("--output must be 'finding' or 'notification', not '%s'", optarg);
+				cw_err("--output must be 'finding' or 'notification', not '%s'",
+				       optarg);
 				return 2;
 			}
 			break;
@@ -589,14 +611,19 @@ int cw_cmd_run(int argc, char **argv)
 			char *end;
 
 			ringbuf_mb = strtoul(optarg, &end, 10);
-			if (*end || !ringbuf_mb || (ringbuf_mb & (ringbuf_mb - 1)) || ringbuf_mb > 1024) {
+			if (*end || !ringbuf_mb || (ringbuf_mb & (ringbuf_mb - 1)) ||
+			    ringbuf_mb > 1024) {
 				cw_err("--ringbuf-mb must be a power of two between 1 and 1024");
 				return 2;
 			}
 			break;
 		}
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (optind < argc) {
@@ -658,7 +685,8 @@ int cw_cmd_run(int argc, char **argv)
 	if (!no_store) {
 		err = cw_store_open(&a.store, a.cfg.store_path, CW_STORE_CREATE);
 		if (err) {
-			cw_err("cannot open the findings store %s: %s (use --store PATH or --no-store)",
+			cw_err("cannot open the findings store %s: %s (use --store PATH or "
+			       "--no-store)",
 			       a.cfg.store_path, strerror(-err));
 			goto out;
 		}
@@ -680,10 +708,11 @@ int cw_cmd_run(int argc, char **argv)
 	err = cw_attrib_scan(a.attrib);
 	if (err < 0)
 		cw_warn("scanning running containers failed: %s; they are attributed on first exec",
-			strerror(-err));
+		        strerror(-err));
 	else
-		cw_info("sensor attached; %d running container(s) known; %zu tools in the catalogue",
-			err, cw_catalogue_tool_count(a.cat));
+		cw_info(
+		    "sensor attached; %d running container(s) known; %zu tools in the catalogue",
+		    err, cw_catalogue_tool_count(a.cat));
 
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
@@ -760,9 +789,10 @@ int cw_cmd_stats(int argc, char **argv)
 	}
 	o = json_load_file(path, 0, &jerr);
 	if (!o) {
-		cw_err("no agent statistics at %s (%s): is `cagewatch run` running? (it writes them "
-		       "every half second; --stats-file names another place)",
-		       path, jerr.text);
+		cw_err(
+		    "no agent statistics at %s (%s): is `cagewatch run` running? (it writes them "
+		    "every half second; --stats-file names another place)",
+		    path, jerr.text);
 		return 2;
 	}
 	if (as_json) {

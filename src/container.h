@@ -19,10 +19,10 @@
 
 /* What a cgroup path alone says. */
 struct cw_cgroup_ref {
-	char runtime[16];  /* "docker", "containerd", "cri-o", "podman", "runc", "" */
-	char id[129];      /* container id as found in the path ("" if none) */
-	char pod_uid[64];  /* Kubernetes pod UID if the path is under kubepods */
-	char qos[16];      /* "guaranteed", "burstable", "besteffort" or "" */
+	char runtime[16]; /* "docker", "containerd", "cri-o", "podman", "runc", "" */
+	char id[129];     /* container id as found in the path ("" if none) */
+	char pod_uid[64]; /* Kubernetes pod UID if the path is under kubepods */
+	char qos[16];     /* "guaranteed", "burstable", "besteffort" or "" */
 	bool kubernetes;
 };
 
@@ -32,8 +32,8 @@ struct cw_cgroup_ref {
 int cw_cgroup_parse(const char *path, struct cw_cgroup_ref *out);
 
 struct cw_container {
-	bool in_container;  /* namespaces differ from the host's */
-	char id[129];       /* full id ("" if unknown) */
+	bool in_container; /* namespaces differ from the host's */
+	char id[129];      /* full id ("" if unknown) */
 	char runtime[16];
 	char name[256];
 	char image[512];    /* image reference as configured (Container.uri) */
@@ -43,17 +43,20 @@ struct cw_container {
 	char pod_name[256];
 	char pod_namespace[256];
 	char pod_uid[64];
-	char bundle[512];   /* OCI bundle dir if known */
-	int init_pid;       /* host pid of the container's init (0 if unknown): a
-			     * live process whose /proc/PID/root is the container's root */
+	char bundle[512]; /* OCI bundle dir if known */
+	int init_pid;     /* host pid of the container's init (0 if unknown): a
+	                   * live process whose /proc/PID/root is the container's root */
 };
 
 void cw_container_clear(struct cw_container *c); /* frees labels, zeroes */
 
 struct cw_attrib_opts {
-	const char *proc_root;    /* default "/proc" */
-	const char *runtime_roots; /* ':'-separated runc/crun state roots;
-				   * default "/run/runc:/run/crun:/run/containerd/runc/k8s.io:/run/containerd/runc/default:/run/docker/runtime-runc/moby" */
+	const char *proc_root; /* default "/proc" */
+	const char *
+	    runtime_roots; /* ':'-separated runc/crun state roots;
+	                    * default
+	                    * "/run/runc:/run/crun:/run/containerd/runc/k8s.io:/run/containerd/runc/default:/run/docker/runtime-runc/moby"
+	                    */
 };
 
 struct cw_attrib;

@@ -993,8 +993,8 @@ static int fill_detection(const struct verdict *v, struct cw_detection *det)
 }
 
 int cw_content_lookup(struct cw_content *ct, const struct cw_file_key *key, const char *path,
-		      const char *const *argv, int argc, struct cw_file_info *fi,
-		      struct cw_detection *det)
+                      const char *const *argv, int argc, struct cw_file_info *fi,
+                      struct cw_detection *det)
 {
 	struct verdict v = {0};
 	struct entry *e;

@@ -75,8 +75,8 @@ int cw_content_check_fd(struct cw_content *ct, int fd, const char *path, const c
  * clean verdict (fi filled), -ENOENT not cached. Lets the event path skip the
  * open/read for every executable already seen. */
 int cw_content_lookup(struct cw_content *ct, const struct cw_file_key *key, const char *path,
-		      const char *const *argv, int argc, struct cw_file_info *fi,
-		      struct cw_detection *det);
+                      const char *const *argv, int argc, struct cw_file_info *fi,
+                      struct cw_detection *det);
 
 struct cw_content_stats {
 	uint64_t hits;          /* verdicts served from the cache */

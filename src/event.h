@@ -17,26 +17,26 @@
 #include <linux/types.h>
 #endif
 
-#define CW_COMM_LEN	16
-#define CW_NAME_MAX	256  /* one path component, including NUL */
-#define CW_PATH_DEPTH	48   /* path components walked before giving up */
-#define CW_CGROUP_DEPTH	16   /* cgroup components walked */
-#define CW_PATH_MAX	4096 /* bytes for the path section */
-#define CW_CGROUP_MAX	1024 /* bytes for the cgroup section */
-#define CW_FNAME_MAX	512  /* bytes for bprm->filename */
-#define CW_ARGV_MAX	4096 /* bytes of argv copied */
-#define CW_DATA_MAX	(CW_PATH_MAX + CW_CGROUP_MAX + CW_FNAME_MAX + CW_ARGV_MAX)
+#define CW_COMM_LEN     16
+#define CW_NAME_MAX     256  /* one path component, including NUL */
+#define CW_PATH_DEPTH   48   /* path components walked before giving up */
+#define CW_CGROUP_DEPTH 16   /* cgroup components walked */
+#define CW_PATH_MAX     4096 /* bytes for the path section */
+#define CW_CGROUP_MAX   1024 /* bytes for the cgroup section */
+#define CW_FNAME_MAX    512  /* bytes for bprm->filename */
+#define CW_ARGV_MAX     4096 /* bytes of argv copied */
+#define CW_DATA_MAX     (CW_PATH_MAX + CW_CGROUP_MAX + CW_FNAME_MAX + CW_ARGV_MAX)
 
 /* cw_event.flags */
-#define CW_F_ARGV_TRUNC	  (1u << 0) /* argv longer than CW_ARGV_MAX */
-#define CW_F_PATH_TRUNC	  (1u << 1) /* deeper than CW_PATH_DEPTH or longer than CW_PATH_MAX */
+#define CW_F_ARGV_TRUNC   (1u << 0) /* argv longer than CW_ARGV_MAX */
+#define CW_F_PATH_TRUNC   (1u << 1) /* deeper than CW_PATH_DEPTH or longer than CW_PATH_MAX */
 #define CW_F_CGROUP_TRUNC (1u << 2)
-#define CW_F_MEMFD	  (1u << 3) /* executable is a memfd */
-#define CW_F_DELETED	  (1u << 4) /* executable has no links left */
-#define CW_F_CGROUP_V1	  (1u << 5) /* cgroup path came from a v1 hierarchy */
-#define CW_F_SCRIPT	  (1u << 6) /* an interpreter ran: filename is the script */
+#define CW_F_MEMFD        (1u << 3) /* executable is a memfd */
+#define CW_F_DELETED      (1u << 4) /* executable has no links left */
+#define CW_F_CGROUP_V1    (1u << 5) /* cgroup path came from a v1 hierarchy */
+#define CW_F_SCRIPT       (1u << 6) /* an interpreter ran: filename is the script */
 #define CW_F_FNAME_TRUNC  (1u << 7)
-#define CW_F_HOST_NS	  (1u << 8) /* task shares the host pid and mount namespaces */
+#define CW_F_HOST_NS      (1u << 8) /* task shares the host pid and mount namespaces */
 
 enum cw_event_type {
 	CW_EV_EXEC = 1,
@@ -75,9 +75,9 @@ struct cw_event {
 
 #define CW_EVENT_HDR_SIZE 136
 _Static_assert(sizeof(struct cw_event) == CW_EVENT_HDR_SIZE + CW_DATA_MAX,
-	       "struct cw_event layout changed: kernel and user space must agree");
+               "struct cw_event layout changed: kernel and user space must agree");
 _Static_assert(__builtin_offsetof(struct cw_event, data) == CW_EVENT_HDR_SIZE,
-	       "cw_event header size changed");
+               "cw_event header size changed");
 
 /* Per-CPU counters, index into the counters map. */
 enum cw_counter {

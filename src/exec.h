@@ -14,14 +14,15 @@
 #define CW_MAX_ARGS 256
 
 struct cw_exec {
-	const struct cw_event *ev;	/* raw record (valid during the callback only) */
-	int64_t time_ns;		/* Unix-epoch ns of the exec */
-	char path[CW_PATH_MAX + 2];	/* executed file, resolved by the kernel, as seen
-					 * from the process's root ("/tmp/botb") */
+	const struct cw_event *ev;       /* raw record (valid during the callback only) */
+	int64_t time_ns;                 /* Unix-epoch ns of the exec */
+	char path[CW_PATH_MAX + 2];      /* executed file, resolved by the kernel, as seen
+	                                  * from the process's root ("/tmp/botb") */
 	char filename[CW_FNAME_MAX + 1]; /* name passed to execve ("./botb", script path) */
-	char cgroup[CW_CGROUP_MAX + 2];	/* cgroup path ("/kubepods/.../cri-containerd-<id>.scope") */
-	char argbuf[CW_ARGV_MAX + 1];	/* argv storage */
-	char *argv[CW_MAX_ARGS + 1];	/* NULL-terminated pointers into argbuf */
+	char
+	    cgroup[CW_CGROUP_MAX + 2]; /* cgroup path ("/kubepods/.../cri-containerd-<id>.scope") */
+	char argbuf[CW_ARGV_MAX + 1];  /* argv storage */
+	char *argv[CW_MAX_ARGS + 1];   /* NULL-terminated pointers into argbuf */
 	int argc;
 	bool argv_truncated;
 };

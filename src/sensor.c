@@ -60,7 +60,8 @@ int cw_sensor_open(struct cw_sensor **out, const struct cw_sensor_opts *opts)
 	if (!opts || opts->sz < sizeof(*opts) || !opts->on_event)
 		return -EINVAL;
 	if (geteuid() != 0) {
-		cw_err("the exec sensor needs root (CAP_BPF and CAP_PERFMON): run cagewatch as root");
+		cw_err(
+		    "the exec sensor needs root (CAP_BPF and CAP_PERFMON): run cagewatch as root");
 		return -EPERM;
 	}
 	if (stat("/sys/kernel/btf/vmlinux", &st) != 0) {
@@ -95,17 +96,19 @@ int cw_sensor_open(struct cw_sensor **out, const struct cw_sensor_opts *opts)
 	if (opts->ringbuf_bytes) {
 		err = bpf_map__set_max_entries(s->skel->maps.events, opts->ringbuf_bytes);
 		if (err) {
-			cw_err("ring buffer size %zu refused (must be a power of two >= page size): %s",
+			cw_err("ring buffer size %zu refused (must be a power of two >= page "
+			       "size): %s",
 			       opts->ringbuf_bytes, strerror(-err));
 			goto fail;
 		}
 	}
 	err = exec_bpf__load(s->skel);
 	if (err) {
-		cw_err("the kernel refused to load the exec sensor (%s): BPF may be disabled "
-		       "(kernel.unprivileged_bpf_disabled, lockdown, seccomp or a container without "
-		       "CAP_BPF); run as root on the host with BPF and BTF enabled",
-		       strerror(-err));
+		cw_err(
+		    "the kernel refused to load the exec sensor (%s): BPF may be disabled "
+		    "(kernel.unprivileged_bpf_disabled, lockdown, seccomp or a container without "
+		    "CAP_BPF); run as root on the host with BPF and BTF enabled",
+		    strerror(-err));
 		goto fail;
 	}
 	err = exec_bpf__attach(s->skel);
@@ -155,7 +158,7 @@ int cw_sensor_ncpu(const struct cw_sensor *s)
 }
 
 int cw_sensor_counters(const struct cw_sensor *s, uint64_t out[CW_CNT_MAX], uint64_t *lost_per_cpu,
-		       int ncpu)
+                       int ncpu)
 {
 	uint64_t *vals = calloc((size_t)s->ncpu, sizeof(*vals));
 	int fd = bpf_map__fd(s->skel->maps.counters);

@@ -18,7 +18,7 @@ struct cw_sensor_opts {
 	bool containers_only; /* drop host execs in the kernel */
 	uint32_t host_pidns;  /* inodes of the host's pid and mount namespaces */
 	uint32_t host_mntns;
-	size_t ringbuf_bytes; /* 0: 8 MiB; power of two */
+	size_t ringbuf_bytes;  /* 0: 8 MiB; power of two */
 	uint64_t wakeup_bytes; /* 0: 64 KiB */
 	cw_event_fn on_event;
 	void *ctx;
@@ -35,7 +35,7 @@ int cw_sensor_poll(struct cw_sensor *s, int timeout_ms);
 int cw_sensor_fd(const struct cw_sensor *s);
 /* Counters summed over CPUs; lost_per_cpu (optional, ncpu entries) gets the per-CPU losses. */
 int cw_sensor_counters(const struct cw_sensor *s, uint64_t out[CW_CNT_MAX], uint64_t *lost_per_cpu,
-		       int ncpu);
+                       int ncpu);
 int cw_sensor_ncpu(const struct cw_sensor *s);
 void cw_sensor_close(struct cw_sensor *s);
 

@@ -39,12 +39,12 @@ static int on_ev(void *ctx, const void *data, size_t len)
 	for (int i = 0; i < tex.argc; i++)
 		json_array_append_new(args, json_stringn_nocheck(tex.argv[i], strlen(tex.argv[i])));
 	o = json_pack("{s:i,s:i,s:i,s:s%,s:s%,s:s%,s:s%,s:o,s:i,s:i,s:I,s:I,s:i}", "pid",
-		      (int)tex.ev->tgid, "ppid", (int)tex.ev->ppid, "uid", (int)tex.ev->uid, "comm",
-		      tex.ev->comm, strnlen(tex.ev->comm, CW_COMM_LEN), "path", tex.path,
-		      strlen(tex.path), "filename", tex.filename, strlen(tex.filename), "cgroup",
-		      tex.cgroup, strlen(tex.cgroup), "argv", args, "pidns", (int)tex.ev->pidns,
-		      "mntns", (int)tex.ev->mntns, "ino", (json_int_t)tex.ev->ino, "size",
-		      (json_int_t)tex.ev->size, "flags", (int)tex.ev->flags);
+	              (int)tex.ev->tgid, "ppid", (int)tex.ev->ppid, "uid", (int)tex.ev->uid, "comm",
+	              tex.ev->comm, strnlen(tex.ev->comm, CW_COMM_LEN), "path", tex.path,
+	              strlen(tex.path), "filename", tex.filename, strlen(tex.filename), "cgroup",
+	              tex.cgroup, strlen(tex.cgroup), "argv", args, "pidns", (int)tex.ev->pidns,
+	              "mntns", (int)tex.ev->mntns, "ino", (json_int_t)tex.ev->ino, "size",
+	              (json_int_t)tex.ev->size, "flags", (int)tex.ev->flags);
 	if (!o)
 		return 0;
 	line = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);

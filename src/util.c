@@ -37,8 +37,9 @@ void cw_log(enum cw_log_level lvl, const char *fmt, ...)
 		return;
 	/* One write per message so lines from threads don't interleave. */
 	fprintf(stderr, "cagewatch: %s: %s%s", names[lvl], buf,
-		(n > 0 && buf[(size_t)n < sizeof(buf) ? (size_t)n - 1 : sizeof(buf) - 2] == '\n') ? ""
-												   : "\n");
+	        (n > 0 && buf[(size_t)n < sizeof(buf) ? (size_t)n - 1 : sizeof(buf) - 2] == '\n')
+	            ? ""
+	            : "\n");
 }
 
 size_t cw_strlcpy(char *dst, const char *src, size_t dstsz)
@@ -64,8 +65,8 @@ char *cw_rfc3339(int64_t unix_ns, char *buf, size_t bufsz)
 		ms = 0;
 	}
 	gmtime_r(&secs, &tm);
-	snprintf(buf, bufsz, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+	snprintf(buf, bufsz, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+	         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
 	return buf;
 }
 

@@ -22,10 +22,10 @@
 char LICENSE[] SEC("license") = "GPL";
 
 /* Set by user space before load. */
-const volatile __u32 host_pidns = 0;	  /* pid ns inode of host PID 1 */
-const volatile __u32 host_mntns = 0;	  /* mount ns inode of host PID 1 */
+const volatile __u32 host_pidns = 0;         /* pid ns inode of host PID 1 */
+const volatile __u32 host_mntns = 0;         /* mount ns inode of host PID 1 */
 const volatile bool containers_only = false; /* drop execs sharing host pid+mnt ns */
-const volatile __u64 wakeup_bytes = 65536; /* wake the reader once this much is pending */
+const volatile __u64 wakeup_bytes = 65536;   /* wake the reader once this much is pending */
 
 /** @brief Exec records to user space. Size set by user space (default 8 MiB). */
 struct {
@@ -88,7 +88,7 @@ static __always_inline struct kernfs_node *kn_parent(struct kernfs_node *kn)
 /* Walk the executed file's dentries up to the task's root, crossing mounts,
  * writing component names leaf first. Returns bytes used. */
 static __always_inline __u32 put_path(struct cw_event *e, struct task_struct *task,
-				      struct file *file)
+                                      struct file *file)
 {
 	struct dentry *d = BPF_CORE_READ(file, f_path.dentry);
 	struct vfsmount *vm = BPF_CORE_READ(file, f_path.mnt);
@@ -147,7 +147,8 @@ static __always_inline __u32 put_cgroup(struct cw_event *e, struct task_struct *
 	__u32 off = 0;
 	int i;
 
-	if (kn && !kn_parent(kn) && bpf_core_enum_value_exists(enum cgroup_subsys_id, memory_cgrp_id)) {
+	if (kn && !kn_parent(kn) &&
+	    bpf_core_enum_value_exists(enum cgroup_subsys_id, memory_cgrp_id)) {
 		int id = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
 		struct cgroup_subsys_state *css;
 
@@ -255,9 +256,9 @@ int BPF_PROG(cw_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 		char pre[8] = {};
 
 		bpf_probe_read_kernel_str(pre, sizeof(pre),
-					  BPF_CORE_READ(file, f_path.dentry, d_name.name));
-		if (pre[0] == 'm' && pre[1] == 'e' && pre[2] == 'm' && pre[3] == 'f' && pre[4] == 'd' &&
-		    pre[5] == ':')
+		                          BPF_CORE_READ(file, f_path.dentry, d_name.name));
+		if (pre[0] == 'm' && pre[1] == 'e' && pre[2] == 'm' && pre[3] == 'f' &&
+		    pre[4] == 'd' && pre[5] == ':')
 			e->flags |= CW_F_MEMFD;
 		else
 			e->flags |= CW_F_DELETED;
@@ -310,9 +311,9 @@ int BPF_PROG(cw_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	if (size > sizeof(*e))
 		return 0;
 	if (bpf_ringbuf_output(&events, e, size,
-			       bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes
-				       ? BPF_RB_FORCE_WAKEUP
-				       : BPF_RB_NO_WAKEUP)) {
+	                       bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes
+	                           ? BPF_RB_FORCE_WAKEUP
+	                           : BPF_RB_NO_WAKEUP)) {
 		count(CW_CNT_LOST);
 		return 0;
 	}

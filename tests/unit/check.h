@@ -32,7 +32,7 @@ static int cw_t_checks;
 		cw_t_checks++;                                                                     \
 		if (!cw_a_ || !cw_b_ || strcmp(cw_a_, cw_b_) != 0) {                               \
 			fprintf(stderr, "  %s:%d: %s == \"%s\", expected \"%s\"\n", __FILE__,      \
-				__LINE__, #a, cw_a_ ? cw_a_ : "(null)", cw_b_ ? cw_b_ : "(null)"); \
+			        __LINE__, #a, cw_a_ ? cw_a_ : "(null)", cw_b_ ? cw_b_ : "(null)"); \
 			cw_t_failed_here = 1;                                                      \
 		}                                                                                  \
 	} while (0)
@@ -42,20 +42,21 @@ static int cw_t_checks;
 		long long cw_a_ = (long long)(a), cw_b_ = (long long)(b);                          \
 		cw_t_checks++;                                                                     \
 		if (cw_a_ != cw_b_) {                                                              \
-			fprintf(stderr, "  %s:%d: %s == %lld, expected %lld\n", __FILE__, __LINE__, \
-				#a, cw_a_, cw_b_);                                                 \
+			fprintf(stderr, "  %s:%d: %s == %lld, expected %lld\n", __FILE__,          \
+			        __LINE__, #a, cw_a_, cw_b_);                                       \
 			cw_t_failed_here = 1;                                                      \
 		}                                                                                  \
 	} while (0)
 
 #define TEST(name) static void name(void)
 
-/* In the test file: static const struct cw_test tests[] = { {"name", fn}, ... }; CW_TEST_MAIN(tests) */
+/* In the test file: static const struct cw_test tests[] = { {"name", fn}, ... };
+ * CW_TEST_MAIN(tests) */
 #define CW_TEST_MAIN(tests)                                                                        \
 	int main(int argc, char **argv)                                                            \
 	{                                                                                          \
 		int passed = 0, failed = 0;                                                        \
-		for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {                   \
+		for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {                    \
 			if (argc > 1 && !strstr(tests[i].name, argv[1]))                           \
 				continue;                                                          \
 			cw_t_failed_here = 0;                                                      \
