@@ -2,11 +2,11 @@
  * N fork+execve+waitpid cycles of a tiny static program, and the storm prints
  * the throughput. Static itself so it runs unchanged inside a busybox rootfs.
  *
- *   storm [-n EXECS] [-w WORKERS] [-k EVERY -l LOOKALIKE -t TIMESFILE] TARGET
+ *   storm [-n EXECS] [-w WORKERS] [-k EVERY -l LOOKALIKE -t TIMESFILE [-s TAG]] TARGET
  *     Every EVERY-th exec of each worker runs LOOKALIKE (a copy of the target
- *     under a known tool's name) as `NAME -autopwn bench-seq=SEQ`; the child
- *     records CLOCK_REALTIME just before its execve, and TIMESFILE gets one
- *     "SEQ NS" line per look-alike once the storm is over.
+ *     under a known tool's name) as `NAME -autopwn bench-seq=TAG.WORKER.I`; the
+ *     child records CLOCK_REALTIME just before its execve, and TIMESFILE gets
+ *     one "TAG.WORKER.I NS" line per look-alike once the storm is over.
  *     Prints: "storm: execs=N workers=W seconds=S rate=R lookalikes=L failed=F"
  *     and exits non-zero if any exec failed.
  *
@@ -26,7 +26,8 @@
 #include <unistd.h>
 
 struct lk_slot {
-	uint64_t seq;
+	uint64_t worker;
+	uint64_t i;
 	uint64_t ns; /* 0: the look-alike did not get to execve */
 };
 
@@ -66,17 +67,18 @@ static int stamp(void)
 
 static void usage(void)
 {
-	fputs("usage: storm [-n EXECS] [-w WORKERS] [-k EVERY -l LOOKALIKE -t TIMESFILE] TARGET\n"
+	fputs("usage: storm [-n EXECS] [-w WORKERS] [-k EVERY -l LOOKALIKE -t TIMESFILE [-s TAG]] "
+	      "TARGET\n"
 	      "       storm --stamp\n",
 	      stderr);
 }
 
 /* One worker: n cycles; look-alike slots start at *slot. */
 static void worker(int idx, long n, long every, const char *target, const char *lookalike,
-		   struct shared *sh, size_t slot)
+                   const char *tag, struct shared *sh, size_t slot)
 {
 	char *const envp[] = {NULL};
-	char seqarg[64];
+	char seqarg[128];
 	const char *base = lookalike ? strrchr(lookalike, '/') : NULL;
 	char *targv[] = {(char *)"tiny", NULL};
 	char *largv[] = {(char *)(base ? base + 1 : lookalike), (char *)"-autopwn", seqarg, NULL};
@@ -87,8 +89,9 @@ static void worker(int idx, long n, long every, const char *target, const char *
 		pid_t pid;
 
 		if (lk) {
-			sh->slots[slot].seq = (uint64_t)idx * 1000000000ull + (uint64_t)i;
-			snprintf(seqarg, sizeof(seqarg), "bench-seq=%" PRIu64, sh->slots[slot].seq);
+			sh->slots[slot].worker = (uint64_t)idx;
+			sh->slots[slot].i = (uint64_t)i;
+			snprintf(seqarg, sizeof(seqarg), "bench-seq=%s.%d.%ld", tag, idx, i);
 		}
 		pid = fork();
 		if (pid < 0) {
@@ -115,7 +118,7 @@ static void worker(int idx, long n, long every, const char *target, const char *
 int main(int argc, char **argv)
 {
 	long n = 20000, workers = 1, every = 0;
-	const char *lookalike = NULL, *timesfile = NULL, *target;
+	const char *lookalike = NULL, *timesfile = NULL, *tag = "0", *target;
 	int barrier[2], opt;
 	size_t nslots = 0;
 	struct shared *sh;
@@ -125,31 +128,46 @@ int main(int argc, char **argv)
 
 	if (argc == 2 && !strcmp(argv[1], "--stamp"))
 		return stamp();
-	while ((opt = getopt(argc, argv, "n:w:k:l:t:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:w:k:l:t:s:")) != -1) {
 		switch (opt) {
-		case 'n': n = strtol(optarg, NULL, 10); break;
-		case 'w': workers = strtol(optarg, NULL, 10); break;
-		case 'k': every = strtol(optarg, NULL, 10); break;
-		case 'l': lookalike = optarg; break;
-		case 't': timesfile = optarg; break;
-		default: usage(); return 2;
+		case 'n':
+			n = strtol(optarg, NULL, 10);
+			break;
+		case 'w':
+			workers = strtol(optarg, NULL, 10);
+			break;
+		case 'k':
+			every = strtol(optarg, NULL, 10);
+			break;
+		case 'l':
+			lookalike = optarg;
+			break;
+		case 't':
+			timesfile = optarg;
+			break;
+		case 's':
+			tag = optarg;
+			break;
+		default:
+			usage();
+			return 2;
 		}
 	}
 	if (optind != argc - 1 || n < 1 || workers < 1 || workers > 64 || every < 0 ||
-	    (every > 0 && (!lookalike || !timesfile))) {
+	    (every > 0 && (!lookalike || !timesfile)) || strlen(tag) > 32) {
 		usage();
 		return 2;
 	}
 	target = argv[optind];
 	if (access(target, X_OK) != 0 || (lookalike && access(lookalike, X_OK) != 0)) {
 		fprintf(stderr, "storm: %s is not executable: %s\n",
-			access(target, X_OK) ? target : lookalike, strerror(errno));
+		        access(target, X_OK) ? target : lookalike, strerror(errno));
 		return 2;
 	}
 	if (every > 0)
 		nslots = (size_t)(n / workers + 1) / (size_t)every + 1;
 	sh = mmap(NULL, sizeof(*sh) + nslots * (size_t)workers * sizeof(struct lk_slot),
-		  PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	          PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (sh == MAP_FAILED) {
 		fprintf(stderr, "storm: mmap: %s\n", strerror(errno));
 		return 2;
@@ -170,7 +188,7 @@ int main(int argc, char **argv)
 			close(barrier[1]);
 			if (read(barrier[0], &c, 1) < 0)
 				_exit(2);
-			worker((int)w, share, every, target, lookalike, sh,
+			worker((int)w, share, every, target, lookalike, tag, sh,
 			       (size_t)w * nslots);
 			_exit(0);
 		}
@@ -199,7 +217,8 @@ int main(int argc, char **argv)
 		for (size_t i = 0; i < nslots * (size_t)workers; i++) {
 			if (!sh->slots[i].ns)
 				continue;
-			fprintf(f, "%" PRIu64 " %" PRIu64 "\n", sh->slots[i].seq, sh->slots[i].ns);
+			fprintf(f, "%s.%" PRIu64 ".%" PRIu64 " %" PRIu64 "\n", tag,
+			        sh->slots[i].worker, sh->slots[i].i, sh->slots[i].ns);
 			nlk++;
 		}
 		if (fclose(f) != 0) {

@@ -80,7 +80,8 @@ struct agent {
 	bool stopping;
 
 	/* event thread */
-	uint64_t execs, decode_errors, jobs, jobs_dropped, fast_path;
+	uint64_t execs, decode_errors, jobs, jobs_dropped, fast_path, marked_clean;
+	bool kernel_filter; /* known-clean executables dropped in the kernel */
 	/* worker thread (read under lock for stats) */
 	uint64_t findings, store_errors, not_in_container;
 	uint64_t last_lost;
@@ -391,7 +392,16 @@ static int on_event(void *ctx, const void *data, size_t len)
 	kind = cw_catalogue_operand(a->cat, &cur, &operand);
 	if (name_hit <= 0 && cached == 0 && kind == 0) {
 		a->fast_path++;
-		return 0; /* known-clean executable, no script: nothing to do */
+		/* known-clean executable, no script: nothing to do. If no rule can look
+		 * at its name either, let the kernel drop its next execs. */
+		if (a->kernel_filter &&
+		    !(cur.ev->flags & (CW_F_MEMFD | CW_F_DELETED | CW_F_SCRIPT)) &&
+		    !strcmp(cw_basename(cur.filename), cw_basename(cur.path)) &&
+		    !cw_catalogue_name_relevant(a->cat, cw_basename(cur.path)) &&
+		    !cw_catalogue_name_relevant(a->cat, cw_basename(cur.argc ? cur.argv[0] : "")) &&
+		    cw_sensor_mark_clean(a->sensor, cur.ev) == 0)
+			a->marked_clean++;
+		return 0;
 	}
 
 	j = calloc(1, sizeof(*j));
@@ -449,17 +459,19 @@ static void write_stats(struct agent *a)
 		json_array_append_new(per, json_integer((json_int_t)lost[i]));
 	pthread_mutex_lock(&a->lock);
 	o = json_pack(
-	    "{s:i,s:I,s:{s:I,s:I,s:I,s:I,s:o},s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I},"
+	    "{s:i,s:I,s:{s:I,s:I,s:I,s:I,s:I,s:o},s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I},"
 	    "s:{s:I,s:I,s:I,s:I}}",
 	    "pid", (int)getpid(), "time_ms", (json_int_t)(cw_now_ns() / 1000000), "kernel", "seen",
-	    (json_int_t)c[CW_CNT_SEEN], "filtered", (json_int_t)c[CW_CNT_FILTERED], "delivered",
-	    (json_int_t)c[CW_CNT_SUBMITTED], "lost", (json_int_t)c[CW_CNT_LOST], "lost_per_cpu",
-	    per, "agent", "processed", (json_int_t)a->execs, "fast_path", (json_int_t)a->fast_path,
-	    "jobs", (json_int_t)a->jobs, "jobs_dropped", (json_int_t)a->jobs_dropped, "queued",
-	    (json_int_t)a->queued, "findings", (json_int_t)a->findings, "store_errors",
-	    (json_int_t)a->store_errors, "decode_errors", (json_int_t)a->decode_errors, "cache",
-	    "hits", (json_int_t)cs.hits, "misses", (json_int_t)cs.misses, "entries",
-	    (json_int_t)cs.entries, "bytes_scanned", (json_int_t)cs.bytes_scanned);
+	    (json_int_t)c[CW_CNT_SEEN], "filtered", (json_int_t)c[CW_CNT_FILTERED], "known_clean",
+	    (json_int_t)c[CW_CNT_CLEAN], "delivered", (json_int_t)c[CW_CNT_SUBMITTED], "lost",
+	    (json_int_t)c[CW_CNT_LOST], "lost_per_cpu", per, "agent", "processed",
+	    (json_int_t)a->execs, "fast_path", (json_int_t)a->fast_path, "marked_clean",
+	    (json_int_t)a->marked_clean, "jobs", (json_int_t)a->jobs, "jobs_dropped",
+	    (json_int_t)a->jobs_dropped, "queued", (json_int_t)a->queued, "findings",
+	    (json_int_t)a->findings, "store_errors", (json_int_t)a->store_errors, "decode_errors",
+	    (json_int_t)a->decode_errors, "cache", "hits", (json_int_t)cs.hits, "misses",
+	    (json_int_t)cs.misses, "entries", (json_int_t)cs.entries, "bytes_scanned",
+	    (json_int_t)cs.bytes_scanned);
 	pthread_mutex_unlock(&a->lock);
 	if (!o)
 		return;
@@ -507,7 +519,8 @@ static void check_lost(struct agent *a, bool final)
 	if (final)
 		cw_info("stopped: %llu execs seen by the kernel, %llu filtered in kernel, %llu "
 		        "delivered, %llu lost; %llu findings",
-		        (unsigned long long)c[CW_CNT_SEEN], (unsigned long long)c[CW_CNT_FILTERED],
+		        (unsigned long long)c[CW_CNT_SEEN],
+		        (unsigned long long)(c[CW_CNT_FILTERED] + c[CW_CNT_CLEAN]),
 		        (unsigned long long)c[CW_CNT_SUBMITTED], (unsigned long long)c[CW_CNT_LOST],
 		        (unsigned long long)a->findings);
 }
@@ -523,6 +536,7 @@ static void usage(FILE *f)
 	      "  --output finding|notification\n"
 	      "                     print findings, or SCC NotificationMessage envelopes\n"
 	      "  --no-args          leave process arguments out of findings\n"
+	      "  --no-kernel-filter send every exec to user space (no known-clean skipping)\n"
 	      "  --host             also report tools run outside containers\n"
 	      "  --ringbuf-mb N     kernel ring buffer size in MiB (power of two, default 8)\n"
 	      "  --rules DIR        extra YARA rules (*.yar) besides the embedded ones\n"
@@ -542,6 +556,7 @@ int cw_cmd_run(int argc, char **argv)
 	    {"catalogue", required_argument, NULL, 'C'},
 	    {"output", required_argument, NULL, 'o'},
 	    {"no-args", no_argument, NULL, 'A'},
+	    {"no-kernel-filter", no_argument, NULL, 'K'},
 	    {"host", no_argument, NULL, 'H'},
 	    {"ringbuf-mb", required_argument, NULL, 'r'},
 	    {"rules", required_argument, NULL, 'R'},
@@ -557,7 +572,7 @@ int cw_cmd_run(int argc, char **argv)
 	char *cattext = NULL;
 	size_t catlen = 0;
 	bool worker_started = false;
-	bool no_store = false, no_args = false;
+	bool no_store = false, no_args = false, no_kfilter = false;
 	unsigned long ringbuf_mb = 0;
 	struct cw_sensor_opts so = {.sz = sizeof(so)};
 	struct sigaction sa = {0};
@@ -583,6 +598,9 @@ int cw_cmd_run(int argc, char **argv)
 			break;
 		case 'A':
 			no_args = true;
+			break;
+		case 'K':
+			no_kfilter = true;
 			break;
 		case 'R':
 			rules_dir = optarg;
@@ -692,6 +710,7 @@ int cw_cmd_run(int argc, char **argv)
 		}
 	}
 
+	a.kernel_filter = !no_kfilter;
 	a.host_pidns = cw_attrib_host_pidns(a.attrib);
 	a.host_mntns = cw_attrib_host_mntns(a.attrib);
 	so.containers_only = !a.host_too;
@@ -806,12 +825,15 @@ int cw_cmd_stats(int argc, char **argv)
 	c = json_object_get(o, "cache");
 #define I(obj, key) ((long long)json_integer_value(json_object_get(obj, key)))
 	printf("agent pid %lld\n", I(o, "pid"));
-	printf("kernel:  seen %lld  filtered in kernel %lld  delivered %lld  lost %lld\n",
-	       I(k, "seen"), I(k, "filtered"), I(k, "delivered"), I(k, "lost"));
-	printf("agent:   processed %lld  known-clean fast path %lld  jobs %lld  dropped %lld  "
+	printf(
+	    "kernel:  seen %lld  filtered (host) %lld  skipped (known clean) %lld  delivered %lld  "
+	    "lost %lld\n",
+	    I(k, "seen"), I(k, "filtered"), I(k, "known_clean"), I(k, "delivered"), I(k, "lost"));
+	printf("agent:   processed %lld  known-clean fast path %lld  marked clean in kernel %lld  "
+	       "jobs %lld  dropped %lld  "
 	       "findings %lld  store errors %lld\n",
-	       I(ag, "processed"), I(ag, "fast_path"), I(ag, "jobs"), I(ag, "jobs_dropped"),
-	       I(ag, "findings"), I(ag, "store_errors"));
+	       I(ag, "processed"), I(ag, "fast_path"), I(ag, "marked_clean"), I(ag, "jobs"),
+	       I(ag, "jobs_dropped"), I(ag, "findings"), I(ag, "store_errors"));
 	printf("cache:   hits %lld  misses %lld  entries %lld  bytes scanned %lld\n", I(c, "hits"),
 	       I(c, "misses"), I(c, "entries"), I(c, "bytes_scanned"));
 #undef I

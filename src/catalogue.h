@@ -93,6 +93,12 @@ const json_t *cw_catalogue_json(const struct cw_catalogue *c);
  * by a loader) and sets *path (into ex), or 0 when there is none. */
 int cw_catalogue_operand(const struct cw_catalogue *c, const struct cw_exec *ex, const char **path);
 
+/* Could any rule look at an executable of this basename beyond its content:
+ * a tool name or script glob, an interpreter, a loader or a multi-call binary?
+ * Executables for which this is false, and whose content is clean, can be
+ * filtered in the kernel. */
+bool cw_catalogue_name_relevant(const struct cw_catalogue *c, const char *name);
+
 /* Embedded data (see src/embed.S). */
 extern const char cw_embedded_catalogue[];
 extern const unsigned int cw_embedded_catalogue_len;

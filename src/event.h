@@ -79,12 +79,34 @@ _Static_assert(sizeof(struct cw_event) == CW_EVENT_HDR_SIZE + CW_DATA_MAX,
 _Static_assert(__builtin_offsetof(struct cw_event, data) == CW_EVENT_HDR_SIZE,
                "cw_event header size changed");
 
+/* Key and value of the known_clean map: executables user space has found
+ * clean (content and hash) whose name no rule looks at. The kernel skips their
+ * execs while the file is unchanged (size, mtime, ctime) and is not run under
+ * another name. */
+struct cw_file_id {
+	__u64 ino;
+	__u32 dev; /* kernel dev_t */
+	__u32 pad;
+};
+
+struct cw_file_ver {
+	__s64 mtime_sec;
+	__s64 ctime_sec;
+	__u32 mtime_nsec;
+	__u32 ctime_nsec;
+	__u64 size;
+};
+
+_Static_assert(sizeof(struct cw_file_id) == 16, "cw_file_id layout");
+_Static_assert(sizeof(struct cw_file_ver) == 32, "cw_file_ver layout");
+
 /* Per-CPU counters, index into the counters map. */
 enum cw_counter {
 	CW_CNT_SEEN = 0,     /* exec events the program ran for */
 	CW_CNT_FILTERED = 1, /* dropped in kernel by design (filters) */
 	CW_CNT_SUBMITTED = 2,
-	CW_CNT_LOST = 3, /* ring buffer full: event lost */
+	CW_CNT_LOST = 3,  /* ring buffer full: event lost */
+	CW_CNT_CLEAN = 4, /* skipped in kernel: executable known clean (known_clean map) */
 	CW_CNT_MAX
 };
 

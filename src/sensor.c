@@ -183,6 +183,22 @@ int cw_sensor_counters(const struct cw_sensor *s, uint64_t out[CW_CNT_MAX], uint
 	return 0;
 }
 
+int cw_sensor_mark_clean(struct cw_sensor *s, const struct cw_event *ev)
+{
+	struct cw_file_id id = {.ino = ev->ino, .dev = ev->dev};
+	struct cw_file_ver v = {
+	    .mtime_sec = ev->mtime_sec,
+	    .ctime_sec = ev->ctime_sec,
+	    .mtime_nsec = ev->mtime_nsec,
+	    .ctime_nsec = ev->ctime_nsec,
+	    .size = ev->size,
+	};
+
+	if (bpf_map_update_elem(bpf_map__fd(s->skel->maps.known_clean), &id, &v, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
 void cw_sensor_close(struct cw_sensor *s)
 {
 	if (!s)

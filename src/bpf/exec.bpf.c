@@ -56,6 +56,15 @@ struct {
 	__type(value, __u64);
 } counters SEC(".maps");
 
+/** @brief Executables user space found clean and name-neutral (see event.h);
+ * their execs are dropped here while the file is unchanged. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct cw_file_id);
+	__type(value, struct cw_file_ver);
+} known_clean SEC(".maps");
+
 /* Kernels before 6.15 call the kernfs parent pointer `parent`. */
 struct kernfs_node___old {
 	struct kernfs_node *parent;
@@ -189,6 +198,56 @@ static __always_inline __u32 put_cgroup(struct cw_event *e, struct task_struct *
 	return off;
 }
 
+/* Is this exec of a known-clean, unchanged file under its own name? The name
+ * given to execve must end in the file's own dentry name (a symlink or hard
+ * link under a tool's name must still reach user space): names up to 16 bytes
+ * are compared whole, longer ones by length and their first and last 8 bytes. */
+static __always_inline bool known_clean_exec(struct cw_event *e, struct linux_binprm *bprm,
+                                             struct file *file)
+{
+	struct cw_file_id id = {.ino = e->ino, .dev = e->dev};
+	struct cw_file_ver *v;
+	const unsigned char *dname;
+	char head[16], tail[8];
+	__u32 len, fl, base;
+	long n;
+
+	if (!e->mtime_sec)
+		return false; /* no inode times on this kernel: cannot see rewrites */
+	v = bpf_map_lookup_elem(&known_clean, &id);
+	if (!v || v->size != e->size || v->mtime_sec != e->mtime_sec ||
+	    v->mtime_nsec != e->mtime_nsec || v->ctime_sec != e->ctime_sec ||
+	    v->ctime_nsec != e->ctime_nsec)
+		return false;
+	len = BPF_CORE_READ(file, f_path.dentry, d_name.len);
+	dname = BPF_CORE_READ(file, f_path.dentry, d_name.name);
+	if (len == 0 || len > 255)
+		return false;
+	n = bpf_probe_read_kernel_str(e->data, CW_FNAME_MAX, BPF_CORE_READ(bprm, filename));
+	if (n <= 1)
+		return false;
+	fl = n - 1;
+	if (fl < len)
+		return false;
+	base = fl - len;
+	if (base > 0 && e->data[(base - 1) & (CW_FNAME_MAX - 1)] != '/')
+		return false;
+	if (bpf_probe_read_kernel(head, sizeof(head), dname))
+		return false;
+	for (int k = 0; k < 16; k++) {
+		if (k >= len)
+			return true;
+		if (e->data[(base + k) & (CW_FNAME_MAX - 1)] != head[k])
+			return false;
+	}
+	if (bpf_probe_read_kernel(tail, sizeof(tail), dname + len - 8))
+		return false;
+	for (int k = 0; k < 8; k++)
+		if (e->data[(fl - 8 + k) & (CW_FNAME_MAX - 1)] != tail[k])
+			return false;
+	return true;
+}
+
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(cw_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
@@ -265,6 +324,11 @@ int BPF_PROG(cw_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	}
 	if (BPF_CORE_READ(bprm, interp) != BPF_CORE_READ(bprm, filename))
 		e->flags |= CW_F_SCRIPT;
+	if (!(e->flags & (CW_F_SCRIPT | CW_F_MEMFD | CW_F_DELETED)) &&
+	    known_clean_exec(e, bprm, file)) {
+		count(CW_CNT_CLEAN);
+		return 0;
+	}
 
 	/* Sections: path, cgroup, filename, argv. */
 	off = forget(&e->path_len, put_path(e, task, file));

@@ -105,6 +105,24 @@ sleep 1.5
 check "cache hits counted in stats" test "$(jq '.cache.hits' "$LIVE_DIR/stats.json")" -gt 0
 check "cagewatch stats reads the running agent" "$CAGEWATCH" stats --stats-file "$LIVE_DIR/stats.json"
 
+# Kernel filter: a known-clean executable is dropped in the kernel after its
+# first exec, but a hard link or symlink to it under a tool's name still
+# reaches user space, and so does the file once rewritten.
+run_in 'i=0; while [ $i -lt 30 ]; do /opt/harmless; i=$((i+1)); done'
+sleep 1.5
+check "known-clean execs skipped in the kernel" test "$(jq '.kernel.known_clean' "$LIVE_DIR/stats.json")" -gt 0
+run_in 'busybox ln /opt/harmless /tmp/botb-linux-amd64 && /tmp/botb-linux-amd64 -autopwn'
+expect "hard link of a known-clean binary under a tool name still detected" \
+	'.processes[0].binary.path == "/tmp/botb-linux-amd64"' '.sourceProperties.Matched_On | startswith("name")'
+run_in 'busybox ln -s /opt/harmless /tmp/kubeletctl && /tmp/kubeletctl scan rce'
+expect "symlink to a known-clean binary under a tool name still detected" \
+	'.sourceProperties.Tool_Id == "kubeletctl"'
+cp "$B/botb_like" "$R/opt/harmless.new"
+run_in 'cat /opt/harmless.new > /opt/harmless && /opt/harmless'
+expect "a known-clean file rewritten with tool content is scanned again" \
+	'.processes[0].binary.path == "/opt/harmless" and .sourceProperties.Matched_On != "name+argv"' \
+	'.sourceProperties.Tool_Id == "botb"'
+
 # cagewatch scan over a tree with hits and non-hits.
 mkdir -p "$LIVE_DIR/tree/usr/bin" "$LIVE_DIR/clean"
 cp "$B/cdk_like" "$LIVE_DIR/tree/usr/bin/helper"
