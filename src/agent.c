@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -538,7 +539,7 @@ static void usage(FILE *f)
 	      "  --no-args          leave process arguments out of findings\n"
 	      "  --no-kernel-filter send every exec to user space (no known-clean skipping)\n"
 	      "  --host             also report tools run outside containers\n"
-	      "  --ringbuf-mb N     kernel ring buffer size in MiB (power of two, default 8)\n"
+	      "  --ringbuf-mb N     kernel ring buffer size in MiB (power of two, default 4)\n"
 	      "  --rules DIR        extra YARA rules (*.yar) besides the embedded ones\n"
 	      "  --stats-file PATH  counters for `cagewatch stats` (default "
 	      "/run/cagewatch/stats.json)\n"
@@ -738,6 +739,10 @@ int cw_cmd_run(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+
+	/* Loading the sensor parsed the kernel's BTF (megabytes, freed since):
+	 * give those pages back so the agent's footprint is what it uses. */
+	malloc_trim(0);
 
 	err = pthread_create(&a.worker, NULL, worker_main, &a);
 	if (err) {

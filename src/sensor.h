@@ -18,7 +18,7 @@ struct cw_sensor_opts {
 	bool containers_only; /* drop host execs in the kernel */
 	uint32_t host_pidns;  /* inodes of the host's pid and mount namespaces */
 	uint32_t host_mntns;
-	size_t ringbuf_bytes;  /* 0: 8 MiB; power of two */
+	size_t ringbuf_bytes;  /* 0: 4 MiB; power of two */
 	uint64_t wakeup_bytes; /* 0: 64 KiB */
 	cw_event_fn on_event;
 	void *ctx;
