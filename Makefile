@@ -54,7 +54,7 @@ $(OUT):
 $(OUT)/vmlinux.h: | $(OUT)
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
 
-$(OUT)/%.bpf.o: src/bpf/%.bpf.c src/event.h $(wildcard src/bpf/*.h) $(OUT)/vmlinux.h | $(OUT)
+$(OUT)/%.bpf.o: src/bpf/%.bpf.c $(wildcard src/*.h) $(wildcard src/bpf/*.h) $(OUT)/vmlinux.h | $(OUT)
 	$(CLANG) -g -O2 -Wall -Werror -target bpf -D__BPF__ -D__TARGET_ARCH_$(ARCH) \
 		-I$(OUT) -Isrc -c $< -o $@
 
@@ -112,3 +112,6 @@ check-valgrind: unit
 		valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite \
 			$$t >$$t.valgrind.log 2>&1 || { cat $$t.valgrind.log; exit 1; }; \
 		tail -1 $$t.valgrind.log; done
+
+# technique.c embeds the technique rules with .incbin
+$(OUT)/technique.o: rules/techniques.json

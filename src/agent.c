@@ -36,6 +36,7 @@
 #include "finding.h"
 #include "sensor.h"
 #include "store.h"
+#include "technique.h"
 #include "util.h"
 
 #define DEDUP_WINDOW_MS (60 * 1000)
@@ -56,6 +57,8 @@ struct job {
 	int script_kind; /* cw_catalogue_operand(): 1 script, 2 loaded program */
 	char script_path[CW_PATH_MAX + 2];
 	bool name_hit, content_cached, content_hit;
+	bool technique; /* a technique hit: name_det holds its detection */
+	bool host_side; /* technique hit about a host usermode-helper exec */
 	struct cw_detection name_det, content_det;
 	struct cw_file_info bin;
 };
@@ -67,6 +70,8 @@ struct agent {
 	struct cw_attrib *attrib; /* worker thread only */
 	struct cw_store *store;   /* worker thread only */
 	struct cw_sensor *sensor;
+	struct cw_technique *tq; /* NULL when technique detection is off */
+	struct cw_technique_rules *tq_rules;
 	enum output_format out;
 	bool host_too; /* also report execs outside containers */
 	uint32_t host_pidns, host_mntns;
@@ -84,7 +89,7 @@ struct agent {
 	uint64_t execs, decode_errors, jobs, jobs_dropped, fast_path, marked_clean;
 	bool kernel_filter; /* known-clean executables dropped in the kernel */
 	/* worker thread (read under lock for stats) */
-	uint64_t findings, store_errors, not_in_container;
+	uint64_t findings, store_errors, not_in_container, excepted, technique_hits;
 	uint64_t last_lost;
 };
 
@@ -210,9 +215,22 @@ static void process_job(struct agent *a, struct job *j)
 	if (err)
 		cw_warn("container attribution failed for pid %u: %s; reporting what is known",
 		        j->ev.tgid, strerror(-err));
-	if (!ctr.in_container && !a->host_too) {
+	if (!ctr.in_container && !a->host_too && !j->host_side) {
 		a->not_in_container++;
 		goto out;
+	}
+	if (j->technique) {
+		const char *why =
+		    cw_technique_excepted(a->tq_rules, j->name_det.rule_id, ctr.name, ctr.image);
+
+		if (why) {
+			cw_debug("%s in container %s excepted (%s)", j->name_det.rule_id, ctr.name,
+			         why[0] ? why : "configured exception");
+			a->excepted++;
+			goto out;
+		}
+		det = &j->name_det;
+		goto report;
 	}
 	if (!j->content_cached && j->bin_fd < 0) {
 		j->bin_fd = open_binary(&j->ex, ctr.init_pid);
@@ -268,12 +286,12 @@ static void process_job(struct agent *a, struct job *j)
 		j->bin.have_size = true;
 		j->bin.size = (int64_t)j->ev.size;
 	}
-
+	in.binary = &j->bin;
+	in.script = have_script ? &script : NULL;
+report:
 	in.ex = &j->ex;
 	in.ctr = &ctr;
 	in.det = det;
-	in.binary = &j->bin;
-	in.script = have_script ? &script : NULL;
 	f = cw_finding_build(&a->cfg, &in);
 	if (!f) {
 		cw_err("cannot build a finding for %s (%s): %s", j->ex.path, det->rule_id,
@@ -362,6 +380,30 @@ static void enqueue(struct agent *a, struct job *j)
 	a->jobs++;
 	pthread_cond_signal(&a->cond);
 	pthread_mutex_unlock(&a->lock);
+}
+
+/* Technique sensor callback (main thread): hand the hit to the worker, which
+ * attributes it, applies exceptions and reports it like any other detection. */
+static int on_technique(void *ctx, const struct cw_technique_hit *hit)
+{
+	struct agent *a = ctx;
+	struct job *j = calloc(1, sizeof(*j));
+
+	if (!j) {
+		cw_err("out of memory queueing technique hit %s", hit->det.rule_id);
+		return 0;
+	}
+	cw_technique_hit_exec(hit, &j->ev, &j->ex);
+	j->bin_fd = -1;
+	j->script_fd = -1;
+	j->technique = true;
+	j->host_side = hit->host_side;
+	j->name_hit = true; /* never dropped when the queue is full */
+	j->name_det = hit->det;
+	j->name_det.extra = hit->det.extra ? json_deep_copy(hit->det.extra) : NULL;
+	a->technique_hits++;
+	enqueue(a, j);
+	return 0;
 }
 
 static int on_event(void *ctx, const void *data, size_t len)
@@ -538,6 +580,9 @@ static void usage(FILE *f)
 	      "                     print findings, or SCC NotificationMessage envelopes\n"
 	      "  --no-args          leave process arguments out of findings\n"
 	      "  --no-kernel-filter send every exec to user space (no known-clean skipping)\n"
+	      "  --no-techniques    tools only: no escape-technique sensor (syscalls)\n"
+	      "  --technique-exceptions FILE\n"
+	      "                     known-benign technique exceptions by container image or name\n"
 	      "  --host             also report tools run outside containers\n"
 	      "  --ringbuf-mb N     kernel ring buffer size in MiB (power of two, default 4)\n"
 	      "  --rules DIR        extra YARA rules (*.yar) besides the embedded ones\n"
@@ -558,6 +603,8 @@ int cw_cmd_run(int argc, char **argv)
 	    {"output", required_argument, NULL, 'o'},
 	    {"no-args", no_argument, NULL, 'A'},
 	    {"no-kernel-filter", no_argument, NULL, 'K'},
+	    {"no-techniques", no_argument, NULL, 'N'},
+	    {"technique-exceptions", required_argument, NULL, 'E'},
 	    {"host", no_argument, NULL, 'H'},
 	    {"ringbuf-mb", required_argument, NULL, 'r'},
 	    {"rules", required_argument, NULL, 'R'},
@@ -573,7 +620,8 @@ int cw_cmd_run(int argc, char **argv)
 	char *cattext = NULL;
 	size_t catlen = 0;
 	bool worker_started = false;
-	bool no_store = false, no_args = false, no_kfilter = false;
+	bool no_store = false, no_args = false, no_kfilter = false, no_techniques = false;
+	const char *exceptions = NULL;
 	unsigned long ringbuf_mb = 0;
 	struct cw_sensor_opts so = {.sz = sizeof(so)};
 	struct sigaction sa = {0};
@@ -602,6 +650,12 @@ int cw_cmd_run(int argc, char **argv)
 			break;
 		case 'K':
 			no_kfilter = true;
+			break;
+		case 'N':
+			no_techniques = true;
+			break;
+		case 'E':
+			exceptions = optarg;
 			break;
 		case 'R':
 			rules_dir = optarg;
@@ -725,6 +779,40 @@ int cw_cmd_run(int argc, char **argv)
 		goto out;
 	a.boot_offset_ns = cw_boot_to_unix_offset_ns();
 
+	if (!no_techniques) {
+		struct cw_technique_opts to = {.sz = sizeof(to)};
+
+		err = cw_technique_rules_load_default(&a.tq_rules);
+		if (!err && exceptions) {
+			char *text = NULL;
+			size_t len;
+
+			err = cw_read_file(exceptions, 16 << 20, &text, &len);
+			if (err)
+				cw_err("cannot read technique exceptions %s: %s", exceptions,
+				       strerror(-err));
+			else
+				err =
+				    cw_technique_exceptions_load(a.tq_rules, text, len, exceptions);
+			free(text);
+		}
+		if (err) {
+			cw_err("technique rules could not be loaded; refusing to start");
+			goto out;
+		}
+		to.host_pidns = a.host_pidns;
+		to.host_mntns = a.host_mntns;
+		to.rules = a.tq_rules;
+		to.on_detection = on_technique;
+		to.ctx = &a;
+		err = cw_technique_open(&a.tq, &to);
+		if (err) {
+			cw_err("the escape-technique sensor could not start; use --no-techniques "
+			       "to run with tool detection only");
+			goto out;
+		}
+	}
+
 	err = cw_attrib_scan(a.attrib);
 	if (err < 0)
 		cw_warn("scanning running containers failed: %s; they are attributed on first exec",
@@ -761,6 +849,8 @@ int cw_cmd_run(int argc, char **argv)
 		/* The kernel wakes us only when 64 KiB are pending; the short timeout bounds
 		 * exec->finding latency when traffic is light. */
 		err = cw_sensor_poll(a.sensor, 2);
+		if (err >= 0 && a.tq)
+			err = cw_technique_poll(a.tq, 0);
 		if (err < 0) {
 			cw_err("reading the ring buffer failed: %s", strerror(-err));
 			rc = 1;
@@ -772,6 +862,8 @@ int cw_cmd_run(int argc, char **argv)
 		}
 	}
 	cw_sensor_poll(a.sensor, 0); /* drain what is already there */
+	if (a.tq)
+		cw_technique_poll(a.tq, 0);
 	check_lost(&a, true);
 	write_stats(&a);
 	if (pidfile)
@@ -784,6 +876,8 @@ out:
 		pthread_mutex_unlock(&a.lock);
 		pthread_join(a.worker, NULL);
 	}
+	cw_technique_close(a.tq);
+	cw_technique_rules_free(a.tq_rules);
 	cw_sensor_close(a.sensor);
 	cw_content_free(a.content);
 	free(cattext);

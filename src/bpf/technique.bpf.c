@@ -1,0 +1,657 @@
+// SPDX-License-Identifier: GPL-2.0
+/* technique.bpf.c - kernel side of the escape-technique sensor.
+ *
+ * tp_btf/sys_enter and tp_btf/sys_exit (no tracefs, no kprobes, no trampolines:
+ * they load on locked-down kernels). Every syscall pays one array lookup on its
+ * number; only watched syscalls from tasks outside the host's namespaces go
+ * further, and only those whose arguments look like an escape step (a write-
+ * open of a watched basename or of /dev/..., a block-device mknod, a runtime
+ * socket, ...) are recorded: at entry into a per-task pending slot, completed
+ * at exit with the result and the file the kernel resolved, then sent.
+ *
+ * A third program on tp_btf/sched_process_exec reports execs whose parent is a
+ * kernel thread: kernel usermode helpers (release_agent, core_pattern pipe,
+ * uevent_helper, modprobe), the host-side footprint of several escapes.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+
+#include "technique_event.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+const volatile __u32 host_pidns = 0;
+const volatile __u32 host_mntns = 0;
+const volatile bool include_host = false; /* also watch host tasks (tests) */
+const volatile __u64 wakeup_bytes = 65536;
+
+#define O_WRONLY     01
+#define O_RDWR       02
+#define O_CREAT      0100
+#define O_TRUNC      01000
+#define S_IFMT       0170000
+#define S_IFBLK      0060000
+#define AF_UNIX      1
+#define AF_INET      2
+#define AF_INET6     10
+#define PF_KTHREAD   0x00200000
+#define PID_FS_MAGIC 0x50494446
+
+#define PTRACE_POKETEXT 4
+#define PTRACE_POKEDATA 5
+#define PTRACE_POKEUSR  6
+#define PTRACE_SETREGS  13
+#define PTRACE_ATTACH   16
+#define PTRACE_SEIZE    0x4206
+
+#define NR_SYSCALLS 1024
+
+/** @brief Technique records and usermode-helper execs to user space. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20);
+} tq_events SEC(".maps");
+
+/** @brief Syscall number -> enum cw_tq_sys (0: not watched). Filled by user space. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, NR_SYSCALLS);
+	__type(key, __u32);
+	__type(value, __u32);
+} tq_sys SEC(".maps");
+
+/** @brief FNV-1a hashes of watched basenames -> CW_TQN_* bits. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u32);
+	__type(value, __u32);
+} tq_names SEC(".maps");
+
+/** @brief Watched TCP ports (host byte order) for connect(). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, __u16);
+	__type(value, __u8);
+} tq_ports SEC(".maps");
+
+/* Slack after the record: the verifier bounds section offsets by powers of two. */
+struct tq_scratch {
+	struct cw_tq_event e;
+	char slack[1024];
+};
+
+/** @brief Per-CPU scratch where an entry record is assembled. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tq_scratch);
+} tq_scratch SEC(".maps");
+
+/** @brief Per-CPU scratch for usermode-helper exec records. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cw_tq_umh);
+} tq_umh_scratch SEC(".maps");
+
+/** @brief Records between syscall entry and exit, by pid_tgid. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);
+	__type(value, struct cw_tq_event);
+} tq_pending SEC(".maps");
+
+/** @brief Per-CPU counters indexed by enum cw_tq_counter. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, CW_TQC_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} tq_counters SEC(".maps");
+
+struct kernfs_node___old {
+	struct kernfs_node *parent;
+} __attribute__((preserve_access_index));
+
+static __always_inline void count(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&tq_counters, &idx);
+
+	if (v)
+		*v += 1;
+}
+
+/* Round-trip through map memory so the verifier forgets the exact range. */
+static __always_inline __u32 forget(__u16 *slot, __u32 v)
+{
+	*(volatile __u16 *)slot = v;
+	return *(volatile __u16 *)slot;
+}
+
+static __always_inline struct kernfs_node *kn_parent(struct kernfs_node *kn)
+{
+	if (bpf_core_field_exists(kn->__parent))
+		return BPF_CORE_READ(kn, __parent);
+	return BPF_CORE_READ((struct kernfs_node___old *)kn, parent);
+}
+
+static __always_inline __u32 task_pidns(struct task_struct *task)
+{
+	struct pid *tp = BPF_CORE_READ(task, thread_pid);
+	unsigned int level = BPF_CORE_READ(tp, level);
+
+	return BPF_CORE_READ(tp, numbers[level & 31].ns, ns.inum);
+}
+
+/* Is the task one the sensor watches? Fills in its pid and mount ns. */
+static __always_inline bool in_scope(struct task_struct *task, __u32 *pidns, __u32 *mntns)
+{
+	*pidns = task_pidns(task);
+	*mntns = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
+	return include_host || *pidns != host_pidns || *mntns != host_mntns;
+}
+
+static __always_inline __u32 sys_kind(long id)
+{
+	__u32 k = id, *v;
+
+	if (id < 0 || id >= NR_SYSCALLS)
+		return 0;
+	v = bpf_map_lookup_elem(&tq_sys, &k);
+	return v ? *v : 0;
+}
+
+static __always_inline struct file *fd_file(struct task_struct *task, long fd)
+{
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	unsigned int max = BPF_CORE_READ(fdt, max_fds);
+	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file *f = NULL;
+
+	if (fd < 0 || fd >= max)
+		return NULL;
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	return f;
+}
+
+/* Mount namespace inode of the mount a path lives on (0: internal mount). */
+static __always_inline __u32 mount_ns_of(struct vfsmount *vm)
+{
+	struct mount *m = container_of(vm, struct mount, mnt);
+	struct mnt_namespace *ns = BPF_CORE_READ(m, mnt_ns);
+
+	if ((unsigned long)ns < 4096)
+		return 0;
+	return BPF_CORE_READ(ns, ns.inum);
+}
+
+static __always_inline void put_file(struct cw_tq_event *e, struct file *f)
+{
+	struct inode *ino = BPF_CORE_READ(f, f_inode);
+
+	if (!f || !ino)
+		return;
+	e->flags |= CW_TQF_FILE;
+	e->f_ino = BPF_CORE_READ(ino, i_ino);
+	e->f_mode = BPF_CORE_READ(ino, i_mode);
+	e->f_rdev = BPF_CORE_READ(ino, i_rdev);
+	e->f_magic = BPF_CORE_READ(ino, i_sb, s_magic);
+	e->f_dev = BPF_CORE_READ(ino, i_sb, s_dev);
+	e->f_mntns = mount_ns_of(BPF_CORE_READ(f, f_path.mnt));
+	bpf_probe_read_kernel_str(e->fname, sizeof(e->fname),
+	                          BPF_CORE_READ(f, f_path.dentry, d_name.name));
+	if (e->f_magic == PID_FS_MAGIC) {
+		struct pid *p = BPF_CORE_READ(f, private_data);
+
+		e->target_pid = BPF_CORE_READ(p, numbers[0].nr);
+	}
+}
+
+/* The task's cgroup path (cgroup2 if below its root, else the v1 memory
+ * hierarchy), leaf first. */
+static __always_inline void put_cgroup(struct cw_tq_event *e, struct task_struct *task)
+{
+	struct kernfs_node *kn = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn);
+	__u32 off = 0;
+	int i;
+
+	if (kn && !kn_parent(kn) &&
+	    bpf_core_enum_value_exists(enum cgroup_subsys_id, memory_cgrp_id)) {
+		int id = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
+		struct cgroup_subsys_state *css;
+
+		if (id >= 0 && id < CGROUP_SUBSYS_COUNT) {
+			css = BPF_CORE_READ(task, cgroups, subsys[id]);
+			if (css) {
+				kn = BPF_CORE_READ(css, cgroup, kn);
+				e->flags |= CW_TQF_CGROUP_V1;
+			}
+		}
+	}
+#pragma clang loop unroll(disable)
+	for (i = 0; i < 16 && kn; i++) {
+		struct kernfs_node *parent = kn_parent(kn);
+		long n;
+
+		if (!parent)
+			break;
+		off = forget(&e->cgroup_len, off);
+		if (off > CW_TQ_CGROUP - CW_TQ_NAME) {
+			e->flags |= CW_TQF_CGROUP_TRUNC;
+			break;
+		}
+		n = bpf_probe_read_kernel_str(&e->cgroup[off], CW_TQ_NAME, BPF_CORE_READ(kn, name));
+		if (n <= 0)
+			break;
+		off += n;
+		kn = parent;
+	}
+	e->cgroup_len = off;
+}
+
+/* Who is calling: ids, namespaces, executable, argv, cgroup. */
+static __always_inline void put_caller(struct cw_tq_event *e, struct task_struct *task)
+{
+	struct mm_struct *mm = BPF_CORE_READ(task, mm);
+	struct file *exe = BPF_CORE_READ(mm, exe_file);
+	unsigned long as, ae, alen;
+
+	e->ts_ns = bpf_ktime_get_boot_ns();
+	e->cgroup_id = bpf_get_current_cgroup_id();
+	e->pid = BPF_CORE_READ(task, pid);
+	e->tgid = BPF_CORE_READ(task, tgid);
+	e->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	e->uid = BPF_CORE_READ(task, cred, uid.val);
+	e->netns = BPF_CORE_READ(task, nsproxy, net_ns, ns.inum);
+	e->cgroupns = BPF_CORE_READ(task, nsproxy, cgroup_ns, ns.inum);
+	e->utsns = BPF_CORE_READ(task, nsproxy, uts_ns, ns.inum);
+	e->ipcns = BPF_CORE_READ(task, nsproxy, ipc_ns, ns.inum);
+	e->userns = BPF_CORE_READ(task, cred, user_ns, ns.inum);
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	e->exe[0] = 0;
+	if (exe) {
+		bpf_probe_read_kernel_str(e->exe, sizeof(e->exe),
+		                          BPF_CORE_READ(exe, f_path.dentry, d_name.name));
+		/* runc init runs a host binary (or a memfd copy of one): its
+		 * executable is not in the container's mount namespace. */
+		if (mount_ns_of(BPF_CORE_READ(exe, f_path.mnt)) != e->mntns)
+			e->flags |= CW_TQF_FOREIGN_EXE;
+	}
+	as = BPF_CORE_READ(mm, arg_start);
+	ae = BPF_CORE_READ(mm, arg_end);
+	alen = ae > as ? ae - as : 0;
+	if (alen > CW_TQ_ARGS)
+		alen = CW_TQ_ARGS;
+	if (alen && bpf_probe_read_user(e->args, alen, (void *)as) < 0)
+		alen = 0;
+	e->args_len = alen;
+	put_cgroup(e, task);
+}
+
+/* Does the basename of the path in e->s1 (n bytes with the NUL) name a
+ * watched file? Hashes at most CW_TQ_NAME_HASH_MAX bytes after the last '/'
+ * among the final 64 bytes. */
+static __always_inline bool name_watched(struct cw_tq_event *e, long n)
+{
+	__u32 len, start = 0, h = CW_TQ_FNV_INIT, *v;
+	int i;
+
+	if (n <= 1 || n > CW_TQ_STR)
+		return false;
+	len = n - 1;
+#pragma clang loop unroll(disable)
+	for (i = 1; i <= 64; i++) {
+		if (i > len)
+			break;
+		if (e->s1[(len - i) & (CW_TQ_STR - 1)] == '/') {
+			start = len - i + 1;
+			break;
+		}
+	}
+	if (!start && len > 64)
+		return false;
+	if (len - start > CW_TQ_NAME_HASH_MAX || len == start)
+		return false;
+#pragma clang loop unroll(disable)
+	for (i = 0; i < CW_TQ_NAME_HASH_MAX; i++) {
+		if (start + i >= len)
+			break;
+		h ^= (__u8)e->s1[(start + i) & (CW_TQ_STR - 1)];
+		h *= CW_TQ_FNV_PRIME;
+	}
+	v = bpf_map_lookup_elem(&tq_names, &h);
+	return v && (*v & CW_TQN_WRITE_OPEN);
+}
+
+static __always_inline bool is_write(__u64 flags)
+{
+	return flags & (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC);
+}
+
+static __always_inline bool has_prefix(const char *s, const char *p, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (s[i] != p[i])
+			return false;
+	return true;
+}
+
+/* Open family: keep write-opens of watched basenames and of /dev/ paths. */
+static __always_inline bool want_open(struct cw_tq_event *e, const char *upath, __u64 flags)
+{
+	long n;
+
+	e->arg[0] = flags;
+	if (!is_write(flags))
+		return false;
+	n = bpf_probe_read_user_str(e->s1, CW_TQ_STR, upath);
+	if (n <= 0)
+		return false;
+	if (n >= CW_TQ_STR)
+		e->flags |= CW_TQF_PATH_TRUNC;
+	if (has_prefix(e->s1, "/dev/", 5))
+		e->flags |= CW_TQF_DEV_PATH;
+	if (name_watched(e, n))
+		e->flags |= CW_TQF_NAME_MATCH;
+	return e->flags & (CW_TQF_DEV_PATH | CW_TQF_NAME_MATCH);
+}
+
+static __always_inline bool want_connect(struct cw_tq_event *e, const void *uaddr, __u64 alen)
+{
+	__u16 family = 0, port;
+	long n;
+
+	if (!uaddr || bpf_probe_read_user(&family, sizeof(family), uaddr))
+		return false;
+	e->arg[0] = family;
+	e->arg[1] = alen;
+	if (family == AF_UNIX) {
+		char first = 0;
+
+		if (bpf_probe_read_user(&first, 1, uaddr + 2))
+			return false;
+		if (first == 0) {
+			/* Abstract name: NUL then bytes up to addrlen. */
+			e->flags |= CW_TQF_ABSTRACT;
+			if (alen < 4 || alen > 110)
+				return false;
+			if (bpf_probe_read_user(e->s1, (alen - 3) & 127, uaddr + 3))
+				return false;
+			e->s1[(alen - 3) & 127] = 0;
+			n = alen - 2;
+		} else {
+			n = bpf_probe_read_user_str(e->s1, 109, uaddr + 2);
+		}
+		if (n < 7)
+			return false;
+		/* Runtime sockets end in ".sock" or ".ttrpc"; user space decides. */
+		if (has_prefix(&e->s1[(n - 6) & 127], ".sock", 5) ||
+		    has_prefix(&e->s1[(n - 7) & 127], ".ttrpc", 6))
+			return true;
+		return false;
+	}
+	if (family != AF_INET && family != AF_INET6)
+		return false;
+	if (bpf_probe_read_user(&port, sizeof(port), uaddr + 2))
+		return false;
+	port = __builtin_bswap16(port);
+	e->arg[2] = port;
+	if (!bpf_map_lookup_elem(&tq_ports, &port))
+		return false;
+	bpf_probe_read_user(e->data, 28, uaddr);
+	return true;
+}
+
+static __always_inline bool want_ptrace(__u64 req)
+{
+	return req == PTRACE_ATTACH || req == PTRACE_SEIZE || req == PTRACE_POKETEXT ||
+	       req == PTRACE_POKEDATA || req == PTRACE_POKEUSR || req == PTRACE_SETREGS;
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(cw_tq_enter, struct pt_regs *regs, long id)
+{
+	struct task_struct *task;
+	struct cw_tq_event *e;
+	__u32 kind = sys_kind(id), zero = 0, pidns, mntns;
+	__u64 a0, a1, a2, a3, a4, key;
+	struct file *f;
+	bool keep = false;
+
+	if (!kind)
+		return 0;
+	task = (struct task_struct *)bpf_get_current_task_btf();
+	if (!in_scope(task, &pidns, &mntns))
+		return 0;
+	count(CW_TQC_SEEN);
+	e = bpf_map_lookup_elem(&tq_scratch, &zero);
+	if (!e)
+		return 0;
+	e->sys = kind;
+	e->flags = (pidns == host_pidns && mntns == host_mntns) ? CW_TQF_HOST_NS : 0;
+	e->syscall_nr = id;
+	e->pidns = pidns;
+	e->mntns = mntns;
+	e->ret = 0;
+	e->arg[0] = e->arg[1] = e->arg[2] = e->arg[3] = 0;
+	e->f_ino = 0;
+	e->f_magic = e->f_mode = e->f_dev = e->f_mntns = e->f_rdev = e->target_pid = 0;
+	e->s1[0] = e->s2[0] = e->fstype[0] = e->data[0] = e->fname[0] = 0;
+	e->cgroup_len = e->args_len = 0;
+
+	a0 = PT_REGS_PARM1_CORE_SYSCALL(regs);
+	a1 = PT_REGS_PARM2_CORE_SYSCALL(regs);
+	a2 = PT_REGS_PARM3_CORE_SYSCALL(regs);
+	a3 = PT_REGS_PARM4_CORE_SYSCALL(regs);
+	a4 = PT_REGS_PARM5_CORE_SYSCALL(regs);
+
+	switch (kind) {
+	case CW_TQS_OPEN:
+		keep = want_open(e, (const char *)a0, a1);
+		e->arg[1] = a2;
+		break;
+	case CW_TQS_CREAT:
+		keep = want_open(e, (const char *)a0, O_CREAT | O_WRONLY | O_TRUNC);
+		e->arg[1] = a1;
+		break;
+	case CW_TQS_OPENAT:
+		keep = want_open(e, (const char *)a1, a2);
+		e->arg[1] = a3;
+		e->arg[2] = a0;
+		break;
+	case CW_TQS_OPENAT2: {
+		__u64 fl = 0;
+
+		if (bpf_probe_read_user(&fl, sizeof(fl), (void *)a2) == 0)
+			keep = want_open(e, (const char *)a1, fl);
+		e->arg[2] = a0;
+		break;
+	}
+	case CW_TQS_MOUNT:
+		bpf_probe_read_user_str(e->s1, CW_TQ_STR, (void *)a0);
+		bpf_probe_read_user_str(e->s2, CW_TQ_STR, (void *)a1);
+		bpf_probe_read_user_str(e->fstype, CW_TQ_FSTYPE, (void *)a2);
+		e->arg[0] = a3;
+		if (a4)
+			bpf_probe_read_user_str(e->data, CW_TQ_DATA, (void *)a4);
+		keep = true;
+		break;
+	case CW_TQS_FSOPEN:
+		bpf_probe_read_user_str(e->fstype, CW_TQ_FSTYPE, (void *)a0);
+		e->arg[0] = a1;
+		keep = true;
+		break;
+	case CW_TQS_MKNOD:
+	case CW_TQS_MKNODAT: {
+		__u64 mode = kind == CW_TQS_MKNOD ? a1 : a2;
+
+		e->arg[0] = mode;
+		e->arg[1] = kind == CW_TQS_MKNOD ? a2 : a3;
+		e->arg[2] = kind == CW_TQS_MKNOD ? (__u64)-100 : a0;
+		keep = (mode & S_IFMT) == S_IFBLK;
+		if (keep)
+			bpf_probe_read_user_str(e->s1, CW_TQ_STR,
+			                        (void *)(kind == CW_TQS_MKNOD ? a0 : a1));
+		break;
+	}
+	case CW_TQS_SETNS:
+		e->arg[0] = a0;
+		e->arg[1] = a1;
+		f = fd_file(task, (long)(int)a0);
+		put_file(e, f);
+		keep = true;
+		break;
+	case CW_TQS_INIT_MODULE:
+		e->arg[0] = a1;
+		bpf_probe_read_user_str(e->s1, CW_TQ_STR, (void *)a2);
+		keep = true;
+		break;
+	case CW_TQS_FINIT_MODULE:
+		e->arg[0] = a0;
+		e->arg[1] = a2;
+		put_file(e, fd_file(task, (long)(int)a0));
+		bpf_probe_read_user_str(e->s1, CW_TQ_STR, (void *)a1);
+		keep = true;
+		break;
+	case CW_TQS_CONNECT:
+		keep = want_connect(e, (const void *)a1, a2);
+		e->arg[3] = a0;
+		break;
+	case CW_TQS_PTRACE:
+		e->arg[0] = a0;
+		e->arg[1] = a1;
+		keep = want_ptrace(a0);
+		break;
+	case CW_TQS_VM_WRITEV:
+		e->arg[1] = a0;
+		keep = true;
+		break;
+	case CW_TQS_CHDIR:
+		if (bpf_probe_read_user_str(e->s1, CW_TQ_STR, (void *)a0) > 6)
+			keep = has_prefix(e->s1, "/proc/", 6);
+		break;
+	case CW_TQS_FCHDIR:
+		/* A directory on a mount outside the caller's mount namespace:
+		 * a leaked host fd (CVE-2024-21626). */
+		e->arg[0] = a0;
+		f = fd_file(task, (long)(int)a0);
+		if (f) {
+			put_file(e, f);
+			keep = e->f_mntns && e->f_mntns != mntns;
+		}
+		break;
+	case CW_TQS_OPEN_BY_HANDLE:
+		e->arg[0] = a0;
+		e->arg[1] = a2;
+		keep = true;
+		break;
+	default:
+		break;
+	}
+	if (!keep) {
+		count(CW_TQC_FILTERED);
+		return 0;
+	}
+	put_caller(e, task);
+	key = bpf_get_current_pid_tgid();
+	bpf_map_update_elem(&tq_pending, &key, e, BPF_ANY);
+	return 0;
+}
+
+static __always_inline long exit_sysno(struct pt_regs *regs)
+{
+#if defined(__TARGET_ARCH_x86)
+	return BPF_CORE_READ(regs, orig_ax);
+#elif defined(__TARGET_ARCH_arm64)
+	return BPF_CORE_READ(regs, syscallno);
+#else
+	return -1;
+#endif
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(cw_tq_exit, struct pt_regs *regs, long ret)
+{
+	struct task_struct *task;
+	struct cw_tq_event *p;
+	__u32 kind = sys_kind(exit_sysno(regs)), pidns, mntns;
+	__u64 key, avail;
+
+	if (!kind)
+		return 0;
+	task = (struct task_struct *)bpf_get_current_task_btf();
+	/* A setns into the host's namespaces takes the task out of scope. */
+	if (kind != CW_TQS_SETNS && !in_scope(task, &pidns, &mntns))
+		return 0;
+	key = bpf_get_current_pid_tgid();
+	p = bpf_map_lookup_elem(&tq_pending, &key);
+	if (!p)
+		return 0;
+	p->ret = ret;
+	p->flags |= CW_TQF_EXITED;
+	if (ret >= 0 && (kind == CW_TQS_OPEN || kind == CW_TQS_OPENAT || kind == CW_TQS_OPENAT2 ||
+	                 kind == CW_TQS_CREAT || kind == CW_TQS_OPEN_BY_HANDLE))
+		put_file(p, fd_file(task, ret));
+	avail = bpf_ringbuf_query(&tq_events, BPF_RB_AVAIL_DATA);
+	if (bpf_ringbuf_output(&tq_events, p, sizeof(*p),
+	                       avail >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP))
+		count(CW_TQC_LOST);
+	else
+		count(CW_TQC_SUBMITTED);
+	bpf_map_delete_elem(&tq_pending, &key);
+	return 0;
+}
+
+/* Kernel usermode helpers are started by a kernel thread (kthreadd or a
+ * kworker); report their execs wherever they run. */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(cw_tq_umh, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task_btf();
+	struct task_struct *parent = BPF_CORE_READ(task, real_parent);
+	unsigned int pflags = BPF_CORE_READ(parent, flags);
+	struct mm_struct *mm;
+	struct cw_tq_umh *u;
+	unsigned long as, ae, alen;
+	__u32 zero = 0;
+
+	if (!(pflags & PF_KTHREAD))
+		return 0;
+	count(CW_TQC_UMH);
+	u = bpf_map_lookup_elem(&tq_umh_scratch, &zero);
+	if (!u)
+		return 0;
+	u->magic = CW_TQ_UMH_MAGIC;
+	u->pid = BPF_CORE_READ(task, tgid);
+	u->ppid = BPF_CORE_READ(parent, tgid);
+	u->uid = BPF_CORE_READ(task, cred, uid.val);
+	u->ts_ns = bpf_ktime_get_boot_ns();
+	u->ino = BPF_CORE_READ(bprm, file, f_inode, i_ino);
+	u->dev = BPF_CORE_READ(bprm, file, f_inode, i_sb, s_dev);
+	u->mntns = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
+	u->parent_flags = pflags;
+	bpf_get_current_comm(u->comm, sizeof(u->comm));
+	BPF_CORE_READ_STR_INTO(&u->parent_comm, parent, comm);
+	bpf_probe_read_kernel_str(u->filename, sizeof(u->filename), BPF_CORE_READ(bprm, filename));
+	mm = BPF_CORE_READ(task, mm);
+	as = BPF_CORE_READ(mm, arg_start);
+	ae = BPF_CORE_READ(mm, arg_end);
+	alen = ae > as ? ae - as : 0;
+	if (alen > CW_TQ_ARGS)
+		alen = CW_TQ_ARGS;
+	if (alen && bpf_probe_read_user(u->args, alen, (void *)as) < 0)
+		alen = 0;
+	u->args_len = alen;
+	if (bpf_ringbuf_output(&tq_events, u, sizeof(*u), BPF_RB_FORCE_WAKEUP))
+		count(CW_TQC_LOST);
+	else
+		count(CW_TQC_SUBMITTED);
+	return 0;
+}

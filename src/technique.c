@@ -1,0 +1,1892 @@
+/* technique.c - escape-technique detection: rules (rules/techniques.json,
+ * embedded below), known-benign exceptions, evaluation of the technique
+ * sensor's records into hits, their evidence as JSON, and the loader/reader of
+ * the BPF sensor (src/bpf/technique.bpf.c).
+ *
+ * Files are matched by basename and filesystem type, never by full path: the
+ * filesystem comes from the fd the kernel returned, or, when the open failed,
+ * from statfs through /proc/PID/root (or cwd, or the dirfd).
+ */
+#include "technique.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "finding.h"
+#include "technique.skel.h"
+#include "util.h"
+
+__asm__(".section .rodata\n"
+        ".global cw_embedded_techniques\n"
+        ".global cw_embedded_techniques_len\n"
+        ".balign 16\n"
+        "cw_embedded_techniques:\n"
+        ".incbin \"rules/techniques.json\"\n"
+        "cw_embedded_techniques_end:\n"
+        ".byte 0\n"
+        ".balign 4\n"
+        "cw_embedded_techniques_len:\n"
+        ".int cw_embedded_techniques_end - cw_embedded_techniques\n"
+        ".previous\n");
+
+#define EMBEDDED_ORIGIN "rules/techniques.json (embedded)"
+#define NSFS_MAGIC      0x6e736673u
+
+/* ------------------------------------------------------------------------ */
+/* Filesystems by name */
+
+static const struct {
+	const char *name;
+	uint32_t magic;
+} fs_names[] = {
+    {"cgroup", 0x27e0eb},
+    {"cgroup2", 0x63677270},
+    {"proc", 0x9fa0},
+    {"sysfs", 0x62656572},
+    {"binfmt_misc", 0x42494e4d},
+    {"debugfs", 0x64626720},
+    {"tracefs", 0x74726163},
+    {"securityfs", 0x73636673},
+    {"tmpfs", 0x01021994},
+    {"overlay", 0x794c7630},
+    {"ext4", 0xef53},
+    {"xfs", 0x58465342},
+    {"btrfs", 0x9123683e},
+    {"nsfs", NSFS_MAGIC},
+    {"pidfs", 0x50494446},
+    {"bpf", 0xcafe4a11},
+    {"devpts", 0x1cd1},
+    {"mqueue", 0x19800202},
+    {"squashfs", 0x73717368},
+    {"fuse", 0x65735546},
+    {"nfs", 0x6969},
+};
+
+static const char *fs_name(uint32_t magic)
+{
+	for (size_t i = 0; i < sizeof(fs_names) / sizeof(fs_names[0]); i++)
+		if (fs_names[i].magic == magic)
+			return fs_names[i].name;
+	return NULL;
+}
+
+static int fs_magic(const char *name, uint32_t *out)
+{
+	for (size_t i = 0; i < sizeof(fs_names) / sizeof(fs_names[0]); i++)
+		if (!strcmp(fs_names[i].name, name)) {
+			*out = fs_names[i].magic;
+			return 0;
+		}
+	return -ENOENT;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Rules */
+
+enum rule_kind {
+	RK_WRITE_OPEN,
+	RK_PROC_EXE_WRITE,
+	RK_BLOCK_OPEN,
+	RK_MOUNT,
+	RK_MOUNT_BLOCK,
+	RK_MKNOD_BLOCK,
+	RK_SETNS,
+	RK_MODULE,
+	RK_CONNECT_UNIX,
+	RK_CONNECT_TCP,
+	RK_PTRACE,
+	RK_VM_WRITEV,
+	RK_CHDIR_PROC_FD,
+	RK_FCHDIR,
+	RK_OPEN_BY_HANDLE,
+	RK_UMH,
+};
+
+static const char *const kind_names[] = {
+    [RK_WRITE_OPEN] = "write_open",
+    [RK_PROC_EXE_WRITE] = "proc_exe_write",
+    [RK_BLOCK_OPEN] = "block_device_open",
+    [RK_MOUNT] = "mount",
+    [RK_MOUNT_BLOCK] = "mount_block_device",
+    [RK_MKNOD_BLOCK] = "mknod_block",
+    [RK_SETNS] = "setns_outside",
+    [RK_MODULE] = "module_load",
+    [RK_CONNECT_UNIX] = "connect_unix",
+    [RK_CONNECT_TCP] = "connect_tcp",
+    [RK_PTRACE] = "ptrace_outside",
+    [RK_VM_WRITEV] = "vm_writev_outside",
+    [RK_CHDIR_PROC_FD] = "chdir_proc_fd",
+    [RK_FCHDIR] = "fchdir_foreign",
+    [RK_OPEN_BY_HANDLE] = "open_by_handle",
+    [RK_UMH] = "usermode_helper",
+};
+#define N_KINDS (sizeof(kind_names) / sizeof(kind_names[0]))
+
+struct rule {
+	const char *id; /* into the document */
+	const char *title;
+	const struct cw_category *cat;
+	enum rule_kind kind;
+	json_t *names;    /* array of strings, may be NULL */
+	json_t *prefixes; /* array of strings, may be NULL */
+	json_t *fs_types; /* array of strings, may be NULL */
+	uint32_t fs_magic[16];
+	size_t n_magic;
+	uint16_t ports[16];
+	size_t n_ports;
+	bool fs_unknown_ok;
+	bool skip_runtime;
+};
+
+struct exception {
+	json_t *rules, *images, *names; /* arrays of globs */
+	const char *comment;
+};
+
+struct cw_technique_rules {
+	json_t *doc;
+	struct cw_category *cats;
+	size_t n_cats;
+	struct rule *rules;
+	size_t n_rules;
+	json_t *runtime_comms;
+	json_t *helpers;
+	json_t *exc_docs; /* array of loaded exception documents (keeps strings alive) */
+	struct exception *exc;
+	size_t n_exc;
+};
+
+struct lctx {
+	const char *origin;
+	const char *where;
+};
+
+__attribute__((format(printf, 2, 3))) static int fail(const struct lctx *l, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	cw_err("%s: %s%s%s", l->origin, l->where ? l->where : "", l->where ? ": " : "", msg);
+	return -EINVAL;
+}
+
+static int str_array(const struct lctx *l, json_t *obj, const char *key, bool required,
+                     json_t **out)
+{
+	json_t *a = json_object_get(obj, key), *v;
+	size_t i;
+
+	*out = NULL;
+	if (!a) {
+		if (required)
+			return fail(l, "\"%s\" (array of strings) is required", key);
+		return 0;
+	}
+	if (!json_is_array(a))
+		return fail(l, "\"%s\" must be an array of strings", key);
+	json_array_foreach(a, i, v)
+	{
+		if (!json_is_string(v) || !json_string_length(v))
+			return fail(l, "\"%s\"[%zu] must be a non-empty string", key, i);
+	}
+	*out = a;
+	return 0;
+}
+
+static int get_string(const struct lctx *l, json_t *obj, const char *key, bool required,
+                      const char **out)
+{
+	json_t *v = json_object_get(obj, key);
+
+	*out = NULL;
+	if (!v) {
+		if (required)
+			return fail(l, "\"%s\" (string) is required", key);
+		return 0;
+	}
+	if (!json_is_string(v) || !json_string_length(v))
+		return fail(l, "\"%s\" must be a non-empty string", key);
+	*out = json_string_value(v);
+	return 0;
+}
+
+static int get_bool(const struct lctx *l, json_t *obj, const char *key, bool *out)
+{
+	json_t *v = json_object_get(obj, key);
+
+	*out = false;
+	if (!v)
+		return 0;
+	if (!json_is_boolean(v))
+		return fail(l, "\"%s\" must be true or false", key);
+	*out = json_is_true(v);
+	return 0;
+}
+
+static int check_keys(const struct lctx *l, json_t *obj, const char *const *allowed)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(obj, k, v)
+	{
+		bool ok = false;
+
+		(void)v;
+		for (size_t i = 0; allowed[i]; i++)
+			if (!strcmp(allowed[i], k))
+				ok = true;
+		if (!ok && k[0] != '_')
+			return fail(l, "unknown key \"%s\"", k);
+	}
+	return 0;
+}
+
+static char *xstrdup(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+static void free_cat(struct cw_category *c)
+{
+	free(c->id);
+	free(c->category);
+	free(c->module);
+	free(c->severity);
+	free(c->tactic);
+	json_decref(c->techniques);
+	json_decref(c->additional_tactics);
+	free(c->description);
+	free(c->next_steps);
+}
+
+static int parse_category(const struct lctx *l, const char *id, json_t *o, struct cw_category *c)
+{
+	static const char *const keys[] = {
+	    "category",    "module",    "severity",          "primaryTactic",
+	    "description", "nextSteps", "primaryTechniques", "additionalTactics",
+	    NULL};
+	static const char *const sev[] = {"CRITICAL", "HIGH", "MEDIUM", "LOW"};
+	const char *category, *module, *severity, *tactic, *desc, *next;
+	json_t *tech, *add;
+	bool sev_ok = false;
+	int err;
+
+	if (!json_is_object(o))
+		return fail(l, "must be an object");
+	if ((err = check_keys(l, o, keys)) ||
+	    (err = get_string(l, o, "category", true, &category)) ||
+	    (err = get_string(l, o, "module", true, &module)) ||
+	    (err = get_string(l, o, "severity", true, &severity)) ||
+	    (err = get_string(l, o, "primaryTactic", true, &tactic)) ||
+	    (err = get_string(l, o, "description", true, &desc)) ||
+	    (err = get_string(l, o, "nextSteps", true, &next)) ||
+	    (err = str_array(l, o, "primaryTechniques", true, &tech)) ||
+	    (err = str_array(l, o, "additionalTactics", false, &add)))
+		return err;
+	for (size_t i = 0; i < 4; i++)
+		if (!strcmp(severity, sev[i]))
+			sev_ok = true;
+	if (!sev_ok)
+		return fail(l, "severity \"%s\" is not CRITICAL, HIGH, MEDIUM or LOW", severity);
+	c->id = xstrdup(id);
+	c->category = xstrdup(category);
+	c->module = xstrdup(module);
+	c->severity = xstrdup(severity);
+	c->tactic = xstrdup(tactic);
+	c->description = xstrdup(desc);
+	c->next_steps = xstrdup(next);
+	c->techniques = json_deep_copy(tech);
+	c->additional_tactics = add ? json_deep_copy(add) : json_array();
+	if (!c->id || !c->category || !c->module || !c->severity || !c->tactic || !c->description ||
+	    !c->next_steps || !c->techniques || !c->additional_tactics)
+		return -ENOMEM;
+	return 0;
+}
+
+static int parse_rule(const struct lctx *l, struct cw_technique_rules *r, json_t *o,
+                      struct rule *ru)
+{
+	static const char *const keys[] = {"id",    "category",     "kind",     "title",
+	                                   "names", "prefixes",     "fs_types", "fs_unknown_ok",
+	                                   "ports", "skip_runtime", NULL};
+	const char *cat, *kind;
+	json_t *ports, *v;
+	size_t i;
+	int err;
+
+	if (!json_is_object(o))
+		return fail(l, "must be an object");
+	if ((err = check_keys(l, o, keys)) || (err = get_string(l, o, "id", true, &ru->id)) ||
+	    (err = get_string(l, o, "category", true, &cat)) ||
+	    (err = get_string(l, o, "kind", true, &kind)) ||
+	    (err = get_string(l, o, "title", true, &ru->title)) ||
+	    (err = str_array(l, o, "names", false, &ru->names)) ||
+	    (err = str_array(l, o, "prefixes", false, &ru->prefixes)) ||
+	    (err = str_array(l, o, "fs_types", false, &ru->fs_types)) ||
+	    (err = get_bool(l, o, "fs_unknown_ok", &ru->fs_unknown_ok)) ||
+	    (err = get_bool(l, o, "skip_runtime", &ru->skip_runtime)))
+		return err;
+	ru->cat = cw_technique_category(r, cat);
+	if (!ru->cat)
+		return fail(l, "rule %s: unknown category \"%s\"", ru->id, cat);
+	for (i = 0; i < N_KINDS; i++)
+		if (!strcmp(kind_names[i], kind))
+			break;
+	if (i == N_KINDS)
+		return fail(l, "rule %s: unknown kind \"%s\"", ru->id, kind);
+	ru->kind = (enum rule_kind)i;
+	if ((ru->kind == RK_WRITE_OPEN || ru->kind == RK_CONNECT_UNIX ||
+	     ru->kind == RK_PROC_EXE_WRITE) &&
+	    (!ru->names || !json_array_size(ru->names)))
+		return fail(l, "rule %s: kind %s needs \"names\"", ru->id, kind);
+	if ((ru->kind == RK_WRITE_OPEN || ru->kind == RK_MOUNT) &&
+	    (!ru->fs_types || !json_array_size(ru->fs_types)))
+		return fail(l, "rule %s: kind %s needs \"fs_types\"", ru->id, kind);
+	if (ru->names)
+		json_array_foreach(ru->names, i, v)
+		{
+			if (ru->kind == RK_WRITE_OPEN &&
+			    (strchr(json_string_value(v), '/') ||
+			     json_string_length(v) > CW_TQ_NAME_HASH_MAX))
+				return fail(
+				    l,
+				    "rule %s: name \"%s\" must be a basename of at most %d bytes",
+				    ru->id, json_string_value(v), CW_TQ_NAME_HASH_MAX);
+		}
+	if (ru->fs_types && ru->kind != RK_MOUNT) {
+		if (json_array_size(ru->fs_types) > 16)
+			return fail(l, "rule %s: at most 16 fs_types", ru->id);
+		json_array_foreach(ru->fs_types, i, v)
+		{
+			if (fs_magic(json_string_value(v), &ru->fs_magic[ru->n_magic++]))
+				return fail(l, "rule %s: unknown filesystem \"%s\"", ru->id,
+				            json_string_value(v));
+		}
+	}
+	ports = json_object_get(o, "ports");
+	if (ports) {
+		if (!json_is_array(ports) || json_array_size(ports) > 16)
+			return fail(l, "rule %s: \"ports\" must be an array of at most 16 ports",
+			            ru->id);
+		json_array_foreach(ports, i, v)
+		{
+			if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+			    json_integer_value(v) > 65535)
+				return fail(l, "rule %s: ports[%zu] must be 1..65535", ru->id, i);
+			ru->ports[ru->n_ports++] = (uint16_t)json_integer_value(v);
+		}
+	}
+	if (ru->kind == RK_CONNECT_TCP && !ru->n_ports)
+		return fail(l, "rule %s: kind connect_tcp needs \"ports\"", ru->id);
+	return 0;
+}
+
+void cw_technique_rules_free(struct cw_technique_rules *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->n_cats; i++)
+		free_cat(&r->cats[i]);
+	free(r->cats);
+	free(r->rules);
+	free(r->exc);
+	json_decref(r->exc_docs);
+	json_decref(r->doc);
+	free(r);
+}
+
+const struct cw_category *cw_technique_category(const struct cw_technique_rules *r, const char *id)
+{
+	for (size_t i = 0; r && id && i < r->n_cats; i++)
+		if (!strcmp(r->cats[i].id, id))
+			return &r->cats[i];
+	return NULL;
+}
+
+size_t cw_technique_rule_count(const struct cw_technique_rules *r)
+{
+	return r ? r->n_rules : 0;
+}
+
+int cw_technique_rules_load(struct cw_technique_rules **out, const char *text, size_t len,
+                            const char *origin)
+{
+	static const char *const keys[] = {"schema",           "categories", "runtime_comms",
+	                                   "usermode_helpers", "rules",      NULL};
+	struct lctx l = {.origin = origin ? origin : "techniques", .where = NULL};
+	struct cw_technique_rules *r;
+	json_error_t jerr;
+	json_t *cats, *rules, *v, *schema;
+	const char *k;
+	char where[160];
+	size_t i;
+	int err;
+
+	if (!out || !text)
+		return -EINVAL;
+	*out = NULL;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!r->doc) {
+		cw_err("%s: line %d: %s", l.origin, jerr.line, jerr.text);
+		err = -EINVAL;
+		goto fail;
+	}
+	if (!json_is_object(r->doc)) {
+		err = fail(&l, "the document must be an object");
+		goto fail;
+	}
+	if ((err = check_keys(&l, r->doc, keys)))
+		goto fail;
+	schema = json_object_get(r->doc, "schema");
+	if (!json_is_integer(schema) || json_integer_value(schema) != 1) {
+		err = fail(&l, "\"schema\" must be 1");
+		goto fail;
+	}
+	if ((err = str_array(&l, r->doc, "runtime_comms", false, &r->runtime_comms)) ||
+	    (err = str_array(&l, r->doc, "usermode_helpers", false, &r->helpers)))
+		goto fail;
+	cats = json_object_get(r->doc, "categories");
+	if (!json_is_object(cats) || !json_object_size(cats)) {
+		err = fail(&l, "\"categories\" must be a non-empty object");
+		goto fail;
+	}
+	r->cats = calloc(json_object_size(cats), sizeof(*r->cats));
+	if (!r->cats) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	json_object_foreach(cats, k, v)
+	{
+		snprintf(where, sizeof(where), "categories.%s", k);
+		l.where = where;
+		err = parse_category(&l, k, v, &r->cats[r->n_cats]);
+		r->n_cats++;
+		if (err)
+			goto fail;
+	}
+	rules = json_object_get(r->doc, "rules");
+	if (!json_is_array(rules) || !json_array_size(rules)) {
+		l.where = NULL;
+		err = fail(&l, "\"rules\" must be a non-empty array");
+		goto fail;
+	}
+	r->rules = calloc(json_array_size(rules), sizeof(*r->rules));
+	if (!r->rules) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	json_array_foreach(rules, i, v)
+	{
+		snprintf(where, sizeof(where), "rules[%zu]", i);
+		l.where = where;
+		if ((err = parse_rule(&l, r, v, &r->rules[i])))
+			goto fail;
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(r->rules[j].id, r->rules[i].id)) {
+				err = fail(&l, "duplicate rule id \"%s\"", r->rules[i].id);
+				goto fail;
+			}
+		r->n_rules++;
+	}
+	r->exc_docs = json_array();
+	if (!r->exc_docs) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	*out = r;
+	return 0;
+fail:
+	cw_technique_rules_free(r);
+	return err;
+}
+
+int cw_technique_rules_load_default(struct cw_technique_rules **out)
+{
+	return cw_technique_rules_load(out, cw_embedded_techniques, cw_embedded_techniques_len,
+	                               EMBEDDED_ORIGIN);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Exceptions */
+
+static bool glob_any(const json_t *globs, const char *s)
+{
+	size_t i;
+	json_t *v;
+
+	if (!globs || !s || !*s)
+		return false;
+	json_array_foreach(globs, i, v)
+	{
+		if (fnmatch(json_string_value(v), s, 0) == 0)
+			return true;
+	}
+	return false;
+}
+
+static bool is_catch_all(const char *g)
+{
+	return strspn(g, "*?") == strlen(g);
+}
+
+int cw_technique_exceptions_load(struct cw_technique_rules *r, const char *text, size_t len,
+                                 const char *origin)
+{
+	static const char *const top[] = {"exceptions", NULL};
+	static const char *const keys[] = {"rules", "images", "names", "comment", NULL};
+	struct lctx l = {.origin = origin ? origin : "exceptions", .where = NULL};
+	struct exception *grown = NULL;
+	json_error_t jerr;
+	json_t *doc, *arr, *e, *v;
+	char where[64];
+	size_t i, j, n_new;
+	int err = 0;
+
+	if (!r || !text)
+		return -EINVAL;
+	doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!doc) {
+		cw_err("%s: line %d: %s", l.origin, jerr.line, jerr.text);
+		return -EINVAL;
+	}
+	if (!json_is_object(doc) || (err = check_keys(&l, doc, top))) {
+		err =
+		    err ? err : fail(&l, "the document must be an object {\"exceptions\": [...]}");
+		goto out;
+	}
+	arr = json_object_get(doc, "exceptions");
+	if (!json_is_array(arr)) {
+		err = fail(&l, "\"exceptions\" must be an array");
+		goto out;
+	}
+	n_new = json_array_size(arr);
+	/* Validate everything before adding anything. */
+	json_array_foreach(arr, i, e)
+	{
+		json_t *rules, *images, *names;
+		const char *comment;
+
+		snprintf(where, sizeof(where), "exceptions[%zu]", i);
+		l.where = where;
+		if (!json_is_object(e)) {
+			err = fail(&l, "must be an object");
+			goto out;
+		}
+		if ((err = check_keys(&l, e, keys)) ||
+		    (err = str_array(&l, e, "rules", true, &rules)) ||
+		    (err = str_array(&l, e, "images", false, &images)) ||
+		    (err = str_array(&l, e, "names", false, &names)) ||
+		    (err = get_string(&l, e, "comment", false, &comment)))
+			goto out;
+		if (!json_array_size(rules)) {
+			err = fail(&l, "\"rules\" must name at least one rule");
+			goto out;
+		}
+		json_array_foreach(rules, j, v)
+		{
+			const char *g = json_string_value(v);
+			bool known = false;
+
+			if (is_catch_all(g)) {
+				err = fail(&l,
+				           "rule pattern \"%s\" would turn every detection off; "
+				           "name the rules",
+				           g);
+				goto out;
+			}
+			for (size_t k = 0; k < r->n_rules; k++)
+				if (fnmatch(g, r->rules[k].id, 0) == 0)
+					known = true;
+			if (!known) {
+				err = fail(&l, "rule pattern \"%s\" matches no rule", g);
+				goto out;
+			}
+		}
+		if ((!images || !json_array_size(images)) && (!names || !json_array_size(names))) {
+			err = fail(&l, "an exception needs \"images\" or \"names\": there is no "
+			               "global off switch");
+			goto out;
+		}
+		for (int pass = 0; pass < 2; pass++) {
+			json_t *a = pass ? names : images;
+
+			if (!a)
+				continue;
+			json_array_foreach(a, j, v)
+			{
+				if (is_catch_all(json_string_value(v))) {
+					err = fail(&l, "pattern \"%s\" matches every container",
+					           json_string_value(v));
+					goto out;
+				}
+			}
+		}
+	}
+	if (!n_new)
+		goto out;
+	grown = realloc(r->exc, (r->n_exc + n_new) * sizeof(*r->exc));
+	if (!grown) {
+		err = -ENOMEM;
+		goto out;
+	}
+	r->exc = grown;
+	if (json_array_append(r->exc_docs, doc)) {
+		err = -ENOMEM;
+		goto out;
+	}
+	json_array_foreach(arr, i, e)
+	{
+		struct exception *x = &r->exc[r->n_exc++];
+		json_t *c = json_object_get(e, "comment");
+
+		x->rules = json_object_get(e, "rules");
+		x->images = json_object_get(e, "images");
+		x->names = json_object_get(e, "names");
+		x->comment = c ? json_string_value(c) : "";
+	}
+out:
+	json_decref(doc);
+	return err;
+}
+
+const char *cw_technique_excepted(const struct cw_technique_rules *r, const char *rule_id,
+                                  const char *ctr_name, const char *ctr_image)
+{
+	for (size_t i = 0; r && rule_id && i < r->n_exc; i++) {
+		const struct exception *x = &r->exc[i];
+
+		if (!glob_any(x->rules, rule_id))
+			continue;
+		if (glob_any(x->images, ctr_image) || glob_any(x->names, ctr_name))
+			return x->comment;
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Environment: host namespaces, /proc lookups */
+
+static const char *const ns_names[CW_NS_COUNT] = {"mnt", "pid", "net",    "user",
+                                                  "uts", "ipc", "cgroup", "time"};
+
+/* Inode from a "type:[N]" link. */
+static uint32_t ns_inum_at(const char *path)
+{
+	char buf[64], *lb;
+	ssize_t n = readlink(path, buf, sizeof(buf) - 1);
+
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	lb = strchr(buf, '[');
+	return lb ? (uint32_t)strtoul(lb + 1, NULL, 10) : 0;
+}
+
+static uint32_t proc_ns(const char *proc_root, uint32_t pid, const char *type)
+{
+	char path[4200];
+
+	snprintf(path, sizeof(path), "%s/%u/ns/%s", proc_root, pid, type);
+	return ns_inum_at(path);
+}
+
+int cw_technique_env_init(struct cw_technique_env *env, const char *proc_root)
+{
+	if (!env)
+		return -EINVAL;
+	memset(env, 0, sizeof(*env));
+	env->proc_root = proc_root ? proc_root : "/proc";
+	for (int t = 0; t < CW_NS_COUNT; t++)
+		env->host_ns[t] = proc_ns(env->proc_root, 1, ns_names[t]);
+	if (!env->host_ns[CW_NS_MNT] || !env->host_ns[CW_NS_PID]) {
+		/* PID 1 unreadable (a sandbox): take our own namespaces as the host's,
+		 * as container attribution does. */
+		char path[4200];
+
+		cw_warn("cannot read %s/1/ns: taking this process's namespaces as the host's",
+		        env->proc_root);
+		for (int t = 0; t < CW_NS_COUNT; t++) {
+			snprintf(path, sizeof(path), "%s/self/ns/%s", env->proc_root, ns_names[t]);
+			env->host_ns[t] = ns_inum_at(path);
+		}
+	}
+	if (!env->host_ns[CW_NS_MNT] || !env->host_ns[CW_NS_PID]) {
+		cw_err("cannot read the host's namespaces from %s/1/ns: run as root in the host's "
+		       "pid namespace",
+		       env->proc_root);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/* A live process to look through: the caller itself if it is still in the
+ * same mount namespace, else any process of that namespace (the container's
+ * init), since short-lived callers are often gone by the time a record is read.
+ * Returns 0 when there is none. */
+static uint32_t view_pid(const struct cw_technique_env *env, uint32_t tgid, uint32_t mntns)
+{
+	struct dirent *d;
+	uint32_t found = 0;
+	DIR *dir;
+
+	if (!mntns || proc_ns(env->proc_root, tgid, "mnt") == mntns)
+		return tgid;
+	dir = opendir(env->proc_root);
+	if (!dir)
+		return 0;
+	while (!found && (d = readdir(dir))) {
+		uint32_t pid;
+
+		if (!isdigit((unsigned char)d->d_name[0]))
+			continue;
+		pid = (uint32_t)strtoul(d->d_name, NULL, 10);
+		if (proc_ns(env->proc_root, pid, "mnt") == mntns)
+			found = pid;
+	}
+	closedir(dir);
+	return found;
+}
+
+/* A path as the process sees it, reached from here: absolute paths through
+ * /proc/PID/root, relative ones through its cwd or the dirfd (only while the
+ * caller lives). Returns -ENOENT when there is no way to reach it. */
+static int proc_path(const struct cw_technique_env *env, uint32_t tgid, uint32_t mntns, long dirfd,
+                     const char *p, char *out, size_t outsz)
+{
+	uint32_t pid = view_pid(env, tgid, mntns);
+
+	if (!pid || (p[0] != '/' && pid != tgid))
+		return -ENOENT;
+	if (p[0] == '/')
+		snprintf(out, outsz, "%s/%u/root%s", env->proc_root, pid, p);
+	else if (dirfd == -100 /* AT_FDCWD */)
+		snprintf(out, outsz, "%s/%u/cwd/%s", env->proc_root, pid, p);
+	else
+		snprintf(out, outsz, "%s/%u/fd/%ld/%s", env->proc_root, pid, dirfd, p);
+	return 0;
+}
+
+/* Filesystem magic of a path the process named, or of its directory when the
+ * path does not exist. Returns 0 when neither can be learned. */
+static uint32_t path_fs(const struct cw_technique_env *env, uint32_t tgid, uint32_t mntns,
+                        long dirfd, const char *p, bool parent)
+{
+	char full[4200], *slash;
+	struct statfs sf;
+
+	if (!*p || proc_path(env, tgid, mntns, dirfd, p, full, sizeof(full)))
+		return 0;
+	if (!parent && statfs(full, &sf) == 0)
+		return (uint32_t)sf.f_type;
+	slash = strrchr(full, '/');
+	if (!slash)
+		return 0;
+	*slash = 0;
+	if (statfs(full, &sf) == 0)
+		return (uint32_t)sf.f_type;
+	return 0;
+}
+
+static bool path_is_block(const struct cw_technique_env *env, uint32_t tgid, uint32_t mntns,
+                          long dirfd, const char *p)
+{
+	char full[4200];
+	struct stat st;
+
+	if (proc_path(env, tgid, mntns, dirfd, p, full, sizeof(full)))
+		return false;
+	return stat(full, &st) == 0 && S_ISBLK(st.st_mode);
+}
+
+/* Host disk-like device names, for when the node cannot be stat'ed. */
+static bool looks_like_disk(const char *src)
+{
+	static const char *const pre[] = {"/dev/sd",      "/dev/vd",   "/dev/xvd",    "/dev/hd",
+	                                  "/dev/nvme",    "/dev/dm-",  "/dev/mmcblk", "/dev/md",
+	                                  "/dev/mapper/", "/dev/loop", "UUID=",       "LABEL=",
+	                                  "PARTUUID=",    NULL};
+
+	for (size_t i = 0; pre[i]; i++)
+		if (!strncmp(src, pre[i], strlen(pre[i])))
+			return true;
+	return false;
+}
+
+/* Host pid of a pid as seen in the caller's pid namespace, or 0. */
+static int resolve_vpid(const struct cw_technique_env *env, uint32_t caller_pidns, long vpid)
+{
+	char path[4200], line[512];
+	struct dirent *d;
+	DIR *dir;
+	int found = 0;
+
+	if (vpid <= 0 || vpid > 0x7fffffff)
+		return 0;
+	if (caller_pidns && caller_pidns == env->host_ns[CW_NS_PID])
+		return (int)vpid;
+	dir = opendir(env->proc_root);
+	if (!dir)
+		return 0;
+	while (!found && (d = readdir(dir))) {
+		FILE *f;
+
+		if (!isdigit((unsigned char)d->d_name[0]))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/ns/pid", env->proc_root, d->d_name);
+		if (ns_inum_at(path) != caller_pidns)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/status", env->proc_root, d->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f)) {
+			char *last;
+
+			if (strncmp(line, "NSpid:", 6))
+				continue;
+			line[strcspn(line, "\n")] = 0;
+			last = strrchr(line, '\t');
+			if (!last)
+				last = strrchr(line, ' ');
+			if (last && strtol(last + 1, NULL, 10) == vpid)
+				found = atoi(d->d_name);
+			break;
+		}
+		fclose(f);
+	}
+	closedir(dir);
+	return found;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Evaluation */
+
+static const char *sys_name(uint32_t sys)
+{
+	static const char *const n[CW_TQS_MAX] = {
+	    [CW_TQS_OPEN] = "open",
+	    [CW_TQS_OPENAT] = "openat",
+	    [CW_TQS_OPENAT2] = "openat2",
+	    [CW_TQS_CREAT] = "creat",
+	    [CW_TQS_MOUNT] = "mount",
+	    [CW_TQS_FSOPEN] = "fsopen",
+	    [CW_TQS_MKNOD] = "mknod",
+	    [CW_TQS_MKNODAT] = "mknodat",
+	    [CW_TQS_SETNS] = "setns",
+	    [CW_TQS_INIT_MODULE] = "init_module",
+	    [CW_TQS_FINIT_MODULE] = "finit_module",
+	    [CW_TQS_CONNECT] = "connect",
+	    [CW_TQS_PTRACE] = "ptrace",
+	    [CW_TQS_VM_WRITEV] = "process_vm_writev",
+	    [CW_TQS_CHDIR] = "chdir",
+	    [CW_TQS_FCHDIR] = "fchdir",
+	    [CW_TQS_OPEN_BY_HANDLE] = "open_by_handle_at",
+	};
+
+	return sys < CW_TQS_MAX && n[sys] ? n[sys] : "unknown";
+}
+
+static bool in_strs(const json_t *arr, const char *s)
+{
+	size_t i;
+	json_t *v;
+
+	if (!arr)
+		return false;
+	json_array_foreach(arr, i, v)
+	{
+		if (!strcmp(json_string_value(v), s))
+			return true;
+	}
+	return false;
+}
+
+static bool magic_in(const struct rule *ru, uint32_t m)
+{
+	for (size_t i = 0; i < ru->n_magic; i++)
+		if (ru->fs_magic[i] == m)
+			return true;
+	return false;
+}
+
+static void copy_str(char *dst, size_t dstsz, const char *src, size_t srcmax)
+{
+	size_t n = strnlen(src, srcmax);
+
+	if (n >= dstsz)
+		n = dstsz - 1;
+	memcpy(dst, src, n);
+	dst[n] = 0;
+}
+
+/* "/proc/(self|thread-self|N)/fd/N..." */
+static bool is_proc_fd_path(const char *p)
+{
+	const char *s = p + 6;
+
+	if (strncmp(p, "/proc/", 6))
+		return false;
+	if (!strncmp(s, "self/", 5))
+		s += 5;
+	else if (!strncmp(s, "thread-self/", 12))
+		s += 12;
+	else {
+		if (!isdigit((unsigned char)*s))
+			return false;
+		while (isdigit((unsigned char)*s))
+			s++;
+		if (*s++ != '/')
+			return false;
+	}
+	if (strncmp(s, "fd/", 3))
+		return false;
+	return isdigit((unsigned char)s[3]);
+}
+
+/* ".../(self|thread-self|N)/exe" or ".../N/task/N/exe" */
+static bool is_proc_exe_text(const char *p)
+{
+	const char *b = cw_basename(p), *q;
+	size_t dlen;
+
+	if (strcmp(b, "exe") || b == p)
+		return false;
+	dlen = (size_t)(b - p) - 1; /* directory without the final '/' */
+	q = p + dlen;
+	while (q > p && q[-1] != '/')
+		q--;
+	if ((size_t)(p + dlen - q) == 4 && !strncmp(q, "self", 4))
+		return true;
+	if ((size_t)(p + dlen - q) == 11 && !strncmp(q, "thread-self", 11))
+		return true;
+	if (q == p + dlen)
+		return false;
+	for (const char *c = q; c < p + dlen; c++)
+		if (!isdigit((unsigned char)*c))
+			return false;
+	return true;
+}
+
+static void fs_label(uint32_t magic, char *out, size_t outsz)
+{
+	const char *n = magic ? fs_name(magic) : NULL;
+
+	if (n)
+		snprintf(out, outsz, "%s", n);
+	else if (magic)
+		snprintf(out, outsz, "0x%x", magic);
+	else
+		snprintf(out, outsz, "unknown");
+}
+
+/* Bounded formatting of evidence text; truncation is acceptable here. */
+__attribute__((format(printf, 3, 4))) static void dfmt(char *buf, size_t sz, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sz, fmt, ap);
+	va_end(ap);
+}
+
+static bool rule_matches(const struct cw_technique_rules *r, const struct cw_technique_env *env,
+                         const struct rule *ru, const struct cw_tq_event *ev,
+                         struct cw_technique_hit *h, char *detail, size_t dsz)
+{
+	const char *base;
+	uint32_t magic;
+	long dirfd = (long)(int64_t)ev->arg[2];
+
+	(void)r;
+	if (ru->skip_runtime && h->runtime)
+		return false;
+	switch (ru->kind) {
+	case RK_WRITE_OPEN:
+		if (ev->sys < CW_TQS_OPEN || ev->sys > CW_TQS_CREAT ||
+		    !(ev->flags & CW_TQF_NAME_MATCH))
+			return false;
+		base = cw_basename(h->file);
+		if (!in_strs(ru->names, base))
+			return false;
+		if (ev->sys == CW_TQS_OPEN || ev->sys == CW_TQS_CREAT)
+			dirfd = -100;
+		magic = (ev->flags & CW_TQF_FILE)
+		            ? ev->f_magic
+		            : path_fs(env, ev->tgid, ev->mntns, dirfd, h->file, false);
+		fs_label(magic, h->fs_type, sizeof(h->fs_type));
+		if (magic ? !magic_in(ru, magic) : !ru->fs_unknown_ok)
+			return false;
+		dfmt(detail, dsz, "file=%s fs=%s", h->file, h->fs_type);
+		return true;
+	case RK_PROC_EXE_WRITE: {
+		bool by_fs;
+
+		if (ev->sys < CW_TQS_OPEN || ev->sys > CW_TQS_CREAT ||
+		    !(ev->flags & CW_TQF_NAME_MATCH))
+			return false;
+		base = cw_basename(h->file);
+		if (!in_strs(ru->names, base))
+			return false;
+		if (ev->sys == CW_TQS_OPEN || ev->sys == CW_TQS_CREAT)
+			dirfd = -100;
+		magic = path_fs(env, ev->tgid, ev->mntns, dirfd, h->file, true);
+		by_fs = magic == 0x9fa0;
+		if (!by_fs && !is_proc_exe_text(h->file))
+			return false;
+		snprintf(h->fs_type, sizeof(h->fs_type), "proc");
+		dfmt(detail, dsz, "file=%s", h->file);
+		return true;
+	}
+	case RK_BLOCK_OPEN:
+		if (ev->sys < CW_TQS_OPEN || ev->sys > CW_TQS_CREAT ||
+		    !(ev->flags & CW_TQF_DEV_PATH))
+			return false;
+		if (ev->sys == CW_TQS_OPEN || ev->sys == CW_TQS_CREAT)
+			dirfd = -100;
+		if ((ev->flags & CW_TQF_FILE)
+		        ? !S_ISBLK(ev->f_mode)
+		        : !path_is_block(env, ev->tgid, ev->mntns, dirfd, h->file))
+			return false;
+		dfmt(detail, dsz, "device=%s", h->file);
+		return true;
+	case RK_MOUNT:
+		if (ev->sys != CW_TQS_MOUNT && ev->sys != CW_TQS_FSOPEN)
+			return false;
+		if (!h->mount_fstype[0] || !in_strs(ru->fs_types, h->mount_fstype))
+			return false;
+		dfmt(detail, dsz, "fstype=%s source=%s target=%s", h->mount_fstype, h->mount_source,
+		     h->mount_target);
+		return true;
+	case RK_MOUNT_BLOCK:
+		if (ev->sys != CW_TQS_MOUNT || !h->mount_source[0])
+			return false;
+		if (!path_is_block(env, ev->tgid, ev->mntns, -100, h->mount_source) &&
+		    !looks_like_disk(h->mount_source))
+			return false;
+		dfmt(detail, dsz, "source=%s target=%s fstype=%s", h->mount_source, h->mount_target,
+		     h->mount_fstype);
+		return true;
+	case RK_MKNOD_BLOCK:
+		if (ev->sys != CW_TQS_MKNOD && ev->sys != CW_TQS_MKNODAT)
+			return false;
+		if ((ev->arg[0] & S_IFMT) != S_IFBLK)
+			return false;
+		dfmt(detail, dsz, "node=%s dev=%llu:%llu", h->file,
+		     (unsigned long long)((ev->arg[1] >> 8) & 0xfff),
+		     (unsigned long long)((ev->arg[1] & 0xff) | ((ev->arg[1] >> 12) & 0xfff00)));
+		return true;
+	case RK_SETNS:
+		if (ev->sys != CW_TQS_SETNS || !(ev->flags & CW_TQF_FILE))
+			return false;
+		if (ev->f_magic == NSFS_MAGIC) {
+			for (int t = 0; t < CW_NS_COUNT; t++) {
+				if (!env->host_ns[t] || env->host_ns[t] != (uint32_t)ev->f_ino)
+					continue;
+				if (h->ns[t] == env->host_ns[t])
+					return false; /* already there: no-op */
+				snprintf(h->target_ns, sizeof(h->target_ns), "%s:[%u]", ns_names[t],
+				         (uint32_t)ev->f_ino);
+				dfmt(detail, dsz, "target=host %s", h->target_ns);
+				return true;
+			}
+			return false;
+		}
+		if (ev->target_pid) {
+			uint32_t tm = proc_ns(env->proc_root, ev->target_pid, "mnt");
+
+			if (!tm || tm != env->host_ns[CW_NS_MNT] || tm == h->ns[CW_NS_MNT])
+				return false;
+			h->target_pid = (int)ev->target_pid;
+			snprintf(h->target_ns, sizeof(h->target_ns), "mnt:[%u]", tm);
+			dfmt(detail, dsz, "target=pidfd pid %u (host mnt ns)", ev->target_pid);
+			return true;
+		}
+		return false;
+	case RK_MODULE:
+		if (ev->sys != CW_TQS_INIT_MODULE && ev->sys != CW_TQS_FINIT_MODULE)
+			return false;
+		if (ev->sys == CW_TQS_FINIT_MODULE)
+			copy_str(h->module, sizeof(h->module), ev->fname, sizeof(ev->fname));
+		else
+			snprintf(h->module, sizeof(h->module), "(image of %llu bytes)",
+			         (unsigned long long)ev->arg[0]);
+		dfmt(detail, dsz, "module=%s", h->module);
+		return true;
+	case RK_CONNECT_UNIX: {
+		size_t i;
+		json_t *v;
+		bool hit = false;
+
+		if (ev->sys != CW_TQS_CONNECT || ev->arg[0] != AF_UNIX)
+			return false;
+		if (ev->flags & CW_TQF_ABSTRACT) {
+			if (ru->prefixes)
+				json_array_foreach(ru->prefixes, i, v)
+				{
+					if (!strncmp(ev->s1, json_string_value(v),
+					             json_string_length(v)))
+						hit = true;
+				}
+		} else {
+			hit = in_strs(ru->names, cw_basename(h->socket));
+		}
+		if (!hit)
+			return false;
+		dfmt(detail, dsz, "socket=%s", h->socket);
+		return true;
+	}
+	case RK_CONNECT_TCP: {
+		bool hit = false;
+
+		if (ev->sys != CW_TQS_CONNECT || (ev->arg[0] != AF_INET && ev->arg[0] != AF_INET6))
+			return false;
+		for (size_t i = 0; i < ru->n_ports; i++)
+			if (ru->ports[i] == ev->arg[2])
+				hit = true;
+		if (!hit)
+			return false;
+		dfmt(detail, dsz, "address=%s", h->socket);
+		return true;
+	}
+	case RK_PTRACE:
+	case RK_VM_WRITEV: {
+		int host_pid;
+		uint32_t tm;
+
+		if (ev->sys != (ru->kind == RK_PTRACE ? CW_TQS_PTRACE : CW_TQS_VM_WRITEV))
+			return false;
+		host_pid = resolve_vpid(env, h->ns[CW_NS_PID], (long)(int64_t)ev->arg[1]);
+		if (!host_pid)
+			return false;
+		tm = proc_ns(env->proc_root, (uint32_t)host_pid, "mnt");
+		if (!tm || tm == h->ns[CW_NS_MNT])
+			return false;
+		h->target_pid = host_pid;
+		snprintf(h->target_ns, sizeof(h->target_ns), "mnt:[%u]", tm);
+		if (ru->kind == RK_PTRACE)
+			dfmt(detail, dsz, "request=%llu target_pid=%d target=%s",
+			     (unsigned long long)ev->arg[0], host_pid, h->target_ns);
+		else
+			dfmt(detail, dsz, "target_pid=%d target=%s", host_pid, h->target_ns);
+		return true;
+	}
+	case RK_CHDIR_PROC_FD:
+		if (ev->sys != CW_TQS_CHDIR || !is_proc_fd_path(h->file))
+			return false;
+		dfmt(detail, dsz, "cwd=%s", h->file);
+		return true;
+	case RK_FCHDIR:
+		if (ev->sys != CW_TQS_FCHDIR || !(ev->flags & CW_TQF_FILE) || !ev->f_mntns ||
+		    ev->f_mntns == h->ns[CW_NS_MNT])
+			return false;
+		fs_label(ev->f_magic, h->fs_type, sizeof(h->fs_type));
+		dfmt(detail, dsz, "fd=%lld dir=%s fs=%s mntns=%u", (long long)ev->arg[0], h->file,
+		     h->fs_type, ev->f_mntns);
+		return true;
+	case RK_OPEN_BY_HANDLE:
+		if (ev->sys != CW_TQS_OPEN_BY_HANDLE)
+			return false;
+		dfmt(detail, dsz, "mount_fd=%lld", (long long)ev->arg[0]);
+		return true;
+	case RK_UMH:
+		return false;
+	}
+	return false;
+}
+
+void cw_technique_hit_clear(struct cw_technique_hit *hit)
+{
+	if (!hit)
+		return;
+	cw_detection_clear(&hit->det);
+	memset(hit, 0, sizeof(*hit));
+}
+
+static void hit_exe(const struct cw_technique_env *env, struct cw_technique_hit *h,
+                    const char *kname)
+{
+	char path[4200];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/%u/exe", env->proc_root, h->tgid);
+	n = readlink(path, h->exe, sizeof(h->exe) - 1);
+	if (n > 0 && !strcmp(cw_basename(h->exe), kname)) {
+		h->exe[n] = 0;
+		return;
+	}
+	/* gone, or exec'ed since: the kernel's name is the truth */
+	snprintf(h->exe, sizeof(h->exe), "%s", kname);
+}
+
+/* Join leaf-first NUL-separated components into "/a/b/c". */
+static void join_cgroup(const char *data, size_t len, char *out, size_t outsz)
+{
+	const char *comp[32];
+	size_t n = 0, off = 0, o = 0;
+
+	while (off < len && n < 32) {
+		size_t l = strnlen(data + off, len - off);
+
+		if (!l)
+			break;
+		comp[n++] = data + off;
+		off += l + 1;
+	}
+	out[0] = 0;
+	for (size_t i = n; i-- > 0;) {
+		int w = snprintf(out + o, outsz - o, "/%s", comp[i]);
+
+		if (w < 0 || (size_t)w >= outsz - o)
+			break;
+		o += (size_t)w;
+	}
+	if (!n)
+		snprintf(out, outsz, "/");
+}
+
+static bool runtime_caller(const struct cw_technique_rules *r, const struct cw_tq_event *ev,
+                           const char *comm)
+{
+	return (ev->flags & CW_TQF_FOREIGN_EXE) && in_strs(r->runtime_comms, comm);
+}
+
+static int eval_umh(const struct cw_technique_rules *r, const struct cw_technique_env *env,
+                    const struct cw_tq_umh *u, struct cw_technique_hit *h);
+
+int cw_technique_eval(const struct cw_technique_rules *r, const struct cw_technique_env *env,
+                      const void *data, size_t len, struct cw_technique_hit *h)
+{
+	const struct cw_tq_event *ev = data;
+	char detail[sizeof(h->det.detail)];
+	json_t *extra;
+	int err;
+
+	if (!r || !env || !data || !h)
+		return -EINVAL;
+	memset(h, 0, sizeof(*h));
+	if (len >= sizeof(uint32_t) && *(const uint32_t *)data == CW_TQ_UMH_MAGIC) {
+		if (len != sizeof(struct cw_tq_umh))
+			return -EINVAL;
+		return eval_umh(r, env, data, h);
+	}
+	if (len != sizeof(*ev) || ev->sys == 0 || ev->sys >= CW_TQS_MAX ||
+	    ev->cgroup_len > CW_TQ_CGROUP || ev->args_len > CW_TQ_ARGS)
+		return -EINVAL;
+	h->ev = ev;
+	h->time_ns = (int64_t)ev->ts_ns + env->boot_offset_ns;
+	h->pid = ev->pid;
+	h->tgid = ev->tgid;
+	h->ppid = ev->ppid;
+	h->uid = ev->uid;
+	h->ns[CW_NS_MNT] = ev->mntns;
+	h->ns[CW_NS_PID] = ev->pidns;
+	h->ns[CW_NS_NET] = ev->netns;
+	h->ns[CW_NS_USER] = ev->userns;
+	h->ns[CW_NS_UTS] = ev->utsns;
+	h->ns[CW_NS_IPC] = ev->ipcns;
+	h->ns[CW_NS_CGROUP] = ev->cgroupns;
+	h->cgroup_id = ev->cgroup_id;
+	copy_str(h->comm, sizeof(h->comm), ev->comm, sizeof(ev->comm));
+	join_cgroup(ev->cgroup, ev->cgroup_len, h->cgroup, sizeof(h->cgroup));
+	memcpy(h->args, ev->args, ev->args_len);
+	h->args_len = ev->args_len;
+	h->args[h->args_len] = 0;
+	h->syscall = sys_name(ev->sys);
+	h->returned = ev->flags & CW_TQF_EXITED;
+	h->ret = h->returned ? (long)ev->ret : 0;
+	h->failed = h->returned && ev->ret < 0;
+	h->runtime = runtime_caller(r, ev, h->comm);
+
+	switch (ev->sys) {
+	case CW_TQS_MOUNT:
+		copy_str(h->mount_source, sizeof(h->mount_source), ev->s1, sizeof(ev->s1));
+		copy_str(h->mount_target, sizeof(h->mount_target), ev->s2, sizeof(ev->s2));
+		copy_str(h->mount_options, sizeof(h->mount_options), ev->data, sizeof(ev->data));
+		/* fall through */
+	case CW_TQS_FSOPEN:
+		copy_str(h->mount_fstype, sizeof(h->mount_fstype), ev->fstype, sizeof(ev->fstype));
+		break;
+	case CW_TQS_CONNECT:
+		if (ev->arg[0] == AF_UNIX) {
+			if (ev->flags & CW_TQF_ABSTRACT)
+				snprintf(h->socket, sizeof(h->socket), "@%.*s", CW_TQ_STR, ev->s1);
+			else
+				copy_str(h->socket, sizeof(h->socket), ev->s1, sizeof(ev->s1));
+		} else {
+			char ip[INET6_ADDRSTRLEN] = "?";
+
+			if (ev->arg[0] == AF_INET)
+				inet_ntop(AF_INET, ev->data + 4, ip, sizeof(ip));
+			else
+				inet_ntop(AF_INET6, ev->data + 8, ip, sizeof(ip));
+			snprintf(h->socket, sizeof(h->socket), "%s:%llu", ip,
+			         (unsigned long long)ev->arg[2]);
+		}
+		break;
+	case CW_TQS_SETNS:
+		break; /* the nsfs file's name says nothing: Target_Namespace does */
+	case CW_TQS_FCHDIR:
+	case CW_TQS_FINIT_MODULE:
+		copy_str(h->file, sizeof(h->file), ev->fname, sizeof(ev->fname));
+		break;
+	default:
+		copy_str(h->file, sizeof(h->file), ev->s1, sizeof(ev->s1));
+		break;
+	}
+
+	for (size_t i = 0; i < r->n_rules; i++) {
+		const struct rule *ru = &r->rules[i];
+
+		detail[0] = 0;
+		if (!rule_matches(r, env, ru, ev, h, detail, sizeof(detail)))
+			continue;
+		hit_exe(env, h, ev->exe);
+		h->det.cat = ru->cat;
+		h->det.tool_id = ru->id;
+		h->det.tool_name = ru->title;
+		snprintf(h->det.rule_id, sizeof(h->det.rule_id), "%s", ru->id);
+		snprintf(h->det.matched_on, sizeof(h->det.matched_on), "technique");
+		snprintf(h->det.detail, sizeof(h->det.detail), "%s %s", h->syscall, detail);
+		err = cw_technique_finding_extra(h, &extra);
+		if (err)
+			return err;
+		h->det.extra = extra;
+		return 1;
+	}
+	return 0;
+}
+
+/* Does the file live in a runc/crun container's root filesystem? Looks at the
+ * runtimes' state.json (config.rootfs). Fills id with the container id. */
+static bool in_container_rootfs(const char *path, char *id, size_t idsz, char *rootfs, size_t rsz)
+{
+	static const char *const roots[] = {"/run/runc",
+	                                    "/run/crun",
+	                                    "/run/containerd/runc/k8s.io",
+	                                    "/run/containerd/runc/default",
+	                                    "/run/docker/runtime-runc/moby",
+	                                    NULL};
+	bool found = false;
+
+	for (size_t i = 0; roots[i] && !found; i++) {
+		DIR *d = opendir(roots[i]);
+		struct dirent *de;
+
+		if (!d)
+			continue;
+		while (!found && (de = readdir(d))) {
+			char sp[4200];
+			json_t *st;
+			const char *rf;
+			size_t rl;
+
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(sp, sizeof(sp), "%s/%s/state.json", roots[i], de->d_name);
+			st = json_load_file(sp, 0, NULL);
+			if (!st)
+				continue;
+			rf = json_string_value(
+			    json_object_get(json_object_get(st, "config"), "rootfs"));
+			rl = rf ? strlen(rf) : 0;
+			if (rl > 1 && !strncmp(path, rf, rl) && (path[rl] == '/' || !path[rl])) {
+				snprintf(id, idsz, "%s", de->d_name);
+				snprintf(rootfs, rsz, "%s", rf);
+				found = true;
+			}
+			json_decref(st);
+		}
+		closedir(d);
+	}
+	/* Container storage of the common engines, when no state matched. */
+	if (!found && (strstr(path, "/overlay2/") || strstr(path, "/overlayfs/snapshots/") ||
+	               strstr(path, "/containers/storage/overlay/")))
+		found = true;
+	return found;
+}
+
+static int eval_umh(const struct cw_technique_rules *r, const struct cw_technique_env *env,
+                    const struct cw_tq_umh *u, struct cw_technique_hit *h)
+{
+	const struct rule *ru = NULL;
+	char id[256] = "", rootfs[512] = "";
+	bool in_ctr;
+	json_t *extra;
+	int err;
+
+	for (size_t i = 0; i < r->n_rules; i++)
+		if (r->rules[i].kind == RK_UMH)
+			ru = &r->rules[i];
+	if (!ru || u->args_len > CW_TQ_ARGS)
+		return ru ? -EINVAL : 0;
+	h->host_side = true;
+	h->time_ns = (int64_t)u->ts_ns + env->boot_offset_ns;
+	h->pid = h->tgid = u->pid;
+	h->ppid = u->ppid;
+	h->uid = u->uid;
+	h->ns[CW_NS_MNT] = u->mntns;
+	copy_str(h->comm, sizeof(h->comm), u->comm, sizeof(u->comm));
+	copy_str(h->file, sizeof(h->file), u->filename, sizeof(u->filename));
+	snprintf(h->exe, sizeof(h->exe), "%s", h->file);
+	snprintf(h->cgroup, sizeof(h->cgroup), "/");
+	memcpy(h->args, u->args, u->args_len);
+	h->args_len = u->args_len;
+	h->args[h->args_len] = 0;
+	h->syscall = "execve";
+	h->returned = true;
+	if (in_strs(r->helpers, h->file))
+		return 0;
+	in_ctr = in_container_rootfs(h->file, id, sizeof(id), rootfs, sizeof(rootfs));
+	h->det.cat = ru->cat;
+	h->det.tool_id = ru->id;
+	h->det.tool_name = ru->title;
+	snprintf(h->det.rule_id, sizeof(h->det.rule_id), "%s", ru->id);
+	snprintf(h->det.matched_on, sizeof(h->det.matched_on), "technique");
+	snprintf(h->det.detail, sizeof(h->det.detail), "helper=%s parent=%.16s%s%s", h->file,
+	         u->parent_comm, in_ctr ? " in_container_rootfs" : "", id[0] ? " container=" : "");
+	if (id[0])
+		strncat(h->det.detail, id, sizeof(h->det.detail) - strlen(h->det.detail) - 1);
+	err = cw_technique_finding_extra(h, &extra);
+	if (err)
+		return err;
+	if (in_ctr && json_object_set_new(extra, "Helper_In_Container_Rootfs", json_true()))
+		goto nomem;
+	if (id[0] && json_object_set_new(extra, "Helper_Container_Id", json_string(id)))
+		goto nomem;
+	if (rootfs[0] && json_object_set_new(extra, "Helper_Container_Rootfs", json_string(rootfs)))
+		goto nomem;
+	if (json_object_set_new(extra, "Helper_Parent",
+	                        cw_json_bytes(u->parent_comm, strnlen(u->parent_comm, 16))))
+		goto nomem;
+	h->det.extra = extra;
+	return 1;
+nomem:
+	json_decref(extra);
+	return -ENOMEM;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Evidence */
+
+static int put(json_t *o, const char *k, json_t *v)
+{
+	if (!v)
+		return -ENOMEM;
+	return json_object_set_new(o, k, v) ? -ENOMEM : 0;
+}
+
+static int put_s(json_t *o, const char *k, const char *s)
+{
+	if (!s || !*s)
+		return 0;
+	return put(o, k, cw_json_str(s));
+}
+
+int cw_technique_finding_extra(const struct cw_technique_hit *h, json_t **out)
+{
+	json_t *o = json_object(), *files;
+	int err = 0;
+
+	*out = NULL;
+	if (!o)
+		return -ENOMEM;
+	err |= put_s(o, "Technique_Id", h->det.rule_id);
+	err |= put_s(o, "Technique", h->det.tool_name);
+	err |= put_s(o, "Syscall", h->syscall);
+	if (h->returned) {
+		if (h->failed) {
+			const char *en = strerrorname_np((int)-h->ret);
+
+			err |= put_s(o, "Syscall_Result", en ? en : "error");
+		} else {
+			err |= put_s(o, "Syscall_Result", "success");
+		}
+		err |= put(o, "Attempt_Failed", json_boolean(h->failed));
+	}
+	err |= put_s(o, "File_Path", h->file);
+	err |= put_s(o, "Filesystem_Type", h->fs_type);
+	err |= put_s(o, "Mount_Source", h->mount_source);
+	err |= put_s(o, "Mount_Target", h->mount_target);
+	err |= put_s(o, "Mount_Fstype", h->mount_fstype);
+	err |= put_s(o, "Mount_Options", h->mount_options);
+	if (h->target_pid)
+		err |= put(o, "Target_Pid", json_integer(h->target_pid));
+	err |= put_s(o, "Target_Namespace", h->target_ns);
+	err |= put_s(o, "Socket", h->socket);
+	err |= put_s(o, "Module", h->module);
+	err |= put_s(o, "Process_Comm", h->comm);
+	if (h->runtime)
+		err |= put(o, "Runtime_Process", json_true());
+	if (h->host_side)
+		err |= put(o, "Host_Side", json_true());
+	if (h->file[0] && !h->mount_source[0] && !h->socket[0] && !h->module[0]) {
+		json_t *f = json_object();
+
+		files = json_array();
+		if (!f || !files || json_object_set_new(f, "path", cw_json_str(h->file)) ||
+		    json_array_append_new(files, f)) {
+			json_decref(f);
+			json_decref(files);
+			err = -ENOMEM;
+		} else {
+			err |= put(o, "Files", files);
+		}
+	}
+	if (err) {
+		json_decref(o);
+		return -ENOMEM;
+	}
+	*out = o;
+	return 0;
+}
+
+void cw_technique_hit_exec(const struct cw_technique_hit *h, struct cw_event *ev,
+                           struct cw_exec *ex)
+{
+	size_t n;
+	int argc = 0;
+
+	memset(ev, 0, offsetof(struct cw_event, data));
+	memset(ex, 0, sizeof(*ex));
+	ev->type = CW_EV_EXEC;
+	ev->cgroup_id = h->cgroup_id;
+	ev->pid = h->pid;
+	ev->tgid = h->tgid;
+	ev->ppid = h->ppid;
+	ev->uid = h->uid;
+	ev->pidns = h->ns[CW_NS_PID];
+	ev->mntns = h->ns[CW_NS_MNT];
+	ev->netns = h->ns[CW_NS_NET];
+	ev->userns = h->ns[CW_NS_USER];
+	ev->cgroupns = h->ns[CW_NS_CGROUP];
+	if (h->host_side)
+		ev->flags |= CW_F_HOST_NS;
+	if (h->ev && (h->ev->flags & CW_TQF_CGROUP_V1))
+		ev->flags |= CW_F_CGROUP_V1;
+	memcpy(ev->comm, h->comm, sizeof(ev->comm));
+	ex->ev = ev;
+	ex->time_ns = h->time_ns;
+	cw_strlcpy(ex->path, h->exe, sizeof(ex->path));
+	cw_strlcpy(ex->filename, h->exe, sizeof(ex->filename));
+	cw_strlcpy(ex->cgroup, h->cgroup, sizeof(ex->cgroup));
+	n = h->args_len < sizeof(ex->argbuf) - 1 ? h->args_len : sizeof(ex->argbuf) - 1;
+	memcpy(ex->argbuf, h->args, n);
+	ex->argbuf[n] = 0;
+	for (size_t off = 0; off < n && argc < CW_MAX_ARGS;) {
+		ex->argv[argc++] = ex->argbuf + off;
+		off += strnlen(ex->argbuf + off, n - off) + 1;
+	}
+	ex->argv[argc] = NULL;
+	ex->argc = argc;
+	ex->argv_truncated = h->args_len >= CW_TQ_ARGS;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Sensor */
+
+struct cw_technique {
+	struct technique_bpf *skel;
+	struct ring_buffer *rb;
+	struct cw_technique_rules *own_rules;
+	const struct cw_technique_rules *rules;
+	struct cw_technique_env env;
+	int (*fn)(void *ctx, const struct cw_technique_hit *hit);
+	void *ctx;
+	int ncpu;
+	uint64_t records, hits, malformed;
+	struct cw_technique_hit hit; /* reused; large */
+};
+
+static int tq_libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char buf[16384];
+	size_t n;
+
+	if (level == LIBBPF_DEBUG && cw_log_get_level() < CW_LOG_DEBUG)
+		return 0;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	n = strlen(buf);
+	if (n && buf[n - 1] == '\n')
+		buf[n - 1] = 0;
+	if (buf[0])
+		cw_log(level == LIBBPF_WARN ? CW_LOG_WARN : CW_LOG_DEBUG, "%s", buf);
+	return 0;
+}
+
+static int on_record(void *ctx, void *data, size_t len)
+{
+	struct cw_technique *t = ctx;
+	int rc;
+
+	t->records++;
+	rc = cw_technique_eval(t->rules, &t->env, data, len, &t->hit);
+	if (rc < 0) {
+		if (rc == -EINVAL) {
+			t->malformed++;
+			cw_warn("dropped a malformed technique record (%zu bytes)", len);
+			return 0;
+		}
+		cw_warn("technique record not evaluated: %s", strerror(-rc));
+		return 0;
+	}
+	if (rc == 0)
+		return 0;
+	t->hits++;
+	rc = t->fn ? t->fn(t->ctx, &t->hit) : 0;
+	cw_technique_hit_clear(&t->hit);
+	return rc;
+}
+
+/* Syscalls watched, by this build's numbers. */
+static const struct {
+	long nr;
+	uint32_t sys;
+} watched[] = {
+#ifdef SYS_open
+    {SYS_open, CW_TQS_OPEN},
+#endif
+#ifdef SYS_creat
+    {SYS_creat, CW_TQS_CREAT},
+#endif
+#ifdef SYS_mknod
+    {SYS_mknod, CW_TQS_MKNOD},
+#endif
+    {SYS_openat, CW_TQS_OPENAT},
+#ifdef SYS_openat2
+    {SYS_openat2, CW_TQS_OPENAT2},
+#endif
+    {SYS_mount, CW_TQS_MOUNT},
+#ifdef SYS_fsopen
+    {SYS_fsopen, CW_TQS_FSOPEN},
+#endif
+    {SYS_mknodat, CW_TQS_MKNODAT},
+    {SYS_setns, CW_TQS_SETNS},
+    {SYS_init_module, CW_TQS_INIT_MODULE},
+    {SYS_finit_module, CW_TQS_FINIT_MODULE},
+    {SYS_connect, CW_TQS_CONNECT},
+    {SYS_ptrace, CW_TQS_PTRACE},
+    {SYS_process_vm_writev, CW_TQS_VM_WRITEV},
+    {SYS_chdir, CW_TQS_CHDIR},
+    {SYS_fchdir, CW_TQS_FCHDIR},
+    {SYS_open_by_handle_at, CW_TQS_OPEN_BY_HANDLE},
+};
+
+static uint32_t name_hash(const char *s)
+{
+	uint32_t h = CW_TQ_FNV_INIT;
+
+	for (; *s; s++) {
+		h ^= (uint8_t)*s;
+		h *= CW_TQ_FNV_PRIME;
+	}
+	return h;
+}
+
+static int fill_maps(struct cw_technique *t)
+{
+	int sfd = bpf_map__fd(t->skel->maps.tq_sys), nfd = bpf_map__fd(t->skel->maps.tq_names),
+	    pfd = bpf_map__fd(t->skel->maps.tq_ports);
+	uint32_t one = CW_TQN_WRITE_OPEN;
+	uint8_t yes = 1;
+
+	for (size_t i = 0; i < sizeof(watched) / sizeof(watched[0]); i++) {
+		uint32_t k = (uint32_t)watched[i].nr;
+
+		if (bpf_map_update_elem(sfd, &k, &watched[i].sys, BPF_ANY))
+			return -errno;
+	}
+	for (size_t i = 0; i < t->rules->n_rules; i++) {
+		const struct rule *ru = &t->rules->rules[i];
+		size_t j;
+		json_t *v;
+
+		if ((ru->kind == RK_WRITE_OPEN || ru->kind == RK_PROC_EXE_WRITE) && ru->names)
+			json_array_foreach(ru->names, j, v)
+			{
+				uint32_t h = name_hash(json_string_value(v));
+
+				if (bpf_map_update_elem(nfd, &h, &one, BPF_ANY))
+					return -errno;
+			}
+		for (j = 0; j < ru->n_ports; j++)
+			if (bpf_map_update_elem(pfd, &ru->ports[j], &yes, BPF_ANY))
+				return -errno;
+	}
+	return 0;
+}
+
+int cw_technique_open(struct cw_technique **out, const struct cw_technique_opts *opts)
+{
+	struct cw_technique *t;
+	struct stat st;
+	int err;
+
+	if (!out || !opts || opts->sz < sizeof(*opts) || !opts->on_detection)
+		return -EINVAL;
+	*out = NULL;
+	if (geteuid() != 0) {
+		cw_err("the technique sensor needs root (CAP_BPF and CAP_PERFMON): run cagewatch "
+		       "as root");
+		return -EPERM;
+	}
+	if (stat("/sys/kernel/btf/vmlinux", &st) != 0) {
+		cw_err("kernel BTF is missing (/sys/kernel/btf/vmlinux): the technique sensor "
+		       "needs CONFIG_DEBUG_INFO_BTF=y");
+		return -ENOENT;
+	}
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->fn = opts->on_detection;
+	t->ctx = opts->ctx;
+	if ((err = cw_technique_env_init(&t->env, opts->proc_root)))
+		goto fail;
+	if (opts->host_pidns)
+		t->env.host_ns[CW_NS_PID] = opts->host_pidns;
+	if (opts->host_mntns)
+		t->env.host_ns[CW_NS_MNT] = opts->host_mntns;
+	t->env.boot_offset_ns = cw_boot_to_unix_offset_ns();
+	if (opts->rules) {
+		t->rules = opts->rules;
+	} else {
+		if ((err = cw_technique_rules_load_default(&t->own_rules)))
+			goto fail;
+		t->rules = t->own_rules;
+	}
+	t->ncpu = libbpf_num_possible_cpus();
+	if (t->ncpu <= 0) {
+		err = t->ncpu ? t->ncpu : -EINVAL;
+		cw_err("cannot count possible CPUs: %s", strerror(-err));
+		goto fail;
+	}
+	libbpf_set_print(tq_libbpf_log);
+	t->skel = technique_bpf__open();
+	if (!t->skel) {
+		err = -errno;
+		cw_err("cannot open the technique BPF object: %s", strerror(-err));
+		goto fail;
+	}
+	t->skel->rodata->host_pidns = t->env.host_ns[CW_NS_PID];
+	t->skel->rodata->host_mntns = t->env.host_ns[CW_NS_MNT];
+	t->skel->rodata->include_host = opts->include_host;
+	t->skel->rodata->wakeup_bytes = opts->wakeup_bytes ? opts->wakeup_bytes : 65536;
+	if (opts->ringbuf_bytes &&
+	    (err = bpf_map__set_max_entries(t->skel->maps.tq_events, opts->ringbuf_bytes))) {
+		cw_err("technique ring buffer size %zu refused (a power of two >= page size): %s",
+		       opts->ringbuf_bytes, strerror(-err));
+		goto fail;
+	}
+	if ((err = technique_bpf__load(t->skel))) {
+		cw_err("the kernel refused to load the technique sensor (%s): it needs BTF-enabled "
+		       "raw tracepoints (tp_btf, Linux 5.5+) and BPF allowed for root; rerun with "
+		       "--log-level debug for the verifier log",
+		       strerror(-err));
+		goto fail;
+	}
+	if ((err = fill_maps(t))) {
+		cw_err("cannot fill the technique sensor's maps: %s", strerror(-err));
+		goto fail;
+	}
+	if ((err = technique_bpf__attach(t->skel))) {
+		cw_err(
+		    "cannot attach the technique sensor to sys_enter/sys_exit/sched_process_exec "
+		    "(%s): the kernel needs BTF-enabled tracepoints (tp_btf)",
+		    strerror(-err));
+		goto fail;
+	}
+	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.tq_events), on_record, t, NULL);
+	if (!t->rb) {
+		err = -errno;
+		cw_err("cannot map the technique ring buffer: %s", strerror(-err));
+		goto fail;
+	}
+	*out = t;
+	return 0;
+fail:
+	cw_technique_close(t);
+	return err < 0 ? err : -EINVAL;
+}
+
+int cw_technique_poll(struct cw_technique *t, int timeout_ms)
+{
+	int n, m;
+
+	if (!t)
+		return -EINVAL;
+	n = ring_buffer__poll(t->rb, timeout_ms);
+	if (n == -EINTR)
+		n = 0;
+	if (n < 0)
+		return n;
+	/* The kernel skips wake-ups for small batches: take what is pending. */
+	m = ring_buffer__consume(t->rb);
+	if (m < 0)
+		return m == -EINTR ? n : m;
+	return n + m;
+}
+
+int cw_technique_fd(const struct cw_technique *t)
+{
+	return t ? ring_buffer__epoll_fd(t->rb) : -EINVAL;
+}
+
+int cw_technique_stats(const struct cw_technique *t, struct cw_technique_stats *out)
+{
+	int fd;
+	uint64_t *vals;
+
+	if (!t || !out)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	vals = calloc((size_t)t->ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	fd = bpf_map__fd(t->skel->maps.tq_counters);
+	for (uint32_t k = 0; k < CW_TQC_MAX; k++) {
+		if (bpf_map_lookup_elem(fd, &k, vals)) {
+			int err = -errno;
+
+			free(vals);
+			return err;
+		}
+		for (int c = 0; c < t->ncpu; c++)
+			out->kernel[k] += vals[c];
+	}
+	free(vals);
+	out->records = t->records;
+	out->hits = t->hits;
+	out->malformed = t->malformed;
+	return 0;
+}
+
+void cw_technique_close(struct cw_technique *t)
+{
+	if (!t)
+		return;
+	ring_buffer__free(t->rb);
+	technique_bpf__destroy(t->skel);
+	cw_technique_rules_free(t->own_rules);
+	free(t);
+}

@@ -1,0 +1,164 @@
+/* technique.h - escape-technique detection: a second BPF sensor (syscall
+ * tracepoints) that sees the steps of container escapes rather than the tools
+ * (write-open of cgroup release_agent, core_pattern and other kernel hooks,
+ * cgroup v1 / procfs / block-device mounts, block mknod, setns into host
+ * namespaces, kernel module loads, runtime socket connects, ptrace and
+ * process_vm_writev of processes outside the container, the runc CVE-2024-21626
+ * and CVE-2019-5736 footprints) and host-side kernel usermode-helper execs.
+ *
+ * Rules, finding categories and the runtime's own process names are data
+ * (rules/techniques.json, embedded); known-benign exceptions are a separate
+ * JSON document matched by container image or name.
+ *
+ * The module produces hits; the agent attributes the container, applies
+ * exceptions (cw_technique_excepted) and builds, stores and prints findings.
+ */
+#ifndef CW_TECHNIQUE_H
+#define CW_TECHNIQUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "catalogue.h"
+#include "exec.h"
+#include "technique_event.h"
+
+/* Namespace types, index into host-namespace arrays. */
+enum cw_ns_type {
+	CW_NS_MNT = 0,
+	CW_NS_PID,
+	CW_NS_NET,
+	CW_NS_USER,
+	CW_NS_UTS,
+	CW_NS_IPC,
+	CW_NS_CGROUP,
+	CW_NS_TIME,
+	CW_NS_COUNT
+};
+
+/* Parsed rules + categories + exceptions. */
+struct cw_technique_rules;
+
+/* Parse rules JSON; origin names it in messages. -EINVAL (logged) when bad. */
+int cw_technique_rules_load(struct cw_technique_rules **out, const char *text, size_t len,
+                            const char *origin);
+/* The rules embedded in the binary (rules/techniques.json). */
+int cw_technique_rules_load_default(struct cw_technique_rules **out);
+void cw_technique_rules_free(struct cw_technique_rules *r);
+size_t cw_technique_rule_count(const struct cw_technique_rules *r);
+const struct cw_category *cw_technique_category(const struct cw_technique_rules *r, const char *id);
+
+/* Known-benign exceptions: {"exceptions": [{"rules": [...], "images": [...],
+ * "names": [...], "comment": "..."}]}. Every entry names at least one rule (id or
+ * glob matching a known rule; "*" alone is refused) and at least one image or
+ * container-name glob that is not "*": there is no global off switch. Entries
+ * add to those already loaded. -EINVAL (logged, nothing added) when bad. */
+int cw_technique_exceptions_load(struct cw_technique_rules *r, const char *text, size_t len,
+                                 const char *origin);
+/* Is this rule excepted for a container of this name/image (either may be NULL
+ * or "")? Returns the matching entry's comment (or "") if so, NULL if not. */
+const char *cw_technique_excepted(const struct cw_technique_rules *r, const char *rule_id,
+                                  const char *ctr_name, const char *ctr_image);
+
+/* What a hit is about. */
+struct cw_technique_hit {
+	const struct cw_tq_event *ev; /* raw record (NULL for usermode-helper hits) */
+	int64_t time_ns;              /* Unix-epoch ns */
+	uint32_t pid, tgid, ppid, uid;
+	uint32_t ns[CW_NS_COUNT]; /* caller's namespaces (time: 0, not recorded) */
+	uint64_t cgroup_id;
+	char comm[17];
+	char exe[4200];                /* /proc/PID/exe if still readable, else its name */
+	char cgroup[CW_TQ_CGROUP + 2]; /* "/a/b/c" */
+	char args[CW_TQ_ARGS + 1];     /* argv, NUL-separated, args_len bytes */
+	size_t args_len;
+	const char *syscall;     /* "openat", "mount", ... (static) */
+	bool returned;           /* result known */
+	long ret;                /* >= 0 or -errno */
+	bool failed;             /* the attempt failed (it is still a finding) */
+	bool host_side;          /* usermode-helper exec on the host */
+	bool runtime;            /* caller looks like the container runtime's init */
+	struct cw_detection det; /* rule_id, matched_on "technique", detail, cat; det.extra
+	                          * (sourceProperties evidence) is owned by the hit */
+	/* Evidence (empty string / 0 when not applicable). */
+	char file[CW_TQ_STR + 1]; /* path as given to the syscall */
+	char fs_type[32];         /* "cgroup", "proc", ... or "unknown" */
+	char mount_source[CW_TQ_STR + 1];
+	char mount_target[CW_TQ_STR + 1];
+	char mount_fstype[CW_TQ_FSTYPE + 1];
+	char mount_options[CW_TQ_DATA + 1];
+	int target_pid;             /* host pid of a ptrace/vm_writev/pidfd target */
+	char target_ns[48];         /* "mnt:[4026531841]" */
+	char socket[CW_TQ_STR + 2]; /* socket path, "@name" for abstract ones, "ip:port" */
+	char module[CW_TQ_NAME + 1];
+};
+
+void cw_technique_hit_clear(struct cw_technique_hit *hit);
+
+/* Where rule evaluation looks things up (tests point it at fakes). */
+struct cw_technique_env {
+	uint32_t host_ns[CW_NS_COUNT]; /* inodes of host PID 1's namespaces (0: unknown) */
+	const char *proc_root;         /* default "/proc" */
+	int64_t boot_offset_ns;        /* added to kernel boot-time stamps */
+};
+
+/* Fill host_ns from <proc_root>/1/ns/. Returns 0 or -errno. */
+int cw_technique_env_init(struct cw_technique_env *env, const char *proc_root);
+
+/* Evaluate one record. Returns 1 and fills *hit (call cw_technique_hit_clear
+ * afterwards), 0 when no rule matched, -EINVAL for a malformed record. Looks at
+ * /proc (env->proc_root) for what the record lacks: the filesystem of a path
+ * whose open failed, a block device's type, a ptrace target's namespaces. */
+int cw_technique_eval(const struct cw_technique_rules *r, const struct cw_technique_env *env,
+                      const void *data, size_t len, struct cw_technique_hit *hit);
+
+/* Evidence as a jansson object for sourceProperties (det.extra is a copy of
+ * the same thing). Returns 0 and a new reference in *out, or -ENOMEM. */
+int cw_technique_finding_extra(const struct cw_technique_hit *hit, json_t **out);
+
+/* A struct cw_exec (and its cw_event header) describing the hit's process, so
+ * container attribution (cw_attrib_resolve) and the finding builder
+ * (cw_finding_build) take a hit like an exec. ex->ev points to *ev. */
+void cw_technique_hit_exec(const struct cw_technique_hit *hit, struct cw_event *ev,
+                           struct cw_exec *ex);
+
+/* The sensor. */
+struct cw_technique_opts {
+	size_t sz;           /* sizeof(struct cw_technique_opts) */
+	uint32_t host_pidns; /* 0: read from <proc_root>/1/ns */
+	uint32_t host_mntns;
+	bool include_host;                      /* also watch host tasks (tests only) */
+	const struct cw_technique_rules *rules; /* NULL: embedded rules (owned by the sensor) */
+	const char *proc_root;                  /* default "/proc" */
+	size_t ringbuf_bytes;                   /* 0: 1 MiB; power of two */
+	uint64_t wakeup_bytes;                  /* 0: 64 KiB */
+	int (*on_detection)(void *ctx, const struct cw_technique_hit *hit);
+	void *ctx;
+};
+
+struct cw_technique;
+
+/* Load and attach (tp_btf/sys_enter, sys_exit, sched_process_exec). Returns 0
+ * or a negative errno after logging what is missing and what to do. */
+int cw_technique_open(struct cw_technique **out, const struct cw_technique_opts *opts);
+/* Deliver pending records (each hit to on_detection); waits up to timeout_ms.
+ * Returns records handled or -errno. A non-zero return of on_detection stops
+ * the batch and is returned. */
+int cw_technique_poll(struct cw_technique *t, int timeout_ms);
+int cw_technique_fd(const struct cw_technique *t);
+/* Counters summed over CPUs (enum cw_tq_counter) plus records user space
+ * decoded, matched and dropped as malformed. */
+struct cw_technique_stats {
+	uint64_t kernel[CW_TQC_MAX];
+	uint64_t records, hits, malformed;
+};
+int cw_technique_stats(const struct cw_technique *t, struct cw_technique_stats *out);
+void cw_technique_close(struct cw_technique *t);
+
+/* Embedded data (rules/techniques.json), NUL-terminated. */
+extern const char cw_embedded_techniques[];
+extern const unsigned int cw_embedded_techniques_len;
+
+#endif
