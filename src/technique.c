@@ -18,11 +18,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/mount.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <linux/perf_event.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -1608,6 +1610,10 @@ void cw_technique_hit_exec(const struct cw_technique_hit *h, struct cw_event *ev
 
 struct cw_technique {
 	struct technique_bpf *skel;
+	struct bpf_link **links; /* one per loaded program */
+	size_t n_links;
+	enum cw_technique_attach mode;
+	uint32_t watched_kinds; /* bit per enum cw_tq_sys */
 	struct ring_buffer *rb;
 	struct cw_technique_rules *own_rules;
 	const struct cw_technique_rules *rules;
@@ -1737,13 +1743,260 @@ static int fill_maps(struct cw_technique *t)
 	return 0;
 }
 
+#define TRACEFS       "/sys/kernel/tracing"
+#define DEBUGFS_TRACE "/sys/kernel/debug/tracing"
+#define TRACEFS_MAGIC 0x74726163u
+#define SYSCALL_SEC   "tp/syscalls/"
+
+const char *cw_technique_attach_name(enum cw_technique_attach a)
+{
+	switch (a) {
+	case CW_TQ_ATTACH_SYSCALL_TP:
+		return "syscall-tracepoints";
+	case CW_TQ_ATTACH_RAW:
+		return "raw-tracepoints";
+	default:
+		return "auto";
+	}
+}
+
+/* Tracepoint id of syscalls/<event> under a tracefs, or -errno. */
+static long tp_id(const char *dir, const char *event)
+{
+	char p[512], buf[32];
+	long id;
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/events/syscalls/%s/id", dir, event);
+	f = fopen(p, "re");
+	if (!f)
+		return -errno;
+	if (!fgets(buf, sizeof(buf), f) || (id = strtol(buf, NULL, 10)) <= 0) {
+		fclose(f);
+		return -EINVAL;
+	}
+	fclose(f);
+	return id;
+}
+
+/* Find a tracefs with syscall tracepoints, mounting one at /sys/kernel/tracing
+ * if none is; fills dir. 0 or -errno (logged as a warning by the caller). */
+static int syscall_tracefs(char *dir, size_t sz, const char **why)
+{
+	static const char *const dirs[] = {TRACEFS, DEBUGFS_TRACE};
+	struct statfs sf;
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		if (tp_id(dirs[i], "sys_enter_openat") > 0) {
+			snprintf(dir, sz, "%s", dirs[i]);
+			return 0;
+		}
+	if (statfs(TRACEFS, &sf) != 0) {
+		*why = TRACEFS " does not exist";
+		return -ENOENT;
+	}
+	if ((uint32_t)sf.f_type == TRACEFS_MAGIC) {
+		*why = "tracefs has no syscall events (kernel without CONFIG_FTRACE_SYSCALLS)";
+		return -ENOENT;
+	}
+	if (mount("nodev", TRACEFS, "tracefs", 0, NULL) != 0) {
+		int err = -errno;
+
+		*why = "cannot mount tracefs at " TRACEFS;
+		cw_warn("cannot mount tracefs at %s: %s", TRACEFS, strerror(-err));
+		return err;
+	}
+	cw_info("mounted tracefs at %s for the technique sensor's per-syscall tracepoints",
+	        TRACEFS);
+	if (tp_id(TRACEFS, "sys_enter_openat") <= 0) {
+		*why = "tracefs has no syscall events (kernel without CONFIG_FTRACE_SYSCALLS)";
+		return -ENOENT;
+	}
+	snprintf(dir, sz, "%s", TRACEFS);
+	return 0;
+}
+
+static uint32_t kind_of(const char *name)
+{
+	for (uint32_t k = 1; k < CW_TQS_MAX; k++)
+		if (!strcmp(sys_name(k), name))
+			return k;
+	return 0;
+}
+
+/* Per-syscall program's tracefs event ("sys_enter_openat"), or NULL. */
+static const char *prog_event(const struct bpf_program *prog)
+{
+	const char *sec = bpf_program__section_name(prog);
+
+	return sec && !strncmp(sec, SYSCALL_SEC, strlen(SYSCALL_SEC)) ? sec + strlen(SYSCALL_SEC)
+	                                                              : NULL;
+}
+
+static void sensor_unload(struct cw_technique *t)
+{
+	for (size_t i = 0; i < t->n_links; i++)
+		bpf_link__destroy(t->links[i]);
+	free(t->links);
+	t->links = NULL;
+	t->n_links = 0;
+	technique_bpf__destroy(t->skel);
+	t->skel = NULL;
+	t->watched_kinds = 0;
+}
+
+/* Choose programs for the mode: per-syscall ones whose tracepoint exists
+ * (dir), or the raw pair. Returns how many per-syscall events were missing. */
+static int choose_programs(struct cw_technique *t, const char *dir, char *missing, size_t msz)
+{
+	struct bpf_program *prog;
+	size_t used = 0;
+	int n = 0;
+
+	missing[0] = 0;
+	bpf_object__for_each_program(prog, t->skel->obj)
+	{
+		const char *ev = prog_event(prog);
+		bool raw =
+		    prog == t->skel->progs.cw_tq_raw_enter || prog == t->skel->progs.cw_tq_raw_exit;
+		bool on;
+
+		if (raw)
+			on = t->mode == CW_TQ_ATTACH_RAW;
+		else if (!ev)
+			on = true;
+		else
+			on = t->mode == CW_TQ_ATTACH_SYSCALL_TP && tp_id(dir, ev) > 0;
+		bpf_program__set_autoload(prog, on);
+		if (ev && t->mode == CW_TQ_ATTACH_SYSCALL_TP && !strncmp(ev, "sys_exit_", 9)) {
+			if (on) {
+				t->watched_kinds |= 1u << kind_of(ev + 9);
+			} else {
+				n++;
+				used += snprintf(missing + used, used < msz ? msz - used : 0,
+				                 "%s%s", used ? ", " : "", ev + 9);
+				if (used >= msz)
+					used = msz - 1;
+			}
+		}
+	}
+	if (t->mode == CW_TQ_ATTACH_RAW)
+		for (size_t i = 0; i < sizeof(watched) / sizeof(watched[0]); i++)
+			t->watched_kinds |= 1u << watched[i].sys;
+	return n;
+}
+
+static int attach_tracepoint(struct bpf_program *prog, const char *dir, struct bpf_link **out)
+{
+	struct perf_event_attr attr = {.type = PERF_TYPE_TRACEPOINT, .size = sizeof(attr)};
+	const char *ev = prog_event(prog);
+	long id = tp_id(dir, ev);
+	int pfd, err;
+
+	if (id < 0)
+		return (int)id;
+	attr.config = (uint64_t)id;
+	attr.sample_period = 1;
+	attr.wakeup_events = 1;
+	pfd = (int)syscall(SYS_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
+	if (pfd < 0)
+		return -errno;
+	*out = bpf_program__attach_perf_event(prog, pfd);
+	if (!*out) {
+		err = -errno;
+		close(pfd);
+		return err;
+	}
+	return 0;
+}
+
+static int attach_all(struct cw_technique *t, const char *dir)
+{
+	struct bpf_program *prog;
+	size_t n = 0;
+
+	bpf_object__for_each_program(prog, t->skel->obj) n++;
+	t->links = calloc(n, sizeof(*t->links));
+	if (!t->links)
+		return -ENOMEM;
+	bpf_object__for_each_program(prog, t->skel->obj)
+	{
+		struct bpf_link *l = NULL;
+		int err;
+
+		if (!bpf_program__autoload(prog))
+			continue;
+		if (prog_event(prog)) {
+			err = attach_tracepoint(prog, dir, &l);
+		} else {
+			l = bpf_program__attach(prog);
+			err = l ? 0 : -errno;
+		}
+		if (err) {
+			cw_err("cannot attach the technique sensor's %s (%s): %s",
+			       bpf_program__name(prog), bpf_program__section_name(prog),
+			       strerror(-err));
+			return err;
+		}
+		t->links[t->n_links++] = l;
+	}
+	return 0;
+}
+
+/* Open, load and attach the BPF object in t->mode. Logs what failed. */
+static int sensor_load(struct cw_technique *t, const struct cw_technique_opts *opts,
+                       const char *dir)
+{
+	char missing[256];
+	int err, n_missing;
+
+	t->skel = technique_bpf__open();
+	if (!t->skel) {
+		err = -errno;
+		cw_err("cannot open the technique BPF object: %s", strerror(-err));
+		return err;
+	}
+	t->skel->rodata->host_pidns = t->env.host_ns[CW_NS_PID];
+	t->skel->rodata->host_mntns = t->env.host_ns[CW_NS_MNT];
+	t->skel->rodata->include_host = opts->include_host;
+	t->skel->rodata->wakeup_bytes = opts->wakeup_bytes ? opts->wakeup_bytes : 65536;
+	if (opts->ringbuf_bytes &&
+	    (err = bpf_map__set_max_entries(t->skel->maps.tq_events, opts->ringbuf_bytes))) {
+		cw_err("technique ring buffer size %zu refused (a power of two >= page size): %s",
+		       opts->ringbuf_bytes, strerror(-err));
+		return err;
+	}
+	n_missing = choose_programs(t, dir, missing, sizeof(missing));
+	if (n_missing)
+		cw_info(
+		    "technique sensor: no syscall tracepoint for %s on this kernel (syscall not "
+		    "built in): attempts of %s are not seen",
+		    missing, n_missing > 1 ? "these" : "it");
+	if ((err = technique_bpf__load(t->skel))) {
+		cw_err("the kernel refused to load the technique sensor (%s, %s): it needs "
+		       "BTF-enabled "
+		       "tracepoints (Linux 5.5+) and BPF allowed for root; rerun with "
+		       "--log-level debug for the verifier log",
+		       cw_technique_attach_name(t->mode), strerror(-err));
+		return err;
+	}
+	if ((err = fill_maps(t))) {
+		cw_err("cannot fill the technique sensor's maps: %s", strerror(-err));
+		return err;
+	}
+	return attach_all(t, dir);
+}
+
 int cw_technique_open(struct cw_technique **out, const struct cw_technique_opts *opts)
 {
 	struct cw_technique *t;
 	struct stat st;
+	char dir[64] = "";
+	const char *why = "";
 	int err;
 
-	if (!out || !opts || opts->sz < sizeof(*opts) || !opts->on_detection)
+	if (!out || !opts || opts->sz < sizeof(*opts) || !opts->on_detection ||
+	    opts->attach > CW_TQ_ATTACH_RAW)
 		return -EINVAL;
 	*out = NULL;
 	if (geteuid() != 0) {
@@ -1782,40 +2035,37 @@ int cw_technique_open(struct cw_technique **out, const struct cw_technique_opts 
 		goto fail;
 	}
 	libbpf_set_print(tq_libbpf_log);
-	t->skel = technique_bpf__open();
-	if (!t->skel) {
-		err = -errno;
-		cw_err("cannot open the technique BPF object: %s", strerror(-err));
-		goto fail;
+	t->mode = opts->attach == CW_TQ_ATTACH_RAW ? CW_TQ_ATTACH_RAW : CW_TQ_ATTACH_SYSCALL_TP;
+	if (t->mode == CW_TQ_ATTACH_SYSCALL_TP && (err = syscall_tracefs(dir, sizeof(dir), &why))) {
+		if (opts->attach == CW_TQ_ATTACH_SYSCALL_TP) {
+			cw_err(
+			    "per-syscall tracepoints unavailable (%s): mount tracefs at %s or use "
+			    "the raw-tracepoint sensor",
+			    why, TRACEFS);
+			goto fail;
+		}
+		t->mode = CW_TQ_ATTACH_RAW;
+		cw_warn(
+		    "per-syscall tracepoints unavailable (%s): the technique sensor falls back to "
+		    "raw sys_enter/sys_exit tracepoints, which run a BPF program on every syscall "
+		    "of every process (about +140 ns per syscall measured); mount tracefs at %s to "
+		    "avoid it",
+		    why, TRACEFS);
 	}
-	t->skel->rodata->host_pidns = t->env.host_ns[CW_NS_PID];
-	t->skel->rodata->host_mntns = t->env.host_ns[CW_NS_MNT];
-	t->skel->rodata->include_host = opts->include_host;
-	t->skel->rodata->wakeup_bytes = opts->wakeup_bytes ? opts->wakeup_bytes : 65536;
-	if (opts->ringbuf_bytes &&
-	    (err = bpf_map__set_max_entries(t->skel->maps.tq_events, opts->ringbuf_bytes))) {
-		cw_err("technique ring buffer size %zu refused (a power of two >= page size): %s",
-		       opts->ringbuf_bytes, strerror(-err));
-		goto fail;
-	}
-	if ((err = technique_bpf__load(t->skel))) {
-		cw_err("the kernel refused to load the technique sensor (%s): it needs BTF-enabled "
-		       "raw tracepoints (tp_btf, Linux 5.5+) and BPF allowed for root; rerun with "
-		       "--log-level debug for the verifier log",
-		       strerror(-err));
-		goto fail;
-	}
-	if ((err = fill_maps(t))) {
-		cw_err("cannot fill the technique sensor's maps: %s", strerror(-err));
-		goto fail;
-	}
-	if ((err = technique_bpf__attach(t->skel))) {
-		cw_err(
-		    "cannot attach the technique sensor to sys_enter/sys_exit/sched_process_exec "
-		    "(%s): the kernel needs BTF-enabled tracepoints (tp_btf)",
+	err = sensor_load(t, opts, dir);
+	if (err && t->mode == CW_TQ_ATTACH_SYSCALL_TP && opts->attach == CW_TQ_ATTACH_AUTO) {
+		sensor_unload(t);
+		t->mode = CW_TQ_ATTACH_RAW;
+		cw_warn(
+		    "per-syscall tracepoints failed (%s): the technique sensor falls back to raw "
+		    "sys_enter/sys_exit tracepoints, which run a BPF program on every syscall of "
+		    "every process (about +140 ns per syscall measured)",
 		    strerror(-err));
-		goto fail;
+		err = sensor_load(t, opts, dir);
 	}
+	if (err)
+		goto fail;
+	cw_debug("technique sensor attached with %s", cw_technique_attach_name(t->mode));
 	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.tq_events), on_record, t, NULL);
 	if (!t->rb) {
 		err = -errno;
@@ -1827,6 +2077,18 @@ int cw_technique_open(struct cw_technique **out, const struct cw_technique_opts 
 fail:
 	cw_technique_close(t);
 	return err < 0 ? err : -EINVAL;
+}
+
+enum cw_technique_attach cw_technique_attach_mode(const struct cw_technique *t)
+{
+	return t ? t->mode : CW_TQ_ATTACH_AUTO;
+}
+
+bool cw_technique_watches(const struct cw_technique *t, const char *syscall)
+{
+	uint32_t k = syscall ? kind_of(syscall) : 0;
+
+	return t && k && (t->watched_kinds & (1u << k));
 }
 
 int cw_technique_poll(struct cw_technique *t, int timeout_ms)
@@ -1886,7 +2148,7 @@ void cw_technique_close(struct cw_technique *t)
 	if (!t)
 		return;
 	ring_buffer__free(t->rb);
-	technique_bpf__destroy(t->skel);
+	sensor_unload(t);
 	cw_technique_rules_free(t->own_rules);
 	free(t);
 }

@@ -124,6 +124,19 @@ int cw_technique_finding_extra(const struct cw_technique_hit *hit, json_t **out)
 void cw_technique_hit_exec(const struct cw_technique_hit *hit, struct cw_event *ev,
                            struct cw_exec *ex);
 
+/* How the sensor hooks syscalls. */
+enum cw_technique_attach {
+	/* Per-syscall tracepoints, mounting tracefs at /sys/kernel/tracing if
+	 * needed; the raw tracepoints (with a warning) when that is impossible. */
+	CW_TQ_ATTACH_AUTO = 0,
+	/* tp/syscalls/sys_enter_X + sys_exit_X of the watched syscalls only: BPF
+	 * code runs for those alone. Needs tracefs; fails without it. */
+	CW_TQ_ATTACH_SYSCALL_TP,
+	/* tp_btf/sys_enter + sys_exit: no tracefs needed, but a BPF program runs
+	 * on every syscall of every process. */
+	CW_TQ_ATTACH_RAW,
+};
+
 /* The sensor. */
 struct cw_technique_opts {
 	size_t sz;           /* sizeof(struct cw_technique_opts) */
@@ -136,11 +149,13 @@ struct cw_technique_opts {
 	uint64_t wakeup_bytes;                  /* 0: 64 KiB */
 	int (*on_detection)(void *ctx, const struct cw_technique_hit *hit);
 	void *ctx;
+	enum cw_technique_attach attach; /* default CW_TQ_ATTACH_AUTO */
 };
 
 struct cw_technique;
 
-/* Load and attach (tp_btf/sys_enter, sys_exit, sched_process_exec). Returns 0
+/* Load and attach (per-syscall tracepoints or, as a fallback, tp_btf/sys_enter
+ * and sys_exit; see opts->attach) and tp_btf/sched_process_exec. Returns 0
  * or a negative errno after logging what is missing and what to do. */
 int cw_technique_open(struct cw_technique **out, const struct cw_technique_opts *opts);
 /* Deliver pending records (each hit to on_detection); waits up to timeout_ms.
@@ -156,6 +171,14 @@ struct cw_technique_stats {
 };
 int cw_technique_stats(const struct cw_technique *t, struct cw_technique_stats *out);
 void cw_technique_close(struct cw_technique *t);
+/* How an open sensor is attached (CW_TQ_ATTACH_SYSCALL_TP or _RAW). */
+enum cw_technique_attach cw_technique_attach_mode(const struct cw_technique *t);
+/* "syscall-tracepoints", "raw-tracepoints" or "auto". */
+const char *cw_technique_attach_name(enum cw_technique_attach a);
+/* Is this syscall ("openat", "init_module", ...) watched by the open sensor?
+ * With per-syscall tracepoints, syscalls this kernel has no tracepoint for
+ * (not built in, e.g. init_module without module support) are not. */
+bool cw_technique_watches(const struct cw_technique *t, const char *syscall);
 
 /* Embedded data (rules/techniques.json), NUL-terminated. */
 extern const char cw_embedded_techniques[];

@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /* technique.bpf.c - kernel side of the escape-technique sensor.
  *
- * tp_btf/sys_enter and tp_btf/sys_exit (no tracefs, no kprobes, no trampolines:
- * they load on locked-down kernels). Every syscall pays one array lookup on its
- * number; only watched syscalls from tasks outside the host's namespaces go
+ * Two sets of syscall programs; user space loads one (bpf_program__set_autoload):
+ *  - per-syscall tracepoints (tp/syscalls/sys_enter_X, sys_exit_X; need tracefs):
+ *    BPF code runs only for the watched syscalls, so unrelated syscalls pay
+ *    nothing beyond the kernel's syscall-tracepoint check;
+ *  - the fallback, raw tp_btf/sys_enter and sys_exit (no tracefs needed): every
+ *    syscall of every process runs a program that looks its number up in an array.
+ * Either way, only watched syscalls from tasks outside the host's namespaces go
  * further, and only those whose arguments look like an escape step (a write-
  * open of a watched basename or of /dev/..., a block-device mknod, a runtime
  * socket, ...) are recorded: at entry into a per-task pending slot, completed
@@ -142,11 +146,16 @@ static __always_inline struct kernfs_node *kn_parent(struct kernfs_node *kn)
 	return BPF_CORE_READ((struct kernfs_node___old *)kn, parent);
 }
 
+/* Namespaces of the current task: direct (BTF) loads, which cost a few
+ * nanoseconds where each bpf_probe_read_kernel costs tens; these run on every
+ * watched syscall of every process, host ones included. */
 static __always_inline __u32 task_pidns(struct task_struct *task)
 {
-	struct pid *tp = BPF_CORE_READ(task, thread_pid);
-	unsigned int level = BPF_CORE_READ(tp, level);
+	struct pid *tp = task->thread_pid;
+	unsigned int level = tp->level;
 
+	if (level == 0)
+		return tp->numbers[0].ns->ns.inum;
 	return BPF_CORE_READ(tp, numbers[level & 31].ns, ns.inum);
 }
 
@@ -154,7 +163,7 @@ static __always_inline __u32 task_pidns(struct task_struct *task)
 static __always_inline bool in_scope(struct task_struct *task, __u32 *pidns, __u32 *mntns)
 {
 	*pidns = task_pidns(task);
-	*mntns = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
+	*mntns = task->nsproxy->mnt_ns->ns.inum;
 	return include_host || *pidns != host_pidns || *mntns != host_mntns;
 }
 
@@ -415,18 +424,18 @@ static __always_inline bool want_ptrace(__u64 req)
 	       req == PTRACE_POKEDATA || req == PTRACE_POKEUSR || req == PTRACE_SETREGS;
 }
 
-SEC("tp_btf/sys_enter")
-int BPF_PROG(cw_tq_enter, struct pt_regs *regs, long id)
+/* A watched syscall's entry: kind is enum cw_tq_sys (a constant in the
+ * per-syscall programs, so each keeps only its own case), a0..a4 its arguments. */
+static __always_inline int tq_enter(__u32 kind, long id, __u64 a0, __u64 a1, __u64 a2, __u64 a3,
+                                    __u64 a4)
 {
 	struct task_struct *task;
 	struct cw_tq_event *e;
-	__u32 kind = sys_kind(id), zero = 0, pidns, mntns;
-	__u64 a0, a1, a2, a3, a4, key;
+	__u32 zero = 0, pidns, mntns;
+	__u64 key;
 	struct file *f;
 	bool keep = false;
 
-	if (!kind)
-		return 0;
 	task = (struct task_struct *)bpf_get_current_task_btf();
 	if (!in_scope(task, &pidns, &mntns))
 		return 0;
@@ -445,12 +454,6 @@ int BPF_PROG(cw_tq_enter, struct pt_regs *regs, long id)
 	e->f_magic = e->f_mode = e->f_dev = e->f_mntns = e->f_rdev = e->target_pid = 0;
 	e->s1[0] = e->s2[0] = e->fstype[0] = e->data[0] = e->fname[0] = 0;
 	e->cgroup_len = e->args_len = 0;
-
-	a0 = PT_REGS_PARM1_CORE_SYSCALL(regs);
-	a1 = PT_REGS_PARM2_CORE_SYSCALL(regs);
-	a2 = PT_REGS_PARM3_CORE_SYSCALL(regs);
-	a3 = PT_REGS_PARM4_CORE_SYSCALL(regs);
-	a4 = PT_REGS_PARM5_CORE_SYSCALL(regs);
 
 	switch (kind) {
 	case CW_TQS_OPEN:
@@ -561,32 +564,17 @@ int BPF_PROG(cw_tq_enter, struct pt_regs *regs, long id)
 	}
 	put_caller(e, task);
 	key = bpf_get_current_pid_tgid();
-	bpf_map_update_elem(&tq_pending, &key, e, BPF_ANY);
-	return 0;
+	return bpf_map_update_elem(&tq_pending, &key, e, BPF_ANY) == 0;
 }
 
-static __always_inline long exit_sysno(struct pt_regs *regs)
+/* A watched syscall's exit: complete the pending record and send it. */
+static __always_inline int tq_exit(__u32 kind, long ret)
 {
-#if defined(__TARGET_ARCH_x86)
-	return BPF_CORE_READ(regs, orig_ax);
-#elif defined(__TARGET_ARCH_arm64)
-	return BPF_CORE_READ(regs, syscallno);
-#else
-	return -1;
-#endif
-}
-
-SEC("tp_btf/sys_exit")
-int BPF_PROG(cw_tq_exit, struct pt_regs *regs, long ret)
-{
-	struct task_struct *task;
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task_btf();
 	struct cw_tq_event *p;
-	__u32 kind = sys_kind(exit_sysno(regs)), pidns, mntns;
+	__u32 pidns, mntns;
 	__u64 key, avail;
 
-	if (!kind)
-		return 0;
-	task = (struct task_struct *)bpf_get_current_task_btf();
 	/* A setns into the host's namespaces takes the task out of scope. */
 	if (kind != CW_TQS_SETNS && !in_scope(task, &pidns, &mntns))
 		return 0;
@@ -607,6 +595,103 @@ int BPF_PROG(cw_tq_exit, struct pt_regs *regs, long ret)
 		count(CW_TQC_SUBMITTED);
 	bpf_map_delete_elem(&tq_pending, &key);
 	return 0;
+}
+
+/* ---- Fallback: raw syscall tracepoints (every syscall runs these) ---- */
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(cw_tq_raw_enter, struct pt_regs *regs, long id)
+{
+	__u32 kind = sys_kind(id);
+
+	if (!kind)
+		return 0;
+	return tq_enter(kind, id, PT_REGS_PARM1_CORE_SYSCALL(regs),
+	                PT_REGS_PARM2_CORE_SYSCALL(regs), PT_REGS_PARM3_CORE_SYSCALL(regs),
+	                PT_REGS_PARM4_CORE_SYSCALL(regs), PT_REGS_PARM5_CORE_SYSCALL(regs));
+}
+
+static __always_inline long exit_sysno(struct pt_regs *regs)
+{
+#if defined(__TARGET_ARCH_x86)
+	return BPF_CORE_READ(regs, orig_ax);
+#elif defined(__TARGET_ARCH_arm64)
+	return BPF_CORE_READ(regs, syscallno);
+#else
+	return -1;
+#endif
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(cw_tq_raw_exit, struct pt_regs *regs, long ret)
+{
+	__u32 kind = sys_kind(exit_sysno(regs));
+
+	if (!kind)
+		return 0;
+	return tq_exit(kind, ret);
+}
+
+/* ---- Preferred: one tracepoint per watched syscall (needs tracefs) ----
+ * Each tracepoint hit costs the kernel's perf/BPF dispatch, so syscalls are
+ * handled at exit alone: the arguments are still in the task's user registers
+ * (x86-64 only overwrites ax; arm64 keeps orig_x0) and the memory they point
+ * to is unchanged when the syscall returns to the same task. setns is the
+ * exception: after it the caller's namespaces are the new ones, so its entry
+ * is recorded at sys_enter. Program names are tqe_/tqx_<syscall>; user space
+ * derives the tracefs event from the section name and skips syscalls this
+ * kernel has no tracepoint for. */
+
+/* Scope is checked first: the register reads and everything else happen only
+ * for tasks the sensor watches. */
+#define TQ_SYSCALL(name, kind)                                                                     \
+	SEC("tp/syscalls/sys_exit_" #name)                                                         \
+	int tqx_##name(struct trace_event_raw_sys_exit *ctx)                                       \
+	{                                                                                          \
+		struct task_struct *task = bpf_get_current_task_btf();                             \
+		struct pt_regs *regs;                                                              \
+		__u32 pidns, mntns;                                                                \
+                                                                                                   \
+		if (!in_scope(task, &pidns, &mntns))                                               \
+			return 0;                                                                  \
+		regs = (struct pt_regs *)bpf_task_pt_regs(task);                                   \
+		if (tq_enter(kind, ctx->id, PT_REGS_PARM1_SYSCALL(regs),                           \
+		             PT_REGS_PARM2_SYSCALL(regs), PT_REGS_PARM3_SYSCALL(regs),             \
+		             PT_REGS_PARM4_SYSCALL(regs), PT_REGS_PARM5_SYSCALL(regs)) > 0)        \
+			tq_exit(kind, ctx->ret);                                                   \
+		return 0;                                                                          \
+	}
+
+#if defined(__TARGET_ARCH_x86)
+TQ_SYSCALL(open, CW_TQS_OPEN)
+TQ_SYSCALL(creat, CW_TQS_CREAT)
+TQ_SYSCALL(mknod, CW_TQS_MKNOD)
+#endif
+TQ_SYSCALL(openat, CW_TQS_OPENAT)
+TQ_SYSCALL(openat2, CW_TQS_OPENAT2)
+TQ_SYSCALL(mount, CW_TQS_MOUNT)
+TQ_SYSCALL(fsopen, CW_TQS_FSOPEN)
+TQ_SYSCALL(mknodat, CW_TQS_MKNODAT)
+TQ_SYSCALL(init_module, CW_TQS_INIT_MODULE)
+TQ_SYSCALL(finit_module, CW_TQS_FINIT_MODULE)
+TQ_SYSCALL(connect, CW_TQS_CONNECT)
+TQ_SYSCALL(ptrace, CW_TQS_PTRACE)
+TQ_SYSCALL(process_vm_writev, CW_TQS_VM_WRITEV)
+TQ_SYSCALL(chdir, CW_TQS_CHDIR)
+TQ_SYSCALL(fchdir, CW_TQS_FCHDIR)
+TQ_SYSCALL(open_by_handle_at, CW_TQS_OPEN_BY_HANDLE)
+
+SEC("tp/syscalls/sys_enter_setns")
+int tqe_setns(struct trace_event_raw_sys_enter *ctx)
+{
+	tq_enter(CW_TQS_SETNS, ctx->id, ctx->args[0], ctx->args[1], 0, 0, 0);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_exit_setns")
+int tqx_setns(struct trace_event_raw_sys_exit *ctx)
+{
+	return tq_exit(CW_TQS_SETNS, ctx->ret);
 }
 
 /* Kernel usermode helpers are started by a kernel thread (kthreadd or a

@@ -1,9 +1,11 @@
 /* test_technique.c - unit tests of the technique module's user-space side:
  * rules and exceptions parsing, rule evaluation of hand-built kernel records
  * (filesystem type from the fd or through a fake /proc tree in a temp dir),
- * evidence JSON and the exec view of a hit.
+ * evidence JSON and the exec view of a hit; as root, the real sensor in both
+ * attach modes (per-syscall and raw tracepoints).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -492,6 +494,69 @@ TEST(hit_as_exec)
 	cw_technique_rules_free(r);
 }
 
+static int count_hit(void *ctx, const struct cw_technique_hit *hit)
+{
+	(void)hit;
+	++*(int *)ctx;
+	return 0;
+}
+
+/* The real sensor in each attach mode sees a host write-open of a watched
+ * name (include_host), with the path read at the right moment; a read-only
+ * open of the same file is dropped in the kernel. Needs root and BPF. */
+TEST(sensor_attach_modes)
+{
+	static const enum cw_technique_attach modes[] = {CW_TQ_ATTACH_SYSCALL_TP, CW_TQ_ATTACH_RAW};
+	char dir[] = "/tmp/cw-tq-sensor.XXXXXX", path[64];
+
+	CHECK_STR(cw_technique_attach_name(CW_TQ_ATTACH_RAW), "raw-tracepoints");
+	CHECK(!cw_technique_watches(NULL, "openat"));
+	if (geteuid() != 0) {
+		printf("# sensor_attach_modes: not root, BPF part skipped\n");
+		return;
+	}
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/release_agent", dir);
+	for (size_t m = 0; m < sizeof(modes) / sizeof(modes[0]); m++) {
+		struct cw_technique_opts o = {.sz = sizeof(o),
+		                              .include_host = true,
+		                              .attach = modes[m],
+		                              .on_detection = count_hit};
+		struct cw_technique_stats st;
+		struct cw_technique *t = NULL;
+		int hits = 0, fd, i, rc;
+
+		o.ctx = &hits;
+		rc = cw_technique_open(&t, &o);
+		CHECK_INT(rc, 0);
+		if (rc)
+			continue;
+		CHECK_INT(cw_technique_attach_mode(t), modes[m]);
+		CHECK(cw_technique_watches(t, "openat"));
+		CHECK(cw_technique_watches(t, "setns"));
+		CHECK(!cw_technique_watches(t, "getppid"));
+		fd = open(path, O_RDONLY | O_CREAT, 0600); /* O_CREAT: a write-open */
+		CHECK(fd >= 0);
+		close(fd);
+		fd = open(path, O_RDONLY);
+		CHECK(fd >= 0);
+		close(fd);
+		for (i = 0; i < 50; i++) {
+			CHECK(cw_technique_poll(t, 100) >= 0);
+			CHECK_INT(cw_technique_stats(t, &st), 0);
+			if (st.records >= 1 && st.kernel[CW_TQC_FILTERED] >= 1)
+				break;
+		}
+		CHECK(st.records >= 1);
+		CHECK(st.kernel[CW_TQC_SUBMITTED] >= 1);
+		CHECK(st.kernel[CW_TQC_FILTERED] >= 1);
+		CHECK_INT(st.malformed, 0);
+		cw_technique_close(t);
+	}
+	unlink(path);
+	rmdir(dir);
+}
+
 static const struct cw_test tests[] = {
     {"default_rules_load", default_rules_load},
     {"bad_rules_rejected", bad_rules_rejected},
@@ -503,6 +568,7 @@ static const struct cw_test tests[] = {
     {"sockets_modules_runc", sockets_modules_runc},
     {"usermode_helper_and_malformed", usermode_helper_and_malformed},
     {"hit_as_exec", hit_as_exec},
+    {"sensor_attach_modes", sensor_attach_modes},
 };
 
 static int run_all(int argc, char **argv);
