@@ -147,6 +147,11 @@ int cw_sensor_poll(struct cw_sensor *s, int timeout_ms)
 	return n + m;
 }
 
+int cw_sensor_consume(struct cw_sensor *s)
+{
+	return ring_buffer__consume(s->rb);
+}
+
 int cw_sensor_fd(const struct cw_sensor *s)
 {
 	return ring_buffer__epoll_fd(s->rb);

@@ -31,6 +31,8 @@ struct cw_sensor;
 int cw_sensor_open(struct cw_sensor **out, const struct cw_sensor_opts *opts);
 /* Deliver pending events; waits up to timeout_ms. Returns events handled or -errno. */
 int cw_sensor_poll(struct cw_sensor *s, int timeout_ms);
+/* Deliver what is pending without waiting. Returns events handled or -errno. */
+int cw_sensor_consume(struct cw_sensor *s);
 /* Epoll fd that becomes readable when the kernel wakes the reader. */
 int cw_sensor_fd(const struct cw_sensor *s);
 /* Counters summed over CPUs; lost_per_cpu (optional, ncpu entries) gets the per-CPU losses. */

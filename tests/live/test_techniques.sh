@@ -197,10 +197,12 @@ tq_container() {
 }
 
 # cx NAME CMD...: run a shell command line in the container (output discarded).
+# The shell lingers 200 ms after the steps, as a real attacker's shell would: a
+# failed open's filesystem is read through /proc/PID while the caller lives.
 cx() {
 	local n=$1
 	shift
-	runc exec "$n" sh -c "$*" </dev/null >>"$LIVE_DIR/steps.log" 2>&1
+	runc exec "$n" sh -c "$*; sleep 0.2" </dev/null >>"$LIVE_DIR/steps.log" 2>&1
 }
 
 # hit JQ-FILTER: wait (up to 5 s) for a hit line matching the filter; prints it.

@@ -27,7 +27,7 @@ priv_container() {
 	runc run -d --bundle "$b" "$name" </dev/null >"$b/runc.log" 2>&1 || { cat "$b/runc.log"; return 1; }
 	LIVE_CONTAINERS+=("$name")
 }
-cx() { runc exec "$1" sh -c "$2" </dev/null >>"$LIVE_DIR/steps.log" 2>&1; }
+cx() { runc exec "$1" sh -c "$2; sleep 0.2" </dev/null >>"$LIVE_DIR/steps.log" 2>&1; }
 
 cat >"$LIVE_DIR/exceptions.json" <<'JSON'
 {"exceptions": [{"rules": ["technique.kernel.core_pattern"], "names": ["cw-tqa-ok"],
