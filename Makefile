@@ -43,7 +43,7 @@ all: $(OUT)/cagewatch
 endif
 
 cagewatch: $(OUT)/cagewatch
-	@if [ "$(OUT)" = build ]; then cp $< $@; fi
+	@if [ "$(OUT)" = build ]; then cp $< $@.tmp && mv $@.tmp $@; fi
 
 $(OUT)/cagewatch: $(OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
