@@ -110,6 +110,7 @@ $(OUT)/content.o: rules/yara/tools.yar
 check-valgrind: unit
 	@set -e; for t in $(TESTS); do echo "== valgrind $$t"; \
 		valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite \
+			--suppressions=tests/valgrind.supp \
 			$$t >$$t.valgrind.log 2>&1 || { cat $$t.valgrind.log; exit 1; }; \
 		tail -1 $$t.valgrind.log; done
 
