@@ -98,10 +98,11 @@ clean:
 	rm -rf build build-san cagewatch
 
 # Quick start: install dependencies, build, run the agent on embedded defaults.
+# stdout carries only findings (one JSON line each); everything else goes to stderr.
 run:
-	./tests/deps.sh
-	$(MAKE) cagewatch
-	./cagewatch run $(ARGS)
+	@./tests/deps.sh >&2
+	@$(MAKE) -s --no-print-directory cagewatch >&2
+	@./cagewatch run $(ARGS)
 
 # content.c embeds the YARA rules with .incbin
 $(OUT)/content.o: rules/yara/tools.yar
