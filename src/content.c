@@ -992,35 +992,34 @@ static int fill_detection(const struct verdict *v, struct cw_detection *det)
 	return 0;
 }
 
-int cw_content_lookup(struct cw_content *ct, const struct cw_file_key *key, const char *path,
-                      const char *const *argv, int argc, struct cw_file_info *fi,
-                      struct cw_detection *det)
+/* When some rule reads basename/path/argv, the verdict depends on them too:
+ * they become part of the cache key. */
+static uint64_t context_hash(const struct cw_content *ct, const char *path, const char *const *argv,
+                             int argc)
 {
-	struct verdict v = {0};
-	struct entry *e;
-	uint64_t ctx = 0;
+	uint64_t ctx;
+
+	if (!ct->context_rules)
+		return 0;
+	ctx = fnv1a(0xcbf29ce484222325ULL, path ? path : "", path ? strlen(path) + 1 : 0);
+	for (int i = 0; i < argc && argv && argv[i]; i++)
+		ctx = fnv1a(ctx, argv[i], strlen(argv[i]) + 1);
+	return ctx;
+}
+
+/* Serve a cached verdict: refresh the entry's LRU place, copy what is known of
+ * the file into fi (may be NULL) and the detection into det. Called with
+ * ct->lock held; releases it. Returns 1 (match), 0 (clean) or -errno. */
+static int serve_cached(struct cw_content *ct, struct entry *e, struct cw_file_info *fi,
+                        struct cw_detection *det)
+{
+	struct verdict v;
 	int err;
 
-	if (!key || key->ino == 0)
-		return -ENOENT;
-	if (ct->context_rules) {
-		ctx = fnv1a(0xcbf29ce484222325ULL, path ? path : "", path ? strlen(path) + 1 : 0);
-		for (int i = 0; i < argc && argv && argv[i]; i++)
-			ctx = fnv1a(ctx, argv[i], strlen(argv[i]) + 1);
-	}
-	pthread_mutex_lock(&ct->lock);
-	e = cache_find(ct, key, ctx);
-	if (!e) {
-		pthread_mutex_unlock(&ct->lock);
-		return -ENOENT;
-	}
 	ct->st.hits++;
 	lru_unlink(ct, e);
 	lru_push(ct, e);
 	if (fi) {
-		memset(fi, 0, sizeof(*fi));
-		if (path)
-			cw_strlcpy(fi->path, path, sizeof(fi->path));
 		fi->have_size = e->have_size;
 		fi->size = e->size;
 		fi->have_hash = e->have_hash;
@@ -1036,6 +1035,28 @@ int cw_content_lookup(struct cw_content *ct, const struct cw_file_key *key, cons
 		return 0;
 	err = fill_detection(&v, det);
 	return err ? err : 1;
+}
+
+int cw_content_lookup(struct cw_content *ct, const struct cw_file_key *key, const char *path,
+                      const char *const *argv, int argc, struct cw_file_info *fi,
+                      struct cw_detection *det)
+{
+	struct entry *e;
+
+	if (!key || key->ino == 0)
+		return -ENOENT;
+	pthread_mutex_lock(&ct->lock);
+	e = cache_find(ct, key, context_hash(ct, path, argv, argc));
+	if (!e) {
+		pthread_mutex_unlock(&ct->lock);
+		return -ENOENT;
+	}
+	if (fi) {
+		memset(fi, 0, sizeof(*fi));
+		if (path)
+			cw_strlcpy(fi->path, path, sizeof(fi->path));
+	}
+	return serve_cached(ct, e, fi, det);
 }
 
 int cw_content_check_fd(struct cw_content *ct, int fd, const char *path, const char *const *argv,
@@ -1079,34 +1100,13 @@ int cw_content_check_fd(struct cw_content *ct, int fd, const char *path, const c
 		k.ctime_nsec = st.st_ctim.tv_nsec;
 	}
 	cacheable = k.ino != 0;
-	if (ct->context_rules) {
-		ctx = fnv1a(0xcbf29ce484222325ULL, path ? path : "", path ? strlen(path) + 1 : 0);
-		for (int i = 0; i < argc && argv && argv[i]; i++)
-			ctx = fnv1a(ctx, argv[i], strlen(argv[i]) + 1);
-	}
+	ctx = context_hash(ct, path, argv, argc);
 
 	if (cacheable) {
 		pthread_mutex_lock(&ct->lock);
 		e = cache_find(ct, &k, ctx);
-		if (e) {
-			ct->st.hits++;
-			lru_unlink(ct, e);
-			lru_push(ct, e);
-			fi->have_size = e->have_size;
-			fi->size = e->size;
-			fi->have_hash = e->have_hash;
-			fi->hashed_size = e->hashed_size;
-			fi->partially_hashed = e->partial;
-			memcpy(fi->sha256, e->sha256, sizeof(fi->sha256));
-			v = e->v;
-			if (v.kind)
-				ct->st.matches++;
-			pthread_mutex_unlock(&ct->lock);
-			if (!v.kind)
-				return 0;
-			err = fill_detection(&v, det);
-			return err ? err : 1;
-		}
+		if (e)
+			return serve_cached(ct, e, fi, det);
 		pthread_mutex_unlock(&ct->lock);
 	}
 
