@@ -89,10 +89,10 @@ bench: cagewatch
 	./bench/run
 
 format:
-	clang-format -i src/*.c src/*.h src/bpf/*.c tests/unit/*.c tests/unit/*.h
+	clang-format -i src/*.c src/*.h src/bpf/*.c src/bpf/*.h tests/unit/*.c tests/unit/*.h
 
 format-check:
-	clang-format --dry-run -Werror src/*.c src/*.h src/bpf/*.c tests/unit/*.c tests/unit/*.h
+	clang-format --dry-run -Werror src/*.c src/*.h src/bpf/*.c src/bpf/*.h tests/unit/*.c tests/unit/*.h
 
 clean:
 	rm -rf build build-san cagewatch

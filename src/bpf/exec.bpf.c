@@ -19,6 +19,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "event.h"
+#include "common.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -67,33 +68,12 @@ struct {
 	__type(value, struct cw_file_ver);
 } known_clean SEC(".maps");
 
-/* Kernels before 6.15 call the kernfs parent pointer `parent`. */
-struct kernfs_node___old {
-	struct kernfs_node *parent;
-} __attribute__((preserve_access_index));
-
-/* Round-trip an offset through map memory so the verifier forgets its exact
- * range: states then compare equal and prune, keeping verification linear
- * instead of exponential in the number of loop iterations. */
-static __always_inline __u32 forget(__u16 *slot, __u32 v)
-{
-	*(volatile __u16 *)slot = v;
-	return *(volatile __u16 *)slot;
-}
-
 static __always_inline void count(__u32 idx)
 {
 	__u64 *v = bpf_map_lookup_elem(&counters, &idx);
 
 	if (v)
 		*v += 1;
-}
-
-static __always_inline struct kernfs_node *kn_parent(struct kernfs_node *kn)
-{
-	if (bpf_core_field_exists(kn->__parent))
-		return BPF_CORE_READ(kn, __parent);
-	return BPF_CORE_READ((struct kernfs_node___old *)kn, parent);
 }
 
 /* Walk the executed file's dentries up to the task's root, crossing mounts,
@@ -150,52 +130,20 @@ static __always_inline __u32 put_path(struct cw_event *e, struct task_struct *ta
 	return off;
 }
 
-/* The task's cgroup path (cgroup2 if the task is below its root, else the v1
- * memory hierarchy), components leaf first, written at data[base..]. */
+/* The task's cgroup path, components leaf first, written at data[base..]. */
 static __always_inline __u32 put_cgroup(struct cw_event *e, struct task_struct *task, __u32 base)
 {
-	struct kernfs_node *kn = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn);
-	__u32 off = 0;
-	int i;
+	bool v1, trunc;
+	struct kernfs_node *kn = task_cgroup_kn(task, &v1);
+	__u32 off;
 
-	if (kn && !kn_parent(kn) &&
-	    bpf_core_enum_value_exists(enum cgroup_subsys_id, memory_cgrp_id)) {
-		int id = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
-		struct cgroup_subsys_state *css;
-
-		if (id >= 0 && id < CGROUP_SUBSYS_COUNT) {
-			css = BPF_CORE_READ(task, cgroups, subsys[id]);
-			if (css) {
-				kn = BPF_CORE_READ(css, cgroup, kn);
-				e->flags |= CW_F_CGROUP_V1;
-			}
-		}
-	}
-#pragma clang loop unroll(disable)
-	for (i = 0; i < CW_CGROUP_DEPTH && kn; i++) {
-		struct kernfs_node *parent = kn_parent(kn);
-		const char *name;
-		__u32 pos;
-		long n;
-
-		if (!parent)
-			break;
-		off = forget(&e->cgroup_len, off);
-		if (off > CW_CGROUP_MAX - CW_NAME_MAX) {
-			e->flags |= CW_F_CGROUP_TRUNC;
-			break;
-		}
-		pos = base + off;
-		if (pos > CW_PATH_MAX + CW_CGROUP_MAX - CW_NAME_MAX)
-			break;
-		name = BPF_CORE_READ(kn, name);
-		n = bpf_probe_read_kernel_str(&e->data[pos], CW_NAME_MAX, name);
-		if (n <= 0)
-			break;
-		off += n;
-		kn = parent;
-	}
-	if (i >= CW_CGROUP_DEPTH)
+	if (v1)
+		e->flags |= CW_F_CGROUP_V1;
+	if (base > CW_PATH_MAX)
+		return 0;
+	off = put_kn_path(&e->data[base], CW_CGROUP_MAX, CW_NAME_MAX, CW_CGROUP_DEPTH, kn,
+	                  &e->cgroup_len, &trunc);
+	if (trunc)
 		e->flags |= CW_F_CGROUP_TRUNC;
 	return off;
 }

@@ -23,6 +23,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "technique_event.h"
+#include "common.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -120,30 +121,12 @@ struct {
 	__type(value, __u64);
 } tq_counters SEC(".maps");
 
-struct kernfs_node___old {
-	struct kernfs_node *parent;
-} __attribute__((preserve_access_index));
-
 static __always_inline void count(__u32 idx)
 {
 	__u64 *v = bpf_map_lookup_elem(&tq_counters, &idx);
 
 	if (v)
 		*v += 1;
-}
-
-/* Round-trip through map memory so the verifier forgets the exact range. */
-static __always_inline __u32 forget(__u16 *slot, __u32 v)
-{
-	*(volatile __u16 *)slot = v;
-	return *(volatile __u16 *)slot;
-}
-
-static __always_inline struct kernfs_node *kn_parent(struct kernfs_node *kn)
-{
-	if (bpf_core_field_exists(kn->__parent))
-		return BPF_CORE_READ(kn, __parent);
-	return BPF_CORE_READ((struct kernfs_node___old *)kn, parent);
 }
 
 /* Namespaces of the current task: direct (BTF) loads, which cost a few
@@ -223,46 +206,18 @@ static __always_inline void put_file(struct cw_tq_event *e, struct file *f)
 	}
 }
 
-/* The task's cgroup path (cgroup2 if below its root, else the v1 memory
- * hierarchy), leaf first. */
+/* The task's cgroup path (see common.bpf.h), leaf first. */
 static __always_inline void put_cgroup(struct cw_tq_event *e, struct task_struct *task)
 {
-	struct kernfs_node *kn = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn);
-	__u32 off = 0;
-	int i;
+	bool v1, trunc;
+	struct kernfs_node *kn = task_cgroup_kn(task, &v1);
 
-	if (kn && !kn_parent(kn) &&
-	    bpf_core_enum_value_exists(enum cgroup_subsys_id, memory_cgrp_id)) {
-		int id = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
-		struct cgroup_subsys_state *css;
-
-		if (id >= 0 && id < CGROUP_SUBSYS_COUNT) {
-			css = BPF_CORE_READ(task, cgroups, subsys[id]);
-			if (css) {
-				kn = BPF_CORE_READ(css, cgroup, kn);
-				e->flags |= CW_TQF_CGROUP_V1;
-			}
-		}
-	}
-#pragma clang loop unroll(disable)
-	for (i = 0; i < 16 && kn; i++) {
-		struct kernfs_node *parent = kn_parent(kn);
-		long n;
-
-		if (!parent)
-			break;
-		off = forget(&e->cgroup_len, off);
-		if (off > CW_TQ_CGROUP - CW_TQ_NAME) {
-			e->flags |= CW_TQF_CGROUP_TRUNC;
-			break;
-		}
-		n = bpf_probe_read_kernel_str(&e->cgroup[off], CW_TQ_NAME, BPF_CORE_READ(kn, name));
-		if (n <= 0)
-			break;
-		off += n;
-		kn = parent;
-	}
-	e->cgroup_len = off;
+	if (v1)
+		e->flags |= CW_TQF_CGROUP_V1;
+	e->cgroup_len = put_kn_path(e->cgroup, CW_TQ_CGROUP, CW_TQ_NAME, 16, kn, &e->cgroup_len,
+				    &trunc);
+	if (trunc)
+		e->flags |= CW_TQF_CGROUP_TRUNC;
 }
 
 /* Who is calling: ids, namespaces, executable, argv, cgroup. */
