@@ -1226,13 +1226,14 @@ bool cw_catalogue_name_relevant(const struct cw_catalogue *c, const char *name)
 {
 	if (!name || !name[0])
 		return true;
-	if (optspec_find(c->interps, c->ninterps, name) || optspec_find(c->loaders, c->nloaders, name) ||
-	    globset_match(&c->multicall, name) >= 0)
+	if (optspec_find(c->interps, c->ninterps, name) ||
+	    optspec_find(c->loaders, c->nloaders, name) || globset_match(&c->multicall, name) >= 0)
 		return true;
 	for (size_t i = 0; i < c->ntools; i++) {
 		const struct tool *t = &c->tools[i];
 
-		if (globset_match(&t->names, name) >= 0 || globset_match(&t->ambiguous, name) >= 0 ||
+		if (globset_match(&t->names, name) >= 0 ||
+		    globset_match(&t->ambiguous, name) >= 0 ||
 		    globset_match(&t->scripts, name) >= 0 || globset_match(&t->argv0, name) >= 0)
 			return true;
 	}

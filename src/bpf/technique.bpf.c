@@ -214,8 +214,8 @@ static __always_inline void put_cgroup(struct cw_tq_event *e, struct task_struct
 
 	if (v1)
 		e->flags |= CW_TQF_CGROUP_V1;
-	e->cgroup_len = put_kn_path(e->cgroup, CW_TQ_CGROUP, CW_TQ_NAME, 16, kn, &e->cgroup_len,
-				    &trunc);
+	e->cgroup_len =
+	    put_kn_path(e->cgroup, CW_TQ_CGROUP, CW_TQ_NAME, 16, kn, &e->cgroup_len, &trunc);
 	if (trunc)
 		e->flags |= CW_TQF_CGROUP_TRUNC;
 }
