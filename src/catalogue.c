@@ -409,6 +409,23 @@ static int parse_category(struct lctx *l, const char *id, json_t *obj, struct cw
 	                        &k->additional_tactics);
 }
 
+int cw_category_parse(const char *origin, const char *id, json_t *obj, struct cw_category *out)
+{
+	struct lctx l = {.origin = origin};
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	err = parse_category(&l, id, obj, out);
+	if (err)
+		category_free(out);
+	return err;
+}
+
+void cw_category_clear(struct cw_category *k)
+{
+	category_free(k);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Tools */
 

@@ -29,6 +29,13 @@ struct cw_category {
 	char *next_steps;
 };
 
+/* Parse one category object (the "categories" entries of rules/catalogue.json
+ * and rules/techniques.json) with every check: MITRE enum names, severity,
+ * module name. Errors are logged naming origin and id; -EINVAL, or -ENOMEM.
+ * On error *out holds nothing to free. */
+int cw_category_parse(const char *origin, const char *id, json_t *obj, struct cw_category *out);
+void cw_category_clear(struct cw_category *k); /* frees and zeroes */
+
 /* One recognition: which rule fired, on what. */
 struct cw_detection {
 	const struct cw_category *cat;

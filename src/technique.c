@@ -262,68 +262,6 @@ static int check_keys(const struct lctx *l, json_t *obj, const char *const *allo
 	return 0;
 }
 
-static char *xstrdup(const char *s)
-{
-	return s ? strdup(s) : NULL;
-}
-
-static void free_cat(struct cw_category *c)
-{
-	free(c->id);
-	free(c->category);
-	free(c->module);
-	free(c->severity);
-	free(c->tactic);
-	json_decref(c->techniques);
-	json_decref(c->additional_tactics);
-	free(c->description);
-	free(c->next_steps);
-}
-
-static int parse_category(const struct lctx *l, const char *id, json_t *o, struct cw_category *c)
-{
-	static const char *const keys[] = {
-	    "category",    "module",    "severity",          "primaryTactic",
-	    "description", "nextSteps", "primaryTechniques", "additionalTactics",
-	    NULL};
-	static const char *const sev[] = {"CRITICAL", "HIGH", "MEDIUM", "LOW"};
-	const char *category, *module, *severity, *tactic, *desc, *next;
-	json_t *tech, *add;
-	bool sev_ok = false;
-	int err;
-
-	if (!json_is_object(o))
-		return fail(l, "must be an object");
-	if ((err = check_keys(l, o, keys)) ||
-	    (err = get_string(l, o, "category", true, &category)) ||
-	    (err = get_string(l, o, "module", true, &module)) ||
-	    (err = get_string(l, o, "severity", true, &severity)) ||
-	    (err = get_string(l, o, "primaryTactic", true, &tactic)) ||
-	    (err = get_string(l, o, "description", true, &desc)) ||
-	    (err = get_string(l, o, "nextSteps", true, &next)) ||
-	    (err = str_array(l, o, "primaryTechniques", true, &tech)) ||
-	    (err = str_array(l, o, "additionalTactics", false, &add)))
-		return err;
-	for (size_t i = 0; i < 4; i++)
-		if (!strcmp(severity, sev[i]))
-			sev_ok = true;
-	if (!sev_ok)
-		return fail(l, "severity \"%s\" is not CRITICAL, HIGH, MEDIUM or LOW", severity);
-	c->id = xstrdup(id);
-	c->category = xstrdup(category);
-	c->module = xstrdup(module);
-	c->severity = xstrdup(severity);
-	c->tactic = xstrdup(tactic);
-	c->description = xstrdup(desc);
-	c->next_steps = xstrdup(next);
-	c->techniques = json_deep_copy(tech);
-	c->additional_tactics = add ? json_deep_copy(add) : json_array();
-	if (!c->id || !c->category || !c->module || !c->severity || !c->tactic || !c->description ||
-	    !c->next_steps || !c->techniques || !c->additional_tactics)
-		return -ENOMEM;
-	return 0;
-}
-
 static int parse_rule(const struct lctx *l, struct cw_technique_rules *r, json_t *o,
                       struct rule *ru)
 {
@@ -407,7 +345,7 @@ void cw_technique_rules_free(struct cw_technique_rules *r)
 	if (!r)
 		return;
 	for (size_t i = 0; i < r->n_cats; i++)
-		free_cat(&r->cats[i]);
+		cw_category_clear(&r->cats[i]);
 	free(r->cats);
 	free(r->rules);
 	free(r->exc);
@@ -481,9 +419,7 @@ int cw_technique_rules_load(struct cw_technique_rules **out, const char *text, s
 	}
 	json_object_foreach(cats, k, v)
 	{
-		snprintf(where, sizeof(where), "categories.%s", k);
-		l.where = where;
-		err = parse_category(&l, k, v, &r->cats[r->n_cats]);
+		err = cw_category_parse(l.origin, k, v, &r->cats[r->n_cats]);
 		r->n_cats++;
 		if (err)
 			goto fail;
