@@ -55,8 +55,8 @@ struct job {
 	struct cw_event ev; /* header used; data[] already decoded into ex */
 	struct cw_exec ex;
 	struct cw_file_key key;
-	int bin_fd;      /* -1: verdict cached (bin/cdet valid) or unopenable */
-	int script_fd;   /* -1: no script, or unopenable */
+	int bin_fd;      /* < 0: verdict cached (bin/cdet valid) or unopenable */
+	int script_fd;   /* < 0: no script, or unopenable */
 	int script_kind; /* cw_catalogue_operand(): 1 script, 2 loaded program */
 	char script_path[CW_PATH_MAX + 2];
 	bool name_hit, content_cached, content_hit;
@@ -158,14 +158,17 @@ static int open_binary(const struct cw_exec *ex, int init_pid)
 }
 
 /* Open a script (or a program run by ld.so) named relative to the process:
- * absolute names under its root, relative ones under its working directory. */
-static int open_operand(const struct cw_exec *ex, const char *name)
+ * absolute names under its root (its parent's, the container init's), relative
+ * ones under its or its parent's working directory. */
+static int open_operand(const struct cw_exec *ex, const char *name, int init_pid)
 {
 	char p[CW_PATH_MAX + 64];
-	int pids[2] = {(int)ex->ev->tgid, (int)ex->ev->ppid};
+	int pids[3] = {(int)ex->ev->tgid, (int)ex->ev->ppid, name[0] == '/' ? init_pid : 0};
 	int fd;
 
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 3; i++) {
+		if (pids[i] <= 0)
+			continue;
 		snprintf(p, sizeof(p), "/proc/%d/%s%s%s", pids[i], name[0] == '/' ? "root" : "cwd",
 		         name[0] == '/' ? "" : "/", name);
 		fd = open(p, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -207,7 +210,7 @@ static void process_job(struct agent *a, struct job *j)
 	struct cw_detection *det = NULL;
 	const char *argv_c[CW_MAX_ARGS + 1];
 	json_t *f, *stored = NULL;
-	bool have_script = false;
+	bool have_script = false, reading;
 	char key[8192];
 	int err, hit;
 
@@ -238,21 +241,14 @@ static void process_job(struct agent *a, struct job *j)
 		det = &j->name_det;
 		goto report;
 	}
-	if (!j->content_cached && j->bin_fd < 0) {
+	/* The event thread opened what it could; the process may have gone since. */
+	if (!j->content_cached && j->bin_fd < 0)
 		j->bin_fd = open_binary(&j->ex, ctr.init_pid);
-		if (j->bin_fd < 0)
-			j->bin_fd = -1;
-	}
-	if (j->script_kind && j->script_fd < 0 && j->script_path[0] == '/' && ctr.init_pid > 0) {
-		char p[CW_PATH_MAX + 64];
+	if (j->script_kind && j->script_fd < 0)
+		j->script_fd = open_operand(&j->ex, j->script_path, ctr.init_pid);
 
-		snprintf(p, sizeof(p), "/proc/%d/root%s", ctr.init_pid, j->script_path);
-		j->script_fd = open(p, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-		if (j->script_fd < 0)
-			j->script_fd = -1;
-	}
-
-	if (a->realtime && (!j->content_cached || j->script_fd >= 0))
+	reading = !j->content_cached || j->script_fd >= 0;
+	if (a->realtime && reading)
 		set_realtime(false); /* reading files: unbounded work, normal priority */
 	if (!j->content_cached) {
 		hit = cw_content_check_fd(a->content, j->bin_fd, j->ex.path, argv_c, j->ex.argc,
@@ -277,7 +273,7 @@ static void process_job(struct agent *a, struct job *j)
 		cw_strlcpy(script.path, j->script_path, sizeof(script.path));
 		have_script = true;
 	}
-	if (a->realtime && (!j->content_cached || j->script_fd >= 0))
+	if (a->realtime && reading)
 		set_realtime(true);
 	/* Hash and content evidence outrank a name: they survive renaming. */
 	if (j->content_hit)
@@ -483,15 +479,11 @@ static int on_event(void *ctx, const void *data, size_t len)
 		j->bin = bin;
 	} else {
 		j->bin_fd = open_binary(&cur, 0);
-		if (j->bin_fd < 0)
-			j->bin_fd = -1;
 	}
 	if (kind) {
 		j->script_kind = kind;
 		cw_strlcpy(j->script_path, operand, sizeof(j->script_path));
-		j->script_fd = open_operand(&cur, operand);
-		if (j->script_fd < 0)
-			j->script_fd = -1;
+		j->script_fd = open_operand(&cur, operand, 0);
 	}
 	enqueue(a, j);
 	return 0;
