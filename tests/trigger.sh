@@ -20,6 +20,6 @@ ln -s busybox "$dir/rootfs/bin/cp"
 cd "$dir"
 runc spec
 sed -i 's/"terminal": true/"terminal": false/; s/"readonly": true/"readonly": false/' config.json
-sed -i 's|"sh"$|"sh", "-c", "cp /bin/busybox /tmp/botb-linux-amd64 \&\& /tmp/botb-linux-amd64 -autopwn; true"|' config.json
+sed -i 's|"sh"$|"sh", "-c", "cp /bin/busybox /tmp/botb-linux-amd64 \&\& /tmp/botb-linux-amd64 -autopwn 2>/dev/null; true"|' config.json
 runc run --bundle "$dir" "$id" </dev/null || true
 echo "trigger.sh: ran /tmp/botb-linux-amd64 -autopwn in runc container $id" >&2
