@@ -169,11 +169,11 @@ static __always_inline bool known_clean_exec(struct cw_event *e, struct linux_bi
 	    v->mtime_nsec != e->mtime_nsec || v->ctime_sec != e->ctime_sec ||
 	    v->ctime_nsec != e->ctime_nsec)
 		return false;
-	len = BPF_CORE_READ(file, f_path.dentry, d_name.len);
-	dname = BPF_CORE_READ(file, f_path.dentry, d_name.name);
+	len = file->f_path.dentry->d_name.len;
+	dname = file->f_path.dentry->d_name.name;
 	if (len == 0 || len > 255)
 		return false;
-	n = bpf_probe_read_kernel_str(e->data, CW_FNAME_MAX, BPF_CORE_READ(bprm, filename));
+	n = bpf_probe_read_kernel_str(e->data, CW_FNAME_MAX, bprm->filename);
 	if (n <= 1)
 		return false;
 	fl = n - 1;
@@ -210,7 +210,7 @@ int BPF_PROG(cw_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	struct mm_struct *mm;
 	unsigned long as, ae, alen;
 	const char *fname;
-	unsigned int level, nlink;
+	unsigned int level;
 	__u64 size;
 	long n;
 
@@ -219,66 +219,74 @@ int BPF_PROG(cw_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	if (!e)
 		return 0;
 
-	/* Namespaces first: they decide whether this exec is worth more work. */
-	tp = BPF_CORE_READ(task, thread_pid);
-	level = BPF_CORE_READ(tp, level);
-	e->pidns = BPF_CORE_READ(tp, numbers[level & 31].ns, ns.inum);
-	e->mntns = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
+	/* Hot path: most execs are dropped below (host, known clean), so until
+	 * then read only what decides that, by direct BTF loads (tp_btf pointers
+	 * are trusted; a load costs an instruction where a probe read costs a
+	 * helper call). The pid namespace needs a variable array index, which only
+	 * a probe read allows, so it is read when the mount namespace says host. */
 	e->flags = 0;
-	if (e->pidns == host_pidns && e->mntns == host_mntns) {
-		if (containers_only) {
-			count(CW_CNT_FILTERED);
-			return 0;
+	e->mntns = task->nsproxy->mnt_ns->ns.inum;
+	tp = task->thread_pid;
+	level = tp->level;
+	e->pidns = 0;
+	if (e->mntns == host_mntns) {
+		e->pidns = BPF_CORE_READ(tp, numbers[level & 31].ns, ns.inum);
+		if (e->pidns == host_pidns) {
+			if (containers_only) {
+				count(CW_CNT_FILTERED);
+				return 0;
+			}
+			e->flags |= CW_F_HOST_NS;
 		}
-		e->flags |= CW_F_HOST_NS;
 	}
-	e->netns = BPF_CORE_READ(task, nsproxy, net_ns, ns.inum);
-	e->cgroupns = BPF_CORE_READ(task, nsproxy, cgroup_ns, ns.inum);
-	e->userns = BPF_CORE_READ(task, cred, user_ns, ns.inum);
 
-	e->type = CW_EV_EXEC;
-	e->ts_ns = bpf_ktime_get_boot_ns();
-	e->cgroup_id = bpf_get_current_cgroup_id();
-	e->pid = BPF_CORE_READ(task, pid);
-	e->tgid = BPF_CORE_READ(task, tgid);
-	e->ppid = BPF_CORE_READ(task, real_parent, tgid);
-	e->uid = BPF_CORE_READ(task, cred, uid.val);
-	e->gid = BPF_CORE_READ(task, cred, gid.val);
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
-
-	file = BPF_CORE_READ(bprm, file);
-	inode = BPF_CORE_READ(file, f_inode);
-	e->ino = BPF_CORE_READ(inode, i_ino);
-	e->size = BPF_CORE_READ(inode, i_size);
-	e->dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	file = bprm->file;
+	inode = file->f_inode;
+	e->ino = inode->i_ino;
+	e->size = inode->i_size;
+	e->dev = inode->i_sb->s_dev;
 	if (bpf_core_field_exists(inode->i_mtime_sec)) {
-		e->mtime_sec = BPF_CORE_READ(inode, i_mtime_sec);
-		e->mtime_nsec = BPF_CORE_READ(inode, i_mtime_nsec);
-		e->ctime_sec = BPF_CORE_READ(inode, i_ctime_sec);
-		e->ctime_nsec = BPF_CORE_READ(inode, i_ctime_nsec);
+		e->mtime_sec = inode->i_mtime_sec;
+		e->mtime_nsec = inode->i_mtime_nsec;
+		e->ctime_sec = inode->i_ctime_sec;
+		e->ctime_nsec = inode->i_ctime_nsec;
 	} else {
 		e->mtime_sec = e->ctime_sec = 0; /* older kernels: user space stats the file */
 		e->mtime_nsec = e->ctime_nsec = 0;
 	}
-	nlink = BPF_CORE_READ(inode, __i_nlink);
-	if (nlink == 0) {
+	if (inode->__i_nlink == 0) {
 		char pre[8] = {};
 
-		bpf_probe_read_kernel_str(pre, sizeof(pre),
-		                          BPF_CORE_READ(file, f_path.dentry, d_name.name));
+		bpf_probe_read_kernel_str(pre, sizeof(pre), file->f_path.dentry->d_name.name);
 		if (pre[0] == 'm' && pre[1] == 'e' && pre[2] == 'm' && pre[3] == 'f' &&
 		    pre[4] == 'd' && pre[5] == ':')
 			e->flags |= CW_F_MEMFD;
 		else
 			e->flags |= CW_F_DELETED;
 	}
-	if (BPF_CORE_READ(bprm, interp) != BPF_CORE_READ(bprm, filename))
+	if (bprm->interp != bprm->filename)
 		e->flags |= CW_F_SCRIPT;
 	if (!(e->flags & (CW_F_SCRIPT | CW_F_MEMFD | CW_F_DELETED)) &&
 	    known_clean_exec(e, bprm, file)) {
 		count(CW_CNT_CLEAN);
 		return 0;
 	}
+
+	/* This exec goes to user space: the rest of the record. */
+	if (!e->pidns)
+		e->pidns = BPF_CORE_READ(tp, numbers[level & 31].ns, ns.inum);
+	e->netns = task->nsproxy->net_ns->ns.inum;
+	e->cgroupns = task->nsproxy->cgroup_ns->ns.inum;
+	e->userns = task->cred->user_ns->ns.inum;
+	e->type = CW_EV_EXEC;
+	e->ts_ns = bpf_ktime_get_boot_ns();
+	e->cgroup_id = bpf_get_current_cgroup_id();
+	e->pid = task->pid;
+	e->tgid = task->tgid;
+	e->ppid = task->real_parent->tgid;
+	e->uid = task->cred->uid.val;
+	e->gid = task->cred->gid.val;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
 
 	/* Sections: path, cgroup, filename, argv. */
 	off = forget(&e->path_len, put_path(e, task, file));
@@ -292,7 +300,7 @@ int BPF_PROG(cw_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	e->cgroup_len = n32;
 	off += n32;
 
-	fname = BPF_CORE_READ(bprm, filename);
+	fname = bprm->filename;
 	if (off > CW_PATH_MAX + CW_CGROUP_MAX)
 		return 0;
 	n = bpf_probe_read_kernel_str(&e->data[off], CW_FNAME_MAX, fname);

@@ -655,8 +655,8 @@ SEC("tp_btf/sched_process_exec")
 int BPF_PROG(cw_tq_umh, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task_btf();
-	struct task_struct *parent = BPF_CORE_READ(task, real_parent);
-	unsigned int pflags = BPF_CORE_READ(parent, flags);
+	struct task_struct *parent = task->real_parent; /* direct loads: this runs on every exec */
+	unsigned int pflags = parent->flags;
 	struct mm_struct *mm;
 	struct cw_tq_umh *u;
 	unsigned long as, ae, alen;
