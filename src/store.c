@@ -56,6 +56,43 @@ static const char ins_sql[] =
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,"
     " ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)";
 
+/* Deduplication. A repeat of a stored finding is counted in SQL (json_set on
+ * the stored text: no JSON library round trip on the hot path of a burst) and
+ * the stored finding keeps its first occurrence's evidence. What the caller
+ * gets back, and prints, is the repeat itself under the stored finding's
+ * identity and lifecycle: these fields (columns 3.. of dedup_find_sql), which
+ * are everything set-state and mute change. */
+static const char *const kept_paths[] = {
+    "name",          "canonicalName", "createTime",
+    "state",         "mute",          "muteUpdateTime",
+    "muteInitiator", "muteInfo",      "sourceProperties.State_Change_Time",
+};
+#define KEPT_OBJECT "muteInfo" /* the one kept field that is not a string */
+
+/* dedup_find_sql: rowid, occurrence_count, event_time_ms, then kept_paths. */
+static int dedup_find_sql(char *buf, size_t cap)
+{
+	size_t i, n = (size_t)snprintf(buf, cap, "SELECT rowid, occurrence_count, event_time_ms");
+
+	for (i = 0; i < sizeof(kept_paths) / sizeof(kept_paths[0]) && n < cap; i++)
+		n += (size_t)snprintf(buf + n, cap - n, ", json_extract(json, '$.%s')",
+		                      kept_paths[i]);
+	if (n < cap)
+		n += (size_t)snprintf(buf + n, cap - n,
+		                      " FROM findings WHERE dedup_key = ?1 AND event_time_ms"
+		                      " BETWEEN ?2 AND ?3 ORDER BY event_time_ms DESC LIMIT 1");
+	return n < cap ? 0 : -ENAMETOOLONG;
+}
+
+/* ?1 rowid, ?2 this occurrence's event time (ms), ?3 its eventTime text. */
+static const char dedup_upd_sql[] =
+    "UPDATE findings SET occurrence_count = occurrence_count + 1,"
+    " json = CASE WHEN ?2 > event_time_ms"
+    " THEN json_set(json, '$.sourceProperties.Occurrence_Count', occurrence_count + 1,"
+    " '$.eventTime', ?3)"
+    " ELSE json_set(json, '$.sourceProperties.Occurrence_Count', occurrence_count + 1) END,"
+    " event_time_ms = max(event_time_ms, ?2) WHERE rowid = ?1";
+
 /* ---- errors and retries ---- */
 
 static int to_errno(int rc)
@@ -545,7 +582,7 @@ int cw_store_open(struct cw_store **out, const char *path, unsigned flags)
 	if (ret)
 		goto fail;
 	if (!ro) {
-		char sql[160];
+		char sql[160], find_sql[1024];
 
 		snprintf(sql, sizeof(sql),
 		         "PRAGMA journal_mode = WAL; PRAGMA synchronous = %s; "
@@ -553,18 +590,13 @@ int cw_store_open(struct cw_store **out, const char *path, unsigned flags)
 		         flags & CW_STORE_DURABLE ? "FULL" : "NORMAL");
 		ret = exec_retry(s, sql, "setting WAL mode");
 		if (!ret)
+			ret = dedup_find_sql(find_sql, sizeof(find_sql));
+		if (!ret)
 			ret = prepare(s, ins_sql, &s->ins, SQLITE_PREPARE_PERSISTENT);
 		if (!ret)
-			ret = prepare(s,
-			              "SELECT rowid, json, occurrence_count, event_time_ms FROM "
-			              "findings WHERE dedup_key = ?1 AND event_time_ms BETWEEN ?2 "
-			              "AND ?3 ORDER BY event_time_ms DESC LIMIT 1",
-			              &s->dedup_find, SQLITE_PREPARE_PERSISTENT);
+			ret = prepare(s, find_sql, &s->dedup_find, SQLITE_PREPARE_PERSISTENT);
 		if (!ret)
-			ret = prepare(s,
-			              "UPDATE findings SET json = ?1, event_time_ms = ?2, "
-			              "occurrence_count = ?3 WHERE rowid = ?4",
-			              &s->dedup_upd, SQLITE_PREPARE_PERSISTENT);
+			ret = prepare(s, dedup_upd_sql, &s->dedup_upd, SQLITE_PREPARE_PERSISTENT);
 		if (ret)
 			goto fail;
 	}
@@ -678,53 +710,62 @@ static int insert(struct cw_store *s, json_t *f, const char *dedup_key, int64_t 
 	return sq_fail(s, rc, "inserting a finding");
 }
 
-/* Inside a write transaction: bump the finding at rowid. */
-static int dedup_update(struct cw_store *s, sqlite3_int64 rowid, const char *old_text,
-                        int64_t old_count, int64_t old_ev, json_t *incoming, int64_t ev_ms,
-                        json_t **stored)
+/* Inside a write transaction: count `incoming` as a repeat of the finding
+ * dedup_find_sql returned in q, and turn incoming into what is returned. */
+static int dedup_update(struct cw_store *s, sqlite3_stmt *q, json_t *incoming, int64_t ev_ms)
 {
-	json_error_t jerr;
-	json_t *f = json_loads(old_text, 0, &jerr), *sp;
-	int64_t count = old_count + 1, new_ev = old_ev;
-	char *text;
-	int rc, ret = 0;
+	sqlite3_int64 rowid = sqlite3_column_int64(q, 0);
+	int64_t count = sqlite3_column_int64(q, 1) + 1;
+	json_t *et = json_object_get(incoming, "eventTime"), *sp;
+	char buf[40];
+	size_t i;
+	int rc;
 
-	if (!json_is_object(f)) {
-		json_decref(f);
-		cw_err("store %s: stored finding is not valid JSON (%s): the store is damaged",
-		       s->path, jerr.text);
-		return -EBADMSG;
-	}
-	sp = jobj(f, "sourceProperties");
-	if (!sp)
-		ret = -ENOMEM;
-	if (!ret && ev_ms > old_ev) {
-		json_t *et = json_object_get(incoming, "eventTime");
+	for (i = 0; i < sizeof(kept_paths) / sizeof(kept_paths[0]); i++) {
+		const char *path = kept_paths[i], *dot = strchr(path, '.');
+		const char *text = (const char *)sqlite3_column_text(q, 3 + (int)i);
+		json_t *obj = incoming, *v;
 
-		new_ev = ev_ms;
-		ret = jset(f, "eventTime", json_is_string(et) ? json_copy(et) : time_json(ev_ms));
+		if (dot) {
+			char key[64];
+
+			snprintf(key, sizeof(key), "%.*s", (int)(dot - path), path);
+			obj = jobj(incoming, key);
+			path = dot + 1;
+		}
+		if (!obj)
+			return -ENOMEM;
+		if (!text) {
+			json_object_del(obj, path); /* not in the stored finding either */
+			continue;
+		}
+		v = strcmp(path, KEPT_OBJECT) ? json_string(text) : json_loads(text, 0, NULL);
+		if (!v) {
+			json_decref(v);
+			cw_err("store %s: stored finding has an unreadable \"%s\": the store is "
+			       "damaged",
+			       s->path, kept_paths[i]);
+			return -EBADMSG;
+		}
+		if (jset(obj, path, v))
+			return -ENOMEM;
 	}
-	if (!ret)
-		ret = jset(sp, "Occurrence_Count", json_integer(count));
-	text = ret ? NULL : json_dumps(f, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	if (!text) {
-		json_decref(f);
-		return ret ? ret : -ENOMEM;
-	}
+	sp = jobj(incoming, "sourceProperties");
+	if (!sp || jset(sp, "Occurrence_Count", json_integer(count)))
+		return -ENOMEM;
+
 	sqlite3_reset(s->dedup_upd);
-	sqlite3_bind_text(s->dedup_upd, 1, text, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s->dedup_upd, 2, new_ev);
-	sqlite3_bind_int64(s->dedup_upd, 3, count);
-	sqlite3_bind_int64(s->dedup_upd, 4, rowid);
+	sqlite3_bind_int64(s->dedup_upd, 1, rowid);
+	sqlite3_bind_int64(s->dedup_upd, 2, ev_ms);
+	sqlite3_bind_text(s->dedup_upd, 3,
+	                  json_is_string(et) ? json_string_value(et)
+	                                     : cw_rfc3339(ev_ms * 1000000, buf, sizeof(buf)),
+	                  -1, SQLITE_TRANSIENT);
 	rc = sqlite3_step(s->dedup_upd);
 	sqlite3_reset(s->dedup_upd);
 	sqlite3_clear_bindings(s->dedup_upd);
-	free(text);
-	if (rc != SQLITE_DONE) {
-		json_decref(f);
+	if (rc != SQLITE_DONE)
 		return sq_fail(s, rc, "updating a deduplicated finding");
-	}
-	*stored = f;
 	return 0;
 }
 
@@ -774,10 +815,9 @@ int cw_store_record(struct cw_store *s, json_t *finding, const char *dedup_key, 
 		sqlite3_bind_int64(q, 3, ev_ms + window_ms);
 		rc = sqlite3_step(q);
 		if (rc == SQLITE_ROW) {
-			ret = dedup_update(s, sqlite3_column_int64(q, 0),
-			                   (const char *)sqlite3_column_text(q, 1),
-			                   sqlite3_column_int64(q, 2), sqlite3_column_int64(q, 3),
-			                   finding, ev_ms, stored);
+			ret = dedup_update(s, q, finding, ev_ms);
+			if (!ret)
+				*stored = json_incref(finding);
 			sqlite3_reset(q);
 			sqlite3_clear_bindings(q);
 			goto commit;

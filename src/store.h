@@ -44,11 +44,14 @@ const char *cw_store_path(const struct cw_store *s);
 
 /* Record a finding (a JSON object with at least "name"). If dedup_key is set
  * and window_ms > 0 and a finding with the same dedup_key has an event time
- * within window_ms of this one's, that finding is updated instead (eventTime
- * to the later of the two, sourceProperties.Occurrence_Count += 1) and
- * returned in *stored; otherwise the finding is inserted (Occurrence_Count set
- * to 1 if absent, which modifies finding) and *stored is a new reference to
- * it. The transaction is committed before this returns. */
+ * within window_ms of this one's, that finding is counted instead
+ * (sourceProperties.Occurrence_Count += 1, eventTime to the later of the two;
+ * it keeps its first occurrence's evidence) and *stored is `finding` itself,
+ * this occurrence, carrying the stored finding's identity and lifecycle (name,
+ * canonicalName, createTime, state, mute fields, Occurrence_Count). Otherwise
+ * the finding is inserted (Occurrence_Count set to 1 if absent) and *stored is
+ * a new reference to it. Both cases modify `finding`. The transaction is
+ * committed before this returns. */
 int cw_store_record(struct cw_store *s, json_t *finding, const char *dedup_key, int64_t window_ms,
                     json_t **stored);
 

@@ -222,28 +222,59 @@ TEST(dedup_window)
 	const char *p = tpath("dedup.db");
 	const char *key = "Execution: Container Escape|c1|/tmp/botb";
 	struct cw_store *s;
-	json_t *st = NULL;
+	json_t *st = NULL, *f;
 
 	CHECK_INT(cw_store_open(&s, p, CW_STORE_CREATE), 0);
 	CHECK_INT(record(s, mk("d1", "c1", "/tmp/botb", BASE_MS), key, 60000, &st), 0);
 	CHECK_STR(sid(st), "d1");
 	json_decref(st);
-	/* 5 s later: same finding, count 2, eventTime moves forward */
-	CHECK_INT(record(s, mk("d2", "c1", "/tmp/botb", BASE_MS + 5000), key, 60000, &st), 0);
+	/* 5 s later: same finding, count 2. What comes back is this occurrence
+	 * (its own eventTime and args) under the stored finding's name. */
+	f = mk("d2", "c1", "/tmp/botb", BASE_MS + 5000);
+	json_array_set_new(
+	    json_object_get(json_array_get(json_object_get(f, "processes"), 0), "args"), 1,
+	    json_string("-scan"));
+	CHECK_INT(record(s, f, key, 60000, &st), 0);
 	CHECK_STR(sid(st), "d1");
 	CHECK_INT(occ(st), 2);
 	CHECK_STR(json_string_value(json_object_get(st, "eventTime")), "2026-11-29T07:00:10.000Z");
+	CHECK_STR(json_string_value(json_object_get(st, "createTime")), "2026-11-29T07:00:05.000Z");
+	CHECK_STR(
+	    json_string_value(json_array_get(
+	        json_object_get(json_array_get(json_object_get(st, "processes"), 0), "args"), 1)),
+	    "-scan");
 	json_decref(st);
+	/* the stored finding keeps its first evidence, counts, and moves eventTime */
+	CHECK_INT(cw_store_get(s, "d1", &st), 0);
+	CHECK_INT(occ(st), 2);
+	CHECK_STR(json_string_value(json_object_get(st, "eventTime")), "2026-11-29T07:00:10.000Z");
+	CHECK_STR(
+	    json_string_value(json_array_get(
+	        json_object_get(json_array_get(json_object_get(st, "processes"), 0), "args"), 1)),
+	    "-autopwn");
+	json_decref(st);
+	/* lifecycle changes made since carry over to what is returned for repeats */
+	CHECK_INT(cw_store_set_state(s, "d1", "INACTIVE", NULL), 1);
+	CHECK_INT(cw_store_set_mute(s, "d1", true, NULL), 1);
 	/* an older event inside the window counts but does not move eventTime back */
 	CHECK_INT(record(s, mk("d3", "c1", "/tmp/botb", BASE_MS + 1000), key, 60000, &st), 0);
 	CHECK_STR(sid(st), "d1");
 	CHECK_INT(occ(st), 3);
-	CHECK_STR(json_string_value(json_object_get(st, "eventTime")), "2026-11-29T07:00:10.000Z");
+	CHECK_STR(json_string_value(json_object_get(st, "eventTime")), "2026-11-29T07:00:06.000Z");
+	CHECK_STR(json_string_value(json_object_get(st, "state")), "INACTIVE");
+	CHECK_STR(json_string_value(json_object_get(st, "mute")), "MUTED");
+	CHECK(json_string_value(json_object_get(st, "muteInitiator")) != NULL);
+	CHECK_STR(json_string_value(json_object_get(
+	              json_object_get(json_object_get(st, "muteInfo"), "staticMute"), "state")),
+	          "MUTED");
+	CHECK(json_string_value(json_object_get(json_object_get(st, "sourceProperties"),
+	                                        "State_Change_Time")) != NULL);
 	json_decref(st);
 	CHECK_INT(count(s, NULL), 1);
-	/* the stored row agrees with what was returned */
+	/* the stored row agrees */
 	CHECK_INT(cw_store_get(s, "d1", &st), 0);
 	CHECK_INT(occ(st), 3);
+	CHECK_STR(json_string_value(json_object_get(st, "eventTime")), "2026-11-29T07:00:10.000Z");
 	json_decref(st);
 	CHECK_INT(count(s, "occurrence_count = 3 AND event_time = \"2026-11-29T07:00:10Z\""), 1);
 	/* outside the window (2 min after the last event): a new finding */
