@@ -1001,12 +1001,38 @@ static int collect(struct cw_store *s, sqlite3_stmt *st, json_t **out)
 	}
 }
 
+/* Prepare "SELECT <what> FROM findings WHERE <filter> <tail>" with the
+ * filter's parameters bound; *next is the next free parameter index. */
+static int prepare_filtered(struct cw_store *s, const char *what, const struct cw_filter *f,
+                            const char *tail, sqlite3_stmt **st, int *next)
+{
+	char *sql;
+	int ret, idx;
+
+	if (asprintf(&sql, "SELECT %s FROM findings WHERE %s%s", what,
+	             f && f->where ? f->where : "1", tail) < 0)
+		return -ENOMEM;
+	ret = prepare(s, sql, st, 0);
+	free(sql);
+	if (ret)
+		return ret;
+	idx = cw_filter_bind(f, *st, 1);
+	if (idx < 0) {
+		sqlite3_finalize(*st);
+		*st = NULL;
+		return idx;
+	}
+	*next = idx;
+	return 0;
+}
+
 int cw_store_list(struct cw_store *s, const struct cw_filter *f, const char *order_by, bool desc,
                   long limit, json_t **out)
 {
 	const char *col = cw_filter_order_column(order_by ? order_by : "event_time");
+	const char *dir = desc ? "DESC" : "ASC";
 	sqlite3_stmt *st;
-	char *sql;
+	char tail[128];
 	int ret, idx;
 
 	*out = NULL;
@@ -1016,19 +1042,10 @@ int cw_store_list(struct cw_store *s, const struct cw_filter *f, const char *ord
 		       order_by);
 		return -EINVAL;
 	}
-	if (asprintf(&sql, "SELECT json FROM findings WHERE %s ORDER BY %s %s, id %s LIMIT ?",
-	             f && f->where ? f->where : "1", col, desc ? "DESC" : "ASC",
-	             desc ? "DESC" : "ASC") < 0)
-		return -ENOMEM;
-	ret = prepare(s, sql, &st, 0);
-	free(sql);
+	snprintf(tail, sizeof(tail), " ORDER BY %s %s, id %s LIMIT ?", col, dir, dir);
+	ret = prepare_filtered(s, "json", f, tail, &st, &idx);
 	if (ret)
 		return ret;
-	idx = cw_filter_bind(f, st, 1);
-	if (idx < 0) {
-		sqlite3_finalize(st);
-		return idx;
-	}
 	sqlite3_bind_int64(st, idx, limit > 0 ? limit : -1);
 	ret = collect(s, st, out);
 	sqlite3_finalize(st);
@@ -1038,21 +1055,11 @@ int cw_store_list(struct cw_store *s, const struct cw_filter *f, const char *ord
 int cw_store_count(struct cw_store *s, const struct cw_filter *f, int64_t *out)
 {
 	sqlite3_stmt *st;
-	char *sql;
 	int ret, rc, idx;
 
-	if (asprintf(&sql, "SELECT count(*) FROM findings WHERE %s",
-	             f && f->where ? f->where : "1") < 0)
-		return -ENOMEM;
-	ret = prepare(s, sql, &st, 0);
-	free(sql);
+	ret = prepare_filtered(s, "count(*)", f, "", &st, &idx);
 	if (ret)
 		return ret;
-	idx = cw_filter_bind(f, st, 1);
-	if (idx < 0) {
-		sqlite3_finalize(st);
-		return idx;
-	}
 	rc = step_first(st);
 	if (rc == SQLITE_ROW)
 		*out = sqlite3_column_int64(st, 0);
