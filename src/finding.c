@@ -469,7 +469,7 @@ static json_t *source_properties(struct jb *b, const struct cw_config *cfg,
 		put(b, sp, "Mount_Namespace", json_integer(ev->mntns));
 	}
 	put_opt_arr(b, sp, "Cgroup", ex->cgroup, sizeof(ex->cgroup));
-	if (ev) {
+	if (ev && (ev->dev || ev->ino)) { /* technique findings have no executed file */
 		/* Kernel dev_t: 12-bit major above a 20-bit minor. */
 		put(b, sp, "Executable_Device", fmt("%u:%u", ev->dev >> 20, ev->dev & 0xfffff));
 		/* A string: inode numbers can exceed a double's exact range. */
@@ -505,8 +505,10 @@ static void merge_extra(struct jb *b, json_t *finding, json_t *sp, const json_t 
 	}
 	json_object_foreach((json_t *)extra, k, v)
 	{
-		if (strcmp(k, "indicator") == 0) {
-			put(b, finding, "indicator", json_deep_copy(v));
+		/* SCC's own top-level fields: indicator (signatures, hashes), files
+		 * (a technique's target file). */
+		if (strcmp(k, "indicator") == 0 || strcmp(k, "files") == 0) {
+			put(b, finding, k, json_deep_copy(v));
 			continue;
 		}
 		if (json_object_get(sp, k)) {

@@ -663,8 +663,7 @@ int cw_technique_env_init(struct cw_technique_env *env, const char *proc_root)
 		 * as container attribution does. */
 		char path[4200];
 
-		cw_warn("cannot read %s/1/ns: taking this process's namespaces as the host's",
-		        env->proc_root);
+		env->own_ns_as_host = true;
 		for (int t = 0; t < CW_NS_COUNT; t++) {
 			snprintf(path, sizeof(path), "%s/self/ns/%s", env->proc_root, ns_names[t]);
 			env->host_ns[t] = ns_inum_at(path);
@@ -1489,7 +1488,7 @@ int cw_technique_finding_extra(const struct cw_technique_hit *h, json_t **out)
 			json_decref(files);
 			err = -ENOMEM;
 		} else {
-			err |= put(o, "Files", files);
+			err |= put(o, "files", files); /* the finding's top-level files[] */
 		}
 	}
 	if (err) {
@@ -1956,6 +1955,10 @@ int cw_technique_open(struct cw_technique **out, const struct cw_technique_opts 
 		t->env.host_ns[CW_NS_PID] = opts->host_pidns;
 	if (opts->host_mntns)
 		t->env.host_ns[CW_NS_MNT] = opts->host_mntns;
+	/* The agent passes the namespaces attribution settled on (and warned about). */
+	if (t->env.own_ns_as_host && !opts->host_pidns)
+		cw_warn("cannot read %s/1/ns: taking this process's namespaces as the host's",
+		        t->env.proc_root);
 	t->env.boot_offset_ns = cw_boot_to_unix_offset_ns();
 	if (opts->rules) {
 		t->rules = opts->rules;

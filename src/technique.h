@@ -102,9 +102,12 @@ struct cw_technique_env {
 	uint32_t host_ns[CW_NS_COUNT]; /* inodes of host PID 1's namespaces (0: unknown) */
 	const char *proc_root;         /* default "/proc" */
 	int64_t boot_offset_ns;        /* added to kernel boot-time stamps */
+	bool own_ns_as_host;           /* PID 1 unreadable: this process's namespaces stand in */
 };
 
-/* Fill host_ns from <proc_root>/1/ns/. Returns 0 or -errno. */
+/* Fill host_ns from <proc_root>/1/ns/, or from <proc_root>/self/ns/ when PID 1's
+ * are unreadable (a sandbox; own_ns_as_host is then set and the caller says so).
+ * Returns 0 or -errno. */
 int cw_technique_env_init(struct cw_technique_env *env, const char *proc_root);
 
 /* Evaluate one record. Returns 1 and fills *hit (call cw_technique_hit_clear

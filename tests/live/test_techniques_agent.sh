@@ -47,6 +47,8 @@ check "notify_on_release write-open in a container is a finding" test -n "$F"
 check "attributed to the container" test "$(jq -r .sourceProperties.Container_Id <<<"$F")" = cw-tqa-priv
 check "category is the release_agent technique, MITRE ESCAPE_TO_HOST" \
 	test "$(jq -r '(.category | contains("release_agent")) and (.mitreAttack.primaryTechniques | index("ESCAPE_TO_HOST") != null)' <<<"$F")" = true
+check "the written file is the finding's top-level files[] (no executed-file fields)" \
+	test "$(jq -r '(.files[0].path | endswith("notify_on_release")) and (.sourceProperties | has("Executable_Inode") | not)' <<<"$F")" = true
 check "cgroup v1 mount is a finding too" test -n "$(wait_finding "$OUT" '.sourceProperties.Rule_Id == "technique.cgroup.v1_mount"')"
 check "normal workload gave no technique finding" \
 	test -z "$(jq -c 'select(.sourceProperties.Rule_Id | startswith("technique.")) | select(.sourceProperties.Rule_Id | startswith("technique.cgroup") | not)' "$OUT")"
