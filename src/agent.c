@@ -494,6 +494,7 @@ static void write_stats(struct agent *a)
 {
 	uint64_t c[CW_CNT_MAX], lost[1024] = {0};
 	struct cw_content_stats cs;
+	struct cw_technique_stats ts;
 	char tmp[4200];
 	json_t *o, *per;
 	int ncpu = cw_sensor_ncpu(a->sensor);
@@ -522,6 +523,16 @@ static void write_stats(struct agent *a)
 	pthread_mutex_unlock(&a->lock);
 	if (!o)
 		return;
+	if (a->tq && cw_technique_stats(a->tq, &ts) == 0)
+		json_object_set_new(o, "techniques",
+		                    json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "syscalls_seen",
+		                              (json_int_t)ts.kernel[CW_TQC_SEEN], "filtered",
+		                              (json_int_t)ts.kernel[CW_TQC_FILTERED], "delivered",
+		                              (json_int_t)ts.kernel[CW_TQC_SUBMITTED], "lost",
+		                              (json_int_t)ts.kernel[CW_TQC_LOST], "helper_execs",
+		                              (json_int_t)ts.kernel[CW_TQC_UMH], "hits",
+		                              (json_int_t)ts.hits, "malformed",
+		                              (json_int_t)ts.malformed));
 	snprintf(tmp, sizeof(tmp), "%s.tmp", a->stats_path);
 	if (json_dump_file(o, tmp, JSON_COMPACT) == 0) {
 		if (rename(tmp, a->stats_path) != 0)
@@ -960,23 +971,99 @@ out:
 	return rc;
 }
 
-/* `cagewatch stats [--stats-file PATH] [--json]`: the running agent's counters. */
+/* Prometheus text exposition of the stats file: one metric per counter, the
+ * JSON's sections as name parts ("kernel"."lost" -> cagewatch_kernel_lost_total),
+ * per-CPU losses labelled by cpu. Only counters are exported; pid and time
+ * become cagewatch_agent_pid and cagewatch_stats_time_seconds. */
+static const struct {
+	const char *section, *key, *metric, *help;
+	bool gauge;
+} prom[] = {
+    {"kernel", "seen", "kernel_execs_seen_total", "execs the exec sensor saw", false},
+    {"kernel", "filtered", "kernel_execs_filtered_total", "host execs dropped in the kernel",
+     false},
+    {"kernel", "known_clean", "kernel_execs_known_clean_total",
+     "execs of known-clean files dropped in the kernel", false},
+    {"kernel", "delivered", "kernel_execs_delivered_total", "exec records sent to the agent",
+     false},
+    {"kernel", "lost", "kernel_execs_lost_total", "exec records lost (ring buffer full)", false},
+    {"agent", "processed", "agent_execs_processed_total", "exec records the agent handled", false},
+    {"agent", "jobs_dropped", "agent_jobs_dropped_total",
+     "unmatched execs not content-checked (queue full)", false},
+    {"agent", "queued", "agent_queue_length", "jobs waiting for the worker", true},
+    {"agent", "findings", "agent_findings_total", "findings reported", false},
+    {"agent", "store_errors", "agent_store_errors_total", "findings the store refused", false},
+    {"agent", "decode_errors", "agent_decode_errors_total", "malformed exec records", false},
+    {"cache", "hits", "content_cache_hits_total", "content verdicts served from the cache", false},
+    {"cache", "misses", "content_cache_misses_total", "files hashed and scanned", false},
+    {"cache", "entries", "content_cache_entries", "cached verdicts", true},
+    {"cache", "bytes_scanned", "content_scanned_bytes_total", "bytes hashed and scanned", false},
+    {"techniques", "syscalls_seen", "technique_syscalls_seen_total",
+     "watched syscalls seen by the technique sensor", false},
+    {"techniques", "delivered", "technique_records_delivered_total",
+     "technique records sent to the agent", false},
+    {"techniques", "lost", "technique_records_lost_total",
+     "technique records lost (ring buffer full)", false},
+    {"techniques", "hits", "technique_hits_total", "technique rule matches", false},
+};
+
+static void print_prometheus(json_t *o)
+{
+	json_t *per = json_object_get(json_object_get(o, "kernel"), "lost_per_cpu"), *v;
+	size_t i;
+
+	printf("# HELP cagewatch_stats_time_seconds when the agent wrote these counters\n"
+	       "# TYPE cagewatch_stats_time_seconds gauge\n"
+	       "cagewatch_stats_time_seconds %.3f\n",
+	       (double)json_integer_value(json_object_get(o, "time_ms")) / 1000.0);
+	printf("# HELP cagewatch_agent_pid process id of the running agent\n"
+	       "# TYPE cagewatch_agent_pid gauge\ncagewatch_agent_pid %lld\n",
+	       (long long)json_integer_value(json_object_get(o, "pid")));
+	for (i = 0; i < sizeof(prom) / sizeof(prom[0]); i++) {
+		v = json_object_get(json_object_get(o, prom[i].section), prom[i].key);
+		if (!json_is_integer(v))
+			continue; /* e.g. no technique sensor */
+		printf("# HELP cagewatch_%s %s\n# TYPE cagewatch_%s %s\ncagewatch_%s %lld\n",
+		       prom[i].metric, prom[i].help, prom[i].metric,
+		       prom[i].gauge ? "gauge" : "counter", prom[i].metric,
+		       (long long)json_integer_value(v));
+	}
+	if (json_array_size(per)) {
+		printf(
+		    "# HELP cagewatch_kernel_execs_lost_per_cpu_total exec records lost, by CPU\n"
+		    "# TYPE cagewatch_kernel_execs_lost_per_cpu_total counter\n");
+		json_array_foreach(per, i, v)
+		{
+			printf("cagewatch_kernel_execs_lost_per_cpu_total{cpu=\"%zu\"} %lld\n", i,
+			       (long long)json_integer_value(v));
+		}
+	}
+}
+
+/* `cagewatch stats [--stats-file PATH] [--format text|json|prometheus]`: the
+ * running agent's counters (--json is --format json). */
 int cw_cmd_stats(int argc, char **argv)
 {
-	const char *path = "/run/cagewatch/stats.json";
-	bool as_json = false;
+	const char *path = "/run/cagewatch/stats.json", *format = "text";
 	json_error_t jerr;
-	json_t *o, *k, *ag, *c;
+	json_t *o, *k, *ag, *c, *t;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json"))
-			as_json = true;
+			format = "json";
+		else if (!strcmp(argv[i], "--format") && i + 1 < argc)
+			format = argv[++i];
 		else if (!strcmp(argv[i], "--stats-file") && i + 1 < argc)
 			path = argv[++i];
 		else {
-			cw_err("usage: cagewatch stats [--stats-file PATH] [--json]");
+			cw_err("usage: cagewatch stats [--stats-file PATH] "
+			       "[--format text|json|prometheus] [--json]");
 			return 2;
 		}
+	}
+	if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "prometheus")) {
+		cw_err("unknown --format \"%s\": use text, json or prometheus", format);
+		return 2;
 	}
 	o = json_load_file(path, 0, &jerr);
 	if (!o) {
@@ -986,15 +1073,21 @@ int cw_cmd_stats(int argc, char **argv)
 		    path, jerr.text);
 		return 2;
 	}
-	if (as_json) {
+	if (!strcmp(format, "json")) {
 		json_dumpf(o, stdout, JSON_INDENT(2));
 		putchar('\n');
+		json_decref(o);
+		return 0;
+	}
+	if (!strcmp(format, "prometheus")) {
+		print_prometheus(o);
 		json_decref(o);
 		return 0;
 	}
 	k = json_object_get(o, "kernel");
 	ag = json_object_get(o, "agent");
 	c = json_object_get(o, "cache");
+	t = json_object_get(o, "techniques");
 #define I(obj, key) ((long long)json_integer_value(json_object_get(obj, key)))
 	printf("agent pid %lld\n", I(o, "pid"));
 	printf(
@@ -1008,6 +1101,11 @@ int cw_cmd_stats(int argc, char **argv)
 	       I(ag, "jobs_dropped"), I(ag, "findings"), I(ag, "store_errors"));
 	printf("cache:   hits %lld  misses %lld  entries %lld  bytes scanned %lld\n", I(c, "hits"),
 	       I(c, "misses"), I(c, "entries"), I(c, "bytes_scanned"));
+	if (t)
+		printf("techniques: syscalls seen %lld  delivered %lld  lost %lld  hits %lld  "
+		       "helper execs %lld\n",
+		       I(t, "syscalls_seen"), I(t, "delivered"), I(t, "lost"), I(t, "hits"),
+		       I(t, "helper_execs"));
 #undef I
 	json_decref(o);
 	return 0;

@@ -104,6 +104,13 @@ run_in '/tmp/marker; /tmp/marker'
 sleep 1.5
 check "cache hits counted in stats" test "$(jq '.cache.hits' "$LIVE_DIR/stats.json")" -gt 0
 check "cagewatch stats reads the running agent" "$CAGEWATCH" stats --stats-file "$LIVE_DIR/stats.json"
+"$CAGEWATCH" stats --stats-file "$LIVE_DIR/stats.json" --format prometheus >"$LIVE_DIR/metrics.txt"
+check "stats in Prometheus text format: every sample line well formed" \
+	test "$(grep -v '^#' "$LIVE_DIR/metrics.txt" | grep -cvE '^cagewatch_[a-z_]+(\{cpu="[0-9]+"\})? [0-9.]+$')" = 0
+check "Prometheus: execs seen and cache hits are counted" \
+	awk '$1 == "cagewatch_kernel_execs_seen_total" && $2 > 0 {a = 1} $1 == "cagewatch_content_cache_hits_total" && $2 > 0 {b = 1} END {exit !(a && b)}' "$LIVE_DIR/metrics.txt"
+check "stats --format with an unknown name is refused (exit 2)" \
+	sh -c '"$0" stats --stats-file "$1" --format xml; test $? -eq 2' "$CAGEWATCH" "$LIVE_DIR/stats.json"
 
 # Kernel filter: a known-clean executable is dropped in the kernel after its
 # first exec, but a hard link or symlink to it under a tool's name still
