@@ -26,6 +26,7 @@ struct cw_store {
 	char *path;
 	bool readonly;
 	bool quiet; /* precheck: errors are returned, not logged */
+	int64_t schema_version;
 	sqlite3_stmt *ins, *dedup_find, *dedup_upd;
 };
 
@@ -456,6 +457,7 @@ static int check_store(struct cw_store *s)
 			cw_err("store %s: not a cagewatch findings store", s->path);
 		return -EINVAL;
 	}
+	s->schema_version = ver;
 	if (ver > CW_STORE_SCHEMA_VERSION) {
 		if (!s->quiet)
 			cw_err("store %s: schema version %lld is newer than this cagewatch "
@@ -584,11 +586,19 @@ int cw_store_open(struct cw_store **out, const char *path, unsigned flags)
 	if (!ro) {
 		char sql[160], find_sql[1024];
 
+		/* A writer (the agent) keeps a 4 MiB page cache: its RSS must stay flat
+		 * however large the store grows (issue 5: RSS <= 32 MiB). */
 		snprintf(sql, sizeof(sql),
 		         "PRAGMA journal_mode = WAL; PRAGMA synchronous = %s; "
-		         "PRAGMA journal_size_limit = 67108864; PRAGMA cache_size = -16384;",
+		         "PRAGMA journal_size_limit = 67108864; PRAGMA cache_size = -4096;",
 		         flags & CW_STORE_DURABLE ? "FULL" : "NORMAL");
 		ret = exec_retry(s, sql, "setting WAL mode");
+		/* One write now (the header page, unchanged): the WAL file's creation
+		 * and its syncs happen at open, not on the first finding's path. */
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %lld",
+		         (long long)s->schema_version);
+		if (!ret)
+			ret = exec_retry(s, sql, "opening the write-ahead log");
 		if (!ret)
 			ret = dedup_find_sql(find_sql, sizeof(find_sql));
 		if (!ret)
