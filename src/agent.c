@@ -37,6 +37,7 @@
 #include "content.h"
 #include "exec.h"
 #include "finding.h"
+#include "enforce.h"
 #include "sensor.h"
 #include "store.h"
 #include "technique.h"
@@ -61,6 +62,7 @@ struct job {
 	char script_path[CW_PATH_MAX + 2];
 	bool name_hit, content_cached, content_hit;
 	bool technique; /* a technique hit: name_det holds its detection */
+	bool blocked;   /* an exec --block refused: content_det holds the verdict */
 	bool host_side; /* technique hit about a host usermode-helper exec */
 	struct cw_detection name_det, content_det;
 	struct cw_file_info bin;
@@ -75,6 +77,8 @@ struct agent {
 	struct cw_sensor *sensor;
 	struct cw_technique *tq; /* NULL when technique detection is off */
 	struct cw_technique_rules *tq_rules;
+	struct cw_enforce *enforce; /* --block; NULL otherwise */
+	pthread_t enforcer;
 	enum output_format out;
 	bool host_too; /* also report execs outside containers */
 	uint32_t host_pidns, host_mntns;
@@ -106,6 +110,7 @@ static void on_signal(int sig)
 }
 
 static void set_realtime(bool on);
+static int64_t mono_ms(void);
 
 static struct cw_exec cur; /* ~14 KiB; the event thread handles one exec at a time */
 
@@ -228,6 +233,11 @@ static void process_job(struct agent *a, struct job *j)
 		a->not_in_container++;
 		goto out;
 	}
+	if (j->blocked) {
+		det = &j->content_det;
+		in.binary = &j->bin;
+		goto report;
+	}
 	if (j->technique) {
 		const char *why =
 		    cw_technique_excepted(a->tq_rules, j->name_det.rule_id, ctr.name, ctr.image);
@@ -305,8 +315,9 @@ report:
 		goto out;
 	}
 	if (a->store) {
-		snprintf(key, sizeof(key), "%s|%s|%s|%s", det->cat ? det->cat->category : "",
-		         ctr.id[0] ? ctr.id : "host", det->rule_id, j->ex.path);
+		snprintf(key, sizeof(key), "%s|%s|%s|%s%s", det->cat ? det->cat->category : "",
+		         ctr.id[0] ? ctr.id : "host", det->rule_id, j->ex.path,
+		         j->blocked ? "|blocked" : "");
 		err = cw_store_record(a->store, f, key, DEDUP_WINDOW_MS, &stored);
 		if (err) {
 			a->store_errors++;
@@ -414,6 +425,71 @@ static int on_technique(void *ctx, const struct cw_technique_hit *hit)
 	return 0;
 }
 
+/* Enforcer thread: an exec was refused; report it like a detection. */
+static void on_block(void *ctx, struct cw_enforce_block *b)
+{
+	struct agent *a = ctx;
+	struct job *j = calloc(1, sizeof(*j));
+	json_t *extra;
+	int err;
+
+	if (!j) {
+		cw_err("out of memory reporting the refused exec of %s", b->path);
+		return;
+	}
+	err = cw_exec_from_proc(NULL, b->pid, &j->ev, &j->ex);
+	if (err)
+		cw_debug("refused exec of %s: caller %d already gone (%s): reported without it",
+		         b->path, b->pid, strerror(-err));
+	if (!j->ev.mntns)
+		j->ev.mntns = b->mntns;
+	j->ev.dev = (uint32_t)((major(b->key.dev) << 20) | (minor(b->key.dev) & 0xfffff));
+	j->ev.ino = b->key.ino;
+	j->ev.size = (uint64_t)b->key.size;
+	cw_strlcpy(j->ex.path, b->path, sizeof(j->ex.path));
+	cw_strlcpy(j->ex.filename, b->path, sizeof(j->ex.filename));
+	j->bin = b->bin;
+	cw_strlcpy(j->bin.path, b->path, sizeof(j->bin.path));
+	j->content_det = b->det;
+	b->det.extra = NULL; /* moved into the job */
+	extra = j->content_det.extra ? j->content_det.extra : json_object();
+	j->content_det.extra = extra;
+	json_object_set_new(extra, "Blocked", json_true());
+	json_object_set_new(extra, "Block_Method",
+	                    json_string("fanotify exec permission: execve failed with EPERM "
+	                                "before the program's first instruction"));
+	j->bin_fd = -1;
+	j->script_fd = -1;
+	j->blocked = true;
+	j->content_hit = j->content_cached = true;
+	j->name_hit = true; /* never dropped when the queue is full */
+	cw_warn("blocked: %s (%s) in the mount namespace %u, caller pid %d", b->path,
+	        j->content_det.rule_id, b->mntns, b->pid);
+	enqueue(a, j);
+}
+
+static void *enforcer_main(void *arg)
+{
+	struct agent *a = arg;
+	int64_t last = mono_ms();
+
+	while (!stop_requested) {
+		int err = cw_enforce_handle(a->enforce, 200);
+
+		if (err < 0) {
+			cw_err("--block: handling exec permission events failed: %s; execs in "
+			       "containers are no longer checked",
+			       strerror(-err));
+			break;
+		}
+		if (mono_ms() - last >= 1000) { /* new containers, new mounts */
+			cw_enforce_rescan(a->enforce);
+			last = mono_ms();
+		}
+	}
+	return NULL;
+}
+
 static int on_event(void *ctx, const void *data, size_t len)
 {
 	struct agent *a = ctx;
@@ -434,6 +510,8 @@ static int on_event(void *ctx, const void *data, size_t len)
 	if (!a->host_too && cur.ev->pidns == a->host_pidns && cur.ev->mntns == a->host_mntns)
 		return 0;
 	cur.time_ns = (int64_t)cur.ev->ts_ns + a->boot_offset_ns;
+	if (a->enforce) /* a new container: mark its mounts from its first execs */
+		cw_enforce_watch(a->enforce, cur.ev->mntns, (int)cur.ev->tgid);
 
 	name_hit = cw_catalogue_match(a->cat, &cur, &name_det);
 	key_from_event(cur.ev, &key);
@@ -533,6 +611,18 @@ static void write_stats(struct agent *a)
 		                              (json_int_t)ts.kernel[CW_TQC_UMH], "hits",
 		                              (json_int_t)ts.hits, "malformed",
 		                              (json_int_t)ts.malformed));
+	if (a->enforce) {
+		struct cw_enforce_stats es;
+
+		cw_enforce_get_stats(a->enforce, &es);
+		json_object_set_new(
+		    o, "block",
+		    json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "allowed", (json_int_t)es.allowed,
+		              "denied", (json_int_t)es.denied, "undecided",
+		              (json_int_t)es.undecided, "namespaces", (json_int_t)es.namespaces,
+		              "marks", (json_int_t)es.marks, "mark_errors",
+		              (json_int_t)es.mark_errors));
+	}
 	snprintf(tmp, sizeof(tmp), "%s.tmp", a->stats_path);
 	if (json_dump_file(o, tmp, JSON_COMPACT) == 0) {
 		if (rename(tmp, a->stats_path) != 0)
@@ -631,6 +721,8 @@ static void usage(FILE *f)
 	      "  --technique-exceptions FILE\n"
 	      "                     known-benign technique exceptions by container image or name\n"
 	      "  --host             also report tools run outside containers\n"
+	      "  --block            refuse execs of known tools in containers (fanotify exec\n"
+	      "                     permission: judged by content before they start)\n"
 	      "  --ringbuf-mb N     kernel ring buffer size in MiB (power of two, default 4)\n"
 	      "  --rules DIR        extra YARA rules (*.yar) besides the embedded ones\n"
 	      "  --stats-file PATH  counters for `cagewatch stats` (default "
@@ -654,6 +746,7 @@ int cw_cmd_run(int argc, char **argv)
 	    {"no-realtime", no_argument, NULL, 'P'},
 	    {"technique-exceptions", required_argument, NULL, 'E'},
 	    {"host", no_argument, NULL, 'H'},
+	    {"block", no_argument, NULL, 'B'},
 	    {"ringbuf-mb", required_argument, NULL, 'r'},
 	    {"rules", required_argument, NULL, 'R'},
 	    {"stats-file", required_argument, NULL, 'T'},
@@ -669,7 +762,7 @@ int cw_cmd_run(int argc, char **argv)
 	size_t catlen = 0;
 	bool worker_started = false;
 	bool no_store = false, no_args = false, no_kfilter = false, no_techniques = false;
-	bool no_realtime = false;
+	bool no_realtime = false, block = false, enforcer_started = false;
 	const char *exceptions = NULL;
 	unsigned long ringbuf_mb = 0;
 	struct cw_sensor_opts so = {.sz = sizeof(so)};
@@ -719,6 +812,9 @@ int cw_cmd_run(int argc, char **argv)
 			break;
 		case 'H':
 			a.host_too = true;
+			break;
+		case 'B':
+			block = true;
 			break;
 		case 'v':
 			cw_log_set_level(CW_LOG_DEBUG);
@@ -876,6 +972,23 @@ int cw_cmd_run(int argc, char **argv)
 		    "sensor attached; %d running container(s) known; %zu tools in the catalogue",
 		    err, cw_catalogue_tool_count(a.cat));
 
+	if (block) {
+		struct cw_enforce_opts eo = {.content = a.content,
+		                             .host_mntns = a.host_mntns,
+		                             .on_block = on_block,
+		                             .ctx = &a};
+
+		err = cw_enforce_open(&a.enforce, &eo);
+		if (err) {
+			cw_err("--block could not start; run without it to detect only");
+			goto out;
+		}
+		err = cw_enforce_rescan(a.enforce);
+		cw_info("--block: execs of known tools in containers are refused; %d container "
+		        "mount namespace(s) watched",
+		        err < 0 ? 0 : err);
+	}
+
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
@@ -896,6 +1009,14 @@ int cw_cmd_run(int argc, char **argv)
 		goto out;
 	}
 	worker_started = true;
+	if (a.enforce) {
+		err = pthread_create(&a.enforcer, NULL, enforcer_main, &a);
+		if (err) {
+			cw_err("cannot start the --block thread: %s", strerror(err));
+			goto out;
+		}
+		enforcer_started = true;
+	}
 
 	if (pidfile && (err = write_pidfile(pidfile))) {
 		cw_err("cannot write pid file %s: %s", pidfile, strerror(-err));
@@ -953,6 +1074,11 @@ int cw_cmd_run(int argc, char **argv)
 	if (pidfile)
 		unlink(pidfile);
 out:
+	if (enforcer_started) {
+		stop_requested = 1;
+		pthread_join(a.enforcer, NULL);
+	}
+	cw_enforce_close(a.enforce); /* the kernel allows what was still pending */
 	if (worker_started) {
 		pthread_mutex_lock(&a.lock);
 		a.stopping = true;
@@ -1005,6 +1131,11 @@ static const struct {
     {"techniques", "lost", "technique_records_lost_total",
      "technique records lost (ring buffer full)", false},
     {"techniques", "hits", "technique_hits_total", "technique rule matches", false},
+    {"block", "denied", "block_execs_denied_total", "container execs refused (--block)", false},
+    {"block", "allowed", "block_execs_allowed_total", "container execs allowed (--block)", false},
+    {"block", "undecided", "block_execs_undecided_total",
+     "container execs allowed for want of a verdict (--block)", false},
+    {"block", "marks", "block_mount_marks_total", "container mounts marked (--block)", false},
 };
 
 static void print_prometheus(json_t *o)
@@ -1046,7 +1177,7 @@ int cw_cmd_stats(int argc, char **argv)
 {
 	const char *path = "/run/cagewatch/stats.json", *format = "text";
 	json_error_t jerr;
-	json_t *o, *k, *ag, *c, *t;
+	json_t *o, *k, *ag, *c, *t, *bl;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json"))
@@ -1088,6 +1219,7 @@ int cw_cmd_stats(int argc, char **argv)
 	ag = json_object_get(o, "agent");
 	c = json_object_get(o, "cache");
 	t = json_object_get(o, "techniques");
+	bl = json_object_get(o, "block");
 #define I(obj, key) ((long long)json_integer_value(json_object_get(obj, key)))
 	printf("agent pid %lld\n", I(o, "pid"));
 	printf(
@@ -1106,6 +1238,12 @@ int cw_cmd_stats(int argc, char **argv)
 		       "helper execs %lld\n",
 		       I(t, "syscalls_seen"), I(t, "delivered"), I(t, "lost"), I(t, "hits"),
 		       I(t, "helper_execs"));
+	if (bl)
+		printf(
+		    "block:   refused %lld  allowed %lld  undecided %lld  namespaces %lld  mount "
+		    "marks %lld (errors %lld)\n",
+		    I(bl, "denied"), I(bl, "allowed"), I(bl, "undecided"), I(bl, "namespaces"),
+		    I(bl, "marks"), I(bl, "mark_errors"));
 #undef I
 	json_decref(o);
 	return 0;

@@ -1,10 +1,17 @@
 /* exec.c - decodes the kernel's variable-length exec record (see event.h) into a
- * struct cw_exec: joins the leaf-first path components, splits argv. */
+ * struct cw_exec: joins the leaf-first path components, splits argv. Also builds
+ * the same view of a live process from /proc, for execs the kernel never ran
+ * (refused by --block). */
 #include "exec.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#include "util.h"
 
 /* Join the NUL-terminated components stored leaf first in src[0..len) into
  * "/a/b/c". Returns 0 or -EINVAL. */
@@ -83,5 +90,101 @@ int cw_exec_decode(const void *data, size_t len, struct cw_exec *out)
 	}
 	out->argv[out->argc] = NULL;
 	out->argv_truncated = (ev->flags & CW_F_ARGV_TRUNC) || out->argc == CW_MAX_ARGS;
+	return 0;
+}
+
+/* The inode of <proc_root>/<pid>/ns/<name>, 0 if unreadable. */
+static uint32_t ns_inode(const char *proc_root, int pid, const char *name)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%d/ns/%s", proc_root, pid, name);
+	return stat(path, &st) == 0 ? (uint32_t)st.st_ino : 0;
+}
+
+int cw_exec_from_proc(const char *proc_root, int pid, struct cw_event *ev, struct cw_exec *ex)
+{
+	char path[PATH_MAX], line[4096], v1_memory[CW_CGROUP_MAX + 2] = "";
+	bool have_v2 = false;
+	FILE *f;
+
+	if (!proc_root)
+		proc_root = "/proc";
+	memset(ev, 0, offsetof(struct cw_event, data));
+	memset(ex, 0, sizeof(*ex));
+	ev->type = CW_EV_EXEC;
+	ex->ev = ev;
+	ev->pid = ev->tgid = (uint32_t)pid;
+
+	snprintf(path, sizeof(path), "%s/%d/stat", proc_root, pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	if (fgets(line, sizeof(line), f)) {
+		/* "PID (COMM) STATE PPID ...": COMM may hold spaces and parentheses */
+		char *open = strchr(line, '('), *close = strrchr(line, ')');
+		unsigned ppid;
+
+		if (open && close > open) {
+			size_t n = (size_t)(close - open - 1);
+
+			if (n >= sizeof(ev->comm))
+				n = sizeof(ev->comm) - 1;
+			memcpy(ev->comm, open + 1, n);
+			if (sscanf(close + 1, " %*c %u", &ppid) == 1)
+				ev->ppid = ppid;
+		}
+	}
+	fclose(f);
+
+	snprintf(path, sizeof(path), "%s/%d/status", proc_root, pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned v;
+
+		if (sscanf(line, "Uid: %u", &v) == 1)
+			ev->uid = v;
+		else if (sscanf(line, "Gid: %u", &v) == 1)
+			ev->gid = v;
+	}
+	fclose(f);
+
+	ev->pidns = ns_inode(proc_root, pid, "pid");
+	ev->mntns = ns_inode(proc_root, pid, "mnt");
+	ev->netns = ns_inode(proc_root, pid, "net");
+	ev->userns = ns_inode(proc_root, pid, "user");
+	ev->cgroupns = ns_inode(proc_root, pid, "cgroup");
+
+	/* As the kernel side does: the cgroup2 path when the process is below the
+	 * cgroup2 root, else the v1 memory hierarchy's. */
+	snprintf(path, sizeof(path), "%s/%d/cgroup", proc_root, pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+
+		if (!c2)
+			continue;
+		c2[strcspn(c2, "\n")] = 0;
+		if (!strncmp(line, "0::", 3) && strcmp(c2 + 1, "/") != 0) {
+			cw_strlcpy(ex->cgroup, c2 + 1, sizeof(ex->cgroup));
+			have_v2 = true;
+		} else if (!strncmp(c1 + 1, "memory:", 7) || strstr(c1, ",memory:")) {
+			cw_strlcpy(v1_memory, c2 + 1, sizeof(v1_memory));
+		}
+	}
+	fclose(f);
+	if (!have_v2 && v1_memory[0]) {
+		cw_strlcpy(ex->cgroup, v1_memory, sizeof(ex->cgroup));
+		ev->flags |= CW_F_CGROUP_V1;
+	}
+	if (!ex->cgroup[0])
+		cw_strlcpy(ex->cgroup, "/", sizeof(ex->cgroup));
+	ex->time_ns = (int64_t)cw_now_ns();
+	ex->argv[0] = NULL;
 	return 0;
 }

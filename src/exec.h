@@ -30,4 +30,10 @@ struct cw_exec {
 /* Decode a raw record of len bytes. Returns 0 or -EINVAL for a malformed record. */
 int cw_exec_decode(const void *data, size_t len, struct cw_exec *out);
 
+/* Fill ev's header and ex from /proc/<pid> of a live process: ids, credentials,
+ * namespaces, cgroup path (cgroup2, else the v1 memory hierarchy, as the kernel
+ * side does), comm, time now. path, filename and argv are left empty for the
+ * caller. Returns 0 or -errno (the process is gone). */
+int cw_exec_from_proc(const char *proc_root, int pid, struct cw_event *ev, struct cw_exec *ex);
+
 #endif

@@ -1,0 +1,509 @@
+/* enforce.c - blocking before the first instruction (see enforce.h).
+ *
+ * Marks. fanotify mount marks (FAN_MARK_MOUNT) cover one mount each, so every
+ * mount listed in a container's /proc/PID/mountinfo is marked, except pseudo
+ * filesystems nothing is executed from. Each mount point is opened with
+ * openat2(RESOLVE_IN_ROOT) below the container's root (/proc/PID/root), so a
+ * symlink planted in the container cannot steer a mark onto a host mount, and
+ * the mark is put on that descriptor. A namespace is remarked when its
+ * mountinfo changes (new mounts); marks go away with the mounts themselves.
+ *
+ * Verdicts. The file of each FAN_OPEN_EXEC_PERM event is looked up in the
+ * content cache by identity (dev, inode, size, times), scanned on a miss, and
+ * refused only on a content or hash match. The answer is written before the
+ * refusal is reported. Errors allow.
+ */
+#include "enforce.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/fanotify.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#define NS_MAX 4096 /* container mount namespaces watched */
+
+struct watched {
+	uint32_t mntns;
+	uint64_t mountinfo_hash; /* of the mountinfo last marked */
+	bool seen;               /* alive at the last rescan */
+};
+
+struct cw_enforce {
+	int fd;
+	struct cw_content *content;
+	const char *proc_root;
+	uint32_t host_mntns;
+	cw_enforce_fn on_block;
+	void *ctx;
+	pthread_mutex_t lock; /* ns[] and stats */
+	struct watched *ns;
+	size_t nns;
+	struct cw_enforce_stats st;
+};
+
+/* Filesystems nothing is executed from (or that cannot carry a mount mark). */
+static bool pseudo_fs(const char *type)
+{
+	static const char *const skip[] = {"proc",       "sysfs",       "cgroup",    "cgroup2",
+	                                   "devpts",     "mqueue",      "debugfs",   "tracefs",
+	                                   "securityfs", "bpf",         "pstore",    "configfs",
+	                                   "fusectl",    "binfmt_misc", "hugetlbfs", "efivarfs"};
+
+	for (size_t i = 0; i < sizeof(skip) / sizeof(skip[0]); i++)
+		if (!strcmp(type, skip[i]))
+			return true;
+	return false;
+}
+
+/* mountinfo escapes space, tab, newline and backslash as \ooo. */
+static void unescape(char *s)
+{
+	char *o = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*o++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+			s += 3;
+		} else {
+			*o++ = *s;
+		}
+	}
+	*o = 0;
+}
+
+static uint64_t fnv1a(uint64_t h, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+	return h;
+}
+
+static uint32_t mntns_of(const char *proc_root, int pid)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%d/ns/mnt", proc_root, pid);
+	return stat(path, &st) == 0 ? (uint32_t)st.st_ino : 0;
+}
+
+/* Kernel threads (kdevtmpfs has a mount namespace of its own) are no containers. */
+static bool kernel_thread(const char *proc_root, int pid)
+{
+	char path[PATH_MAX], line[1024], *close;
+	unsigned long flags = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%d/stat", proc_root, pid);
+	f = fopen(path, "re");
+	if (!f)
+		return true; /* gone */
+	if (fgets(line, sizeof(line), f) && (close = strrchr(line, ')')))
+		sscanf(close + 1, " %*c %*d %*d %*d %*d %*d %lu", &flags);
+	fclose(f);
+	return flags & 0x00200000; /* PF_KTHREAD */
+}
+
+/* Mark one mount point (a path inside the root open at rootfd). fanotify
+ * takes no O_PATH descriptor: directories are opened for reading, a file
+ * bind-mounted on its own is reopened for reading once known to be regular
+ * (never a device or a fifo). */
+static int mark_one(struct cw_enforce *e, int rootfd, const char *mp)
+{
+	struct open_how how = {
+	    .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+	    .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	const char *rel = mp[0] == '/' && mp[1] ? mp + 1 : ".";
+	int fd, err = 0;
+
+	fd = (int)syscall(SYS_openat2, rootfd, rel, &how, sizeof(how));
+	if (fd < 0 && errno == ENOTDIR) {
+		char self[64];
+		struct stat st;
+		int pfd;
+
+		how.flags = O_PATH | O_CLOEXEC;
+		pfd = (int)syscall(SYS_openat2, rootfd, rel, &how, sizeof(how));
+		if (pfd < 0)
+			return -errno;
+		if (fstat(pfd, &st) != 0 || !S_ISREG(st.st_mode)) {
+			close(pfd);
+			return -ENOTDIR;
+		}
+		snprintf(self, sizeof(self), "/proc/self/fd/%d", pfd);
+		fd = open(self, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+		close(pfd);
+	}
+	if (fd < 0)
+		return -errno;
+	if (fanotify_mark(e->fd, FAN_MARK_ADD | FAN_MARK_MOUNT, FAN_OPEN_EXEC_PERM, fd, NULL) != 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/* Mark every mount of pid's namespace; *hash gets the mountinfo's hash.
+ * Returns marks made or -errno. */
+static int mark_mounts(struct cw_enforce *e, int pid, uint64_t *hash)
+{
+	char path[PATH_MAX], *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	int rootfd, marks = 0, errs = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%d/mountinfo", e->proc_root, pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	snprintf(path, sizeof(path), "%s/%d/root", e->proc_root, pid);
+	rootfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0) {
+		int err = -errno;
+
+		fclose(f);
+		return err;
+	}
+	*hash = 1469598103934665603ull;
+	while ((len = getline(&line, &cap, f)) > 0) {
+		/* ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPER */
+		char *fields[5], *sep, *save = NULL, *fstype;
+		int n = 0, err;
+
+		*hash = fnv1a(*hash, line, (size_t)len);
+		sep = strstr(line, " - ");
+		if (!sep)
+			continue;
+		fstype = strtok_r(sep + 3, " \n", &save);
+		*sep = 0;
+		save = NULL;
+		for (char *t = strtok_r(line, " ", &save); t && n < 5;
+		     t = strtok_r(NULL, " ", &save))
+			fields[n++] = t;
+		if (n < 5 || !fstype || pseudo_fs(fstype))
+			continue;
+		unescape(fields[4]);
+		err = mark_one(e, rootfd, fields[4]);
+		if (err == 0) {
+			marks++;
+		} else {
+			errs++;
+			cw_debug("block: cannot mark %s (%s) in the namespace of pid %d: %s",
+			         fields[4], fstype, pid, strerror(-err));
+		}
+	}
+	free(line);
+	fclose(f);
+	close(rootfd);
+	pthread_mutex_lock(&e->lock);
+	e->st.marks += (uint64_t)marks;
+	e->st.mark_errors += (uint64_t)errs;
+	pthread_mutex_unlock(&e->lock);
+	return marks;
+}
+
+static struct watched *find_ns(struct cw_enforce *e, uint32_t mntns)
+{
+	for (size_t i = 0; i < e->nns; i++)
+		if (e->ns[i].mntns == mntns)
+			return &e->ns[i];
+	return NULL;
+}
+
+/* Mark pid's namespace if it is new or its mounts changed. */
+static int watch(struct cw_enforce *e, uint32_t mntns, int pid)
+{
+	struct watched *w;
+	uint64_t hash = 0;
+	int n;
+
+	if (!mntns || mntns == e->host_mntns)
+		return 0;
+	n = mark_mounts(e, pid, &hash);
+	if (n < 0)
+		return n; /* the process is gone: its namespace is found again by others */
+	pthread_mutex_lock(&e->lock);
+	w = find_ns(e, mntns);
+	if (!w && e->nns < NS_MAX) {
+		w = &e->ns[e->nns++];
+		w->mntns = mntns;
+		e->st.namespaces++;
+	}
+	if (w) {
+		w->mountinfo_hash = hash;
+		w->seen = true;
+	}
+	pthread_mutex_unlock(&e->lock);
+	return n;
+}
+
+/* Hash of pid's mountinfo, 0 if unreadable. */
+static uint64_t mountinfo_hash(const struct cw_enforce *e, int pid)
+{
+	char path[PATH_MAX], buf[8192];
+	uint64_t h = 1469598103934665603ull;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%d/mountinfo", e->proc_root, pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		h = fnv1a(h, buf, (size_t)n);
+	close(fd);
+	return h;
+}
+
+int cw_enforce_watch(struct cw_enforce *e, uint32_t mntns, int pid)
+{
+	struct watched *w;
+	bool known;
+
+	if (!e || !mntns || mntns == e->host_mntns)
+		return 0;
+	pthread_mutex_lock(&e->lock);
+	w = find_ns(e, mntns);
+	known = w != NULL;
+	pthread_mutex_unlock(&e->lock);
+	return known ? 0 : watch(e, mntns, pid);
+}
+
+int cw_enforce_rescan(struct cw_enforce *e)
+{
+	struct dirent *d;
+	DIR *dir;
+	size_t i, live = 0;
+
+	dir = opendir(e->proc_root);
+	if (!dir) {
+		int err = -errno;
+
+		cw_warn("block: cannot list %s: %s", e->proc_root, strerror(-err));
+		return err;
+	}
+	pthread_mutex_lock(&e->lock);
+	for (i = 0; i < e->nns; i++)
+		e->ns[i].seen = false;
+	pthread_mutex_unlock(&e->lock);
+	while ((d = readdir(dir))) {
+		struct watched *w;
+		uint64_t want = 0, have = 0;
+		bool seen = false;
+		uint32_t ns;
+		int pid = atoi(d->d_name);
+
+		if (pid <= 0 || kernel_thread(e->proc_root, pid))
+			continue;
+		ns = mntns_of(e->proc_root, pid);
+		if (!ns || ns == e->host_mntns)
+			continue;
+		pthread_mutex_lock(&e->lock);
+		w = find_ns(e, ns);
+		if (w) {
+			seen = w->seen;
+			have = w->mountinfo_hash;
+			w->seen = true;
+		}
+		pthread_mutex_unlock(&e->lock);
+		if (seen)
+			continue; /* one process per namespace is enough */
+		if (w) {
+			want = mountinfo_hash(e, pid);
+			if (!want || want == have)
+				continue;
+		}
+		watch(e, ns, pid);
+	}
+	closedir(dir);
+	pthread_mutex_lock(&e->lock);
+	for (i = 0; i < e->nns;) {
+		if (!e->ns[i].seen) {
+			e->ns[i] = e->ns[--e->nns]; /* gone: its marks went with its mounts */
+			continue;
+		}
+		i++;
+	}
+	live = e->nns;
+	pthread_mutex_unlock(&e->lock);
+	return (int)live;
+}
+
+/* The file's path as its caller sees it: the descriptor's path with the
+ * caller's root stripped (both as this process sees them). */
+static void caller_path(const struct cw_enforce *e, int fd, int pid, char *out, size_t cap)
+{
+	char link[PATH_MAX], root[PATH_MAX], path[PATH_MAX];
+	ssize_t n, r;
+	size_t rl;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, path, sizeof(path) - 1);
+	if (n <= 0) {
+		cw_strlcpy(out, "?", cap);
+		return;
+	}
+	path[n] = 0;
+	snprintf(link, sizeof(link), "%s/%d/root", e->proc_root, pid);
+	r = readlink(link, root, sizeof(root) - 1);
+	if (r > 1) {
+		root[r] = 0;
+		rl = (size_t)r;
+		if (!strncmp(path, root, rl) && path[rl] == '/') {
+			cw_strlcpy(out, path + rl, cap);
+			return;
+		}
+	}
+	cw_strlcpy(out, path, cap);
+}
+
+/* 1: refuse (b filled), 0: allow. */
+static int judge(struct cw_enforce *e, int fd, int pid, struct cw_enforce_block *b)
+{
+	const char *argv[1] = {NULL};
+	int v;
+
+	memset(b, 0, sizeof(*b));
+	if (cw_file_key_from_fd(fd, &b->key) != 0)
+		return -1;
+	caller_path(e, fd, pid, b->path, sizeof(b->path));
+	v = cw_content_lookup(e->content, &b->key, b->path, argv, 0, &b->bin, &b->det);
+	if (v == -ENOENT)
+		v = cw_content_check_fd(e->content, fd, b->path, argv, 0, &b->key, &b->bin,
+		                        &b->det);
+	if (v < 0)
+		return -1;
+	if (v == 0)
+		return 0;
+	b->pid = pid;
+	b->mntns = mntns_of(e->proc_root, pid);
+	return 1;
+}
+
+int cw_enforce_handle(struct cw_enforce *e, int timeout_ms)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct fanotify_event_metadata))));
+	struct pollfd pfd = {.fd = e->fd, .events = POLLIN};
+	struct fanotify_event_metadata *m;
+	ssize_t len;
+	int answered = 0, rc;
+
+	rc = poll(&pfd, 1, timeout_ms);
+	if (rc < 0)
+		return errno == EINTR ? 0 : -errno;
+	if (rc == 0)
+		return 0;
+	len = read(e->fd, buf, sizeof(buf));
+	if (len < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+	for (m = (struct fanotify_event_metadata *)buf; FAN_EVENT_OK(m, len);
+	     m = FAN_EVENT_NEXT(m, len)) {
+		struct fanotify_response resp;
+		struct cw_enforce_block b;
+		int verdict;
+
+		if (m->vers != FANOTIFY_METADATA_VERSION) {
+			cw_err("block: fanotify metadata version %u, expected %u: stopping",
+			       m->vers, FANOTIFY_METADATA_VERSION);
+			return -EPROTO;
+		}
+		if (m->fd < 0)
+			continue;
+		verdict = (m->mask & FAN_OPEN_EXEC_PERM) ? judge(e, m->fd, (int)m->pid, &b) : 0;
+		resp.fd = m->fd;
+		resp.response = verdict == 1 ? FAN_DENY : FAN_ALLOW;
+		if (write(e->fd, &resp, sizeof(resp)) != (ssize_t)sizeof(resp))
+			cw_err("block: cannot answer the kernel for pid %d: %s", (int)m->pid,
+			       strerror(errno));
+		close(m->fd);
+		answered++;
+		pthread_mutex_lock(&e->lock);
+		if (verdict == 1)
+			e->st.denied++;
+		else if (verdict == 0)
+			e->st.allowed++;
+		else
+			e->st.undecided++;
+		pthread_mutex_unlock(&e->lock);
+		if (verdict == 1) {
+			if (e->on_block)
+				e->on_block(e->ctx, &b);
+			cw_detection_clear(&b.det);
+		} else if (verdict == 0) {
+			cw_detection_clear(&b.det);
+		}
+	}
+	return answered;
+}
+
+int cw_enforce_open(struct cw_enforce **out, const struct cw_enforce_opts *opts)
+{
+	struct cw_enforce *e;
+	int err;
+
+	*out = NULL;
+	if (!opts || !opts->content)
+		return -EINVAL;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	e->ns = calloc(NS_MAX, sizeof(*e->ns));
+	if (!e->ns) {
+		free(e);
+		return -ENOMEM;
+	}
+	e->content = opts->content;
+	e->proc_root = opts->proc_root ? opts->proc_root : "/proc";
+	e->host_mntns = opts->host_mntns;
+	e->on_block = opts->on_block;
+	e->ctx = opts->ctx;
+	pthread_mutex_init(&e->lock, NULL);
+	e->fd = fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC | FAN_NONBLOCK,
+	                      O_RDONLY | O_LARGEFILE | O_CLOEXEC);
+	if (e->fd < 0) {
+		err = -errno;
+		if (err == -EPERM)
+			cw_err("block: fanotify_init refused (EPERM): --block needs CAP_SYS_ADMIN");
+		else
+			cw_err("block: fanotify_init failed: %s: --block needs a kernel with "
+			       "CONFIG_FANOTIFY_ACCESS_PERMISSIONS=y",
+			       strerror(-err));
+		pthread_mutex_destroy(&e->lock);
+		free(e->ns);
+		free(e);
+		return err;
+	}
+	*out = e;
+	return 0;
+}
+
+void cw_enforce_close(struct cw_enforce *e)
+{
+	if (!e)
+		return;
+	close(e->fd); /* pending permission events are allowed by the kernel */
+	pthread_mutex_destroy(&e->lock);
+	free(e->ns);
+	free(e);
+}
+
+void cw_enforce_get_stats(struct cw_enforce *e, struct cw_enforce_stats *out)
+{
+	pthread_mutex_lock(&e->lock);
+	*out = e->st;
+	pthread_mutex_unlock(&e->lock);
+}
