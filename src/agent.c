@@ -617,7 +617,8 @@ static void write_stats(struct agent *a)
 		cw_enforce_get_stats(a->enforce, &es);
 		json_object_set_new(
 		    o, "block",
-		    json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "allowed", (json_int_t)es.allowed,
+		    json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "clean_marks",
+		              (json_int_t)es.clean_marks, "allowed", (json_int_t)es.allowed,
 		              "denied", (json_int_t)es.denied, "undecided",
 		              (json_int_t)es.undecided, "namespaces", (json_int_t)es.namespaces,
 		              "marks", (json_int_t)es.marks, "mark_errors",
@@ -1136,6 +1137,8 @@ static const struct {
     {"block", "undecided", "block_execs_undecided_total",
      "container execs allowed for want of a verdict (--block)", false},
     {"block", "marks", "block_mount_marks_total", "container mounts marked (--block)", false},
+    {"block", "clean_marks", "block_clean_files_total",
+     "clean files the kernel no longer asks about (--block)", false},
 };
 
 static void print_prometheus(json_t *o)
@@ -1241,9 +1244,9 @@ int cw_cmd_stats(int argc, char **argv)
 	if (bl)
 		printf(
 		    "block:   refused %lld  allowed %lld  undecided %lld  namespaces %lld  mount "
-		    "marks %lld (errors %lld)\n",
+		    "marks %lld (errors %lld)  clean files no longer asked about %lld\n",
 		    I(bl, "denied"), I(bl, "allowed"), I(bl, "undecided"), I(bl, "namespaces"),
-		    I(bl, "marks"), I(bl, "mark_errors"));
+		    I(bl, "marks"), I(bl, "mark_errors"), I(bl, "clean_marks"));
 #undef I
 	json_decref(o);
 	return 0;

@@ -12,6 +12,12 @@
  * content cache by identity (dev, inode, size, times), scanned on a miss, and
  * refused only on a content or hash match. The answer is written before the
  * refusal is reported. Errors allow.
+ *
+ * Known-clean files stop costing anything: a file found clean gets an inode
+ * ignore mark for FAN_OPEN_EXEC_PERM, so the kernel lets its later execs go
+ * without asking. Writing to the file clears that mark (no
+ * FAN_MARK_IGNORED_SURV_MODIFY), so a rewritten file is judged again. Ignore
+ * marks pin their inodes: one per distinct clean executable run in a container.
  */
 #include "enforce.h"
 
@@ -424,6 +430,12 @@ int cw_enforce_handle(struct cw_enforce *e, int timeout_ms)
 		if (m->fd < 0)
 			continue;
 		verdict = (m->mask & FAN_OPEN_EXEC_PERM) ? judge(e, m->fd, (int)m->pid, &b) : 0;
+		if (verdict == 0 && fanotify_mark(e->fd, FAN_MARK_ADD | FAN_MARK_IGNORED_MASK,
+		                                  FAN_OPEN_EXEC_PERM, m->fd, NULL) == 0) {
+			pthread_mutex_lock(&e->lock);
+			e->st.clean_marks++;
+			pthread_mutex_unlock(&e->lock);
+		}
 		resp.fd = m->fd;
 		resp.response = verdict == 1 ? FAN_DENY : FAN_ALLOW;
 		if (write(e->fd, &resp, sizeof(resp)) != (ssize_t)sizeof(resp))

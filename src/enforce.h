@@ -40,6 +40,7 @@ struct cw_enforce_opts {
 struct cw_enforce_stats {
 	uint64_t allowed, denied, undecided; /* undecided: allowed for want of a verdict */
 	uint64_t namespaces, marks, mark_errors;
+	uint64_t clean_marks; /* clean files the kernel no longer asks about */
 };
 
 struct cw_enforce;

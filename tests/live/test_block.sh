@@ -35,6 +35,13 @@ check "ordinary programs in the same container still run" grep -qx fine <<<"$o"
 o=$(in_ctr cw-blk1 'cp /opt/backup-helper /tmp/x2 && /tmp/x2; echo "rc=$?"')
 check "a fresh copy under another name and path is refused too" grep -q 'rc=126' <<<"$o"
 
+# A clean file is let through without asking again (an ignore mark) until it
+# is written to: rewritten with a tool's content, it is judged again.
+o=$(in_ctr cw-blk1 'cp /opt/harmless /tmp/w && /tmp/w a && /tmp/w b; echo "rc=$?"')
+check "a clean program runs, twice" grep -q 'rc=0' <<<"$o"
+o=$(in_ctr cw-blk1 'cat /opt/backup-helper > /tmp/w && /tmp/w; echo "rc=$?"')
+check "the same file rewritten in place with tool content is refused" grep -q 'rc=126' <<<"$o"
+
 # The same file on the host is not the agent's to refuse (containers only).
 check "the tool still runs on the host" sh -c '"$0" >/dev/null' "$R1/opt/backup-helper"
 
@@ -48,7 +55,8 @@ o=$(in_ctr cw-blk2 '/opt/svc; echo "rc=$?"')
 check "tool refused in a container that started after the agent" grep -q 'rc=126' <<<"$o"
 
 stop_agent
-check "refusals counted in the stats file" test "$(jq '.block.denied' "$LIVE_DIR/stats.json")" -ge 3
+check "refusals counted in the stats file" test "$(jq '.block.denied' "$LIVE_DIR/stats.json")" -ge 4
+check "clean files marked so the kernel stops asking" test "$(jq '.block.clean_marks' "$LIVE_DIR/stats.json")" -ge 1
 check "refusals are stored" \
 	test "$("$CAGEWATCH" findings list --store "$LIVE_DIR/store.db" --filter 'source_properties.Blocked = true' --format json | jq length)" -ge 2
 
