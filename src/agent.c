@@ -205,6 +205,21 @@ static void emit(struct agent *a, json_t *finding)
 	json_decref(env);
 }
 
+#define RT_READ_MAX (2 << 20) /* bytes hashed and scanned at real-time priority */
+
+/* Bytes the worker will read for this job (binary not yet judged, script). */
+static int64_t read_size(const struct job *j)
+{
+	struct stat st;
+	int64_t n = 0;
+
+	if (!j->content_cached)
+		n += j->key.size;
+	if (j->script_fd >= 0)
+		n += fstat(j->script_fd, &st) == 0 ? (int64_t)st.st_size : HASH_CAP;
+	return n;
+}
+
 /* Worker: content layers, attribution, finding, store, output. */
 static void process_job(struct agent *a, struct job *j)
 {
@@ -257,10 +272,15 @@ static void process_job(struct agent *a, struct job *j)
 	if (j->script_kind && j->script_fd < 0)
 		j->script_fd = open_operand(&j->ex, j->script_path, ctr.init_pid);
 
-	reading = !j->content_cached || j->script_fd >= 0;
+	/* Reading a large file is unbounded work: it runs at normal priority. A
+	 * small one (at most RT_READ_MAX, a few ms) stays real-time, or the first
+	 * exec of a new tool would wait behind every busy CPU (tens of ms). */
+	reading = (!j->content_cached || j->script_fd >= 0) && read_size(j) > RT_READ_MAX;
 	if (a->realtime && reading)
-		set_realtime(false); /* reading files: unbounded work, normal priority */
+		set_realtime(false);
 	if (!j->content_cached) {
+		cw_debug("content check of %s (%lld bytes, pid %u)", j->ex.path,
+		         (long long)j->key.size, j->ev.tgid);
 		hit = cw_content_check_fd(a->content, j->bin_fd, j->ex.path, argv_c, j->ex.argc,
 		                          &j->key, &j->bin, &j->content_det);
 		if (hit < 0)
