@@ -538,23 +538,6 @@ static uint32_t ns_inode(const char *path)
 	return (uint32_t)st.st_ino;
 }
 
-/* mountinfo line fields: id parent maj:min root mountpoint opts ... - fstype src */
-static void unescape_mountinfo(char *s)
-{
-	char *o = s;
-
-	for (; *s; s++) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
-		    s[3] >= '0' && s[3] <= '7') {
-			*o++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
-			s += 3;
-		} else {
-			*o++ = *s;
-		}
-	}
-	*o = '\0';
-}
-
 static void free_mounts(struct cw_attrib *a)
 {
 	for (size_t i = 0; i < a->nmounts; i++) {
@@ -581,6 +564,7 @@ static void load_mounts(struct cw_attrib *a)
 		         path, strerror(-err));
 		return;
 	}
+	/* fields: id parent maj:min root mountpoint opts ... - fstype src */
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *f[5], *dash, *fstype, *tok, *s2 = NULL;
 		struct cg_mount *nm;
@@ -604,8 +588,8 @@ static void load_mounts(struct cw_attrib *a)
 		if (!nm)
 			break;
 		a->mounts = nm;
-		unescape_mountinfo(f[3]);
-		unescape_mountinfo(f[4]);
+		cw_unescape_mountinfo(f[3]);
+		cw_unescape_mountinfo(f[4]);
 		nm[a->nmounts].root = strdup(f[3]);
 		nm[a->nmounts].mnt = strdup(f[4]);
 		if (!nm[a->nmounts].root || !nm[a->nmounts].mnt) {

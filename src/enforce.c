@@ -73,23 +73,6 @@ static bool pseudo_fs(const char *type)
 	return false;
 }
 
-/* mountinfo escapes space, tab, newline and backslash as \ooo. */
-static void unescape(char *s)
-{
-	char *o = s;
-
-	for (; *s; s++) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
-		    s[3] >= '0' && s[3] <= '7') {
-			*o++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
-			s += 3;
-		} else {
-			*o++ = *s;
-		}
-	}
-	*o = 0;
-}
-
 static uint64_t fnv1a(uint64_t h, const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -202,7 +185,7 @@ static int mark_mounts(struct cw_enforce *e, int pid, uint64_t *hash)
 			fields[n++] = t;
 		if (n < 5 || !fstype || pseudo_fs(fstype))
 			continue;
-		unescape(fields[4]);
+		cw_unescape_mountinfo(fields[4]);
 		err = mark_one(e, rootfd, fields[4]);
 		if (err == 0) {
 			marks++;

@@ -22,6 +22,9 @@ void cw_log(enum cw_log_level lvl, const char *fmt, ...) __attribute__((format(p
 
 /* Copy at most dstsz-1 bytes and always terminate; returns strlen(src). */
 size_t cw_strlcpy(char *dst, const char *src, size_t dstsz);
+/* Undo /proc/PID/mountinfo's escapes (\ooo for space, tab, newline, backslash)
+ * in place. */
+void cw_unescape_mountinfo(char *s);
 
 /* Format nanoseconds since the Unix epoch as RFC 3339 UTC with milliseconds
  * ("2026-11-29T07:00:05.123Z"). buf needs 32 bytes. Returns buf. */
