@@ -11,12 +11,12 @@
 
 #include <errno.h>
 #include <fnmatch.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "rulefile.h"
 #include "util.h"
 
 #define CW_CAT_SCHEMA     1
@@ -88,50 +88,6 @@ struct cw_catalogue {
 /* ------------------------------------------------------------------------ */
 /* Validation helpers: every error names origin, location, key and expectation. */
 
-struct lctx {
-	const char *origin;
-	char where[128];
-};
-
-__attribute__((format(printf, 2, 3))) static int fail(const struct lctx *l, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (l->where[0])
-		cw_err("%s: %s: %s", l->origin, l->where, msg);
-	else
-		cw_err("%s: %s", l->origin, msg);
-	return -EINVAL;
-}
-
-static bool in_list(const char *s, const char *const *list)
-{
-	for (; *list; list++)
-		if (strcmp(s, *list) == 0)
-			return true;
-	return false;
-}
-
-/* Unknown keys are errors (a misspelt key would silently disable a rule);
- * keys starting with '_' are comments. */
-static int check_keys(const struct lctx *l, json_t *obj, const char *const *allowed)
-{
-	const char *key;
-	json_t *val;
-
-	json_object_foreach(obj, key, val)
-	{
-		if (key[0] == '_' || in_list(key, allowed))
-			continue;
-		return fail(l, "unknown key \"%s\"", key);
-	}
-	return 0;
-}
-
 static bool is_charset(const char *s, const char *set)
 {
 	if (!*s)
@@ -139,29 +95,10 @@ static bool is_charset(const char *s, const char *set)
 	return strspn(s, set) == strlen(s);
 }
 
-static int get_str(const struct lctx *l, json_t *obj, const char *key, bool required,
-                   const char **out)
-{
-	json_t *v = json_object_get(obj, key);
-
-	*out = NULL;
-	if (!v) {
-		if (required)
-			return fail(l, "missing required key \"%s\" (a non-empty string)", key);
-		return 0;
-	}
-	if (!json_is_string(v) || json_string_length(v) == 0)
-		return fail(l, "\"%s\" must be a non-empty string", key);
-	if (strlen(json_string_value(v)) != json_string_length(v))
-		return fail(l, "\"%s\" must not contain NUL characters", key);
-	*out = json_string_value(v);
-	return 0;
-}
-
-static int dup_str(const struct lctx *l, json_t *obj, const char *key, char **out)
+static int dup_str(const struct cw_rule_ctx *l, json_t *obj, const char *key, char **out)
 {
 	const char *s;
-	int err = get_str(l, obj, key, true, &s);
+	int err = cw_rule_str(l, obj, key, true, &s);
 
 	if (err)
 		return err;
@@ -170,32 +107,6 @@ static int dup_str(const struct lctx *l, json_t *obj, const char *key, char **ou
 		cw_err("%s: out of memory loading the catalogue", l->origin);
 		return -ENOMEM;
 	}
-	return 0;
-}
-
-/* An optional array of non-empty strings; returns it (or NULL when absent). */
-static int get_str_array(const struct lctx *l, json_t *obj, const char *key, json_t **out)
-{
-	json_t *arr = json_object_get(obj, key), *v;
-	size_t i;
-
-	*out = NULL;
-	if (!arr)
-		return 0;
-	if (!json_is_array(arr))
-		return fail(l, "\"%s\" must be an array of strings", key);
-	json_array_foreach(arr, i, v)
-	{
-		if (!json_is_string(v))
-			return fail(
-			    l, "\"%s\" must be an array of strings (element %zu is not a string)",
-			    key, i);
-		if (json_string_length(v) == 0 ||
-		    strlen(json_string_value(v)) != json_string_length(v))
-			return fail(l, "\"%s\"[%zu] must be a non-empty string without NUL", key,
-			            i);
-	}
-	*out = arr;
 	return 0;
 }
 
@@ -254,7 +165,7 @@ static void globset_free(struct globset *set)
 
 /* An optional array of globs. basename: the globs are matched against file
  * basenames, so a '/' in one means it could never match. */
-static int get_globs(const struct lctx *l, json_t *obj, const char *key, bool basename,
+static int get_globs(const struct cw_rule_ctx *l, json_t *obj, const char *key, bool basename,
                      struct globset *set)
 {
 	json_t *arr, *v;
@@ -262,7 +173,7 @@ static int get_globs(const struct lctx *l, json_t *obj, const char *key, bool ba
 	int err;
 
 	memset(set, 0, sizeof(*set));
-	err = get_str_array(l, obj, key, &arr);
+	err = cw_rule_str_array(l, obj, key, false, &arr);
 	if (err || !arr || json_array_size(arr) == 0)
 		return err;
 	set->v = calloc(json_array_size(arr), sizeof(*set->v));
@@ -276,7 +187,7 @@ static int get_globs(const struct lctx *l, json_t *obj, const char *key, bool ba
 
 		if (basename && strchr(pat, '/')) {
 			globset_free(set);
-			return fail(
+			return cw_rule_fail(
 			    l,
 			    "\"%s\"[%zu] (\"%s\") contains '/': patterns are matched against "
 			    "basenames",
@@ -311,34 +222,35 @@ static const char *const tactics[] = {"RECONNAISSANCE",
 #define UPPER_ENUM "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_"
 #define ID_CHARS   "abcdefghijklmnopqrstuvwxyz0123456789_-"
 
-static int parse_enum_array(const struct lctx *l, json_t *obj, const char *key, bool required,
-                            const char *const *valid, json_t **out)
+static int parse_enum_array(const struct cw_rule_ctx *l, json_t *obj, const char *key,
+                            bool required, const char *const *valid, json_t **out)
 {
 	json_t *arr, *v;
 	size_t i;
 	int err;
 
 	*out = NULL;
-	err = get_str_array(l, obj, key, &arr);
+	err = cw_rule_str_array(l, obj, key, false, &arr);
 	if (err)
 		return err;
 	if (!arr) {
 		if (required)
-			return fail(l, "missing required key \"%s\" (an array of MITRE enum names)",
-			            key);
+			return cw_rule_fail(
+			    l, "missing required key \"%s\" (an array of MITRE enum names)", key);
 		*out = json_array();
 		return *out ? 0 : -ENOMEM;
 	}
 	if (required && json_array_size(arr) == 0)
-		return fail(l, "\"%s\" must not be empty", key);
+		return cw_rule_fail(l, "\"%s\" must not be empty", key);
 	json_array_foreach(arr, i, v)
 	{
 		const char *s = json_string_value(v);
 
-		if (valid ? !in_list(s, valid) : !is_charset(s, UPPER_ENUM))
-			return fail(l, "\"%s\"[%zu] (\"%s\") is not a %s", key, i, s,
-			            valid ? "MITRE tactic name (e.g. \"PRIVILEGE_ESCALATION\")"
-			                  : "MITRE technique enum name (e.g. \"ESCAPE_TO_HOST\")");
+		if (valid ? !cw_rule_in_list(s, valid) : !is_charset(s, UPPER_ENUM))
+			return cw_rule_fail(
+			    l, "\"%s\"[%zu] (\"%s\") is not a %s", key, i, s,
+			    valid ? "MITRE tactic name (e.g. \"PRIVILEGE_ESCALATION\")"
+			          : "MITRE technique enum name (e.g. \"ESCAPE_TO_HOST\")");
 	}
 	*out = json_deep_copy(arr);
 	return *out ? 0 : -ENOMEM;
@@ -358,7 +270,7 @@ static void category_free(struct cw_category *k)
 	memset(k, 0, sizeof(*k));
 }
 
-static int parse_category(struct lctx *l, const char *id, json_t *obj, struct cw_category *k)
+static int parse_category(struct cw_rule_ctx *l, const char *id, json_t *obj, struct cw_category *k)
 {
 	static const char *const keys[] = {"category",
 	                                   "module",
@@ -373,10 +285,10 @@ static int parse_category(struct lctx *l, const char *id, json_t *obj, struct cw
 
 	snprintf(l->where, sizeof(l->where), "categories.%s", id);
 	if (!is_charset(id, ID_CHARS))
-		return fail(l, "category id must be made of a-z, 0-9, '_' and '-'");
+		return cw_rule_fail(l, "category id must be made of a-z, 0-9, '_' and '-'");
 	if (!json_is_object(obj))
-		return fail(l, "must be an object");
-	err = check_keys(l, obj, keys);
+		return cw_rule_fail(l, "must be an object");
+	err = cw_rule_check_keys(l, obj, keys);
 	if (err)
 		return err;
 	k->id = strdup(id);
@@ -390,18 +302,19 @@ static int parse_category(struct lctx *l, const char *id, json_t *obj, struct cw
 	    (err = dup_str(l, obj, "nextSteps", &k->next_steps)))
 		return err;
 	if (!is_charset(k->module, UPPER_ENUM))
-		return fail(l,
-		            "\"module\" (\"%s\") must be an upper-case API name like "
-		            "\"CONTAINER_ESCAPE\"",
-		            k->module);
-	if (!in_list(k->severity, severities))
-		return fail(l, "\"severity\" (\"%s\") must be one of CRITICAL, HIGH, MEDIUM, LOW",
-		            k->severity);
-	if (!in_list(k->tactic, tactics))
-		return fail(l,
-		            "\"primaryTactic\" (\"%s\") is not a MITRE tactic name (e.g. "
-		            "\"PRIVILEGE_ESCALATION\")",
-		            k->tactic);
+		return cw_rule_fail(l,
+		                    "\"module\" (\"%s\") must be an upper-case API name like "
+		                    "\"CONTAINER_ESCAPE\"",
+		                    k->module);
+	if (!cw_rule_in_list(k->severity, severities))
+		return cw_rule_fail(
+		    l, "\"severity\" (\"%s\") must be one of CRITICAL, HIGH, MEDIUM, LOW",
+		    k->severity);
+	if (!cw_rule_in_list(k->tactic, tactics))
+		return cw_rule_fail(l,
+		                    "\"primaryTactic\" (\"%s\") is not a MITRE tactic name (e.g. "
+		                    "\"PRIVILEGE_ESCALATION\")",
+		                    k->tactic);
 	err = parse_enum_array(l, obj, "primaryTechniques", true, NULL, &k->techniques);
 	if (err)
 		return err;
@@ -411,7 +324,7 @@ static int parse_category(struct lctx *l, const char *id, json_t *obj, struct cw
 
 int cw_category_parse(const char *origin, const char *id, json_t *obj, struct cw_category *out)
 {
-	struct lctx l = {.origin = origin};
+	struct cw_rule_ctx l = {.origin = origin};
 	int err;
 
 	memset(out, 0, sizeof(*out));
@@ -447,7 +360,7 @@ static const struct cw_category *find_cat(const struct cw_catalogue *c, const ch
 	return NULL;
 }
 
-static int parse_tool(struct lctx *l, const struct cw_catalogue *c, size_t idx, json_t *obj,
+static int parse_tool(struct cw_rule_ctx *l, const struct cw_catalogue *c, size_t idx, json_t *obj,
                       struct tool *t)
 {
 	static const char *const keys[] = {
@@ -461,24 +374,26 @@ static int parse_tool(struct lctx *l, const struct cw_catalogue *c, size_t idx, 
 
 	snprintf(l->where, sizeof(l->where), "tools[%zu]", idx);
 	if (!json_is_object(obj))
-		return fail(l, "must be an object");
-	err = get_str(l, obj, "id", true, &t->id);
+		return cw_rule_fail(l, "must be an object");
+	err = cw_rule_str(l, obj, "id", true, &t->id);
 	if (err)
 		return err;
 	snprintf(l->where, sizeof(l->where), "tools[%zu] (\"%.*s\")", idx, CW_TOOL_ID_MAX, t->id);
 	if (strlen(t->id) > CW_TOOL_ID_MAX || !is_charset(t->id, ID_CHARS))
-		return fail(l, "\"id\" must be at most %d characters of a-z, 0-9, '_' and '-'",
-		            CW_TOOL_ID_MAX);
-	if ((err = check_keys(l, obj, keys)) || (err = get_str(l, obj, "name", true, &t->name)) ||
-	    (err = get_str(l, obj, "category", true, &catid)) ||
-	    (err = get_str(l, obj, "reference", false, &ref)))
+		return cw_rule_fail(l,
+		                    "\"id\" must be at most %d characters of a-z, 0-9, '_' and '-'",
+		                    CW_TOOL_ID_MAX);
+	if ((err = cw_rule_check_keys(l, obj, keys)) ||
+	    (err = cw_rule_str(l, obj, "name", true, &t->name)) ||
+	    (err = cw_rule_str(l, obj, "category", true, &catid)) ||
+	    (err = cw_rule_str(l, obj, "reference", false, &ref)))
 		return err;
 	t->cat = find_cat(c, catid);
 	if (!t->cat)
-		return fail(l,
-		            "\"category\" names unknown category \"%s\" (define it under "
-		            "\"categories\")",
-		            catid);
+		return cw_rule_fail(l,
+		                    "\"category\" names unknown category \"%s\" (define it under "
+		                    "\"categories\")",
+		                    catid);
 	if ((err = get_globs(l, obj, "names", true, &t->names)) ||
 	    (err = get_globs(l, obj, "ambiguous_names", true, &t->ambiguous)) ||
 	    (err = get_globs(l, obj, "scripts", true, &t->scripts)) ||
@@ -487,15 +402,17 @@ static int parse_tool(struct lctx *l, const struct cw_catalogue *c, size_t idx, 
 	    (err = get_globs(l, obj, "argv", false, &t->argv)))
 		return err;
 	if (!t->names.n && !t->ambiguous.n && !t->scripts.n)
-		return fail(l, "needs a non-empty \"names\", \"ambiguous_names\" or \"scripts\" "
-		               "array: without one the tool could never be recognised");
+		return cw_rule_fail(
+		    l, "needs a non-empty \"names\", \"ambiguous_names\" or \"scripts\" "
+		       "array: without one the tool could never be recognised");
 	if (t->ambiguous.n && !t->subcmds.n && !t->argv.n)
-		return fail(l, "\"ambiguous_names\" need a non-empty \"subcommands\" or \"argv\" "
-		               "vocabulary: an ambiguous name counts only with one of its tokens");
-	err = get_str_array(l, obj, "content_markers", &arr);
+		return cw_rule_fail(
+		    l, "\"ambiguous_names\" need a non-empty \"subcommands\" or \"argv\" "
+		       "vocabulary: an ambiguous name counts only with one of its tokens");
+	err = cw_rule_str_array(l, obj, "content_markers", false, &arr);
 	if (err)
 		return err;
-	err = get_str_array(l, obj, "sha256", &arr);
+	err = cw_rule_str_array(l, obj, "sha256", false, &arr);
 	if (err)
 		return err;
 	json_array_foreach(arr, i, v)
@@ -503,12 +420,13 @@ static int parse_tool(struct lctx *l, const struct cw_catalogue *c, size_t idx, 
 		const char *h = json_string_value(v);
 
 		if (strlen(h) != 64 || !is_charset(h, "0123456789abcdef"))
-			return fail(
+			return cw_rule_fail(
 			    l, "\"sha256\"[%zu] (\"%.70s\") must be 64 lowercase hex digits", i, h);
 	}
 	for (i = 0; i < idx; i++)
 		if (strcmp(c->tools[i].id, t->id) == 0)
-			return fail(l, "duplicate tool id \"%s\" (also tools[%zu])", t->id, i);
+			return cw_rule_fail(l, "duplicate tool id \"%s\" (also tools[%zu])", t->id,
+			                    i);
 	return 0;
 }
 
@@ -523,12 +441,12 @@ static void optspec_free(struct optspec *o)
 	o->nlopts = 0;
 }
 
-static int parse_opts(const struct lctx *l, json_t *obj, const char *key, enum opt_kind kind,
+static int parse_opts(const struct cw_rule_ctx *l, json_t *obj, const char *key, enum opt_kind kind,
                       struct optspec *o)
 {
 	json_t *arr, *v;
 	size_t i;
-	int err = get_str_array(l, obj, key, &arr);
+	int err = cw_rule_str_array(l, obj, key, false, &arr);
 
 	if (err || !arr)
 		return err;
@@ -547,7 +465,7 @@ static int parse_opts(const struct lctx *l, json_t *obj, const char *key, enum o
 			o->lopts = lo;
 			lo[o->nlopts++] = (struct longopt){.name = s, .len = n, .kind = kind};
 		} else {
-			return fail(
+			return cw_rule_fail(
 			    l,
 			    "\"%s\"[%zu] (\"%s\") must be a short option (\"-c\") or a long "
 			    "option (\"--eval\")",
@@ -557,7 +475,7 @@ static int parse_opts(const struct lctx *l, json_t *obj, const char *key, enum o
 	return 0;
 }
 
-static int parse_optspec(struct lctx *l, const char *what, size_t idx, json_t *obj,
+static int parse_optspec(struct cw_rule_ctx *l, const char *what, size_t idx, json_t *obj,
                          struct optspec *o)
 {
 	static const char *const keys[] = {"names",    "plus_options", "stop", "module",
@@ -567,18 +485,18 @@ static int parse_optspec(struct lctx *l, const char *what, size_t idx, json_t *o
 
 	snprintf(l->where, sizeof(l->where), "%s[%zu]", what, idx);
 	if (!json_is_object(obj))
-		return fail(l, "must be an object");
-	err = check_keys(l, obj, keys);
+		return cw_rule_fail(l, "must be an object");
+	err = cw_rule_check_keys(l, obj, keys);
 	if (err)
 		return err;
 	err = get_globs(l, obj, "names", true, &o->names);
 	if (err)
 		return err;
 	if (!o->names.n)
-		return fail(l, "missing or empty \"names\" (an array of basename globs)");
+		return cw_rule_fail(l, "missing or empty \"names\" (an array of basename globs)");
 	plus = json_object_get(obj, "plus_options");
 	if (plus && !json_is_boolean(plus))
-		return fail(l, "\"plus_options\" must be true or false");
+		return cw_rule_fail(l, "\"plus_options\" must be true or false");
 	o->plus = json_is_true(plus);
 	if ((err = parse_opts(l, obj, "stop", OPT_STOP, o)) ||
 	    (err = parse_opts(l, obj, "module", OPT_MODULE, o)) ||
@@ -588,8 +506,8 @@ static int parse_optspec(struct lctx *l, const char *what, size_t idx, json_t *o
 	return 0;
 }
 
-static int parse_optspecs(struct lctx *l, json_t *root, const char *key, struct optspec **out,
-                          size_t *n)
+static int parse_optspecs(struct cw_rule_ctx *l, json_t *root, const char *key,
+                          struct optspec **out, size_t *n)
 {
 	json_t *arr = json_object_get(root, key), *v;
 	size_t i;
@@ -597,9 +515,9 @@ static int parse_optspecs(struct lctx *l, json_t *root, const char *key, struct 
 
 	l->where[0] = '\0';
 	if (!arr)
-		return fail(l, "missing required key \"%s\" (an array, may be empty)", key);
+		return cw_rule_fail(l, "missing required key \"%s\" (an array, may be empty)", key);
 	if (!json_is_array(arr))
-		return fail(l, "\"%s\" must be an array of objects", key);
+		return cw_rule_fail(l, "\"%s\" must be an array of objects", key);
 	if (json_array_size(arr) == 0)
 		return 0;
 	*out = calloc(json_array_size(arr), sizeof(**out));
@@ -639,7 +557,7 @@ void cw_catalogue_free(struct cw_catalogue *c)
 	free(c);
 }
 
-static int load_doc(struct cw_catalogue *c, struct lctx *l)
+static int load_doc(struct cw_catalogue *c, struct cw_rule_ctx *l)
 {
 	static const char *const keys[] = {"schema",  "categories", "tools", "interpreters",
 	                                   "loaders", "multicall",  NULL};
@@ -649,19 +567,20 @@ static int load_doc(struct cw_catalogue *c, struct lctx *l)
 	int err;
 
 	if (!json_is_object(root))
-		return fail(l, "the catalogue must be a JSON object");
-	err = check_keys(l, root, keys);
+		return cw_rule_fail(l, "the catalogue must be a JSON object");
+	err = cw_rule_check_keys(l, root, keys);
 	if (err)
 		return err;
 	v = json_object_get(root, "schema");
 	if (!json_is_integer(v) || json_integer_value(v) != CW_CAT_SCHEMA)
-		return fail(l, "\"schema\" must be the integer %d (this catalogue format)",
-		            CW_CAT_SCHEMA);
+		return cw_rule_fail(l, "\"schema\" must be the integer %d (this catalogue format)",
+		                    CW_CAT_SCHEMA);
 
 	cats = json_object_get(root, "categories");
 	if (!json_is_object(cats) || json_object_size(cats) == 0)
-		return fail(l, "\"categories\" must be a non-empty object of category id -> "
-		               "category");
+		return cw_rule_fail(l,
+		                    "\"categories\" must be a non-empty object of category id -> "
+		                    "category");
 	c->cats = calloc(json_object_size(cats), sizeof(*c->cats));
 	if (!c->cats)
 		return -ENOMEM;
@@ -675,7 +594,7 @@ static int load_doc(struct cw_catalogue *c, struct lctx *l)
 	l->where[0] = '\0';
 	tools = json_object_get(root, "tools");
 	if (!json_is_array(tools) || json_array_size(tools) == 0)
-		return fail(l, "\"tools\" must be a non-empty array of tool objects");
+		return cw_rule_fail(l, "\"tools\" must be a non-empty array of tool objects");
 	c->tools = calloc(json_array_size(tools), sizeof(*c->tools));
 	if (!c->tools)
 		return -ENOMEM;
@@ -699,14 +618,15 @@ static int load_doc(struct cw_catalogue *c, struct lctx *l)
 		return err;
 	l->where[0] = '\0';
 	if (!json_is_array(json_object_get(root, "multicall")))
-		return fail(l, "missing or invalid \"multicall\" (an array of basename globs, may "
-		               "be empty)");
+		return cw_rule_fail(
+		    l, "missing or invalid \"multicall\" (an array of basename globs, may "
+		       "be empty)");
 	return get_globs(l, root, "multicall", true, &c->multicall);
 }
 
 int cw_catalogue_load(struct cw_catalogue **out, const char *text, size_t len, const char *origin)
 {
-	struct lctx l = {.origin = origin ? origin : "catalogue"};
+	struct cw_rule_ctx l = {.origin = origin ? origin : "catalogue"};
 	struct cw_catalogue *c;
 	json_error_t jerr;
 	int err;
@@ -715,7 +635,7 @@ int cw_catalogue_load(struct cw_catalogue **out, const char *text, size_t len, c
 		return -EINVAL;
 	*out = NULL;
 	if (!text || len == 0)
-		return fail(&l, "empty catalogue");
+		return cw_rule_fail(&l, "empty catalogue");
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;

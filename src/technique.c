@@ -30,6 +30,7 @@
 #include <bpf/libbpf.h>
 
 #include "finding.h"
+#include "rulefile.h"
 #include "technique.skel.h"
 #include "util.h"
 
@@ -173,96 +174,7 @@ struct cw_technique_rules {
 	size_t n_exc;
 };
 
-struct lctx {
-	const char *origin;
-	const char *where;
-};
-
-__attribute__((format(printf, 2, 3))) static int fail(const struct lctx *l, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	cw_err("%s: %s%s%s", l->origin, l->where ? l->where : "", l->where ? ": " : "", msg);
-	return -EINVAL;
-}
-
-static int str_array(const struct lctx *l, json_t *obj, const char *key, bool required,
-                     json_t **out)
-{
-	json_t *a = json_object_get(obj, key), *v;
-	size_t i;
-
-	*out = NULL;
-	if (!a) {
-		if (required)
-			return fail(l, "\"%s\" (array of strings) is required", key);
-		return 0;
-	}
-	if (!json_is_array(a))
-		return fail(l, "\"%s\" must be an array of strings", key);
-	json_array_foreach(a, i, v)
-	{
-		if (!json_is_string(v) || !json_string_length(v))
-			return fail(l, "\"%s\"[%zu] must be a non-empty string", key, i);
-	}
-	*out = a;
-	return 0;
-}
-
-static int get_string(const struct lctx *l, json_t *obj, const char *key, bool required,
-                      const char **out)
-{
-	json_t *v = json_object_get(obj, key);
-
-	*out = NULL;
-	if (!v) {
-		if (required)
-			return fail(l, "\"%s\" (string) is required", key);
-		return 0;
-	}
-	if (!json_is_string(v) || !json_string_length(v))
-		return fail(l, "\"%s\" must be a non-empty string", key);
-	*out = json_string_value(v);
-	return 0;
-}
-
-static int get_bool(const struct lctx *l, json_t *obj, const char *key, bool *out)
-{
-	json_t *v = json_object_get(obj, key);
-
-	*out = false;
-	if (!v)
-		return 0;
-	if (!json_is_boolean(v))
-		return fail(l, "\"%s\" must be true or false", key);
-	*out = json_is_true(v);
-	return 0;
-}
-
-static int check_keys(const struct lctx *l, json_t *obj, const char *const *allowed)
-{
-	const char *k;
-	json_t *v;
-
-	json_object_foreach(obj, k, v)
-	{
-		bool ok = false;
-
-		(void)v;
-		for (size_t i = 0; allowed[i]; i++)
-			if (!strcmp(allowed[i], k))
-				ok = true;
-		if (!ok && k[0] != '_')
-			return fail(l, "unknown key \"%s\"", k);
-	}
-	return 0;
-}
-
-static int parse_rule(const struct lctx *l, struct cw_technique_rules *r, json_t *o,
+static int parse_rule(const struct cw_rule_ctx *l, struct cw_technique_rules *r, json_t *o,
                       struct rule *ru)
 {
 	static const char *const keys[] = {"id",    "category",     "kind",     "title",
@@ -274,69 +186,71 @@ static int parse_rule(const struct lctx *l, struct cw_technique_rules *r, json_t
 	int err;
 
 	if (!json_is_object(o))
-		return fail(l, "must be an object");
-	if ((err = check_keys(l, o, keys)) || (err = get_string(l, o, "id", true, &ru->id)) ||
-	    (err = get_string(l, o, "category", true, &cat)) ||
-	    (err = get_string(l, o, "kind", true, &kind)) ||
-	    (err = get_string(l, o, "title", true, &ru->title)) ||
-	    (err = str_array(l, o, "names", false, &ru->names)) ||
-	    (err = str_array(l, o, "prefixes", false, &ru->prefixes)) ||
-	    (err = str_array(l, o, "fs_types", false, &ru->fs_types)) ||
-	    (err = get_bool(l, o, "fs_unknown_ok", &ru->fs_unknown_ok)) ||
-	    (err = get_bool(l, o, "skip_runtime", &ru->skip_runtime)))
+		return cw_rule_fail(l, "must be an object");
+	if ((err = cw_rule_check_keys(l, o, keys)) ||
+	    (err = cw_rule_str(l, o, "id", true, &ru->id)) ||
+	    (err = cw_rule_str(l, o, "category", true, &cat)) ||
+	    (err = cw_rule_str(l, o, "kind", true, &kind)) ||
+	    (err = cw_rule_str(l, o, "title", true, &ru->title)) ||
+	    (err = cw_rule_str_array(l, o, "names", false, &ru->names)) ||
+	    (err = cw_rule_str_array(l, o, "prefixes", false, &ru->prefixes)) ||
+	    (err = cw_rule_str_array(l, o, "fs_types", false, &ru->fs_types)) ||
+	    (err = cw_rule_bool(l, o, "fs_unknown_ok", &ru->fs_unknown_ok)) ||
+	    (err = cw_rule_bool(l, o, "skip_runtime", &ru->skip_runtime)))
 		return err;
 	ru->cat = cw_technique_category(r, cat);
 	if (!ru->cat)
-		return fail(l, "rule %s: unknown category \"%s\"", ru->id, cat);
+		return cw_rule_fail(l, "rule %s: unknown category \"%s\"", ru->id, cat);
 	for (i = 0; i < N_KINDS; i++)
 		if (!strcmp(kind_names[i], kind))
 			break;
 	if (i == N_KINDS)
-		return fail(l, "rule %s: unknown kind \"%s\"", ru->id, kind);
+		return cw_rule_fail(l, "rule %s: unknown kind \"%s\"", ru->id, kind);
 	ru->kind = (enum rule_kind)i;
 	if ((ru->kind == RK_WRITE_OPEN || ru->kind == RK_CONNECT_UNIX ||
 	     ru->kind == RK_PROC_EXE_WRITE) &&
 	    (!ru->names || !json_array_size(ru->names)))
-		return fail(l, "rule %s: kind %s needs \"names\"", ru->id, kind);
+		return cw_rule_fail(l, "rule %s: kind %s needs \"names\"", ru->id, kind);
 	if ((ru->kind == RK_WRITE_OPEN || ru->kind == RK_MOUNT) &&
 	    (!ru->fs_types || !json_array_size(ru->fs_types)))
-		return fail(l, "rule %s: kind %s needs \"fs_types\"", ru->id, kind);
+		return cw_rule_fail(l, "rule %s: kind %s needs \"fs_types\"", ru->id, kind);
 	if (ru->names)
 		json_array_foreach(ru->names, i, v)
 		{
 			if (ru->kind == RK_WRITE_OPEN &&
 			    (strchr(json_string_value(v), '/') ||
 			     json_string_length(v) > CW_TQ_NAME_HASH_MAX))
-				return fail(
+				return cw_rule_fail(
 				    l,
 				    "rule %s: name \"%s\" must be a basename of at most %d bytes",
 				    ru->id, json_string_value(v), CW_TQ_NAME_HASH_MAX);
 		}
 	if (ru->fs_types && ru->kind != RK_MOUNT) {
 		if (json_array_size(ru->fs_types) > 16)
-			return fail(l, "rule %s: at most 16 fs_types", ru->id);
+			return cw_rule_fail(l, "rule %s: at most 16 fs_types", ru->id);
 		json_array_foreach(ru->fs_types, i, v)
 		{
 			if (fs_magic(json_string_value(v), &ru->fs_magic[ru->n_magic++]))
-				return fail(l, "rule %s: unknown filesystem \"%s\"", ru->id,
-				            json_string_value(v));
+				return cw_rule_fail(l, "rule %s: unknown filesystem \"%s\"", ru->id,
+				                    json_string_value(v));
 		}
 	}
 	ports = json_object_get(o, "ports");
 	if (ports) {
 		if (!json_is_array(ports) || json_array_size(ports) > 16)
-			return fail(l, "rule %s: \"ports\" must be an array of at most 16 ports",
-			            ru->id);
+			return cw_rule_fail(
+			    l, "rule %s: \"ports\" must be an array of at most 16 ports", ru->id);
 		json_array_foreach(ports, i, v)
 		{
 			if (!json_is_integer(v) || json_integer_value(v) < 1 ||
 			    json_integer_value(v) > 65535)
-				return fail(l, "rule %s: ports[%zu] must be 1..65535", ru->id, i);
+				return cw_rule_fail(l, "rule %s: ports[%zu] must be 1..65535",
+				                    ru->id, i);
 			ru->ports[ru->n_ports++] = (uint16_t)json_integer_value(v);
 		}
 	}
 	if (ru->kind == RK_CONNECT_TCP && !ru->n_ports)
-		return fail(l, "rule %s: kind connect_tcp needs \"ports\"", ru->id);
+		return cw_rule_fail(l, "rule %s: kind connect_tcp needs \"ports\"", ru->id);
 	return 0;
 }
 
@@ -372,12 +286,11 @@ int cw_technique_rules_load(struct cw_technique_rules **out, const char *text, s
 {
 	static const char *const keys[] = {"schema",           "categories", "runtime_comms",
 	                                   "usermode_helpers", "rules",      NULL};
-	struct lctx l = {.origin = origin ? origin : "techniques", .where = NULL};
+	struct cw_rule_ctx l = {.origin = origin ? origin : "techniques"};
 	struct cw_technique_rules *r;
 	json_error_t jerr;
 	json_t *cats, *rules, *v, *schema;
 	const char *k;
-	char where[160];
 	size_t i;
 	int err;
 
@@ -394,22 +307,22 @@ int cw_technique_rules_load(struct cw_technique_rules **out, const char *text, s
 		goto fail;
 	}
 	if (!json_is_object(r->doc)) {
-		err = fail(&l, "the document must be an object");
+		err = cw_rule_fail(&l, "the document must be an object");
 		goto fail;
 	}
-	if ((err = check_keys(&l, r->doc, keys)))
+	if ((err = cw_rule_check_keys(&l, r->doc, keys)))
 		goto fail;
 	schema = json_object_get(r->doc, "schema");
 	if (!json_is_integer(schema) || json_integer_value(schema) != 1) {
-		err = fail(&l, "\"schema\" must be 1");
+		err = cw_rule_fail(&l, "\"schema\" must be 1");
 		goto fail;
 	}
-	if ((err = str_array(&l, r->doc, "runtime_comms", false, &r->runtime_comms)) ||
-	    (err = str_array(&l, r->doc, "usermode_helpers", false, &r->helpers)))
+	if ((err = cw_rule_str_array(&l, r->doc, "runtime_comms", false, &r->runtime_comms)) ||
+	    (err = cw_rule_str_array(&l, r->doc, "usermode_helpers", false, &r->helpers)))
 		goto fail;
 	cats = json_object_get(r->doc, "categories");
 	if (!json_is_object(cats) || !json_object_size(cats)) {
-		err = fail(&l, "\"categories\" must be a non-empty object");
+		err = cw_rule_fail(&l, "\"categories\" must be a non-empty object");
 		goto fail;
 	}
 	r->cats = calloc(json_object_size(cats), sizeof(*r->cats));
@@ -426,8 +339,8 @@ int cw_technique_rules_load(struct cw_technique_rules **out, const char *text, s
 	}
 	rules = json_object_get(r->doc, "rules");
 	if (!json_is_array(rules) || !json_array_size(rules)) {
-		l.where = NULL;
-		err = fail(&l, "\"rules\" must be a non-empty array");
+		l.where[0] = 0;
+		err = cw_rule_fail(&l, "\"rules\" must be a non-empty array");
 		goto fail;
 	}
 	r->rules = calloc(json_array_size(rules), sizeof(*r->rules));
@@ -437,13 +350,12 @@ int cw_technique_rules_load(struct cw_technique_rules **out, const char *text, s
 	}
 	json_array_foreach(rules, i, v)
 	{
-		snprintf(where, sizeof(where), "rules[%zu]", i);
-		l.where = where;
+		snprintf(l.where, sizeof(l.where), "rules[%zu]", i);
 		if ((err = parse_rule(&l, r, v, &r->rules[i])))
 			goto fail;
 		for (size_t j = 0; j < i; j++)
 			if (!strcmp(r->rules[j].id, r->rules[i].id)) {
-				err = fail(&l, "duplicate rule id \"%s\"", r->rules[i].id);
+				err = cw_rule_fail(&l, "duplicate rule id \"%s\"", r->rules[i].id);
 				goto fail;
 			}
 		r->n_rules++;
@@ -494,11 +406,10 @@ int cw_technique_exceptions_load(struct cw_technique_rules *r, const char *text,
 {
 	static const char *const top[] = {"exceptions", NULL};
 	static const char *const keys[] = {"rules", "images", "names", "comment", NULL};
-	struct lctx l = {.origin = origin ? origin : "exceptions", .where = NULL};
+	struct cw_rule_ctx l = {.origin = origin ? origin : "exceptions"};
 	struct exception *grown = NULL;
 	json_error_t jerr;
 	json_t *doc, *arr, *e, *v;
-	char where[64];
 	size_t i, j, n_new;
 	int err = 0;
 
@@ -509,14 +420,15 @@ int cw_technique_exceptions_load(struct cw_technique_rules *r, const char *text,
 		cw_err("%s: line %d: %s", l.origin, jerr.line, jerr.text);
 		return -EINVAL;
 	}
-	if (!json_is_object(doc) || (err = check_keys(&l, doc, top))) {
-		err =
-		    err ? err : fail(&l, "the document must be an object {\"exceptions\": [...]}");
+	if (!json_is_object(doc) || (err = cw_rule_check_keys(&l, doc, top))) {
+		err = err ? err
+		          : cw_rule_fail(&l,
+		                         "the document must be an object {\"exceptions\": [...]}");
 		goto out;
 	}
 	arr = json_object_get(doc, "exceptions");
 	if (!json_is_array(arr)) {
-		err = fail(&l, "\"exceptions\" must be an array");
+		err = cw_rule_fail(&l, "\"exceptions\" must be an array");
 		goto out;
 	}
 	n_new = json_array_size(arr);
@@ -526,20 +438,19 @@ int cw_technique_exceptions_load(struct cw_technique_rules *r, const char *text,
 		json_t *rules, *images, *names;
 		const char *comment;
 
-		snprintf(where, sizeof(where), "exceptions[%zu]", i);
-		l.where = where;
+		snprintf(l.where, sizeof(l.where), "exceptions[%zu]", i);
 		if (!json_is_object(e)) {
-			err = fail(&l, "must be an object");
+			err = cw_rule_fail(&l, "must be an object");
 			goto out;
 		}
-		if ((err = check_keys(&l, e, keys)) ||
-		    (err = str_array(&l, e, "rules", true, &rules)) ||
-		    (err = str_array(&l, e, "images", false, &images)) ||
-		    (err = str_array(&l, e, "names", false, &names)) ||
-		    (err = get_string(&l, e, "comment", false, &comment)))
+		if ((err = cw_rule_check_keys(&l, e, keys)) ||
+		    (err = cw_rule_str_array(&l, e, "rules", true, &rules)) ||
+		    (err = cw_rule_str_array(&l, e, "images", false, &images)) ||
+		    (err = cw_rule_str_array(&l, e, "names", false, &names)) ||
+		    (err = cw_rule_str(&l, e, "comment", false, &comment)))
 			goto out;
 		if (!json_array_size(rules)) {
-			err = fail(&l, "\"rules\" must name at least one rule");
+			err = cw_rule_fail(&l, "\"rules\" must name at least one rule");
 			goto out;
 		}
 		json_array_foreach(rules, j, v)
@@ -548,23 +459,25 @@ int cw_technique_exceptions_load(struct cw_technique_rules *r, const char *text,
 			bool known = false;
 
 			if (is_catch_all(g)) {
-				err = fail(&l,
-				           "rule pattern \"%s\" would turn every detection off; "
-				           "name the rules",
-				           g);
+				err = cw_rule_fail(
+				    &l,
+				    "rule pattern \"%s\" would turn every detection off; "
+				    "name the rules",
+				    g);
 				goto out;
 			}
 			for (size_t k = 0; k < r->n_rules; k++)
 				if (fnmatch(g, r->rules[k].id, 0) == 0)
 					known = true;
 			if (!known) {
-				err = fail(&l, "rule pattern \"%s\" matches no rule", g);
+				err = cw_rule_fail(&l, "rule pattern \"%s\" matches no rule", g);
 				goto out;
 			}
 		}
 		if ((!images || !json_array_size(images)) && (!names || !json_array_size(names))) {
-			err = fail(&l, "an exception needs \"images\" or \"names\": there is no "
-			               "global off switch");
+			err = cw_rule_fail(
+			    &l, "an exception needs \"images\" or \"names\": there is no "
+			        "global off switch");
 			goto out;
 		}
 		for (int pass = 0; pass < 2; pass++) {
@@ -575,8 +488,9 @@ int cw_technique_exceptions_load(struct cw_technique_rules *r, const char *text,
 			json_array_foreach(a, j, v)
 			{
 				if (is_catch_all(json_string_value(v))) {
-					err = fail(&l, "pattern \"%s\" matches every container",
-					           json_string_value(v));
+					err = cw_rule_fail(&l,
+					                   "pattern \"%s\" matches every container",
+					                   json_string_value(v));
 					goto out;
 				}
 			}
