@@ -528,16 +528,6 @@ static void ctr_free(struct ctr *c)
 	cw_container_clear(&c->meta);
 }
 
-/* Inode of a namespace link (or of whatever file is there), 0 on error. */
-static uint32_t ns_inode(const char *path)
-{
-	struct stat st;
-
-	if (stat(path, &st) != 0)
-		return 0;
-	return (uint32_t)st.st_ino;
-}
-
 static void free_mounts(struct cw_attrib *a)
 {
 	for (size_t i = 0; i < a->nmounts; i++) {
@@ -760,13 +750,13 @@ static void ctr_refresh_pidns(const struct cw_attrib *a, struct ctr *c)
 				return;
 		}
 		snprintf(path, sizeof(path), "%s/%d/ns/pid", a->proc_root, c->init_pid);
-		c->pidns = ns_inode(path);
+		c->pidns = cw_ns_inode(path);
 	} else if (c->nspath[0]) {
 		if (!strncmp(c->nspath, "/proc/", 6))
 			snprintf(path, sizeof(path), "%s/%s", a->proc_root, c->nspath + 6);
 		else
 			snprintf(path, sizeof(path), "%s", c->nspath);
-		c->pidns = ns_inode(path);
+		c->pidns = cw_ns_inode(path);
 	}
 	if (c->pidns == a->host_pidns)
 		c->pidns = 0; /* shares the host's pid namespace: not a key */
@@ -1222,11 +1212,11 @@ static int read_host_ns(struct cw_attrib *a, const char *who)
 	char path[PATH_MAX];
 
 	snprintf(path, sizeof(path), "%s/%s/ns/pid", a->proc_root, who);
-	a->host_pidns = ns_inode(path);
+	a->host_pidns = cw_ns_inode(path);
 	if (!a->host_pidns)
 		return -errno;
 	snprintf(path, sizeof(path), "%s/%s/ns/mnt", a->proc_root, who);
-	a->host_mntns = ns_inode(path);
+	a->host_mntns = cw_ns_inode(path);
 	if (!a->host_mntns)
 		return -errno;
 	return 0;

@@ -80,15 +80,6 @@ static uint64_t fnv1a(uint64_t h, const char *s, size_t n)
 	return h;
 }
 
-static uint32_t mntns_of(const char *proc_root, int pid)
-{
-	char path[PATH_MAX];
-	struct stat st;
-
-	snprintf(path, sizeof(path), "%s/%d/ns/mnt", proc_root, pid);
-	return stat(path, &st) == 0 ? (uint32_t)st.st_ino : 0;
-}
-
 /* Kernel threads (kdevtmpfs has a mount namespace of its own) are no containers. */
 static bool kernel_thread(const char *proc_root, int pid)
 {
@@ -298,7 +289,7 @@ int cw_enforce_rescan(struct cw_enforce *e)
 
 		if (pid <= 0 || kernel_thread(e->proc_root, pid))
 			continue;
-		ns = mntns_of(e->proc_root, pid);
+		ns = cw_proc_ns(e->proc_root, pid, "mnt");
 		if (!ns || ns == e->host_mntns)
 			continue;
 		pthread_mutex_lock(&e->lock);
@@ -379,7 +370,7 @@ static int judge(struct cw_enforce *e, int fd, int pid, struct cw_enforce_block 
 	if (v == 0)
 		return 0;
 	b->pid = pid;
-	b->mntns = mntns_of(e->proc_root, pid);
+	b->mntns = cw_proc_ns(e->proc_root, pid, "mnt");
 	return 1;
 }
 

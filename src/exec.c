@@ -9,7 +9,6 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "util.h"
 
@@ -93,16 +92,6 @@ int cw_exec_decode(const void *data, size_t len, struct cw_exec *out)
 	return 0;
 }
 
-/* The inode of <proc_root>/<pid>/ns/<name>, 0 if unreadable. */
-static uint32_t ns_inode(const char *proc_root, int pid, const char *name)
-{
-	char path[PATH_MAX];
-	struct stat st;
-
-	snprintf(path, sizeof(path), "%s/%d/ns/%s", proc_root, pid, name);
-	return stat(path, &st) == 0 ? (uint32_t)st.st_ino : 0;
-}
-
 int cw_exec_from_proc(const char *proc_root, int pid, struct cw_event *ev, struct cw_exec *ex)
 {
 	char path[PATH_MAX], line[4096], v1_memory[CW_CGROUP_MAX + 2] = "";
@@ -152,11 +141,11 @@ int cw_exec_from_proc(const char *proc_root, int pid, struct cw_event *ev, struc
 	}
 	fclose(f);
 
-	ev->pidns = ns_inode(proc_root, pid, "pid");
-	ev->mntns = ns_inode(proc_root, pid, "mnt");
-	ev->netns = ns_inode(proc_root, pid, "net");
-	ev->userns = ns_inode(proc_root, pid, "user");
-	ev->cgroupns = ns_inode(proc_root, pid, "cgroup");
+	ev->pidns = cw_proc_ns(proc_root, pid, "pid");
+	ev->mntns = cw_proc_ns(proc_root, pid, "mnt");
+	ev->netns = cw_proc_ns(proc_root, pid, "net");
+	ev->userns = cw_proc_ns(proc_root, pid, "user");
+	ev->cgroupns = cw_proc_ns(proc_root, pid, "cgroup");
 
 	/* As the kernel side does: the cgroup2 path when the process is below the
 	 * cgroup2 root, else the v1 memory hierarchy's. */

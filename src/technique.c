@@ -543,27 +543,6 @@ const char *cw_technique_excepted(const struct cw_technique_rules *r, const char
 static const char *const ns_names[CW_NS_COUNT] = {"mnt", "pid", "net",    "user",
                                                   "uts", "ipc", "cgroup", "time"};
 
-/* Inode from a "type:[N]" link. */
-static uint32_t ns_inum_at(const char *path)
-{
-	char buf[64], *lb;
-	ssize_t n = readlink(path, buf, sizeof(buf) - 1);
-
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	lb = strchr(buf, '[');
-	return lb ? (uint32_t)strtoul(lb + 1, NULL, 10) : 0;
-}
-
-static uint32_t proc_ns(const char *proc_root, uint32_t pid, const char *type)
-{
-	char path[4200];
-
-	snprintf(path, sizeof(path), "%s/%u/ns/%s", proc_root, pid, type);
-	return ns_inum_at(path);
-}
-
 int cw_technique_env_init(struct cw_technique_env *env, const char *proc_root)
 {
 	if (!env)
@@ -571,7 +550,7 @@ int cw_technique_env_init(struct cw_technique_env *env, const char *proc_root)
 	memset(env, 0, sizeof(*env));
 	env->proc_root = proc_root ? proc_root : "/proc";
 	for (int t = 0; t < CW_NS_COUNT; t++)
-		env->host_ns[t] = proc_ns(env->proc_root, 1, ns_names[t]);
+		env->host_ns[t] = cw_proc_ns(env->proc_root, 1, ns_names[t]);
 	if (!env->host_ns[CW_NS_MNT] || !env->host_ns[CW_NS_PID]) {
 		/* PID 1 unreadable (a sandbox): take our own namespaces as the host's,
 		 * as container attribution does. */
@@ -580,7 +559,7 @@ int cw_technique_env_init(struct cw_technique_env *env, const char *proc_root)
 		env->own_ns_as_host = true;
 		for (int t = 0; t < CW_NS_COUNT; t++) {
 			snprintf(path, sizeof(path), "%s/self/ns/%s", env->proc_root, ns_names[t]);
-			env->host_ns[t] = ns_inum_at(path);
+			env->host_ns[t] = cw_ns_inode(path);
 		}
 	}
 	if (!env->host_ns[CW_NS_MNT] || !env->host_ns[CW_NS_PID]) {
@@ -602,7 +581,7 @@ static uint32_t view_pid(const struct cw_technique_env *env, uint32_t tgid, uint
 	uint32_t found = 0;
 	DIR *dir;
 
-	if (!mntns || proc_ns(env->proc_root, tgid, "mnt") == mntns)
+	if (!mntns || cw_proc_ns(env->proc_root, (int)tgid, "mnt") == mntns)
 		return tgid;
 	dir = opendir(env->proc_root);
 	if (!dir)
@@ -613,7 +592,7 @@ static uint32_t view_pid(const struct cw_technique_env *env, uint32_t tgid, uint
 		if (!isdigit((unsigned char)d->d_name[0]))
 			continue;
 		pid = (uint32_t)strtoul(d->d_name, NULL, 10);
-		if (proc_ns(env->proc_root, pid, "mnt") == mntns)
+		if (cw_proc_ns(env->proc_root, (int)pid, "mnt") == mntns)
 			found = pid;
 	}
 	closedir(dir);
@@ -706,7 +685,7 @@ static int resolve_vpid(const struct cw_technique_env *env, uint32_t caller_pidn
 		if (!isdigit((unsigned char)d->d_name[0]))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s/ns/pid", env->proc_root, d->d_name);
-		if (ns_inum_at(path) != caller_pidns)
+		if (cw_ns_inode(path) != caller_pidns)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s/status", env->proc_root, d->d_name);
 		f = fopen(path, "re");
@@ -965,7 +944,7 @@ static bool rule_matches(const struct cw_technique_rules *r, const struct cw_tec
 			return false;
 		}
 		if (ev->target_pid) {
-			uint32_t tm = proc_ns(env->proc_root, ev->target_pid, "mnt");
+			uint32_t tm = cw_proc_ns(env->proc_root, (int)ev->target_pid, "mnt");
 
 			if (!tm || tm != env->host_ns[CW_NS_MNT] || tm == h->ns[CW_NS_MNT])
 				return false;
@@ -1031,7 +1010,7 @@ static bool rule_matches(const struct cw_technique_rules *r, const struct cw_tec
 		host_pid = resolve_vpid(env, h->ns[CW_NS_PID], (long)(int64_t)ev->arg[1]);
 		if (!host_pid)
 			return false;
-		tm = proc_ns(env->proc_root, (uint32_t)host_pid, "mnt");
+		tm = cw_proc_ns(env->proc_root, host_pid, "mnt");
 		if (!tm || tm == h->ns[CW_NS_MNT])
 			return false;
 		h->target_pid = host_pid;

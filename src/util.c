@@ -3,9 +3,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -169,4 +171,26 @@ void cw_unescape_mountinfo(char *s)
 		}
 	}
 	*o = '\0';
+}
+
+uint32_t cw_ns_inode(const char *path)
+{
+	char buf[64], *lb;
+	struct stat st;
+	ssize_t n = readlink(path, buf, sizeof(buf) - 1);
+
+	if (n > 0) {
+		buf[n] = 0;
+		lb = strchr(buf, '[');
+		return lb ? (uint32_t)strtoul(lb + 1, NULL, 10) : 0;
+	}
+	return stat(path, &st) == 0 ? (uint32_t)st.st_ino : 0;
+}
+
+uint32_t cw_proc_ns(const char *proc_root, int pid, const char *type)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%d/ns/%s", proc_root, pid, type);
+	return cw_ns_inode(path);
 }

@@ -26,6 +26,13 @@ size_t cw_strlcpy(char *dst, const char *src, size_t dstsz);
  * in place. */
 void cw_unescape_mountinfo(char *s);
 
+/* A namespace's inode from its /proc link: "type:[N]" when path is a link,
+ * else the inode of whatever file is there (fake proc roots in tests); 0 when
+ * unreadable. */
+uint32_t cw_ns_inode(const char *path);
+/* cw_ns_inode of <proc_root>/<pid>/ns/<type>. */
+uint32_t cw_proc_ns(const char *proc_root, int pid, const char *type);
+
 /* Format nanoseconds since the Unix epoch as RFC 3339 UTC with milliseconds
  * ("2026-11-29T07:00:05.123Z"). buf needs 32 bytes. Returns buf. */
 char *cw_rfc3339(int64_t unix_ns, char *buf, size_t bufsz);
