@@ -287,11 +287,11 @@ int cw_enforce_rescan(struct cw_enforce *e)
 		uint32_t ns;
 		int pid = atoi(d->d_name);
 
-		if (pid <= 0 || kernel_thread(e->proc_root, pid))
+		if (pid <= 0)
 			continue;
 		ns = cw_proc_ns(e->proc_root, pid, "mnt");
-		if (!ns || ns == e->host_mntns)
-			continue;
+		if (!ns || ns == e->host_mntns || kernel_thread(e->proc_root, pid))
+			continue; /* the stat file only for the few outside the host's namespace */
 		pthread_mutex_lock(&e->lock);
 		w = find_ns(e, ns);
 		if (w) {
@@ -351,13 +351,13 @@ static void caller_path(const struct cw_enforce *e, int fd, int pid, char *out, 
 	cw_strlcpy(out, path, cap);
 }
 
-/* 1: refuse (b filled), 0: allow. */
+/* 1: refuse (b filled), 0: allow (clean), -1: allow for want of a verdict.
+ * b comes zeroed; its det is the caller's to clear. */
 static int judge(struct cw_enforce *e, int fd, int pid, struct cw_enforce_block *b)
 {
 	const char *argv[1] = {NULL};
 	int v;
 
-	memset(b, 0, sizeof(*b));
 	if (cw_file_key_from_fd(fd, &b->key) != 0)
 		return -1;
 	caller_path(e, fd, pid, b->path, sizeof(b->path));
@@ -393,7 +393,7 @@ int cw_enforce_handle(struct cw_enforce *e, int timeout_ms)
 	for (m = (struct fanotify_event_metadata *)buf; FAN_EVENT_OK(m, len);
 	     m = FAN_EVENT_NEXT(m, len)) {
 		struct fanotify_response resp;
-		struct cw_enforce_block b;
+		struct cw_enforce_block b = {0};
 		int verdict;
 
 		if (m->vers != FANOTIFY_METADATA_VERSION) {
@@ -425,13 +425,9 @@ int cw_enforce_handle(struct cw_enforce *e, int timeout_ms)
 		else
 			e->st.undecided++;
 		pthread_mutex_unlock(&e->lock);
-		if (verdict == 1) {
-			if (e->on_block)
-				e->on_block(e->ctx, &b);
-			cw_detection_clear(&b.det);
-		} else if (verdict == 0) {
-			cw_detection_clear(&b.det);
-		}
+		if (verdict == 1 && e->on_block)
+			e->on_block(e->ctx, &b);
+		cw_detection_clear(&b.det);
 	}
 	return answered;
 }
