@@ -25,18 +25,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "agent.h"
+#include "capture.h"
 #include "catalogue.h"
 #include "config.h"
 #include "container.h"
 #include "content.h"
 #include "exec.h"
 #include "finding.h"
+#include "safeopen.h"
 #include "enforce.h"
 #include "sensor.h"
 #include "store.h"
@@ -48,7 +51,7 @@
 
 enum output_format { OUT_FINDING, OUT_NOTIFICATION };
 
-#define JOBS_MAX 64 /* queued jobs; ~24 KiB each */
+#define JOBS_MAX 256 /* queued jobs; ~24 KiB each: past this the event thread waits */
 
 /* One exec handed from the event thread to the worker. */
 struct job {
@@ -58,6 +61,9 @@ struct job {
 	struct cw_file_key key;
 	int bin_fd;      /* < 0: verdict cached (bin/cdet valid) or unopenable */
 	int script_fd;   /* < 0: no script, or unopenable */
+	int root_fd;     /* O_PATH of the process's root (< 0 if not needed/gone) */
+	int cwd_fd;      /* O_PATH of its working directory, for relative operands */
+	bool captured;   /* bin_fd came from the exec-time capture */
 	int script_kind; /* cw_catalogue_operand(): 1 script, 2 loaded program */
 	char script_path[CW_PATH_MAX + 2];
 	bool name_hit, content_cached, content_hit;
@@ -72,12 +78,13 @@ struct agent {
 	struct cw_config cfg;
 	struct cw_catalogue *cat;
 	struct cw_content *content;
-	struct cw_attrib *attrib; /* worker thread only */
+	struct cw_attrib *attrib; /* resolve on the worker, sync on the event thread */
 	struct cw_store *store;   /* worker thread only */
 	struct cw_sensor *sensor;
 	struct cw_technique *tq; /* NULL when technique detection is off */
 	struct cw_technique_rules *tq_rules;
 	struct cw_enforce *enforce; /* --block; NULL otherwise */
+	struct cw_capture *cap;     /* exec-time file capture; NULL if unavailable */
 	pthread_t enforcer;
 	enum output_format out;
 	bool host_too; /* also report execs outside containers */
@@ -88,13 +95,18 @@ struct agent {
 	pthread_t worker;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
+	pthread_cond_t space; /* signalled when the worker takes a job */
 	struct job *head, *tail;
 	unsigned queued;
 	bool stopping;
 
 	/* event thread */
 	uint64_t execs, decode_errors, jobs, jobs_dropped, fast_path, marked_clean;
+	uint64_t backpressure; /* times the event thread waited for queue space */
+	/* content scans of executables never judged (worker, under lock) */
+	uint64_t scans_queued, scans_done, unreadable[4];
 	bool kernel_filter; /* known-clean executables dropped in the kernel */
+	bool context_rules; /* some content rule reads name/argv: no capture ignore marks */
 	bool realtime;      /* event thread and worker at SCHED_FIFO 1 */
 	/* worker thread (read under lock for stats) */
 	uint64_t findings, store_errors, not_in_container, excepted, technique_hits;
@@ -131,56 +143,72 @@ static void key_from_event(const struct cw_event *ev, struct cw_file_key *k)
 	k->ctime_nsec = ev->ctime_nsec;
 }
 
-/* Open the executed file. /proc/PID/exe first (memfd and deleted files too);
- * tools often exit before we get here, so then the path under the process's
- * root, its parent's root and the container init's root, accepted only when
- * inode and device (or, across overlayfs, the size) match the kernel's record. */
-static int open_binary(const struct cw_exec *ex, int init_pid)
-{
-	char p[CW_PATH_MAX + 64];
-	int pids[3] = {(int)ex->ev->tgid, (int)ex->ev->ppid, init_pid};
-	struct stat st;
-	int fd;
+enum unreadable_reason { UNREAD_GONE, UNREAD_MEMFD, UNREAD_NOT_REGULAR, UNREAD_OTHER };
+static const char *const unreadable_names[] = {"process_gone", "memfd_gone", "not_regular",
+                                               "open_failed"};
 
-	snprintf(p, sizeof(p), "/proc/%d/exe", pids[0]);
-	fd = open(p, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0)
-		return fd;
-	for (int i = 0; i < 3; i++) {
-		if (pids[i] <= 0 || ex->path[0] != '/')
-			continue;
-		snprintf(p, sizeof(p), "/proc/%d/root%s", pids[i], ex->path);
-		fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-		if (fd < 0)
-			continue;
-		if (fstat(fd, &st) == 0 &&
-		    ((st.st_ino == ex->ev->ino && st.st_dev == kdev_to_udev(ex->ev->dev)) ||
-		     (uint64_t)st.st_size == ex->ev->size))
-			return fd;
-		close(fd);
-	}
-	return -ENOENT;
+/* Is the file open on fd the one the kernel executed? Same inode and device,
+ * or (overlayfs reports its own device) the same inode number or size. */
+static bool same_exec_file(int fd, const struct cw_exec *ex)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) != 0)
+		return false;
+	if (st.st_ino == ex->ev->ino && st.st_dev == kdev_to_udev(ex->ev->dev))
+		return true;
+	return (uint64_t)st.st_size == ex->ev->size;
 }
 
-/* Open a script (or a program run by ld.so) named relative to the process:
- * absolute names under its root (its parent's, the container init's), relative
- * ones under its or its parent's working directory. */
-static int open_operand(const struct cw_exec *ex, const char *name, int init_pid)
+/* Open the executed file after the fact (it was not captured at exec time):
+ * /proc/PID/exe while the process lives (memfd and deleted files too), else
+ * its path resolved inside the container under the root held since the event,
+ * else under the container init's root. Returns an fd or a negative errno. */
+static int open_binary(struct job *j, int init_pid)
 {
-	char p[CW_PATH_MAX + 64];
-	int pids[3] = {(int)ex->ev->tgid, (int)ex->ev->ppid, name[0] == '/' ? init_pid : 0};
-	int fd;
+	char p[64];
+	int fd, roots[2] = {j->root_fd, -1}, err = -ENOENT;
 
-	for (int i = 0; i < 3; i++) {
-		if (pids[i] <= 0)
+	snprintf(p, sizeof(p), "/proc/%u/exe", j->ev.tgid);
+	fd = open(p, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd >= 0)
+		return fd;
+	if (j->ex.path[0] != '/')
+		return -ENOENT;
+	roots[1] = init_pid > 0 ? cw_proc_dir(NULL, init_pid, "root") : -1;
+	for (int i = 0; i < 2 && fd < 0; i++) {
+		if (roots[i] < 0)
 			continue;
-		snprintf(p, sizeof(p), "/proc/%d/%s%s%s", pids[i], name[0] == '/' ? "root" : "cwd",
-		         name[0] == '/' ? "" : "/", name);
-		fd = open(p, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-		if (fd >= 0)
-			return fd;
+		fd = cw_open_beneath(roots[i], j->ex.path);
+		if (fd < 0) {
+			err = fd;
+		} else if (!same_exec_file(fd, &j->ex)) {
+			close(fd);
+			fd = -ENOENT;
+		}
 	}
-	return -ENOENT;
+	if (roots[1] >= 0)
+		close(roots[1]);
+	return fd >= 0 ? fd : err;
+}
+
+/* Open a script (or a program run by ld.so) named by the process: absolute
+ * names inside its root (else the container init's), relative ones from its
+ * working directory, both held since the event, never through the host's. */
+static int open_operand(struct job *j, int init_pid)
+{
+	const char *name = j->script_path;
+	int fd, dir = name[0] == '/' ? j->root_fd : j->cwd_fd;
+
+	fd = cw_open_beneath(dir, name);
+	if (fd >= 0 || name[0] != '/' || init_pid <= 0)
+		return fd;
+	dir = cw_proc_dir(NULL, init_pid, "root");
+	if (dir < 0)
+		return fd;
+	fd = cw_open_beneath(dir, name);
+	close(dir);
+	return fd;
 }
 
 static void emit(struct agent *a, json_t *finding)
@@ -218,6 +246,43 @@ static int64_t read_size(const struct job *j)
 	if (j->script_fd >= 0)
 		n += fstat(j->script_fd, &st) == 0 ? (int64_t)st.st_size : HASH_CAP;
 	return n;
+}
+
+/* Worker: the content layers over the executable itself. A file that cannot
+ * be read is counted by reason and named in a warning; a file found clean
+ * stops raising capture events until it is written. */
+static void check_binary(struct agent *a, struct job *j)
+{
+	const char *argv_c[CW_MAX_ARGS + 1];
+	int hit, why;
+
+	for (int i = 0; i <= j->ex.argc; i++)
+		argv_c[i] = j->ex.argv[i];
+	if (j->bin_fd < 0) {
+		why = j->bin_fd == -EBADFD                     ? UNREAD_NOT_REGULAR
+		      : j->ev.flags & CW_F_MEMFD               ? UNREAD_MEMFD
+		      : j->bin_fd == -ENOENT || j->root_fd < 0 ? UNREAD_GONE
+		                                               : UNREAD_OTHER;
+		pthread_mutex_lock(&a->lock);
+		a->unreadable[why]++;
+		pthread_mutex_unlock(&a->lock);
+		cw_warn("cannot read %s (pid %u) to judge it: %s (%s); its content and hash "
+		        "were not checked",
+		        j->ex.path, j->ev.tgid, unreadable_names[why], cw_open_error(j->bin_fd));
+	}
+	cw_debug("content check of %s (%lld bytes, pid %u%s)", j->ex.path, (long long)j->key.size,
+	         j->ev.tgid, j->captured ? ", captured at exec" : "");
+	hit = cw_content_check_fd(a->content, j->bin_fd, j->ex.path, argv_c, j->ex.argc, &j->key,
+	                          &j->bin, &j->content_det);
+	if (hit < 0)
+		cw_warn("content check of %s failed: %s", j->ex.path, strerror(-hit));
+	j->content_hit = hit > 0;
+	pthread_mutex_lock(&a->lock);
+	a->scans_done++;
+	pthread_mutex_unlock(&a->lock);
+	if (hit == 0 && j->bin_fd >= 0 && a->cap && !a->context_rules &&
+	    !(j->ev.flags & CW_F_MEMFD))
+		cw_capture_ignore(a->cap, j->bin_fd);
 }
 
 /* Worker: content layers, attribution, finding, store, output. */
@@ -266,11 +331,12 @@ static void process_job(struct agent *a, struct job *j)
 		det = &j->name_det;
 		goto report;
 	}
-	/* The event thread opened what it could; the process may have gone since. */
+	/* The event thread captured or opened what it could; the process may have
+	 * gone since. */
 	if (!j->content_cached && j->bin_fd < 0)
-		j->bin_fd = open_binary(&j->ex, ctr.init_pid);
+		j->bin_fd = open_binary(j, ctr.init_pid);
 	if (j->script_kind && j->script_fd < 0)
-		j->script_fd = open_operand(&j->ex, j->script_path, ctr.init_pid);
+		j->script_fd = open_operand(j, ctr.init_pid);
 
 	/* Reading a large file is unbounded work: it runs at normal priority. A
 	 * small one (at most RT_READ_MAX, a few ms) stays real-time, or the first
@@ -278,15 +344,8 @@ static void process_job(struct agent *a, struct job *j)
 	reading = (!j->content_cached || j->script_fd >= 0) && read_size(j) > RT_READ_MAX;
 	if (a->realtime && reading)
 		set_realtime(false);
-	if (!j->content_cached) {
-		cw_debug("content check of %s (%lld bytes, pid %u)", j->ex.path,
-		         (long long)j->key.size, j->ev.tgid);
-		hit = cw_content_check_fd(a->content, j->bin_fd, j->ex.path, argv_c, j->ex.argc,
-		                          &j->key, &j->bin, &j->content_det);
-		if (hit < 0)
-			cw_warn("content check of %s failed: %s", j->ex.path, strerror(-hit));
-		j->content_hit = hit > 0;
-	}
+	if (!j->content_cached)
+		check_binary(a, j);
 	if (j->script_fd >= 0) {
 		hit = cw_content_check_fd(a->content, j->script_fd, j->script_path, argv_c,
 		                          j->ex.argc, NULL, &script, &script_det);
@@ -362,6 +421,10 @@ static void job_free(struct job *j)
 		close(j->bin_fd);
 	if (j->script_fd >= 0)
 		close(j->script_fd);
+	if (j->root_fd >= 0)
+		close(j->root_fd);
+	if (j->cwd_fd >= 0)
+		close(j->cwd_fd);
 	cw_detection_clear(&j->name_det);
 	cw_detection_clear(&j->content_det);
 	free(j);
@@ -388,6 +451,7 @@ static void *worker_main(void *arg)
 		if (!a->head)
 			a->tail = NULL;
 		a->queued--;
+		pthread_cond_signal(&a->space);
 		pthread_mutex_unlock(&a->lock);
 		process_job(a, j);
 		job_free(j);
@@ -395,19 +459,20 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-/* Event thread: hand a job to the worker. A name match is never dropped; a
- * content-only job is dropped (and counted) when the queue is full. */
+/* Hand a job to the worker. Nothing is dropped: when the queue is full the
+ * caller waits for the worker (the ring buffers hold the kernel's records
+ * meanwhile and count what they cannot hold). */
 static void enqueue(struct agent *a, struct job *j)
 {
 	pthread_mutex_lock(&a->lock);
-	if (a->queued >= JOBS_MAX && !j->name_hit) {
-		a->jobs_dropped++;
-		pthread_mutex_unlock(&a->lock);
-		if (a->jobs_dropped == 1 || a->jobs_dropped % 1000 == 0)
-			cw_warn("content-scan queue full: %llu new executables not scanned so far",
-			        (unsigned long long)a->jobs_dropped);
-		job_free(j);
-		return;
+	if (a->queued >= JOBS_MAX) {
+		a->backpressure++;
+		if (a->backpressure == 1 || a->backpressure % 1000 == 0)
+			cw_warn("the worker is %u jobs behind: event intake waits for it (%llu "
+			        "times so far)",
+			        a->queued, (unsigned long long)a->backpressure);
+		while (a->queued >= JOBS_MAX && !a->stopping)
+			pthread_cond_wait(&a->space, &a->lock);
 	}
 	j->next = NULL;
 	if (a->tail)
@@ -417,6 +482,8 @@ static void enqueue(struct agent *a, struct job *j)
 	a->tail = j;
 	a->queued++;
 	a->jobs++;
+	if (!j->content_cached && !j->technique)
+		a->scans_queued++;
 	pthread_cond_signal(&a->cond);
 	pthread_mutex_unlock(&a->lock);
 }
@@ -433,8 +500,7 @@ static int on_technique(void *ctx, const struct cw_technique_hit *hit)
 		return 0;
 	}
 	cw_technique_hit_exec(hit, &j->ev, &j->ex);
-	j->bin_fd = -1;
-	j->script_fd = -1;
+	j->bin_fd = j->script_fd = j->root_fd = j->cwd_fd = -1;
 	j->technique = true;
 	j->host_side = hit->host_side;
 	j->name_hit = true; /* never dropped when the queue is full */
@@ -478,8 +544,7 @@ static void on_block(void *ctx, struct cw_enforce_block *b)
 	json_object_set_new(extra, "Block_Method",
 	                    json_string("fanotify exec permission: execve failed with EPERM "
 	                                "before the program's first instruction"));
-	j->bin_fd = -1;
-	j->script_fd = -1;
+	j->bin_fd = j->script_fd = j->root_fd = j->cwd_fd = -1;
 	j->blocked = true;
 	j->content_hit = j->content_cached = true;
 	j->name_hit = true; /* never dropped when the queue is full */
@@ -508,6 +573,44 @@ static void *enforcer_main(void *arg)
 		}
 	}
 	return NULL;
+}
+
+/* Event thread: take what the worker will need before the process can go:
+ * the executable as captured at exec time (else /proc/PID/exe), the `#!`
+ * script likewise, and O_PATH handles of the process's root and working
+ * directory so that paths are later resolved inside the container even after
+ * it has exited. No container path is traversed here. */
+static void grab_files(struct agent *a, struct job *j, int kind, const char *operand)
+{
+	uint32_t pid = j->ev.tgid;
+
+	if (!j->content_cached) {
+		j->bin_fd = a->cap ? cw_capture_take(a->cap, pid, &j->key) : -ENOENT;
+		j->captured = j->bin_fd >= 0;
+		if (!j->captured) {
+			char p[64];
+
+			snprintf(p, sizeof(p), "/proc/%u/exe", pid);
+			j->bin_fd = open(p, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+			if (j->bin_fd < 0)
+				j->bin_fd = -errno;
+		}
+	}
+	j->root_fd = cw_proc_dir(NULL, (int)pid, "root");
+	if (j->root_fd >= 0 && a->cap) { /* a root on a filesystem not marked yet */
+		char p[64];
+
+		snprintf(p, sizeof(p), "/proc/self/fd/%d", j->root_fd);
+		cw_capture_add_fs(a->cap, p);
+	}
+	if (!kind)
+		return;
+	j->script_kind = kind;
+	cw_strlcpy(j->script_path, operand, sizeof(j->script_path));
+	if (a->cap && (j->ev.flags & CW_F_SCRIPT) && !strcmp(operand, j->ex.filename))
+		j->script_fd = cw_capture_take_script(a->cap, pid, &j->key);
+	if (operand[0] != '/')
+		j->cwd_fd = cw_proc_dir(NULL, (int)pid, "cwd");
 }
 
 static int on_event(void *ctx, const void *data, size_t len)
@@ -568,23 +671,48 @@ static int on_event(void *ctx, const void *data, size_t len)
 	j->key = key;
 	j->name_hit = name_hit > 0;
 	j->name_det = name_det;
-	j->bin_fd = -1;
-	j->script_fd = -1;
+	j->bin_fd = j->script_fd = j->root_fd = j->cwd_fd = -1;
 	if (cached >= 0) {
 		j->content_cached = true;
 		j->content_hit = cached > 0;
 		j->content_det = cdet;
 		j->bin = bin;
-	} else {
-		j->bin_fd = open_binary(&cur, 0);
 	}
-	if (kind) {
-		j->script_kind = kind;
-		cw_strlcpy(j->script_path, operand, sizeof(j->script_path));
-		j->script_fd = open_operand(&cur, operand, 0);
-	}
+	grab_files(a, j, kind, operand);
+	cw_attrib_sync(a->attrib); /* parse a new container's state while it exists */
 	enqueue(a, j);
 	return 0;
+}
+
+/* Content scans of never-judged executables (called under a->lock):
+ * queued = done + waiting; unreadable ones are counted by reason too. */
+static json_t *scan_stats(struct agent *a)
+{
+	json_t *why = json_object();
+	uint64_t total = 0;
+
+	for (size_t i = 0; i < sizeof(a->unreadable) / sizeof(a->unreadable[0]); i++) {
+		json_object_set_new(why, unreadable_names[i],
+		                    json_integer((json_int_t)a->unreadable[i]));
+		total += a->unreadable[i];
+	}
+	return json_pack("{s:I,s:I,s:I,s:I,s:o}", "queued", (json_int_t)a->scans_queued, "done",
+	                 (json_int_t)a->scans_done, "unreadable", (json_int_t)total,
+	                 "backpressure_waits", (json_int_t)a->backpressure, "unreadable_by_reason",
+	                 why);
+}
+
+static json_t *capture_stats(struct cw_capture *cap)
+{
+	struct cw_capture_stats cs;
+
+	cw_capture_get_stats(cap, &cs);
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "events", (json_int_t)cs.events,
+	                 "claimed", (json_int_t)cs.claimed, "unclaimed", (json_int_t)cs.unclaimed,
+	                 "evicted", (json_int_t)cs.evicted, "overflows", (json_int_t)cs.overflows,
+	                 "ignore_marks", (json_int_t)cs.ignore_marks, "filesystems",
+	                 (json_int_t)cs.filesystems, "mark_errors", (json_int_t)cs.mark_errors,
+	                 "pending", (json_int_t)cs.pending);
 }
 
 /* Counters for `cagewatch stats`, written atomically as JSON. */
@@ -618,9 +746,13 @@ static void write_stats(struct agent *a)
 	    (json_int_t)a->decode_errors, "cache", "hits", (json_int_t)cs.hits, "misses",
 	    (json_int_t)cs.misses, "entries", (json_int_t)cs.entries, "bytes_scanned",
 	    (json_int_t)cs.bytes_scanned);
+	if (o)
+		json_object_set_new(o, "scans", scan_stats(a));
 	pthread_mutex_unlock(&a->lock);
 	if (!o)
 		return;
+	if (a->cap)
+		json_object_set_new(o, "capture", capture_stats(a->cap));
 	if (a->tq && cw_technique_stats(a->tq, &ts) == 0)
 		json_object_set_new(o, "techniques",
 		                    json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "syscalls_seen",
@@ -703,18 +835,21 @@ static int write_pidfile(const char *path)
 	return 0;
 }
 
-static void check_lost(struct agent *a, bool final)
+/* Warn about new losses; returns whether there were any since the last call. */
+static bool check_lost(struct agent *a, bool final)
 {
 	uint64_t c[CW_CNT_MAX];
+	bool lost = false;
 
 	if (cw_sensor_counters(a->sensor, c, NULL, 0))
-		return;
+		return true;
 	if (c[CW_CNT_LOST] > a->last_lost) {
 		cw_warn("%llu exec events lost (ring buffer full; %llu lost in total): raise "
 		        "--ringbuf-mb",
 		        (unsigned long long)(c[CW_CNT_LOST] - a->last_lost),
 		        (unsigned long long)c[CW_CNT_LOST]);
 		a->last_lost = c[CW_CNT_LOST];
+		lost = true;
 	}
 	if (final)
 		cw_info("stopped: %llu execs seen by the kernel, %llu filtered in kernel, %llu "
@@ -723,6 +858,30 @@ static void check_lost(struct agent *a, bool final)
 		        (unsigned long long)(c[CW_CNT_FILTERED] + c[CW_CNT_CLEAN]),
 		        (unsigned long long)c[CW_CNT_SUBMITTED], (unsigned long long)c[CW_CNT_LOST],
 		        (unsigned long long)a->findings);
+	return lost;
+}
+
+/* The exec-time capture (capture.h). Without it (no CAP_SYS_ADMIN, an old
+ * kernel) files are opened after the fact and a tool that exits at once may
+ * be missed: said once, counted as unreadable. */
+static void open_capture(struct agent *a)
+{
+	struct cw_content_stats cs;
+	struct rlimit rl;
+	int err;
+
+	/* captured files are descriptors: allow as many as the hard limit */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	cw_content_get_stats(a->content, &cs);
+	a->context_rules = cs.context_rules;
+	err = cw_capture_open(&a->cap, NULL);
+	if (err)
+		cw_warn("cannot capture executed files at exec time (fanotify: %s); files are "
+		        "read after the exec and a tool that exits at once may go unjudged",
+		        strerror(-err));
 }
 
 static void usage(FILE *f)
@@ -920,6 +1079,7 @@ int cw_cmd_run(int argc, char **argv)
 		mkdir("/run/cagewatch", 0755);
 	pthread_mutex_init(&a.lock, NULL);
 	pthread_cond_init(&a.cond, NULL);
+	pthread_cond_init(&a.space, NULL);
 
 	err = cw_attrib_new(&a.attrib, NULL);
 	if (err) {
@@ -949,6 +1109,7 @@ int cw_cmd_run(int argc, char **argv)
 	if (err)
 		goto out;
 	a.boot_offset_ns = cw_boot_to_unix_offset_ns();
+	open_capture(&a);
 
 	if (!no_techniques) {
 		struct cw_technique_opts to = {.sz = sizeof(to)};
@@ -1047,20 +1208,21 @@ int cw_cmd_run(int argc, char **argv)
 	rc = 0;
 	last_check = mono_ms();
 	while (!stop_requested) {
-		struct pollfd pfd[2] = {
-		    {.fd = cw_sensor_fd(a.sensor), .events = POLLIN},
-		    {.fd = a.tq ? cw_technique_fd(a.tq) : -1, .events = POLLIN}};
+		struct pollfd pfd[3] = {{.fd = cw_sensor_fd(a.sensor), .events = POLLIN},
+		                        {.fd = a.tq ? cw_technique_fd(a.tq) : -1, .events = POLLIN},
+		                        {.fd = cw_attrib_fd(a.attrib), .events = POLLIN}};
 		int64_t now;
 		int n = 0;
 
 		/* Sleep until the kernel wakes us (first unconsumed record) or 100 ms
 		 * pass; then drain both sensors and let the next batch gather for 2 ms.
 		 * An idle node costs 10 wake-ups a second, a storm at most ~500. */
-		if (poll(pfd, 2, 100) < 0 && errno != EINTR) {
+		if (poll(pfd, 3, 100) < 0 && errno != EINTR) {
 			cw_err("waiting for the sensors failed: %s", strerror(errno));
 			rc = 1;
 			break;
 		}
+		cw_attrib_sync(a.attrib); /* containers started or ended: before their execs */
 		err = cw_sensor_consume(a.sensor);
 		if (err >= 0) {
 			n += err;
@@ -1076,15 +1238,18 @@ int cw_cmd_run(int argc, char **argv)
 		}
 		now = mono_ms();
 		if (now - last_check >= 100) { /* losses are reported within 100 ms */
-			check_lost(&a, false);
+			bool lost = check_lost(&a, false);
+
+			cw_capture_expire(a.cap, lost);
 			if (++checks % 5 == 0)
 				write_stats(&a);
 			last_check = now;
 		}
-		if (n > 0) {
-			struct timespec ts = {.tv_nsec = 2 * 1000 * 1000};
+		if (n > 0) { /* let the next batch gather; a container's state wakes us */
+			struct pollfd w = {.fd = cw_attrib_fd(a.attrib), .events = POLLIN};
 
-			nanosleep(&ts, NULL);
+			if (poll(&w, 1, 2) > 0)
+				cw_attrib_sync(a.attrib);
 		}
 	}
 	cw_sensor_poll(a.sensor, 0); /* drain what is already there */
@@ -1104,10 +1269,12 @@ out:
 		pthread_mutex_lock(&a.lock);
 		a.stopping = true;
 		pthread_cond_signal(&a.cond);
+		pthread_cond_broadcast(&a.space);
 		pthread_mutex_unlock(&a.lock);
 		pthread_join(a.worker, NULL);
 	}
 	cw_technique_close(a.tq);
+	cw_capture_close(a.cap);
 	cw_technique_rules_free(a.tq_rules);
 	cw_sensor_close(a.sensor);
 	cw_content_free(a.content);
@@ -1138,6 +1305,22 @@ static const struct {
     {"agent", "jobs_dropped", "agent_jobs_dropped_total",
      "unmatched execs not content-checked (queue full)", false},
     {"agent", "queued", "agent_queue_length", "jobs waiting for the worker", true},
+    {"scans", "queued", "scans_queued_total", "never-judged executables queued for a scan", false},
+    {"scans", "done", "scans_done_total", "never-judged executables scanned", false},
+    {"scans", "unreadable", "scans_unreadable_total",
+     "executables that could not be read to judge them", false},
+    {"scans", "backpressure_waits", "scans_backpressure_waits_total",
+     "times event intake waited for the worker", false},
+    {"capture", "events", "capture_events_total", "exec opens captured at exec time", false},
+    {"capture", "claimed", "capture_claimed_total", "exec records given their captured file",
+     false},
+    {"capture", "unclaimed", "capture_unclaimed_total", "captured files no exec record asked for",
+     false},
+    {"capture", "evicted", "capture_evicted_total", "captured files closed early (table full)",
+     false},
+    {"capture", "overflows", "capture_overflows_total", "capture queue overflows", false},
+    {"capture", "ignore_marks", "capture_ignore_marks_total",
+     "files that stopped raising capture events", false},
     {"agent", "findings", "agent_findings_total", "findings reported", false},
     {"agent", "store_errors", "agent_store_errors_total", "findings the store refused", false},
     {"agent", "decode_errors", "agent_decode_errors_total", "malformed exec records", false},

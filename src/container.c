@@ -55,9 +55,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <time.h>
 
+#include "dirwatch.h"
 #include "util.h"
 
 #define HEX_ID_LEN         64
@@ -68,6 +70,7 @@
 #define SEEN_SET_MAX       4096
 #define LABELS_MAX         64
 #define LABEL_VALUE_MAX    1024
+#define ENDED_KEEP_NS      (120 * 1000000000LL) /* ended containers stay known */
 
 static const char default_roots[] = "/run/runc:/run/crun:/run/containerd/runc/k8s.io:"
                                     "/run/containerd/runc/default:/run/docker/runtime-runc/moby";
@@ -466,9 +469,11 @@ static int tab_get(const struct tab *t, const char *skey, uint32_t ukey)
 /* the cache                                                                 */
 
 struct ctr {
-	int root;     /* index into a->roots */
-	bool valid;   /* state file parsed */
-	dev_t st_dev; /* identity of the state file as last parsed */
+	int root;         /* index into a->roots */
+	bool valid;       /* state file parsed */
+	bool crun;        /* state file is crun's "status" (else runc's state.json) */
+	int64_t ended_ns; /* state file gone since (monotonic), 0 while it exists */
+	dev_t st_dev;     /* identity of the state file as last parsed */
 	ino_t st_ino;
 	off_t st_size;
 	struct timespec st_mtim;
@@ -500,6 +505,8 @@ struct cw_attrib {
 	int64_t last_scan_ns;
 	bool scanned;
 	bool *root_warned;
+	pthread_mutex_t lock;      /* cw_attrib_sync (event thread) vs resolve (worker) */
+	struct cw_dirwatch *watch; /* state roots; NULL if inotify is unavailable */
 };
 
 static int64_t mono_ns(void)
@@ -1062,6 +1069,26 @@ static void load_state(struct cw_attrib *a, struct ctr *c, const char *path, boo
 	c->valid = true;
 }
 
+/* Index one entry. An ended container never claims a pid namespace (the
+ * kernel reuses its inode at once) nor a key a live container holds. */
+static int index_entry(struct cw_attrib *a, size_t i)
+{
+	struct ctr *c = &a->ctrs[i];
+	bool ended = c->ended_ns != 0;
+	int err = 0;
+
+	if (!ended || tab_get(&a->by_id, c->meta.id, 0) == IDX_EMPTY)
+		err = tab_put(&a->by_id, c->meta.id, 0, (int)i);
+	if (!c->valid) /* invalid entries are indexed by id only, to skip re-parsing */
+		return err;
+	if (!err && c->pidns && !ended)
+		err = tab_put(&a->by_pidns, NULL, c->pidns, (int)i);
+	for (size_t j = 0; j < c->ncgroups && !err; j++)
+		if (!ended || tab_get(&a->by_cgroup, c->cgroups[j], 0) == IDX_EMPTY)
+			err = tab_put(&a->by_cgroup, c->cgroups[j], 0, (int)i);
+	return err;
+}
+
 static int rebuild_tables(struct cw_attrib *a)
 {
 	int err = 0;
@@ -1069,19 +1096,45 @@ static int rebuild_tables(struct cw_attrib *a)
 	tab_free(&a->by_pidns);
 	tab_free(&a->by_id);
 	tab_free(&a->by_cgroup);
-	for (size_t i = 0; i < a->nctrs && !err; i++) {
-		struct ctr *c = &a->ctrs[i];
-
-		/* invalid entries are indexed by id only, to skip re-parsing them */
-		err = tab_put(&a->by_id, c->meta.id, 0, (int)i);
-		if (!c->valid)
-			continue;
-		if (!err && c->pidns)
-			err = tab_put(&a->by_pidns, NULL, c->pidns, (int)i);
-		for (size_t j = 0; j < c->ncgroups && !err; j++)
-			err = tab_put(&a->by_cgroup, c->cgroups[j], 0, (int)i);
-	}
+	for (int pass = 0; pass < 2; pass++) /* live containers first */
+		for (size_t i = 0; i < a->nctrs && !err; i++)
+			if ((a->ctrs[i].ended_ns != 0) == (pass == 1))
+				err = index_entry(a, i);
 	return err;
+}
+
+/* Containers whose state file went away since the last scan stay known (as
+ * ended) for ENDED_KEEP_NS: a short-lived container's exec is often read after
+ * its runtime has deleted it. Moves them from the old cache into nc. */
+static int keep_ended(struct cw_attrib *a, struct ctr **nc, size_t *nn, size_t *ncap)
+{
+	int64_t now = mono_ns();
+
+	for (size_t i = 0; i < a->nctrs; i++) {
+		struct ctr *o = &a->ctrs[i];
+
+		if (o->root < 0 || !o->valid)
+			continue; /* moved into the new cache, or nothing worth keeping */
+		if (o->ended_ns && now - o->ended_ns > ENDED_KEEP_NS)
+			continue;
+		if (*nn == *ncap) {
+			size_t cap = *ncap ? *ncap * 2 : 16;
+			struct ctr *g = realloc(*nc, cap * sizeof(**nc));
+
+			if (!g)
+				return -ENOMEM;
+			*nc = g;
+			*ncap = cap;
+		}
+		(*nc)[*nn] = *o;
+		if (!o->ended_ns)
+			(*nc)[*nn].ended_ns = now;
+		(*nc)[*nn].pidns = 0;
+		(*nn)++;
+		memset(o, 0, sizeof(*o));
+		o->root = -1;
+	}
+	return 0;
 }
 
 /* Same state file as the one c was built from? */
@@ -1153,11 +1206,13 @@ static int scan_root(struct cw_attrib *a, int ri, struct ctr **nc, size_t *nn, s
 		old = old_entry(a, ri, de->d_name);
 		if (old && same_file(old, &st)) {
 			*c = *old; /* take ownership; old is marked moved */
+			c->ended_ns = 0;
 			memset(old, 0, sizeof(*old));
 			old->root = -1;
 		} else {
 			memset(c, 0, sizeof(*c));
 			c->root = ri;
+			c->crun = crun;
 			cw_strlcpy(c->meta.id, de->d_name, sizeof(c->meta.id));
 			c->st_dev = st.st_dev;
 			c->st_ino = st.st_ino;
@@ -1182,6 +1237,8 @@ static int rescan(struct cw_attrib *a)
 	a->scanned = true;
 	for (size_t r = 0; r < a->nroots && !err; r++)
 		err = scan_root(a, (int)r, &nc, &nn, &ncap);
+	if (!err)
+		err = keep_ended(a, &nc, &nn, &ncap);
 	if (err) /* keep what was scanned: entries already moved out of the old cache */
 		cw_err("scanning container state roots failed: %s; the container cache is "
 		       "incomplete",
@@ -1199,7 +1256,7 @@ static int rescan(struct cw_attrib *a)
 	if (err)
 		return err;
 	for (size_t i = 0; i < nn; i++)
-		count += nc[i].valid;
+		count += nc[i].valid && !nc[i].ended_ns;
 	return count;
 }
 
@@ -1279,6 +1336,12 @@ int cw_attrib_new(struct cw_attrib **out, const struct cw_attrib_opts *opts)
 		        a->proc_root, strerror(-err));
 	}
 	load_mounts(a);
+	pthread_mutex_init(&a->lock, NULL);
+	err = cw_dirwatch_new(&a->watch, a->roots, a->nroots);
+	if (err)
+		cw_warn("cannot watch the container state roots (%s): containers that start and "
+		        "end between two rescans may be attributed by cgroup path only",
+		        strerror(-err));
 	*out = a;
 	return 0;
 }
@@ -1294,6 +1357,7 @@ void cw_attrib_free(struct cw_attrib *a)
 	tab_free(&a->by_id);
 	tab_free(&a->by_cgroup);
 	tab_free(&a->seen);
+	cw_dirwatch_free(a->watch);
 	free_mounts(a);
 	for (size_t i = 0; i < a->nroots; i++)
 		free(a->roots[i]);
@@ -1353,24 +1417,59 @@ struct lookup {
 	const char *cgroup;
 };
 
+/* Is the exec's cgroup c's (equal to or below one of its cgroup paths)? A
+ * container without cgroups (rootless) and an exec without one (or in the root
+ * cgroup) fit. */
+static bool cgroup_fits(const struct ctr *c, const char *cg)
+{
+	if (!cg || cg[0] != '/' || !cg[1] || !c->ncgroups)
+		return true; /* the root cgroup (or garbage) says nothing */
+	for (size_t i = 0; i < c->ncgroups; i++) {
+		size_t l = strlen(c->cgroups[i]);
+
+		if (!strncmp(cg, c->cgroups[i], l) && (cg[l] == '/' || cg[l] == '\0'))
+			return true;
+	}
+	return false;
+}
+
+/* The container of an exec. The cgroup decides when it says anything: an id
+ * in the path, else the longest state cgroup path containing it (cgroups are
+ * not reused while they exist). A pid namespace inode alone (rootless runc,
+ * no cgroup of its own) counts only for a live container whose cgroups fit:
+ * the kernel hands a freed namespace's inode to the next container at once. */
 static int lookup(const struct cw_attrib *a, const struct lookup *q)
 {
-	int idx = IDX_EMPTY;
+	int idx;
 
-	if (q->pidns)
-		idx = tab_get(&a->by_pidns, NULL, q->pidns);
 	if (q->ref_ok) {
-		/* the cgroup names the container: agree with it or defer to it */
-		if (idx >= 0 && !strcmp(a->ctrs[idx].meta.id, q->ref->id))
-			return idx;
 		idx = tab_get(&a->by_id, q->ref->id, 0);
 		return idx >= 0 && a->ctrs[idx].valid ? idx : IDX_EMPTY;
 	}
-	if (idx >= 0)
-		return idx;
-	if (q->cgroup[0])
+	if (q->cgroup[0]) {
 		idx = lookup_cgroup(a, q->cgroup);
-	return idx;
+		if (idx >= 0)
+			return idx;
+	}
+	if (q->pidns) {
+		idx = tab_get(&a->by_pidns, NULL, q->pidns);
+		if (idx >= 0 && cgroup_fits(&a->ctrs[idx], q->cgroup))
+			return idx;
+	}
+	return IDX_EMPTY;
+}
+
+/* Is entry c still what its state file says (live containers), or ended? */
+static bool entry_current(const struct cw_attrib *a, const struct ctr *c)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (c->ended_ns)
+		return true;
+	snprintf(path, sizeof(path), "%s/%s/%s", a->roots[c->root], c->meta.id,
+	         c->crun ? "status" : "state.json");
+	return stat(path, &st) == 0 && same_file(c, &st);
 }
 
 /* Rescan now? Always once per new unknown key, else at most every 200 ms. */
@@ -1385,11 +1484,97 @@ static bool should_rescan(struct cw_attrib *a, uint32_t key)
 	return !a->scanned || mono_ns() - a->last_scan_ns >= RESCAN_INTERVAL_NS;
 }
 
+/* Pick up state roots' changes now (called with a->lock held). */
+static void sync_locked(struct cw_attrib *a)
+{
+	if (a->watch && cw_dirwatch_drain(a->watch)) {
+		int err = rescan(a);
+
+		if (err < 0)
+			cw_warn("container rescan failed: %s", strerror(-err));
+	}
+}
+
+int cw_attrib_sync(struct cw_attrib *a)
+{
+	if (!a)
+		return -EINVAL;
+	pthread_mutex_lock(&a->lock);
+	sync_locked(a);
+	pthread_mutex_unlock(&a->lock);
+	return 0;
+}
+
+int cw_attrib_fd(const struct cw_attrib *a)
+{
+	return a ? cw_dirwatch_fd(a->watch) : -1;
+}
+
+/* lookup(), rescanning on a miss (rate-limited) or when the entry found no
+ * longer matches its state file. Called with a->lock held. */
+static int find(struct cw_attrib *a, const struct lookup *q, const struct cw_cgroup_ref *ref)
+{
+	int idx = lookup(a, q);
+	uint32_t key;
+
+	if (idx >= 0 && entry_current(a, &a->ctrs[idx]))
+		return idx;
+	key = q->ref_ok      ? (uint32_t)hash_str(ref->id) | 1u
+	      : q->cgroup[0] ? (uint32_t)hash_str(q->cgroup) | 1u
+	                     : q->pidns;
+	if (idx >= 0 || should_rescan(a, key)) {
+		int err = rescan(a);
+
+		if (err < 0) {
+			cw_warn(
+			    "container rescan failed: %s; attributing from the cgroup path only",
+			    strerror(-err));
+			return IDX_EMPTY;
+		}
+		idx = lookup(a, q);
+	}
+	return idx;
+}
+
+static void fill(struct cw_attrib *a, int idx, const struct lookup *q, struct cw_container *out)
+{
+	const struct cw_container *m = &a->ctrs[idx].meta;
+
+	*out = *m;
+	out->in_container = true;
+	out->init_pid = a->ctrs[idx].ended_ns ? 0 : a->ctrs[idx].init_pid;
+	out->labels = m->labels ? json_deep_copy(m->labels) : NULL;
+	if (m->labels && !out->labels)
+		cw_warn("container %s: out of memory copying labels", m->id);
+	/* the cgroup layout is more specific than the state root's name */
+	if (q->ref_ok && q->ref->runtime[0] && strcmp(q->ref->runtime, "runc") &&
+	    !strcmp(m->runtime, runtime_of_root(a->roots[a->ctrs[idx].root])))
+		cw_strlcpy(out->runtime, q->ref->runtime, sizeof(out->runtime));
+}
+
+/* No state file was ever seen for this container (it came and went between
+ * two looks): runc and crun name a container's cgroup after its id unless told
+ * otherwise, so the cgroup's last component is the best id there is. */
+static void cgroup_leaf_id(const char *cg, struct cw_container *out)
+{
+	const char *leaf = cg ? strrchr(cg, '/') : NULL;
+
+	if (!leaf || !leaf[1])
+		return;
+	cw_strlcpy(out->id, leaf + 1, sizeof(out->id));
+	cw_strlcpy(out->name, leaf + 1, sizeof(out->name));
+}
+
+/* In a container: its own pid namespace, or its own mount namespace with a
+ * cgroup that names or belongs to a container (hostPID containers share the
+ * host's pid namespace; a private mount namespace alone is also systemd's
+ * PrivateTmp). */
 int cw_attrib_resolve(struct cw_attrib *a, const struct cw_exec *ex, struct cw_container *out)
 {
 	struct cw_cgroup_ref ref;
 	struct lookup q = {0};
-	uint32_t pidns = 0, mntns = 0, key;
+	uint32_t pidns = 0, mntns = 0;
+	bool own_pid, own_mnt;
 	int idx, rc;
 
 	if (!out)
@@ -1401,50 +1586,30 @@ int cw_attrib_resolve(struct cw_attrib *a, const struct cw_exec *ex, struct cw_c
 		pidns = ex->ev->pidns;
 		mntns = ex->ev->mntns;
 	}
-	rc = cw_cgroup_parse(ex->cgroup, &ref);
-	out->in_container =
-	    (pidns && pidns != a->host_pidns) || (mntns && mntns != a->host_mntns && rc == 0);
-	if (!out->in_container)
+	own_pid = pidns && pidns != a->host_pidns;
+	own_mnt = mntns && mntns != a->host_mntns;
+	if (!own_pid && !own_mnt)
 		return 0;
-
-	q.pidns = pidns != a->host_pidns ? pidns : 0;
+	rc = cw_cgroup_parse(ex->cgroup, &ref);
+	q.pidns = own_pid ? pidns : 0;
 	q.ref = &ref;
 	q.ref_ok = rc == 0;
 	q.cgroup = ex->cgroup;
-	idx = lookup(a, &q);
-	if (idx < 0) {
-		key = q.ref_ok ? (uint32_t)hash_str(ref.id) | 1u : q.pidns;
-		if (should_rescan(a, key)) {
-			int err = rescan(a);
-
-			if (err < 0)
-				cw_warn("container rescan failed: %s; attributing from the cgroup "
-				        "path only",
-				        strerror(-err));
-			else
-				idx = lookup(a, &q);
-		}
-	}
-
-	if (idx >= 0) {
-		const struct cw_container *m = &a->ctrs[idx].meta;
-
-		*out = *m;
-		out->in_container = true;
-		out->init_pid = a->ctrs[idx].init_pid;
-		out->labels = m->labels ? json_deep_copy(m->labels) : NULL;
-		if (m->labels && !out->labels)
-			cw_warn("container %s: out of memory copying labels", m->id);
-		/* the cgroup layout is more specific than the state root's name */
-		if (q.ref_ok && ref.runtime[0] && strcmp(ref.runtime, "runc") &&
-		    !strcmp(m->runtime, runtime_of_root(a->roots[a->ctrs[idx].root])))
-			cw_strlcpy(out->runtime, ref.runtime, sizeof(out->runtime));
+	pthread_mutex_lock(&a->lock);
+	sync_locked(a);
+	idx = find(a, &q, &ref);
+	out->in_container = own_pid || q.ref_ok || idx >= 0;
+	if (idx >= 0 && out->in_container) {
+		fill(a, idx, &q, out);
 	} else if (q.ref_ok) {
 		cw_strlcpy(out->id, ref.id, sizeof(out->id));
 		cw_strlcpy(out->name, ref.id, sizeof(out->name));
 		cw_strlcpy(out->runtime, ref.runtime, sizeof(out->runtime));
+	} else if (out->in_container) {
+		cgroup_leaf_id(ex->cgroup, out);
 	}
-	if (ref.pod_uid[0] && !out->pod_uid[0])
+	pthread_mutex_unlock(&a->lock);
+	if (out->in_container && ref.pod_uid[0] && !out->pod_uid[0])
 		cw_strlcpy(out->pod_uid, ref.pod_uid, sizeof(out->pod_uid));
 	return 0;
 }

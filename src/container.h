@@ -7,6 +7,8 @@
  * (runc/crun, containerd, CRI-O, Docker, podman, Kubernetes; cgroup v1, v2 and
  * hybrid); metadata from runc/crun state.json and the OCI bundle config.json.
  * Metadata may be late or missing: attribution then returns what is known.
+ * Containers stay known for two minutes after their state file goes away, so a
+ * short-lived container's execs still name it.
  */
 #ifndef CW_CONTAINER_H
 #define CW_CONTAINER_H
@@ -71,6 +73,14 @@ uint32_t cw_attrib_host_mntns(const struct cw_attrib *a);
 /* Scan runtime state roots so that containers started before the agent are known.
  * Returns the number of containers found or a negative errno. */
 int cw_attrib_scan(struct cw_attrib *a);
+
+/* Re-read the runtime state roots if inotify saw them change (a container
+ * created or deleted). Call when cw_attrib_fd() is readable and before handing
+ * an exec on, so a container that lives a millisecond is still parsed while its
+ * state file exists. Thread-safe against cw_attrib_resolve. */
+int cw_attrib_sync(struct cw_attrib *a);
+/* The inotify descriptor to poll (-1 if unavailable). */
+int cw_attrib_fd(const struct cw_attrib *a);
 
 /* Attribute one exec. Never fails because metadata is missing: out is filled
  * with what is known. Returns 0, or a negative errno on a real error. */

@@ -130,3 +130,61 @@ wait_finding() {
 	done
 	return 1
 }
+
+# pid1_bundle NAME PROGRAM [cgroups-path]: an OCI bundle ($LIVE_DIR/bundles/NAME)
+# whose PID 1 is PROGRAM, copied into the rootfs as /tmp/prog-NAME (a renamed
+# tool: nothing in its name says what it is). Prints the bundle directory.
+pid1_bundle() {
+	local name=$1 prog=$2 cg=${3:-/cagewatch-test/$1} b="$LIVE_DIR/bundles/$1"
+	rm -rf "$b"
+	mkdir -p "$b/rootfs"/{bin,tmp,proc,sys,dev,etc}
+	cp /bin/busybox "$b/rootfs/bin/busybox"
+	ln -sf busybox "$b/rootfs/bin/sh"
+	cp "$prog" "$b/rootfs/tmp/prog-$name"
+	(cd "$b" && runc spec) || return 1
+	jq --arg cg "$cg" --arg p "/tmp/prog-$name" '.process.terminal=false | .process.args=[$p]
+		| .root.readonly=false | .linux.cgroupsPath=$cg' "$b/config.json" >"$b/config.json.new" &&
+		mv "$b/config.json.new" "$b/config.json"
+	echo "$b"
+}
+
+# build_quick_lookalikes DIR: 20 distinct static look-alikes that exit at once
+# (5 tools x 4 salts), DIR/q_<tool>_<n>; prints nothing, fails if one does not build.
+build_quick_lookalikes() {
+	local d=$1 k n
+	mkdir -p "$d"
+	for k in botb cdk peirates amicontained runc_overwrite; do
+		for n in 1 2 3 4; do
+			cc -O2 -static -DLINGER_US=0 -DSALT="\"$k$n\"" -o "$d/q_${k}_$n" \
+				"$LIVE_ROOT/tests/fixtures/lookalikes/${k}_like.c" || return 1
+		done
+	done
+}
+
+# expected_rule FILE: the content rule a quick look-alike should match.
+expected_rule() {
+	case $(basename "$1") in
+	q_botb_*) echo yara.botb ;;
+	q_cdk_*) echo yara.cdk ;;
+	q_peirates_*) echo yara.peirates ;;
+	q_amicontained_*) echo yara.amicontained ;;
+	q_runc_overwrite_*) echo yara.cve_2019_5736_poc ;;
+	esac
+}
+
+# start_storm NAME: a runc container running a 2-worker exec storm until deleted.
+start_storm() {
+	local name=$1 b="$LIVE_DIR/bundles/$1"
+	cc -O2 -static -o "$LIVE_DIR/storm" "$LIVE_ROOT/bench/storm.c" || return 1
+	cc -O2 -static -nostdlib -o "$LIVE_DIR/tiny" "$LIVE_ROOT/bench/tiny.c" || return 1
+	mkdir -p "$b"
+	make_rootfs "$b/rootfs"
+	cp "$LIVE_DIR/storm" "$LIVE_DIR/tiny" "$b/rootfs/opt/"
+	(cd "$b" && runc spec) || return 1
+	jq --arg cg "/cagewatch-test/$name" '.process.terminal=false
+		| .process.args=["/bin/sh","-c","while :; do /opt/storm -n 200000 -w 2 /opt/tiny; done"]
+		| .root.readonly=false | .linux.cgroupsPath=$cg' "$b/config.json" >"$b/config.json.new" &&
+		mv "$b/config.json.new" "$b/config.json"
+	runc run -d --bundle "$b" "$name" </dev/null >"$b/runc.log" 2>&1 || { cat "$b/runc.log"; return 1; }
+	LIVE_CONTAINERS+=("$name")
+}

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -684,12 +685,14 @@ TEST(test_attrib_rootless_and_arbitrary_names)
 	CHECK_INT(resolve(a, 515151, 1, "/outer/bars/share-a", &c), 0);
 	CHECK_STR(c.id, "share-a");
 	cw_container_clear(&c);
+	/* no state names these: the cgroup's last component is the best id (runc
+	 * and crun name a container's cgroup after it), never another container */
 	CHECK_INT(resolve(a, 515151, 1, "/outer/bars", &c), 0);
-	CHECK_STR(c.id, "");
+	CHECK_STR(c.id, "bars");
 	/* "/bars/share-aa" is not below "/bars/share-a" */
 	CHECK_INT(resolve(a, 515151, 1, "/bars/share-aa", &c), 0);
 	CHECK(c.in_container);
-	CHECK_STR(c.id, "");
+	CHECK_STR(c.id, "share-aa");
 	cw_container_clear(&c);
 	cw_attrib_free(a);
 }
@@ -721,6 +724,60 @@ TEST(test_attrib_stale_and_shared)
 	CHECK_INT(resolve(a, web_pidns, 1, "/system.slice/crio-" ID_B ".scope", &c), 0);
 	CHECK_STR(c.id, ID_B);
 	CHECK_STR(c.name, "api");
+	cw_container_clear(&c);
+	cw_attrib_free(a);
+}
+
+/* The kernel hands a freed namespace's inode to the next container at once:
+ * containers started one after another share a pid namespace inode. Each exec
+ * must still name its own container, a late exec of an ended one too, and a
+ * hostPID container (host pid ns, own mount ns) is a container. */
+TEST(test_attrib_reused_namespace)
+{
+	struct cw_attrib *a = new_attrib();
+	struct cw_container c;
+	char p1[PATH_MAX], p2[PATH_MAX];
+	uint32_t ns;
+
+	CHECK_INT(cw_attrib_scan(a), 6);
+	ns = fake_proc(8100, 5, NULL);
+	put_runc(&(struct runc_fixture){.root = "run/runc",
+	                                .id = "seq-one",
+	                                .pid = 8100,
+	                                .start = 5,
+	                                .created = "2026-11-29T09:00:00Z",
+	                                .cgroup_name = "cw-seq/seq-one"});
+	CHECK_INT(resolve(a, ns, 1, "/cw-seq/seq-one", &c), 0);
+	CHECK_STR(c.id, "seq-one");
+	cw_container_clear(&c);
+
+	rm_rf(at("run/runc/seq-one"));
+	fake_proc(8101, 6, NULL);
+	snprintf(p1, sizeof(p1), "%s", at("proc/8100/ns/pid"));
+	snprintf(p2, sizeof(p2), "%s", at("proc/8101/ns/pid"));
+	CHECK(unlink(p2) == 0 && link(p1, p2) == 0); /* same inode: reused */
+	put_runc(&(struct runc_fixture){.root = "run/runc",
+	                                .id = "seq-two",
+	                                .pid = 8101,
+	                                .start = 6,
+	                                .created = "2026-11-29T09:00:01Z",
+	                                .cgroup_name = "cw-seq/seq-two"});
+	CHECK_INT(resolve(a, ns, 1, "/cw-seq/seq-two", &c), 0);
+	CHECK_STR(c.id, "seq-two");
+	cw_container_clear(&c);
+	/* the pid namespace alone, with a cgroup that is not the container's */
+	CHECK_INT(resolve(a, ns, 1, "/cw-seq/other", &c), 0);
+	CHECK_STR(c.id, "other");
+	cw_container_clear(&c);
+	/* an exec of seq-one read after its state file went away */
+	CHECK_INT(resolve(a, ns, 1, "/cw-seq/seq-one", &c), 0);
+	CHECK_STR(c.id, "seq-one");
+	CHECK_INT(c.init_pid, 0);
+	cw_container_clear(&c);
+	/* hostPID: the host's pid namespace, its own mount namespace */
+	CHECK_INT(resolve(a, host_pidns, 999999, "/cw-seq/seq-two", &c), 0);
+	CHECK(c.in_container);
+	CHECK_STR(c.id, "seq-two");
 	cw_container_clear(&c);
 	cw_attrib_free(a);
 }
@@ -1035,6 +1092,7 @@ static const struct cw_test tests[] = {
     {"attrib_rootless_and_arbitrary_names", test_attrib_rootless_and_arbitrary_names},
     {"attrib_stale_and_shared", test_attrib_stale_and_shared},
     {"attrib_new_container_and_changes", test_attrib_new_container_and_changes},
+    {"attrib_reused_namespace", test_attrib_reused_namespace},
     {"attrib_crun_status", test_attrib_crun_status},
     {"attrib_errors", test_attrib_errors},
     {"attrib_real_proc", test_attrib_real_proc},
