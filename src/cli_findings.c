@@ -15,6 +15,7 @@
 
 #include "filter.h"
 #include "store.h"
+#include "termsafe.h"
 #include "util.h"
 
 #define EXIT_OK       0
@@ -45,37 +46,32 @@ static int usage_err(const char *fmt, const char *arg)
 
 /* ---- text output helpers ---- */
 
-/* Print s with control characters escaped as \xNN. */
+/* Print container-chosen text terminal-safe (termsafe.h). */
 static void put_safe(FILE *out, const char *s)
 {
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	char *e = cw_term_escape(s, false);
 
-		if (c < 0x20 || c == 0x7f)
-			fprintf(out, "\\x%02x", c);
-		else
-			fputc(c, out);
-	}
+	fputs(e ? e : "?", out);
+	free(e);
+}
+
+/* The agent's own multi-line text (next steps): line breaks kept, indented. */
+static void put_text(FILE *out, const char *s, const char *indent)
+{
+	char *e = cw_term_escape(s, true), *line, *save = NULL;
+
+	for (line = e ? strtok_r(e, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save))
+		fprintf(out, "%s%s\n", indent, line);
+	free(e);
 }
 
 /* Escaped copy of s truncated to max bytes ("..." marks the cut); malloc'd. */
 static char *safe_dup(const char *s, size_t max)
 {
-	size_t cap = (s ? strlen(s) : 0) * 4 + 4, n = 0;
-	char *out = malloc(cap);
+	char *out = cw_term_escape(s, false);
+	size_t n = out ? strlen(out) : 0;
 
-	if (!out)
-		return NULL;
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c < 0x20 || c == 0x7f)
-			n += (size_t)sprintf(out + n, "\\x%02x", c);
-		else
-			out[n++] = (char)c;
-	}
-	out[n] = 0;
-	if (max > 3 && n > max) {
+	if (out && max > 3 && n > max) {
 		/* don't cut a UTF-8 sequence in half */
 		size_t cut = max - 3;
 
@@ -447,11 +443,8 @@ static void print_summary(json_t *f)
 	}
 
 	printf("\nNext steps\n");
-	if (js(f, "nextSteps")) {
-		printf("  ");
-		put_safe(stdout, js(f, "nextSteps"));
-		putchar('\n');
-	}
+	if (js(f, "nextSteps"))
+		put_text(stdout, js(f, "nextSteps"), "  ");
 	printf("  Look for other findings on the same container around the same time:\n"
 	       "    cagewatch findings related ");
 	put_safe(stdout, id);

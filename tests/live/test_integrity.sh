@@ -63,6 +63,10 @@ for i in $(seq 1 20); do
 	runc run --bundle "$b" "cw-seqr$i" </dev/null >/dev/null 2>&1 || echo "# runc run cw-seqr$i: $?"
 done
 check_sequence cw-seqr runc
+f=$(jq -r 'select(.sourceProperties.Container_Id == "cw-seqr1") | .name' "$OUT" | head -1)
+"$CAGEWATCH" findings show "$f" --store "$LIVE_DIR/store.db" >"$LIVE_DIR/show.txt" 2>&1
+check "findings show: next steps are lines of text, not \\x0a" \
+	bash -c "! grep -q 'x0a' '$LIVE_DIR/show.txt' && grep -q '^  2\. ' '$LIVE_DIR/show.txt'"
 
 # --- crun (needs a hugetlb v1 hierarchy in this hybrid layout) ---------------
 if ! command -v crun >/dev/null; then
