@@ -256,6 +256,7 @@ static int scan_arg(struct scan_state *s, const char *arg)
 static void scan_usage(FILE *f)
 {
 	fputs("usage: cagewatch scan PATH... [--format text|json] [--rules DIR]\n"
+	      "  options may come before or after the paths; \"--\" ends them\n"
 	      "\n"
 	      "Check files, directory trees or an unpacked image rootfs for known container\n"
 	      "escape, Kubernetes attack and reconnaissance tools (names, YARA content rules,\n"
@@ -286,7 +287,8 @@ int cw_cmd_scan(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+f:r:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:r:h", longopts, NULL)) !=
+	       -1) { /* options anywhere */
 		switch (c) {
 		case 'f':
 			if (!strcmp(optarg, "json")) {

@@ -794,7 +794,7 @@ static int scan_cb(YR_SCAN_CONTEXT *ctx, int msg, void *data, void *user)
 {
 	struct scan_ctx *sc = user;
 	const YR_RULE *rule = data;
-	const YR_META *tool, *cat, *conf, *tname;
+	const YR_META *tool, *cat, *conf, *tname, *spec;
 	const struct tool *tl;
 	int64_t c;
 	size_t l;
@@ -810,8 +810,12 @@ static int scan_cb(YR_SCAN_CONTEXT *ctx, int msg, void *data, void *user)
 	if (l + strlen(rule->identifier) + 2 < sizeof(sc->v->sigs))
 		snprintf(sc->v->sigs + l, sizeof(sc->v->sigs) - l, "%s%s", l ? "\n" : "",
 		         rule->identifier);
+	/* The most specific tool wins: a rule's "specificity" (a tool that bundles
+	 * others' markers, like linPEAS, is still itself), then its confidence. */
 	conf = rule_meta(rule, "confidence");
 	c = conf && conf->type == META_TYPE_INTEGER ? conf->integer : DEFAULT_CONFIDENCE;
+	spec = rule_meta(rule, "specificity");
+	c += (spec && spec->type == META_TYPE_INTEGER ? spec->integer : 0) * 1000;
 	if (sc->v->kind == 2 && c <= sc->best_conf)
 		return CALLBACK_CONTINUE;
 	sc->best_conf = c;
@@ -825,7 +829,7 @@ static int scan_cb(YR_SCAN_CONTEXT *ctx, int msg, void *data, void *user)
 	sc->v->cat = cw_catalogue_category(sc->ct->cat, cat->string);
 	snprintf(sc->v->rule_id, sizeof(sc->v->rule_id), "yara.%s", rule->identifier);
 	snprintf(sc->v->detail, sizeof(sc->v->detail), "yara=%s confidence=%lld file=%s",
-	         rule->identifier, (long long)c, rule->ns ? rule->ns->name : "?");
+	         rule->identifier, (long long)(c % 1000), rule->ns ? rule->ns->name : "?");
 	return CALLBACK_CONTINUE;
 }
 

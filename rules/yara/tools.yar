@@ -211,6 +211,7 @@ rule linpeas
 		tool_name = "linPEAS"
 		category = "local_recon"
 		confidence = 80
+		specificity = 1 /* linpeas.sh embeds other tools' markers (amicontained's module path) */
 		description = "linPEAS privilege escalation enumeration script"
 	strings:
 		$s1 = "Do you like PEASS?"
@@ -230,13 +231,13 @@ rule cve_2019_5736_poc
 		confidence = 85
 		description = "runc /proc/self/exe overwrite (CVE-2019-5736) exploit"
 	strings:
-		$shebang = "#!/proc/self/exe"
+		$bang = "#!/proc/self/exe"
 		$s1 = "Overwritten /bin/sh successfully"
 		$s2 = "[+] Found the PID:"
 		$s3 = "Successfully got write handle"
 		$s4 = "[+] The command executed is"
-	condition:
-		($shebang and any of ($s*)) or 2 of ($s*)
+	condition: /* $bang, not $shebang: "$s*" would count it */
+		($bang and any of ($s*)) or 2 of ($s*)
 }
 
 rule dirtypipe_container_breakout
@@ -248,10 +249,10 @@ rule dirtypipe_container_breakout
 		confidence = 85
 		description = "Dirty Pipe (CVE-2022-0847) runc overwrite helper"
 	strings:
-		$shebang = "#!/proc/self/exe"
+		$bang = "#!/proc/self/exe"
 		$wait = "Waiting for runC to be executed in the container"
 	condition:
-		$wait and $shebang
+		$wait and $bang
 }
 
 rule cve_2022_0492_poc
@@ -377,4 +378,145 @@ rule upx_packed_elf
 		$info = "This file is packed with the UPX"
 	condition:
 		uint32(0) == 0x464c457f and ($magic in (0..4096) or $info)
+}
+
+rule linenum
+{
+	meta:
+		tool = "linenum"
+		tool_name = "LinEnum"
+		category = "local_recon"
+		confidence = 80
+		description = "LinEnum local enumeration script (banner, export directory, author)"
+	strings:
+		$banner = "Local Linux Enumeration & Privilege Escalation Script"
+		$site = "www.rebootuser.com"
+		$export = "LinEnum-export-"
+		$author = "#@rebootuser"
+	condition:
+		$banner or 2 of ($site, $export, $author)
+}
+
+rule pspy
+{
+	meta:
+		tool = "pspy"
+		tool_name = "pspy"
+		category = "local_recon"
+		confidence = 85
+		description = "pspy unprivileged process snooper (Go module path, help text)"
+	strings:
+		$mod = "github.com/dominicbreuker/pspy" nocase
+		$help = "pspy monitors the system for file system events and new processes"
+		$short = "pspy can watch your system for new processes and file system events"
+	condition:
+		any of them
+}
+
+rule whoc
+{
+	meta:
+		tool = "whoc"
+		tool_name = "whoc"
+		category = "container_escape"
+		confidence = 80
+		description = "whoc container-runtime exfiltration (upload_runtime help and messages)"
+	strings:
+		$usage = "Usage: upload_runtime [options] <server_ip>"
+		$wait = "Wait-for-exec mode for static container runtimes"
+		$guess = "instead of guessing the runtime pid (which gives whoc one shot"
+	condition:
+		any of them
+}
+
+rule kubiscan
+{
+	meta:
+		tool = "kubiscan"
+		tool_name = "KubiScan"
+		category = "kubernetes_attack_tool"
+		confidence = 75
+		description = "KubiScan risky-permission scanner (Python: its module names and table titles)"
+	strings:
+		$m1 = "engine.privleged_containers"
+		$m2 = "print_all_risky_containers"
+		$t1 = "|Risky Roles and ClusterRoles|"
+		$t2 = "|Risky Containers|"
+	condition:
+		$m1 or 2 of them
+}
+
+rule kubestriker
+{
+	meta:
+		tool = "kubestriker"
+		tool_name = "kubestriker"
+		category = "kubernetes_attack_tool"
+		confidence = 75
+		description = "kubestriker Kubernetes security scanner (Python package modules)"
+	strings:
+		$p1 = "from kubestriker.service_hunt import ServiceHunt"
+		$p2 = "from kubestriker.service_discovery import ServiceDiscovery"
+		$gear = "Gearing up Kube-Striker"
+		$art = ">>-kube-striker->"
+	condition:
+		any of them
+}
+
+rule red_kube
+{
+	meta:
+		tool = "red-kube"
+		tool_name = "red-kube"
+		category = "kubernetes_attack_tool"
+		confidence = 80
+		description = "red-kube kubectl-based adversary emulation (banner, tactic files)"
+	strings:
+		$welcome = "+++ WELCOME TO RED-KUBE +++"
+		$art = "text2art(\"RED   KUBE\")"
+		$tactic = "attacks/%s.json"
+	condition:
+		$welcome or ($art and $tactic)
+}
+
+rule go_pillage_registries
+{
+	meta:
+		tool = "go-pillage-registries"
+		tool_name = "go-pillage-registries"
+		category = "kubernetes_attack_tool"
+		confidence = 85
+		description = "go-pillage-registries image registry pillager (Go package path)"
+	strings:
+		$mod = "go-pillage-registries/pkg/pillage"
+	condition:
+		$mod
+}
+
+rule kubetcd
+{
+	meta:
+		tool = "kubetcd"
+		tool_name = "kubetcd"
+		category = "kubernetes_attack_tool"
+		confidence = 85
+		description = "kubetcd etcd post-exploitation (Go module path)"
+	strings:
+		$mod = "github.com/nccgroup/kubetcd/" nocase
+	condition:
+		$mod
+}
+
+rule k8spider
+{
+	meta:
+		tool = "k8spider"
+		tool_name = "k8spider"
+		category = "kubernetes_attack_tool"
+		confidence = 85
+		description = "k8spider in-cluster DNS service discovery (Go module path)"
+	strings:
+		$mod = "github.com/esonhugh/k8spider/" nocase
+	condition:
+		$mod
 }

@@ -324,6 +324,42 @@ TEST(upx_rule_lower_confidence)
 	rm_tmp();
 }
 
+/* Bugs found in the rules, each pinned: "#!/proc/self/exe" alone is not the
+ * CVE-2019-5736 PoC ("$s*" used to count "$shebang"), and a tool that embeds
+ * another's markers is still itself (linPEAS carries amicontained's path). */
+TEST(rule_precedence_and_wildcards)
+{
+	static const char dirtypipe[] = "#!/bin/sh\n# echo '#!/proc/self/exe' > /bin/sh\n"
+	                                "echo Waiting for runC to be executed in the container\n";
+	static const char bang[] = "#!/bin/sh\necho '#!/proc/self/exe' > /bin/sh\n";
+	static const char linpeas[] = "#!/bin/sh\n# Do you like PEASS?\n"
+	                              "# github.com/genuinetools/amicontained\n";
+	struct cw_content *ct = new_ct(NULL);
+	struct cw_detection det = {0};
+	char path[128];
+
+	if (!ct)
+		return;
+	mk_tmp();
+	rand_path(path, sizeof(path), tmp);
+	CHECK_INT(write_file(path, dirtypipe, sizeof(dirtypipe) - 1), 0);
+	CHECK_INT(check_path(ct, path, NULL, 0, NULL, &det), 1);
+	CHECK_STR(det.tool_id, "dirtypipe-container-breakout");
+	cw_detection_clear(&det);
+	rand_path(path, sizeof(path), tmp);
+	CHECK_INT(write_file(path, bang, sizeof(bang) - 1), 0);
+	CHECK_INT(check_path(ct, path, NULL, 0, NULL, &det), 0);
+	rand_path(path, sizeof(path), tmp);
+	CHECK_INT(write_file(path, linpeas, sizeof(linpeas) - 1), 0);
+	CHECK_INT(check_path(ct, path, NULL, 0, NULL, &det), 1);
+	CHECK_STR(det.tool_id, "linpeas");
+	CHECK(has_signature(&det, "amicontained") && has_signature(&det, "linpeas"));
+	CHECK(strstr(det.detail, "confidence=80") != NULL);
+	cw_detection_clear(&det);
+	cw_content_free(ct);
+	rm_tmp();
+}
+
 TEST(benign_set_silent)
 {
 	static const char *const benign[] = {
@@ -851,6 +887,7 @@ static const struct cw_test tests[] = {
     {"lookalikes_match_under_random_names", lookalikes_match_under_random_names},
     {"memfd_and_deleted_file", memfd_and_deleted_file},
     {"upx_rule_lower_confidence", upx_rule_lower_confidence},
+    {"rule_precedence_and_wildcards", rule_precedence_and_wildcards},
     {"benign_set_silent", benign_set_silent},
     {"cache_hits_and_invalidates", cache_hits_and_invalidates},
     {"cache_is_bounded", cache_is_bounded},
