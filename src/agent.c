@@ -59,12 +59,17 @@ struct job {
 	struct cw_event ev; /* header used; data[] already decoded into ex */
 	struct cw_exec ex;
 	struct cw_file_key key;
-	int bin_fd;      /* < 0: verdict cached (bin/cdet valid) or unopenable */
-	int script_fd;   /* < 0: no script, or unopenable */
-	int root_fd;     /* O_PATH of the process's root (< 0 if not needed/gone) */
-	int cwd_fd;      /* O_PATH of its working directory, for relative operands */
-	bool captured;   /* bin_fd came from the exec-time capture */
-	int script_kind; /* cw_catalogue_operand(): 1 script, 2 loaded program */
+	int bin_fd;        /* < 0: verdict cached (bin/cdet valid) or unopenable */
+	int script_fd;     /* < 0: no script, or unopenable */
+	int root_fd;       /* O_PATH of the process's root (< 0 if not needed/gone) */
+	int cwd_fd;        /* O_PATH of its working directory, for relative operands */
+	bool captured;     /* bin_fd came from the exec-time capture */
+	char *inline_text; /* program text not in a file (stdin, `-c`), owned */
+	size_t inline_len;
+	const char *inline_label;  /* its script.path: "/dev/stdin" or "(argv -c)" */
+	const char *inline_source; /* sourceProperties.Script_Source */
+	uint32_t stdin_flags;      /* CW_TQI_* of a stdin capture */
+	int script_kind;           /* cw_catalogue_operand(): 1 script, 2 loaded program */
 	char script_path[CW_PATH_MAX + 2];
 	bool name_hit, content_cached, content_hit;
 	bool technique; /* a technique hit: name_det holds its detection */
@@ -102,7 +107,8 @@ struct agent {
 
 	/* event thread */
 	uint64_t execs, decode_errors, jobs, jobs_dropped, fast_path, marked_clean;
-	uint64_t backpressure; /* times the event thread waited for queue space */
+	uint64_t backpressure;  /* times the event thread waited for queue space */
+	uint64_t stdin_scripts; /* interpreters' stdin captures judged */
 	/* content scans of executables never judged (worker, under lock) */
 	uint64_t scans_queued, scans_done, unreadable[4];
 	bool kernel_filter; /* known-clean executables dropped in the kernel */
@@ -285,6 +291,40 @@ static void check_binary(struct agent *a, struct job *j)
 		cw_capture_ignore(a->cap, j->bin_fd);
 }
 
+/* Worker: the content layers over program text that is no file: what an
+ * interpreter read from stdin (`curl | sh`) or got as `-c` (`sh -c "$(cat x)"`).
+ * A match becomes the detection, with the script's source and completeness. */
+static bool judge_inline(struct agent *a, struct job *j, struct cw_file_info *script)
+{
+	const char *argv_c[CW_MAX_ARGS + 1];
+	struct cw_detection d = {0};
+	json_t *extra;
+	int hit;
+
+	for (int i = 0; i <= j->ex.argc; i++)
+		argv_c[i] = j->ex.argv[i];
+	hit = cw_content_check_mem(a->content, j->inline_text, j->inline_len, j->inline_label,
+	                           argv_c, j->ex.argc, script, &d);
+	if (hit < 0)
+		cw_warn("content check of %s (pid %u) failed: %s", j->inline_label, j->ev.tgid,
+		        strerror(-hit));
+	if (hit <= 0 || j->content_hit) {
+		cw_detection_clear(&d);
+		return true;
+	}
+	cw_detection_clear(&j->content_det);
+	j->content_det = d;
+	j->content_hit = true;
+	extra = d.extra ? d.extra : json_object();
+	j->content_det.extra = extra;
+	json_object_set_new(extra, "Script_Source", json_string(j->inline_source));
+	if (j->stdin_flags || !strcmp(j->inline_label, "/dev/stdin"))
+		json_object_set_new(
+		    extra, "Script_Complete",
+		    json_boolean(j->stdin_flags & CW_TQI_EOF && !(j->stdin_flags & CW_TQI_TRUNC)));
+	return true;
+}
+
 /* Worker: content layers, attribution, finding, store, output. */
 static void process_job(struct agent *a, struct job *j)
 {
@@ -361,6 +401,8 @@ static void process_job(struct agent *a, struct job *j)
 	} else if (j->script_kind) {
 		cw_strlcpy(script.path, j->script_path, sizeof(script.path));
 		have_script = true;
+	} else if (j->inline_text) {
+		have_script = judge_inline(a, j, &script);
 	}
 	if (a->realtime && reading)
 		set_realtime(true);
@@ -383,6 +425,10 @@ static void process_job(struct agent *a, struct job *j)
 	}
 	in.binary = &j->bin;
 	in.script = have_script ? &script : NULL;
+	if (have_script && j->inline_text) {
+		in.script_contents = j->inline_text;
+		in.script_contents_len = j->inline_len;
+	}
 report:
 	in.ex = &j->ex;
 	in.ctr = &ctr;
@@ -425,6 +471,7 @@ static void job_free(struct job *j)
 		close(j->root_fd);
 	if (j->cwd_fd >= 0)
 		close(j->cwd_fd);
+	free(j->inline_text);
 	cw_detection_clear(&j->name_det);
 	cw_detection_clear(&j->content_det);
 	free(j);
@@ -507,6 +554,37 @@ static int on_technique(void *ctx, const struct cw_technique_hit *hit)
 	j->name_det = hit->det;
 	j->name_det.extra = hit->det.extra ? json_deep_copy(hit->det.extra) : NULL;
 	a->technique_hits++;
+	enqueue(a, j);
+	return 0;
+}
+
+/* Technique sensor callback (main thread): an interpreter started without a
+ * script read these bytes from its stdin. The worker judges them like a
+ * script file; the interpreter itself was judged at its exec. */
+static int on_stdin(void *ctx, const struct cw_technique_stdin *in)
+{
+	static const char *const source[] = {"stdin (pipe)", "stdin (file)", "stdin (socket)"};
+	struct agent *a = ctx;
+	struct job *j = calloc(1, sizeof(*j));
+
+	if (!j || !(j->inline_text = malloc(in->len ? in->len : 1))) {
+		cw_err("out of memory queueing what pid %u read from stdin", in->hit->tgid);
+		free(j);
+		return 0;
+	}
+	cw_technique_hit_exec(in->hit, &j->ev, &j->ex);
+	memcpy(j->inline_text, in->data, in->len);
+	j->inline_len = in->len;
+	j->inline_label = "/dev/stdin";
+	j->inline_source = source[in->stdin_mode == S_IFREG    ? 1
+	                          : in->stdin_mode == S_IFSOCK ? 2
+	                                                       : 0];
+	/* no flag: sent because the buffer filled, so there may be more */
+	j->stdin_flags = in->flags ? in->flags : CW_TQI_TRUNC;
+	j->bin_fd = j->script_fd = j->root_fd = j->cwd_fd = -1;
+	j->content_cached = true; /* the interpreter's own file is judged at its exec */
+	cw_strlcpy(j->bin.path, j->ex.path, sizeof(j->bin.path));
+	a->stdin_scripts++;
 	enqueue(a, j);
 	return 0;
 }
@@ -620,8 +698,9 @@ static int on_event(void *ctx, const void *data, size_t len)
 	struct cw_file_info bin;
 	struct cw_file_key key;
 	const char *argv_c[CW_MAX_ARGS + 1], *operand = NULL;
+	const char *inline_text = NULL;
 	struct job *j;
-	int name_hit, cached, kind;
+	int name_hit, cached, kind, inl;
 
 	a->execs++;
 	if (cw_exec_decode(data, len, &cur)) {
@@ -642,7 +721,8 @@ static int on_event(void *ctx, const void *data, size_t len)
 		argv_c[i] = cur.argv[i];
 	cached = cw_content_lookup(a->content, &key, cur.path, argv_c, cur.argc, &bin, &cdet);
 	kind = cw_catalogue_operand(a->cat, &cur, &operand);
-	if (name_hit <= 0 && cached == 0 && kind == 0) {
+	inl = kind ? 0 : cw_catalogue_inline(a->cat, &cur, &inline_text);
+	if (name_hit <= 0 && cached == 0 && kind == 0 && inl <= 0) {
 		a->fast_path++;
 		/* known-clean executable, no script: nothing to do. If no rule can look
 		 * at its name either, let the kernel drop its next execs. */
@@ -679,6 +759,11 @@ static int on_event(void *ctx, const void *data, size_t len)
 		j->bin = bin;
 	}
 	grab_files(a, j, kind, operand);
+	if (inl > 0 && (j->inline_text = strdup(inline_text))) {
+		j->inline_len = strlen(inline_text);
+		j->inline_label = "(argv -c)";
+		j->inline_source = "command line (-c)";
+	}
 	cw_attrib_sync(a->attrib); /* parse a new container's state while it exists */
 	enqueue(a, j);
 	return 0;
@@ -696,10 +781,10 @@ static json_t *scan_stats(struct agent *a)
 		                    json_integer((json_int_t)a->unreadable[i]));
 		total += a->unreadable[i];
 	}
-	return json_pack("{s:I,s:I,s:I,s:I,s:o}", "queued", (json_int_t)a->scans_queued, "done",
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:o}", "queued", (json_int_t)a->scans_queued, "done",
 	                 (json_int_t)a->scans_done, "unreadable", (json_int_t)total,
-	                 "backpressure_waits", (json_int_t)a->backpressure, "unreadable_by_reason",
-	                 why);
+	                 "backpressure_waits", (json_int_t)a->backpressure, "stdin_scripts",
+	                 (json_int_t)a->stdin_scripts, "unreadable_by_reason", why);
 }
 
 static json_t *capture_stats(struct cw_capture *cap)
@@ -1136,6 +1221,7 @@ int cw_cmd_run(int argc, char **argv)
 		to.host_mntns = a.host_mntns;
 		to.rules = a.tq_rules;
 		to.on_detection = on_technique;
+		to.on_stdin = on_stdin;
 		to.ctx = &a;
 		err = cw_technique_open(&a.tq, &to);
 		if (err) {

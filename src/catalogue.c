@@ -1176,3 +1176,26 @@ bool cw_catalogue_name_relevant(const struct cw_catalogue *c, const char *name)
 	}
 	return false;
 }
+
+int cw_catalogue_inline(const struct cw_catalogue *c, const struct cw_exec *ex, const char **text)
+{
+	struct view v;
+
+	if (!c || !ex || !text)
+		return -EINVAL;
+	build_view(c, ex, &v);
+	if (!v.exe || !optspec_find(c->interps, c->ninterps, v.exe))
+		return 0;
+	for (int i = v.prog_idx + 1; i + 1 < ex->argc && ex->argv[i]; i++) {
+		const char *a = ex->argv[i];
+		size_t l = strlen(a);
+
+		if (a[0] != '-' || l < 2 || a[1] == '-')
+			continue;
+		if (a[l - 1] == 'c' || (a[l - 1] == 'e' && l == 2)) { /* -c, -ec, perl/ruby -e */
+			*text = ex->argv[i + 1];
+			return 1;
+		}
+	}
+	return 0;
+}

@@ -99,6 +99,9 @@ const json_t *cw_catalogue_json(const struct cw_catalogue *c);
  * "#!" exec, "./tool" of `ld.so ./tool`. Returns 1 (script), 2 (program run
  * by a loader) and sets *path (into ex), or 0 when there is none. */
 int cw_catalogue_operand(const struct cw_catalogue *c, const struct cw_exec *ex, const char **path);
+/* The program text an interpreter got in argv (`sh -c "$(cat x)"`, `sh -ec`,
+ * `perl -e`, `python3 -c`): 1 and *text (into ex), 0 when there is none. */
+int cw_catalogue_inline(const struct cw_catalogue *c, const struct cw_exec *ex, const char **text);
 
 /* Could any rule look at an executable of this basename beyond its content:
  * a tool name or script glob, an interpreter, a loader or a multi-call binary?

@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
 #include <yara.h>
 
 #include "util.h"
@@ -886,22 +887,16 @@ static ssize_t read_capped(int fd, int64_t cap, int64_t size_hint, unsigned char
 	return (ssize_t)n;
 }
 
-static int scan_file(struct cw_content *ct, int fd, const char *path, const char *const *argv,
-                     int argc, const struct cw_file_info *fi, int64_t size_hint, struct verdict *v,
-                     uint64_t *scanned)
+/* YARA over n bytes at buf, with the context variables; v gets the best match. */
+static int scan_buf(struct cw_content *ct, const unsigned char *buf, size_t n, const char *path,
+                    const char *const *argv, int argc, const struct cw_file_info *fi,
+                    struct verdict *v)
 {
 	struct scan_ctx sc = {.ct = ct, .v = v, .best_conf = -1};
 	YR_SCANNER *scanner = NULL;
-	unsigned char *buf = NULL;
-	char *args = NULL;
-	ssize_t n;
+	char *args = join_argv(argv, argc);
 	int err = 0, yr;
 
-	n = read_capped(fd, ct->cap, size_hint, &buf);
-	if (n < 0)
-		return (int)n;
-	*scanned = (uint64_t)n;
-	args = join_argv(argv, argc);
 	if (!args || yr_scanner_create(ct->rules, &scanner) != ERROR_SUCCESS) {
 		err = -ENOMEM;
 		goto out;
@@ -916,7 +911,7 @@ static int scan_file(struct cw_content *ct, int fd, const char *path, const char
 		err = -ENOMEM;
 		goto out;
 	}
-	yr = yr_scanner_scan_mem(scanner, buf, (size_t)n);
+	yr = yr_scanner_scan_mem(scanner, buf, n);
 	if (yr != ERROR_SUCCESS) {
 		const YR_RULE *r = yr_scanner_last_error_rule(scanner);
 
@@ -929,6 +924,22 @@ out:
 	if (scanner)
 		yr_scanner_destroy(scanner);
 	free(args);
+	return err;
+}
+
+static int scan_file(struct cw_content *ct, int fd, const char *path, const char *const *argv,
+                     int argc, const struct cw_file_info *fi, int64_t size_hint, struct verdict *v,
+                     uint64_t *scanned)
+{
+	unsigned char *buf = NULL;
+	ssize_t n;
+	int err;
+
+	n = read_capped(fd, ct->cap, size_hint, &buf);
+	if (n < 0)
+		return (int)n;
+	*scanned = (uint64_t)n;
+	err = scan_buf(ct, buf, (size_t)n, path, argv, argc, fi, v);
 	free(buf);
 	return err;
 }
@@ -1141,6 +1152,46 @@ int cw_content_check_fd(struct cw_content *ct, int fd, const char *path, const c
 		ct->st.matches++;
 	if (cacheable)
 		cache_put(ct, &k, ctx, fi, &v);
+	pthread_mutex_unlock(&ct->lock);
+	if (!v.kind)
+		return 0;
+	err = fill_detection(&v, det);
+	return err ? err : 1;
+}
+
+int cw_content_check_mem(struct cw_content *ct, const void *buf, size_t len, const char *label,
+                         const char *const *argv, int argc, struct cw_file_info *fi,
+                         struct cw_detection *det)
+{
+	struct cw_file_info local;
+	struct verdict v = {0};
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	int err;
+
+	if (!ct || (!buf && len))
+		return -EINVAL;
+	if (!fi)
+		fi = &local;
+	memset(fi, 0, sizeof(*fi));
+	if (label)
+		cw_strlcpy(fi->path, label, sizeof(fi->path));
+	fi->have_size = true;
+	fi->size = (int64_t)len;
+	if (EVP_Digest(buf ? buf : "", len, md, &mdlen, EVP_sha256(), NULL) == 1 && mdlen == 32) {
+		for (int i = 0; i < 32; i++)
+			snprintf(fi->sha256 + 2 * i, 3, "%02x", md[i]);
+		fi->have_hash = true;
+		fi->hashed_size = (int64_t)len;
+	}
+	err = scan_buf(ct, buf ? buf : (const void *)"", len, label, argv, argc, fi, &v);
+	if (err == -ENOMEM)
+		return err;
+	hash_verdict(ct, fi, &v);
+	pthread_mutex_lock(&ct->lock);
+	ct->st.bytes_scanned += len;
+	if (v.kind)
+		ct->st.matches++;
 	pthread_mutex_unlock(&ct->lock);
 	if (!v.kind)
 		return 0;

@@ -71,6 +71,13 @@ int cw_content_check_fd(struct cw_content *ct, int fd, const char *path, const c
                         int argc, const struct cw_file_key *key, struct cw_file_info *fi,
                         struct cw_detection *det);
 
+/* Check bytes that are no file (what a shell read from a pipe): the same
+ * hash and YARA layers over buf, never cached. label names it in fi->path and
+ * is the rules' `path`. Returns like cw_content_check_fd. */
+int cw_content_check_mem(struct cw_content *ct, const void *buf, size_t len, const char *label,
+                         const char *const *argv, int argc, struct cw_file_info *fi,
+                         struct cw_detection *det);
+
 /* Cache-only lookup (no file access): 1 cached match (fi, det filled), 0 cached
  * clean verdict (fi filled), -ENOENT not cached. Lets the event path skip the
  * open/read for every executable already seen. */

@@ -375,7 +375,12 @@ static json_t *process_json(struct jb *b, const struct cw_config *cfg,
 	if (in->script) {
 		const char *sp = in->script->path[0] ? in->script->path : ex->filename;
 
-		put(b, p, "script", file_json(b, sp, in->script));
+		json_t *so = file_json(b, sp, in->script);
+
+		if (in->script_contents)
+			put(b, so, "contents",
+			    cw_json_bytes(in->script_contents, in->script_contents_len));
+		put(b, p, "script", so);
 	}
 	if (cfg->report_args) {
 		json_t *args = json_array();

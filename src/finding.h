@@ -39,7 +39,10 @@ struct cw_finding_input {
 	const struct cw_detection *det;
 	const struct cw_file_info *binary; /* may be NULL: path from ex */
 	const struct cw_file_info *script; /* NULL unless an interpreter ran a script */
-	const char *finding_id;            /* NULL: generate a random 32-hex id */
+	const char *script_contents;       /* script.contents (a piped script's first
+	                                    * bytes, SCC File.contents), or NULL */
+	size_t script_contents_len;
+	const char *finding_id; /* NULL: generate a random 32-hex id */
 };
 
 /* Build the finding. Returns a new reference or NULL (errno set) on failure. */

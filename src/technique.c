@@ -1105,25 +1105,11 @@ static bool runtime_caller(const struct cw_technique_rules *r, const struct cw_t
 static int eval_umh(const struct cw_technique_rules *r, const struct cw_technique_env *env,
                     const struct cw_tq_umh *u, struct cw_technique_hit *h);
 
-int cw_technique_eval(const struct cw_technique_rules *r, const struct cw_technique_env *env,
-                      const void *data, size_t len, struct cw_technique_hit *h)
+/* The caller's identity from a record (shared by technique hits and stdin
+ * captures). */
+static void hit_caller(const struct cw_technique_env *env, const struct cw_tq_event *ev,
+                       struct cw_technique_hit *h)
 {
-	const struct cw_tq_event *ev = data;
-	char detail[sizeof(h->det.detail)];
-	json_t *extra;
-	int err;
-
-	if (!r || !env || !data || !h)
-		return -EINVAL;
-	memset(h, 0, sizeof(*h));
-	if (len >= sizeof(uint32_t) && *(const uint32_t *)data == CW_TQ_UMH_MAGIC) {
-		if (len != sizeof(struct cw_tq_umh))
-			return -EINVAL;
-		return eval_umh(r, env, data, h);
-	}
-	if (len != sizeof(*ev) || ev->sys == 0 || ev->sys >= CW_TQS_MAX ||
-	    ev->cgroup_len > CW_TQ_CGROUP || ev->args_len > CW_TQ_ARGS)
-		return -EINVAL;
 	h->ev = ev;
 	h->time_ns = (int64_t)ev->ts_ns + env->boot_offset_ns;
 	h->pid = ev->pid;
@@ -1143,6 +1129,28 @@ int cw_technique_eval(const struct cw_technique_rules *r, const struct cw_techni
 	memcpy(h->args, ev->args, ev->args_len);
 	h->args_len = ev->args_len;
 	h->args[h->args_len] = 0;
+}
+
+int cw_technique_eval(const struct cw_technique_rules *r, const struct cw_technique_env *env,
+                      const void *data, size_t len, struct cw_technique_hit *h)
+{
+	const struct cw_tq_event *ev = data;
+	char detail[sizeof(h->det.detail)];
+	json_t *extra;
+	int err;
+
+	if (!r || !env || !data || !h)
+		return -EINVAL;
+	memset(h, 0, sizeof(*h));
+	if (len >= sizeof(uint32_t) && *(const uint32_t *)data == CW_TQ_UMH_MAGIC) {
+		if (len != sizeof(struct cw_tq_umh))
+			return -EINVAL;
+		return eval_umh(r, env, data, h);
+	}
+	if (len != sizeof(*ev) || ev->sys == 0 || ev->sys >= CW_TQS_MAX ||
+	    ev->cgroup_len > CW_TQ_CGROUP || ev->args_len > CW_TQ_ARGS)
+		return -EINVAL;
+	hit_caller(env, ev, h);
 	h->syscall = sys_name(ev->sys);
 	h->returned = ev->flags & CW_TQF_EXITED;
 	h->ret = h->returned ? (long)ev->ret : 0;
@@ -1447,6 +1455,7 @@ struct cw_technique {
 	const struct cw_technique_rules *rules;
 	struct cw_technique_env env;
 	int (*fn)(void *ctx, const struct cw_technique_hit *hit);
+	int (*on_stdin)(void *ctx, const struct cw_technique_stdin *in);
 	void *ctx;
 	int ncpu;
 	uint64_t records, hits, malformed;
@@ -1469,12 +1478,42 @@ static int tq_libbpf_log(enum libbpf_print_level level, const char *fmt, va_list
 	return 0;
 }
 
+/* A stdin capture record: validated, the caller resolved, handed on. */
+static int on_stdin_record(struct cw_technique *t, const void *data, size_t len)
+{
+	const struct cw_tq_stdin *r = data;
+	struct cw_technique_stdin in = {0};
+	int rc;
+
+	if (len != sizeof(*r) || r->len > CW_TQ_STDIN_MAX || r->ev.cgroup_len > CW_TQ_CGROUP ||
+	    r->ev.args_len > CW_TQ_ARGS) {
+		t->malformed++;
+		cw_warn("dropped a malformed stdin capture record (%zu bytes)", len);
+		return 0;
+	}
+	if (!t->on_stdin)
+		return 0;
+	memset(&t->hit, 0, sizeof(t->hit));
+	hit_caller(&t->env, &r->ev, &t->hit);
+	hit_exe(&t->env, &t->hit, r->ev.exe);
+	in.hit = &t->hit;
+	in.data = r->data;
+	in.len = r->len;
+	in.flags = r->flags;
+	in.stdin_mode = r->stdin_mode;
+	rc = t->on_stdin(t->ctx, &in);
+	t->hit.ev = NULL;
+	return rc;
+}
+
 static int on_record(void *ctx, void *data, size_t len)
 {
 	struct cw_technique *t = ctx;
 	int rc;
 
 	t->records++;
+	if (len >= sizeof(uint32_t) && *(const uint32_t *)data == CW_TQ_STDIN_MAGIC)
+		return on_stdin_record(t, data, len);
 	rc = cw_technique_eval(t->rules, &t->env, data, len, &t->hit);
 	if (rc < 0) {
 		if (rc == -EINVAL) {
@@ -1841,6 +1880,7 @@ int cw_technique_open(struct cw_technique **out, const struct cw_technique_opts 
 	if (!t)
 		return -ENOMEM;
 	t->fn = opts->on_detection;
+	t->on_stdin = opts->on_stdin;
 	t->ctx = opts->ctx;
 	if ((err = cw_technique_env_init(&t->env, opts->proc_root)))
 		goto fail;

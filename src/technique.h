@@ -141,6 +141,16 @@ enum cw_technique_attach {
 };
 
 /* The sensor. */
+/* A piped script (technique_event.h, struct cw_tq_stdin): the interpreter and
+ * the first bytes it read from its stdin. */
+struct cw_technique_stdin {
+	const struct cw_technique_hit *hit; /* caller fields; exe resolved */
+	const char *data;                   /* not NUL-terminated */
+	size_t len;
+	uint32_t flags;      /* CW_TQI_* */
+	uint32_t stdin_mode; /* S_IFIFO, S_IFREG or S_IFSOCK */
+};
+
 struct cw_technique_opts {
 	size_t sz;           /* sizeof(struct cw_technique_opts) */
 	uint32_t host_pidns; /* 0: read from <proc_root>/1/ns */
@@ -151,6 +161,9 @@ struct cw_technique_opts {
 	size_t ringbuf_bytes;                   /* 0: 1 MiB; power of two */
 	uint64_t wakeup_bytes;                  /* 0: 64 KiB */
 	int (*on_detection)(void *ctx, const struct cw_technique_hit *hit);
+	/* What an interpreter without a script operand read from stdin (NULL: the
+	 * records are dropped). hit holds the caller only (no det). */
+	int (*on_stdin)(void *ctx, const struct cw_technique_stdin *in);
 	void *ctx;
 	enum cw_technique_attach attach; /* default CW_TQ_ATTACH_AUTO */
 };

@@ -151,4 +151,22 @@ _Static_assert(sizeof(struct cw_tq_umh) == 48 + 32 + CW_TQ_STR + CW_TQ_ARGS + 8,
                "cw_tq_umh layout changed");
 _Static_assert(CW_TQS_MAX < 32, "sys kinds fit the bitmap");
 
+/* What an interpreter started in a container with no script operand (`curl |
+ * sh`, `bash < x.sh`, `python3 -`) reads from its stdin: the first
+ * CW_TQ_STDIN_MAX bytes, sent once (when full, at end of input or when the
+ * process exits) on the same ring buffer, told apart by its first word. */
+#define CW_TQ_STDIN_MAGIC 0x53544431u /* "STD1" */
+#define CW_TQ_STDIN_MAX   4096
+#define CW_TQI_EOF        (1u << 0) /* read returned 0: the whole input is here */
+#define CW_TQI_TRUNC      (1u << 1) /* more was read than kept */
+#define CW_TQI_EXITED     (1u << 2) /* sent because the process exited */
+struct cw_tq_stdin {
+	__u32 magic;           /* CW_TQ_STDIN_MAGIC */
+	__u32 len;             /* bytes in data */
+	__u32 flags;           /* CW_TQI_* */
+	__u32 stdin_mode;      /* i_mode of fd 0 at exec: pipe, file or socket */
+	struct cw_tq_event ev; /* the interpreter, as at its exec (sys = 0) */
+	char data[CW_TQ_STDIN_MAX];
+};
+
 #endif /* CW_TECHNIQUE_EVENT_H */

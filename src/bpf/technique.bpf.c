@@ -38,6 +38,9 @@ const volatile __u64 wakeup_bytes = 65536;
 #define O_TRUNC      01000
 #define S_IFMT       0170000
 #define S_IFBLK      0060000
+#define S_IFIFO      0010000
+#define S_IFREG      0100000
+#define S_IFSOCK     0140000
 #define AF_UNIX      1
 #define AF_INET      2
 #define AF_INET6     10
@@ -104,6 +107,30 @@ struct {
 	__type(key, __u32);
 	__type(value, struct cw_tq_umh);
 } tq_umh_scratch SEC(".maps");
+
+/** @brief Stdin capture of interpreters without a script, by tgid. data is
+ * three times the record's so a masked copy at any offset below
+ * CW_TQ_STDIN_MAX passes the verifier; only the first CW_TQ_STDIN_MAX bytes
+ * are sent. */
+struct stdin_state {
+	struct cw_tq_stdin rec;
+	char spare[2 * CW_TQ_STDIN_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u32);
+	__type(value, struct stdin_state);
+} tq_stdin SEC(".maps");
+
+/** @brief Per-CPU scratch to build a stdin state before it is inserted. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct stdin_state);
+} tq_stdin_scratch SEC(".maps");
 
 /** @brief Records between syscall entry and exit, by pid_tgid. */
 struct {
@@ -552,6 +579,197 @@ static __always_inline int tq_exit(__u32 kind, long ret)
 	return 0;
 }
 
+/* ---- Piped scripts: what an interpreter reads from stdin ---------------- */
+
+/* Interpreters by the comm an exec gives them (the file's basename). */
+static __always_inline bool interpreter(const char *c)
+{
+	if (c[0] == 's' && c[1] == 'h' && !c[2])
+		return true;
+	if ((c[0] == 'b' || c[0] == 'd') && c[1] == 'a' && c[2] == 's' && c[3] == 'h' && !c[4])
+		return true; /* bash, dash */
+	if ((c[0] == 'a' || c[0] == 'z' || c[0] == 'k') && c[1] == 's' && c[2] == 'h' && !c[3])
+		return true; /* ash, zsh, ksh */
+	if (c[0] == 'p' && c[1] == 'y' && c[2] == 't' && c[3] == 'h' && c[4] == 'o' && c[5] == 'n')
+		return true; /* python, python3, python3.11 */
+	if (c[0] == 'p' && c[1] == 'e' && c[2] == 'r' && c[3] == 'l')
+		return true;
+	if (c[0] == 'r' && c[1] == 'u' && c[2] == 'b' && c[3] == 'y' && !c[4])
+		return true;
+	return c[0] == 'p' && c[1] == 'h' && c[2] == 'p' && !c[3];
+}
+
+#define ARGS_PEEK 32 /* bytes of the argv area read to see through busybox */
+
+static __always_inline bool lit_at(const char *a, int off, const char *lit, int n)
+{
+	for (int i = 0; i < n; i++) /* n and off are constants: unrolled */
+		if (a[off + i] != lit[i])
+			return false;
+	return true;
+}
+
+/* Length (with the NUL) of a shell name busybox runs as at a[off], else 0. */
+static __always_inline int shell_at(const char *a, int off)
+{
+	if (lit_at(a, off, "sh", 3))
+		return 3;
+	if (lit_at(a, off, "ash", 4))
+		return 4;
+	if (lit_at(a, off, "bash", 5))
+		return 5;
+	if (lit_at(a, off, "/bin/sh", 8))
+		return 8;
+	if (lit_at(a, off, "/bin/ash", 9))
+		return 9;
+	return 0;
+}
+
+/* "-", "-s" or nothing more at a[off] (off < ARGS_PEEK - 2)? */
+static __always_inline bool stdin_opt(const char *a, int off, int rest)
+{
+	if (rest == 0)
+		return true;
+	if (rest != 1 || a[off & (ARGS_PEEK - 1)] != '-')
+		return false;
+	return !a[(off + 1) & (ARGS_PEEK - 1)] ||
+	       (a[(off + 1) & (ARGS_PEEK - 1)] == 's' && !a[(off + 2) & (ARGS_PEEK - 1)]);
+}
+
+/* Is this exec an interpreter that will read its program from stdin? No
+ * arguments, or only "-" / "-s" ("-c" scripts are in argv and judged there).
+ * busybox shells run as "sh" (comm "sh"), as "/proc/self/exe sh" (comm "exe",
+ * argv[0] "sh") or as "busybox sh": the shell's name is then in argv. */
+static __always_inline bool reads_script_from_stdin(struct linux_binprm *bprm,
+                                                    struct task_struct *task)
+{
+	char comm[16], a[ARGS_PEEK] = {};
+	int argc = bprm->argc, l;
+	bool multi;
+
+	bpf_get_current_comm(comm, sizeof(comm));
+	multi = lit_at(comm, 0, "exe", 4) || lit_at(comm, 0, "busybox", 8);
+	if (!multi && !interpreter(comm))
+		return false;
+	if (!multi && argc == 1)
+		return true;
+	if (bpf_probe_read_user(a, sizeof(a), (void *)BPF_CORE_READ(task, mm, arg_start)) < 0)
+		return false;
+	if (!multi) {
+		l = 0;
+		for (int i = 0; i < 16; i++) { /* argv[0] of a shell: "sh", "/bin/bash" */
+			if (!a[i]) {
+				l = i + 1;
+				break;
+			}
+		}
+		return l && stdin_opt(a, l, argc - 1);
+	}
+	if (lit_at(a, 0, "busybox", 8) || lit_at(a, 0, "/bin/busybox", 13)) {
+		int o = a[0] == '/' ? 13 : 8;
+
+		l = o == 8 ? shell_at(a, 8) : shell_at(a, 13);
+		return l && stdin_opt(a, o + l, argc - 2);
+	}
+	l = shell_at(a, 0);
+	return l && stdin_opt(a, l, argc - 1);
+}
+
+/* Arm the stdin capture when an interpreter starts in a container with a
+ * pipe, a file or a socket (not a terminal) as stdin and no script operand. */
+static __always_inline void stdin_arm(struct task_struct *task, struct linux_binprm *bprm)
+{
+	struct stdin_state *st;
+	struct file *f;
+	__u32 pidns, mntns, mode, zero = 0, tgid;
+
+	if (!reads_script_from_stdin(bprm, task) || !in_scope(task, &pidns, &mntns))
+		return;
+	f = fd_file(task, 0);
+	mode = f ? BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT : 0;
+	if (mode != S_IFIFO && mode != S_IFREG && mode != S_IFSOCK)
+		return;
+	st = bpf_map_lookup_elem(&tq_stdin_scratch, &zero);
+	if (!st)
+		return;
+	st->rec.magic = CW_TQ_STDIN_MAGIC;
+	st->rec.len = 0;
+	st->rec.flags = 0;
+	st->rec.stdin_mode = mode;
+	st->rec.ev.sys = 0;
+	st->rec.ev.flags = 0;
+	st->rec.ev.pidns = pidns;
+	st->rec.ev.mntns = mntns;
+	put_caller(&st->rec.ev, task);
+	tgid = st->rec.ev.tgid;
+	bpf_map_update_elem(&tq_stdin, &tgid, st, BPF_ANY);
+}
+
+static __always_inline void stdin_flush(__u32 tgid, struct stdin_state *st, __u32 why)
+{
+	st->rec.flags |= why;
+	if (bpf_ringbuf_output(&tq_events, &st->rec, sizeof(st->rec), BPF_RB_FORCE_WAKEUP))
+		count(CW_TQC_LOST);
+	else
+		count(CW_TQC_SUBMITTED);
+	bpf_map_delete_elem(&tq_stdin, &tgid);
+}
+
+/* A read by an armed task: keep what it read from fd 0. */
+static __always_inline void stdin_read(struct task_struct *task, long ret)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32, off, n;
+	struct stdin_state *st = bpf_map_lookup_elem(&tq_stdin, &tgid);
+	struct pt_regs *regs;
+
+	if (!st)
+		return;
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	if (PT_REGS_PARM1_CORE_SYSCALL(regs) != 0)
+		return; /* not stdin */
+	if (ret <= 0) {
+		stdin_flush(tgid, st, ret == 0 ? CW_TQI_EOF : 0);
+		return;
+	}
+	off = st->rec.len;
+	if (off >= CW_TQ_STDIN_MAX)
+		return;
+	n = (__u32)ret;
+	if (n > CW_TQ_STDIN_MAX - off) {
+		n = CW_TQ_STDIN_MAX - off;
+		st->rec.flags |= CW_TQI_TRUNC;
+	}
+	off &= CW_TQ_STDIN_MAX - 1;
+	n &= 2 * CW_TQ_STDIN_MAX - 1; /* a no-op the verifier can see */
+	if (bpf_probe_read_user(st->rec.data + off, n, (void *)PT_REGS_PARM2_CORE_SYSCALL(regs)))
+		return;
+	st->rec.len = off + n;
+	if (st->rec.len >= CW_TQ_STDIN_MAX)
+		stdin_flush(tgid, st, 0);
+}
+
+SEC("tp/syscalls/sys_exit_read")
+int tqx_read(struct trace_event_raw_sys_exit *ctx)
+{
+	stdin_read(bpf_get_current_task_btf(), ctx->ret);
+	return 0;
+}
+
+/* An armed interpreter exits before its input ended: send what it read. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(cw_tq_stdin_exit, struct task_struct *p)
+{
+	__u32 tgid = p->tgid;
+	struct stdin_state *st;
+
+	if (p->pid != p->tgid)
+		return 0;
+	st = bpf_map_lookup_elem(&tq_stdin, &tgid);
+	if (st)
+		stdin_flush(tgid, st, CW_TQI_EXITED);
+	return 0;
+}
+
 /* ---- Fallback: raw syscall tracepoints (every syscall runs these) ---- */
 
 SEC("tp_btf/sys_enter")
@@ -577,10 +795,23 @@ static __always_inline long exit_sysno(struct pt_regs *regs)
 #endif
 }
 
+#if defined(__TARGET_ARCH_x86)
+#define NR_READ 0
+#else
+#define NR_READ 63
+#endif
+
 SEC("tp_btf/sys_exit")
 int BPF_PROG(cw_tq_raw_exit, struct pt_regs *regs, long ret)
 {
-	__u32 kind = sys_kind(exit_sysno(regs));
+	long nr = exit_sysno(regs);
+	__u32 kind;
+
+	if (nr == NR_READ) {
+		stdin_read(bpf_get_current_task_btf(), ret);
+		return 0;
+	}
+	kind = sys_kind(nr);
 
 	if (!kind)
 		return 0;
@@ -662,8 +893,10 @@ int BPF_PROG(cw_tq_umh, struct task_struct *p, pid_t old_pid, struct linux_binpr
 	unsigned long as, ae, alen;
 	__u32 zero = 0;
 
-	if (!(pflags & PF_KTHREAD))
+	if (!(pflags & PF_KTHREAD)) {
+		stdin_arm(task, bprm);
 		return 0;
+	}
 	count(CW_TQC_UMH);
 	u = bpf_map_lookup_elem(&tq_umh_scratch, &zero);
 	if (!u)

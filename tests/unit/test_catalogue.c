@@ -456,6 +456,32 @@ TEST(positive_cdk)
 	CHECK_STR(match("/cdk", "/cdk", "/cdk", "auto-escape", "id", NULL), "cdk");
 }
 
+/* Program text in argv (`sh -c "$(cat x)"`): found for interpreters only. */
+TEST(inline_program_text)
+{
+	struct cw_exec e;
+	const char *t = NULL;
+
+	mkexec(&e, "/usr/bin/dash", "/bin/sh", "sh", "-c", "echo (DEEPCE)", NULL);
+	CHECK_INT(cw_catalogue_inline(embedded(), &e, &t), 1);
+	CHECK_STR(t, "echo (DEEPCE)");
+	mkexec(&e, "/usr/bin/bash", "/bin/bash", "bash", "-ec", "id", NULL);
+	CHECK_INT(cw_catalogue_inline(embedded(), &e, &t), 1);
+	CHECK_STR(t, "id");
+	mkexec(&e, "/usr/bin/perl", "/usr/bin/perl", "perl", "-e", "print 1", NULL);
+	CHECK_INT(cw_catalogue_inline(embedded(), &e, &t), 1);
+	mkexec(&e, "/bin/busybox", "/bin/sh", "sh", "-c", "x", NULL);
+	CHECK_INT(cw_catalogue_inline(embedded(), &e, &t), 1);
+	/* not an interpreter, a script operand, no text after -c */
+	mkexec(&e, "/usr/bin/gcc", "/usr/bin/gcc", "gcc", "-c", "x.c", NULL);
+	CHECK_INT(cw_catalogue_inline(embedded(), &e, &t), 0);
+	mkexec(&e, "/usr/bin/bash", "/bin/bash", "bash", "x.sh", NULL);
+	CHECK_INT(cw_catalogue_inline(embedded(), &e, &t), 0);
+	mkexec(&e, "/usr/bin/bash", "/bin/bash", "bash", "-c", NULL);
+	CHECK_INT(cw_catalogue_inline(embedded(), &e, &t), 0);
+	CHECK_INT(cw_catalogue_inline(NULL, &e, &t), -EINVAL);
+}
+
 TEST(positive_deepce_scripts)
 {
 	CHECK_STR(match("/usr/bin/dash", "/bin/sh", "sh", "deepce.sh", "-e", "PRIVILEGED", NULL),
@@ -918,6 +944,7 @@ static const struct cw_test tests[] = {
     {"content_and_hash_keys", content_and_hash_keys},
     {"positive_botb", positive_botb},
     {"positive_cdk", positive_cdk},
+    {"inline_program_text", inline_program_text},
     {"positive_deepce_scripts", positive_deepce_scripts},
     {"positive_python_module_and_script", positive_python_module_and_script},
     {"positive_ldso", positive_ldso},

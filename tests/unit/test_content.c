@@ -360,6 +360,33 @@ TEST(rule_precedence_and_wildcards)
 	rm_tmp();
 }
 
+/* Bytes that are no file (a piped script): the same layers, never cached. */
+TEST(check_mem)
+{
+	static const char deepce[] = "#!/bin/sh\n# (DEEPCE) by stealthcopter\n";
+	struct cw_content *ct = new_ct(NULL);
+	struct cw_content_stats before, after;
+	struct cw_detection det = {0};
+	struct cw_file_info fi;
+
+	if (!ct)
+		return;
+	cw_content_get_stats(ct, &before);
+	CHECK_INT(
+	    cw_content_check_mem(ct, deepce, sizeof(deepce) - 1, "/dev/stdin", NULL, 0, &fi, &det),
+	    1);
+	CHECK_STR(det.tool_id, "deepce");
+	CHECK_STR(fi.path, "/dev/stdin");
+	CHECK(fi.have_hash && fi.size == (int64_t)sizeof(deepce) - 1 && strlen(fi.sha256) == 64);
+	cw_detection_clear(&det);
+	CHECK_INT(cw_content_check_mem(ct, "echo hi\n", 8, "/dev/stdin", NULL, 0, &fi, &det), 0);
+	CHECK_INT(cw_content_check_mem(ct, NULL, 0, "/dev/stdin", NULL, 0, NULL, &det), 0);
+	CHECK_INT(cw_content_check_mem(ct, NULL, 5, "x", NULL, 0, NULL, &det), -EINVAL);
+	cw_content_get_stats(ct, &after);
+	CHECK_INT(after.entries, before.entries);
+	cw_content_free(ct);
+}
+
 TEST(benign_set_silent)
 {
 	static const char *const benign[] = {
@@ -888,6 +915,7 @@ static const struct cw_test tests[] = {
     {"memfd_and_deleted_file", memfd_and_deleted_file},
     {"upx_rule_lower_confidence", upx_rule_lower_confidence},
     {"rule_precedence_and_wildcards", rule_precedence_and_wildcards},
+    {"check_mem", check_mem},
     {"benign_set_silent", benign_set_silent},
     {"cache_hits_and_invalidates", cache_hits_and_invalidates},
     {"cache_is_bounded", cache_is_bounded},
