@@ -9,7 +9,14 @@ BPFTOOL ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
 ARCH    := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 
 SANITIZE ?= 0
-ifeq ($(SANITIZE),1)
+FUZZ    ?= 0
+ifeq ($(FUZZ),1)
+# libFuzzer harnesses (tests/fuzz): the library built by clang with ASan/UBSan
+OUT     := build-fuzz
+CC      := clang
+SANFLAGS := -fsanitize=address,undefined,fuzzer-no-link -fno-omit-frame-pointer \
+	    -fno-sanitize-recover=all
+else ifeq ($(SANITIZE),1)
 OUT     := build-san
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 else
@@ -17,11 +24,11 @@ OUT     := build
 SANFLAGS :=
 endif
 
-PKGS    := libbpf jansson sqlite3 yara libcrypto
+PKGS    := libbpf jansson sqlite3 yara libcrypto libseccomp libcap
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
 	   -I$(OUT) -Isrc $(SANFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -ljansson -lsqlite3 -lyara -lcrypto) -lelf -lz -lm -lpthread
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -ljansson -lsqlite3 -lyara -lcrypto -lseccomp -lcap) -lelf -lz -lm -lpthread
 LDFLAGS += $(SANFLAGS)
 
 BPF_SRCS := $(wildcard src/bpf/*.bpf.c)
@@ -35,7 +42,8 @@ TESTS    := $(patsubst tests/unit/%.c,$(OUT)/%,$(wildcard tests/unit/test_*.c))
 RULES    := $(wildcard rules/*)
 
 .SECONDARY:
-.PHONY: check-valgrind run all clean check check-sanitize unit format format-check deps bench
+.PHONY: check-valgrind run all clean check check-sanitize unit format format-check deps bench \
+	fuzz fuzzers
 all: cagewatch
 
 ifeq ($(SANITIZE),1)
@@ -75,6 +83,20 @@ $(OUT)/test_%: tests/unit/test_%.c tests/unit/check.h $(OUT)/libcw.a
 
 unit: $(TESTS)
 
+# Fuzzing: `make fuzz` builds every tests/fuzz/fuzz_*.c harness and runs each for
+# FUZZ_SECONDS (default 60) from its seed corpus tests/fuzz/corpus/<name>/.
+FUZZERS  := $(patsubst tests/fuzz/fuzz_%.c,$(OUT)/fuzz_%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SECONDS ?= 60
+
+$(OUT)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(OUT)/libcw.a
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -Itests/fuzz -o $@ $< $(OUT)/libcw.a $(LDFLAGS) $(LDLIBS)
+
+fuzzers: $(FUZZERS)
+
+fuzz:
+	@$(MAKE) -s --no-print-directory FUZZ=1 fuzzers
+	./tests/fuzz/run $(FUZZ_SECONDS)
+
 # The test command README.md names: installs what the tests need, builds, runs all.
 check:
 	./tests/run
@@ -89,13 +111,14 @@ bench: cagewatch
 	./bench/run
 
 format:
-	clang-format -i src/*.c src/*.h src/bpf/*.c src/bpf/*.h tests/unit/*.c tests/unit/*.h
+	clang-format -i src/*.c src/*.h src/bpf/*.c src/bpf/*.h tests/unit/*.c tests/unit/*.h \
+		tests/fuzz/*.c tests/fuzz/*.h
 
 format-check:
 	clang-format --dry-run -Werror src/*.c src/*.h src/bpf/*.c src/bpf/*.h tests/unit/*.c tests/unit/*.h
 
 clean:
-	rm -rf build build-san cagewatch
+	rm -rf build build-san build-fuzz cagewatch
 
 # Quick start: install dependencies, build, run the agent on embedded defaults.
 # stdout carries only findings (one JSON line each); everything else goes to stderr.

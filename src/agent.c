@@ -39,6 +39,7 @@
 #include "content.h"
 #include "exec.h"
 #include "finding.h"
+#include "harden.h"
 #include "safeopen.h"
 #include "enforce.h"
 #include "sensor.h"
@@ -113,6 +114,7 @@ struct agent {
 	uint64_t scans_queued, scans_done, unreadable[4];
 	bool kernel_filter; /* known-clean executables dropped in the kernel */
 	bool context_rules; /* some content rule reads name/argv: no capture ignore marks */
+	bool no_capture;    /* --no-capture: files are opened after the exec only */
 	bool realtime;      /* event thread and worker at SCHED_FIFO 1 */
 	/* worker thread (read under lock for stats) */
 	uint64_t findings, store_errors, not_in_container, excepted, technique_hits;
@@ -265,7 +267,7 @@ static void check_binary(struct agent *a, struct job *j)
 	for (int i = 0; i <= j->ex.argc; i++)
 		argv_c[i] = j->ex.argv[i];
 	if (j->bin_fd < 0) {
-		why = j->bin_fd == -EBADFD                     ? UNREAD_NOT_REGULAR
+		why = j->bin_fd == -CW_ENOTREG                 ? UNREAD_NOT_REGULAR
 		      : j->ev.flags & CW_F_MEMFD               ? UNREAD_MEMFD
 		      : j->bin_fd == -ENOENT || j->root_fd < 0 ? UNREAD_GONE
 		                                               : UNREAD_OTHER;
@@ -506,9 +508,25 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-/* Hand a job to the worker. Nothing is dropped: when the queue is full the
- * caller waits for the worker (the ring buffers hold the kernel's records
- * meanwhile and count what they cannot hold). */
+#define ENQUEUE_WAIT_S 2 /* longest wait for queue space before a job is dropped */
+
+/* Wait (a->lock held) until the queue has room; false after ENQUEUE_WAIT_S. */
+static bool wait_for_space(struct agent *a)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += ENQUEUE_WAIT_S;
+	while (a->queued >= JOBS_MAX && !a->stopping)
+		if (pthread_cond_timedwait(&a->space, &a->lock, &until) == ETIMEDOUT)
+			return a->queued < JOBS_MAX;
+	return true;
+}
+
+/* Hand a job to the worker. When the queue is full the caller waits for the
+ * worker (the ring buffers hold the kernel's records meanwhile and count what
+ * they cannot hold); only a worker stuck for ENQUEUE_WAIT_S loses the job,
+ * counted in jobs_dropped and named in a warning. */
 static void enqueue(struct agent *a, struct job *j)
 {
 	pthread_mutex_lock(&a->lock);
@@ -518,8 +536,18 @@ static void enqueue(struct agent *a, struct job *j)
 			cw_warn("the worker is %u jobs behind: event intake waits for it (%llu "
 			        "times so far)",
 			        a->queued, (unsigned long long)a->backpressure);
-		while (a->queued >= JOBS_MAX && !a->stopping)
-			pthread_cond_wait(&a->space, &a->lock);
+		if (!wait_for_space(a)) {
+			/* the worker is stuck (a file that never finishes reading, e.g. on
+			 * a hung FUSE mount): intake must go on; this job is counted */
+			a->jobs_dropped++;
+			pthread_mutex_unlock(&a->lock);
+			cw_warn("the worker has not taken a job for %d s: dropping the job for %s "
+			        "(pid %u); %llu dropped so far",
+			        ENQUEUE_WAIT_S, j->ex.path, j->ev.tgid,
+			        (unsigned long long)a->jobs_dropped);
+			job_free(j);
+			return;
+		}
 	}
 	j->next = NULL;
 	if (a->tail)
@@ -862,9 +890,16 @@ static void write_stats(struct agent *a)
 		              (json_int_t)es.mark_errors));
 	}
 	snprintf(tmp, sizeof(tmp), "%s.tmp", a->stats_path);
-	if (json_dump_file(o, tmp, JSON_COMPACT) == 0) {
-		if (rename(tmp, a->stats_path) != 0)
+	{
+		FILE *f = cw_fopen_mode(tmp, 0644); /* whatever the umask: nobody forges it */
+
+		if (f && json_dumpf(o, f, JSON_COMPACT) == 0 && fclose(f) == 0) {
+			if (rename(tmp, a->stats_path) != 0)
+				unlink(tmp);
+		} else if (f) {
+			fclose(f);
 			unlink(tmp);
+		}
 	}
 	json_decref(o);
 }
@@ -907,7 +942,7 @@ static int write_pidfile(const char *path)
 
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
-	f = fopen(tmp, "w");
+	f = cw_fopen_mode(tmp, 0644);
 	if (!f)
 		return -errno;
 	fprintf(f, "%d\n", (int)getpid());
@@ -962,6 +997,8 @@ static void open_capture(struct agent *a)
 	}
 	cw_content_get_stats(a->content, &cs);
 	a->context_rules = cs.context_rules;
+	if (a->no_capture)
+		return;
 	err = cw_capture_open(&a->cap, NULL);
 	if (err)
 		cw_warn("cannot capture executed files at exec time (fanotify: %s); files are "
@@ -986,6 +1023,10 @@ static void usage(FILE *f)
 	      "  --technique-exceptions FILE\n"
 	      "                     known-benign technique exceptions by container image or name\n"
 	      "  --host             also report tools run outside containers\n"
+	      "  --no-harden        keep every capability, no seccomp filter (debugging)\n"
+	      "  --no-capture       do not capture executed files at exec time (fanotify):\n"
+	      "                     read them afterwards (a tool that exits at once may be\n"
+	      "                     missed; for comparison and kernels without fanotify)\n"
 	      "  --block            refuse execs of known tools in containers (fanotify exec\n"
 	      "                     permission: judged by content before they start)\n"
 	      "  --ringbuf-mb N     kernel ring buffer size in MiB (power of two, default 4)\n"
@@ -1012,6 +1053,8 @@ int cw_cmd_run(int argc, char **argv)
 	    {"technique-exceptions", required_argument, NULL, 'E'},
 	    {"host", no_argument, NULL, 'H'},
 	    {"block", no_argument, NULL, 'B'},
+	    {"no-capture", no_argument, NULL, 'X'},
+	    {"no-harden", no_argument, NULL, 'Z'},
 	    {"ringbuf-mb", required_argument, NULL, 'r'},
 	    {"rules", required_argument, NULL, 'R'},
 	    {"stats-file", required_argument, NULL, 'T'},
@@ -1027,7 +1070,7 @@ int cw_cmd_run(int argc, char **argv)
 	size_t catlen = 0;
 	bool worker_started = false;
 	bool no_store = false, no_args = false, no_kfilter = false, no_techniques = false;
-	bool no_realtime = false, block = false, enforcer_started = false;
+	bool no_realtime = false, block = false, enforcer_started = false, no_harden = false;
 	const char *exceptions = NULL;
 	unsigned long ringbuf_mb = 0;
 	struct cw_sensor_opts so = {.sz = sizeof(so)};
@@ -1080,6 +1123,12 @@ int cw_cmd_run(int argc, char **argv)
 			break;
 		case 'B':
 			block = true;
+			break;
+		case 'X':
+			a.no_capture = true;
+			break;
+		case 'Z':
+			no_harden = true;
 			break;
 		case 'v':
 			cw_log_set_level(CW_LOG_DEBUG);
@@ -1136,7 +1185,7 @@ int cw_cmd_run(int argc, char **argv)
 	if (catfile) {
 		err = cw_read_file(catfile, 64 << 20, &cattext, &catlen);
 		if (err) {
-			cw_err("cannot read catalogue %s: %s", catfile, strerror(-err));
+			cw_err("cannot read catalogue %s: %s", catfile, cw_strerror(err));
 			return 2;
 		}
 		err = cw_catalogue_load(&a.cat, cattext, catlen, catfile);
@@ -1207,7 +1256,7 @@ int cw_cmd_run(int argc, char **argv)
 			err = cw_read_file(exceptions, 16 << 20, &text, &len);
 			if (err)
 				cw_err("cannot read technique exceptions %s: %s", exceptions,
-				       strerror(-err));
+				       cw_strerror(err));
 			else
 				err =
 				    cw_technique_exceptions_load(a.tq_rules, text, len, exceptions);
@@ -1271,6 +1320,13 @@ int cw_cmd_run(int argc, char **argv)
 	if (a.realtime)
 		set_realtime(true);
 	malloc_trim(0); /* the technique sensor parsed BTF too */
+	/* Everything is loaded and open: give up what the agent no longer needs
+	 * before any other thread exists (capabilities are per thread). */
+	if (!no_harden && (err = cw_harden())) {
+		cw_err("refusing to run with more privileges than needed; --no-harden runs "
+		       "without dropping them");
+		goto out;
+	}
 	err = pthread_create(&a.worker, NULL, worker_main, &a);
 	if (err) {
 		cw_err("cannot start the worker thread: %s", strerror(err));

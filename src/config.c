@@ -284,7 +284,7 @@ int cw_config_load(struct cw_config *cfg, const char *path)
 		return -EINVAL;
 	}
 	if (err) {
-		cw_err("cannot read config file %s: %s", path, strerror(-err));
+		cw_err("cannot read config file %s: %s", path, cw_strerror(err));
 		return err;
 	}
 	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);

@@ -467,7 +467,7 @@ static int add_rule_dir(YR_COMPILER *comp, struct compile_ctx *cc, const char *d
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
 		err = cw_read_file(path, MAX_RULE_FILE, &text, &len);
 		if (err) {
-			cw_err("cannot read YARA rule file %s: %s", path, strerror(-err));
+			cw_err("cannot read YARA rule file %s: %s", path, cw_strerror(err));
 			break;
 		}
 		if (strlen(text) != len) {

@@ -50,6 +50,23 @@ static int join_reversed(const char *src, size_t len, char *dst, size_t dstsz)
 	return 0;
 }
 
+/* A path whose top directories the kernel walk could not reach must not look
+ * absolute: "/a/b/x" becomes "\u2026/a/b/x" (the known part stays searchable).
+ * The cut happens at the end when there is no room. */
+static void mark_truncated(char *path, size_t size)
+{
+	static const char mark[] = CW_PATH_TRUNC_MARK;
+	size_t m = sizeof(mark) - 1, l = strlen(path);
+
+	if (size <= m + 1)
+		return;
+	if (l + m + 1 > size)
+		l = size - m - 1;
+	memmove(path + m, path, l);
+	memcpy(path, mark, m);
+	path[l + m] = '\0';
+}
+
 int cw_exec_decode(const void *data, size_t len, struct cw_exec *out)
 {
 	const struct cw_event *ev = data;
@@ -69,6 +86,8 @@ int cw_exec_decode(const void *data, size_t len, struct cw_exec *out)
 	err = join_reversed(ev->data, ev->path_len, out->path, sizeof(out->path));
 	if (err)
 		return err;
+	if (ev->flags & CW_F_PATH_TRUNC)
+		mark_truncated(out->path, sizeof(out->path));
 	off += ev->path_len;
 	err = join_reversed(ev->data + off, ev->cgroup_len, out->cgroup, sizeof(out->cgroup));
 	if (err)

@@ -12,6 +12,8 @@
 #include "event.h"
 
 #define CW_MAX_ARGS 256
+/* Prefix of an executable path whose top directories are missing (U+2026). */
+#define CW_PATH_TRUNC_MARK "\xe2\x80\xa6"
 
 struct cw_exec {
 	const struct cw_event *ev;       /* raw record (valid during the callback only) */

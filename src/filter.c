@@ -80,7 +80,11 @@ static const struct field fields[] = {
 };
 
 #define SP_PREFIX "source_properties."
-#define MAX_DEPTH 64
+/* Limits that keep every accepted filter runnable in SQLite (its parser stack
+ * holds about 100 levels and each filter level nests up to three SQL ones; its
+ * expression trees are at most 1000 deep and a chain of N ORs is N deep). */
+#define MAX_DEPTH 16
+#define MAX_TERMS 200
 
 const char *cw_filter_fields_help(void)
 {
@@ -211,6 +215,7 @@ struct parser {
 	size_t errsz;
 	bool failed;
 	int depth;
+	int terms; /* restrictions so far */
 	/* output */
 	char *sql;
 	size_t len, cap;
@@ -686,6 +691,12 @@ static void parse_restriction(struct parser *p)
 	if (p->tok != T_WORD) {
 		fail(p, p->pos, "expected a field name, NOT, \"-\" or \"(\", found %s",
 		     tok_desc(p, buf, sizeof(buf)));
+		return;
+	}
+	if (++p->terms > MAX_TERMS) {
+		fail(p, p->pos,
+		     "filter has more than %d comparisons; split it into several queries",
+		     MAX_TERMS);
 		return;
 	}
 	fname = p->text;

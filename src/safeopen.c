@@ -11,6 +11,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "util.h"
+
 int cw_proc_dir(const char *proc_root, int pid, const char *what)
 {
 	char p[PATH_MAX];
@@ -41,16 +43,14 @@ int cw_open_beneath(int dirfd, const char *path)
 		return -errno;
 	if (fstat((int)fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		close((int)fd);
-		return -EBADFD;
+		return -CW_ENOTREG;
 	}
 	return (int)fd;
 }
 
 const char *cw_open_error(int err)
 {
-	if (err == -EBADFD)
-		return "not a regular file";
 	if (err == -EXDEV)
 		return "path leaves the container's root";
-	return strerror(-err);
+	return cw_strerror(err);
 }

@@ -17,7 +17,7 @@
 int cw_proc_dir(const char *proc_root, int pid, const char *what);
 
 /* Open path (absolute names from dirfd as the root, relative ones from dirfd)
- * read-only; -EINVAL for an empty path, -EBADFD when the result is
+ * read-only; -EINVAL for an empty path, -CW_ENOTREG (util.h) when the result is
  * not a regular file, else the open's negative errno. */
 int cw_open_beneath(int dirfd, const char *path);
 

@@ -532,6 +532,37 @@ static int precheck(const char *path)
 	return 0; /* anything else: the normal open decides and reports */
 }
 
+/* Findings hold argv (often with secrets): the store is created 0640 (owner
+ * root, group root unless the directory's set-group-id bit says otherwise)
+ * whatever the umask; SQLite gives its -wal and -shm files the same mode.
+ * Returns 1 (a new, empty file) or a negative errno. */
+static int create_private(const char *path)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, CW_STORE_MODE);
+
+	if (fd < 0) {
+		int err = -errno;
+
+		cw_err("store %s: cannot create it: %s", path, strerror(-err));
+		return err;
+	}
+	if (fchmod(fd, CW_STORE_MODE) != 0)
+		cw_warn("store %s: cannot set its mode to %o: %s", path, CW_STORE_MODE,
+		        strerror(errno));
+	close(fd);
+	return 1;
+}
+
+/* A store a writer opens that others may read is tightened to CW_STORE_MODE. */
+static void tighten_mode(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) == 0 && (st.st_mode & 0037) && chmod(path, CW_STORE_MODE) == 0)
+		cw_info("store %s: mode %o tightened to %o (findings hold arguments)", path,
+		        (unsigned)(st.st_mode & 0777), CW_STORE_MODE);
+}
+
 int cw_store_open(struct cw_store **out, const char *path, unsigned flags)
 {
 	bool ro = flags & CW_STORE_READONLY, create = (flags & CW_STORE_CREATE) && !ro;
@@ -544,8 +575,11 @@ int cw_store_open(struct cw_store **out, const char *path, unsigned flags)
 		return -EINVAL;
 	}
 	ret = check_header(path);
-	if (ret == -ENOENT && create)
-		ret = ensure_parent(path) ? -EACCES : 1;
+	if (ret == -ENOENT && create) {
+		ret = ensure_parent(path);
+		if (!ret)
+			ret = create_private(path);
+	}
 	if (ret == 1 && !create) {
 		cw_err("store %s: the file is empty, not a findings store", path);
 		return -EBADMSG;
@@ -568,9 +602,15 @@ int cw_store_open(struct cw_store **out, const char *path, unsigned flags)
 	    ro ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | (ret == 1 ? SQLITE_OPEN_CREATE : 0);
 	rc = sqlite3_open_v2(path, &s->db, oflags | SQLITE_OPEN_NOFOLLOW, NULL);
 	if (rc != SQLITE_OK) {
+		int se = s->db ? sqlite3_system_errno(s->db) : 0;
+
 		ret = sq_fail(s, rc, "opening");
+		if (se) /* the OS's reason (EROFS, ENOSPC, ...) beats SQLite's class */
+			ret = -se;
 		goto fail;
 	}
+	if (!ro)
+		tighten_mode(path);
 	sqlite3_extended_result_codes(s->db, 1);
 	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
 	if (ret == 1) {

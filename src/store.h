@@ -17,6 +17,9 @@
 #ifndef CW_STORE_H
 #define CW_STORE_H
 
+/* Mode of the store file and its -wal/-shm: findings hold process arguments. */
+#define CW_STORE_MODE 0640
+
 #include <stdbool.h>
 #include <stdint.h>
 #include <jansson.h>

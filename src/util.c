@@ -101,9 +101,18 @@ int cw_read_file(const char *path, size_t max, char **out, size_t *len)
 	char *buf;
 	int fd, err = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+
+	/* A FIFO or a device given as a file must not hang or be read: refuse
+	 * anything but a regular file (procfs and sysfs files are regular). */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		err = S_ISDIR(st.st_mode) ? -EISDIR : -CW_ENOTREG;
+		close(fd);
+		return err;
+	}
 	buf = malloc(cap + 1);
 	if (!buf) {
 		close(fd);
@@ -193,4 +202,28 @@ uint32_t cw_proc_ns(const char *proc_root, int pid, const char *type)
 
 	snprintf(path, sizeof(path), "%s/%d/ns/%s", proc_root, pid, type);
 	return cw_ns_inode(path);
+}
+
+const char *cw_strerror(int err)
+{
+	if (err == -CW_ENOTREG || err == CW_ENOTREG)
+		return "not a regular file (FIFOs, devices and sockets are refused)";
+	return strerror(err < 0 ? -err : err);
+}
+
+FILE *cw_fopen_mode(const char *path, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+	FILE *f;
+
+	if (fd < 0)
+		return NULL;
+	if (fchmod(fd, mode) != 0 || !(f = fdopen(fd, "w"))) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return NULL;
+	}
+	return f;
 }

@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
 
 enum cw_log_level { CW_LOG_ERROR = 0, CW_LOG_WARN = 1, CW_LOG_INFO = 2, CW_LOG_DEBUG = 3 };
 
@@ -43,9 +45,20 @@ int64_t cw_now_ns(void);
 /* Offset to add to bpf_ktime_get_boot_ns() to get Unix-epoch ns. */
 int64_t cw_boot_to_unix_offset_ns(void);
 
-/* Read a whole file (up to max bytes) into a NUL-terminated malloc'd buffer.
- * Returns 0 and sets *out and *len, or a negative errno. */
+/* "Not a regular file": a FIFO, device or socket where a file was expected. */
+#define CW_ENOTREG EBADFD
+/* strerror with cagewatch's own meanings (-CW_ENOTREG). Takes -errno or errno. */
+const char *cw_strerror(int err);
+
+/* Read a whole regular file (up to max bytes) into a NUL-terminated malloc'd
+ * buffer; opened non-blocking, so a FIFO never hangs the reader. Returns 0 and
+ * sets *out and *len, or a negative errno (-CW_ENOTREG for a FIFO, device or
+ * socket, -EISDIR for a directory). */
 int cw_read_file(const char *path, size_t max, char **out, size_t *len);
+
+/* Create or truncate path for writing with exactly mode (the umask does not
+ * widen or narrow it; a symlink is refused). NULL with errno on failure. */
+FILE *cw_fopen_mode(const char *path, mode_t mode);
 
 /* basename without modifying the input: pointer into s after the last '/'. */
 const char *cw_basename(const char *s);

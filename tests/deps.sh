@@ -3,7 +3,7 @@
 # and test, skipping what is already there. Safe to run repeatedly.
 set -eu
 pkgs=(make gcc libc6-dev pkg-config clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev
-      libjansson-dev libsqlite3-dev libyara-dev libssl-dev
+      libjansson-dev libsqlite3-dev libyara-dev libssl-dev libseccomp-dev libcap-dev libclang-rt-14-dev
       runc crun containerd busybox-static jq sqlite3 util-linux procps valgrind)
 missing=()
 for p in "${pkgs[@]}"; do

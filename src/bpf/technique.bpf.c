@@ -31,6 +31,9 @@ const volatile __u32 host_pidns = 0;
 const volatile __u32 host_mntns = 0;
 const volatile bool include_host = false; /* also watch host tasks (tests) */
 const volatile __u64 wakeup_bytes = 65536;
+/* Interpreters whose stdin is being captured (an upper bound: LRU evictions are
+ * not subtracted). While it is 0, every read and every exit costs one load. */
+__u32 stdin_armed = 0;
 
 #define O_WRONLY     01
 #define O_RDWR       02
@@ -677,7 +680,7 @@ static __always_inline bool reads_script_from_stdin(struct linux_binprm *bprm,
 
 /* Arm the stdin capture when an interpreter starts in a container with a
  * pipe, a file or a socket (not a terminal) as stdin and no script operand. */
-static __always_inline void stdin_arm(struct task_struct *task, struct linux_binprm *bprm)
+static __noinline void stdin_arm(struct task_struct *task, struct linux_binprm *bprm)
 {
 	struct stdin_state *st;
 	struct file *f;
@@ -702,7 +705,8 @@ static __always_inline void stdin_arm(struct task_struct *task, struct linux_bin
 	st->rec.ev.mntns = mntns;
 	put_caller(&st->rec.ev, task);
 	tgid = st->rec.ev.tgid;
-	bpf_map_update_elem(&tq_stdin, &tgid, st, BPF_ANY);
+	if (bpf_map_update_elem(&tq_stdin, &tgid, st, BPF_NOEXIST) == 0)
+		__sync_fetch_and_add(&stdin_armed, 1);
 }
 
 static __always_inline void stdin_flush(__u32 tgid, struct stdin_state *st, __u32 why)
@@ -712,16 +716,21 @@ static __always_inline void stdin_flush(__u32 tgid, struct stdin_state *st, __u3
 		count(CW_TQC_LOST);
 	else
 		count(CW_TQC_SUBMITTED);
-	bpf_map_delete_elem(&tq_stdin, &tgid);
+	if (bpf_map_delete_elem(&tq_stdin, &tgid) == 0 && stdin_armed)
+		__sync_fetch_and_add(&stdin_armed, -1);
 }
 
 /* A read by an armed task: keep what it read from fd 0. */
 static __always_inline void stdin_read(struct task_struct *task, long ret)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32, off, n;
-	struct stdin_state *st = bpf_map_lookup_elem(&tq_stdin, &tgid);
+	__u32 tgid, off, n;
+	struct stdin_state *st;
 	struct pt_regs *regs;
 
+	if (!stdin_armed)
+		return;
+	tgid = bpf_get_current_pid_tgid() >> 32;
+	st = bpf_map_lookup_elem(&tq_stdin, &tgid);
 	if (!st)
 		return;
 	regs = (struct pt_regs *)bpf_task_pt_regs(task);
@@ -762,7 +771,7 @@ int BPF_PROG(cw_tq_stdin_exit, struct task_struct *p)
 	__u32 tgid = p->tgid;
 	struct stdin_state *st;
 
-	if (p->pid != p->tgid)
+	if (!stdin_armed || p->pid != p->tgid)
 		return 0;
 	st = bpf_map_lookup_elem(&tq_stdin, &tgid);
 	if (st)
@@ -894,7 +903,11 @@ int BPF_PROG(cw_tq_umh, struct task_struct *p, pid_t old_pid, struct linux_binpr
 	__u32 zero = 0;
 
 	if (!(pflags & PF_KTHREAD)) {
-		stdin_arm(task, bprm);
+		char c0 = task->comm[0]; /* a direct load: most execs stop here */
+
+		if (c0 == 's' || c0 == 'b' || c0 == 'd' || c0 == 'a' || c0 == 'z' || c0 == 'k' ||
+		    c0 == 'p' || c0 == 'r' || c0 == 'e')
+			stdin_arm(task, bprm);
 		return 0;
 	}
 	count(CW_TQC_UMH);

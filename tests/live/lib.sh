@@ -50,7 +50,7 @@ live_cleanup() {
 	for c in "${LIVE_CONTAINERS[@]}"; do
 		runc delete -f "$c" >/dev/null 2>&1
 	done
-	[ -n "$LIVE_DIR" ] && rm -rf "$LIVE_DIR"
+	[ -n "$LIVE_DIR" ] && [ -z "${KEEP_LIVE:-}" ] && rm -rf "$LIVE_DIR"
 }
 
 live_done() {

@@ -151,6 +151,47 @@ static void check_err(const char *expr, const char *want)
 	}
 }
 
+/* A filter that compiles must run: the deepest and longest filters the
+ * compiler accepts run in SQLite, one more is refused with a clear message. */
+TEST(limits_are_runnable)
+{
+	static char expr[64 * 1024];
+	const char *shapes[] = {"-", "NOT ", "("};
+	size_t n;
+
+	for (size_t k = 0; k < 3; k++) {
+		for (int depth = 15; depth <= 17; depth++) {
+			n = 0;
+			for (int i = 0; i < depth; i++)
+				n += (size_t)snprintf(expr + n, sizeof(expr) - n, "%s", shapes[k]);
+			n += (size_t)snprintf(expr + n, sizeof(expr) - n, "state=\"ACTIVE\"");
+			for (int i = 0; k == 2 && i < depth; i++)
+				expr[n++] = ')';
+			expr[n] = 0;
+			if (depth <= 16)
+				CHECK(strncmp(run(expr), "ERR", 3) &&
+				      strncmp(run(expr), "LIST", 4));
+			else
+				check_err(expr, "filter nested too deeply");
+		}
+	}
+	for (int terms = 200; terms <= 201; terms++) {
+		n = 0;
+		for (int i = 0; i < terms; i++)
+			n += (size_t)snprintf(expr + n, sizeof(expr) - n, "%sseverity=\"S%d\"",
+			                      i ? " OR " : "", i);
+		if (terms == 200)
+			CHECK_STR(run(expr), "");
+		else
+			check_err(expr, "filter has more than 200 comparisons");
+	}
+	n = 0;
+	for (int i = 0; i < 200; i++)
+		n += (size_t)snprintf(expr + n, sizeof(expr) - n,
+		                      "%s(state=\"ACTIVE\" OR -mute=\"X\")", i ? " AND " : "");
+	check_err(expr, "filter has more than 200 comparisons");
+}
+
 TEST(empty_filter_matches_all)
 {
 	CHECK_STR(run(NULL), "f1,f2,f3,f4,f5");
@@ -408,6 +449,7 @@ TEST(cleanup)
 }
 
 static const struct cw_test tests[] = {
+    {"limits_are_runnable", limits_are_runnable},
     {"empty_filter_matches_all", empty_filter_matches_all},
     {"or_binds_tighter_than_and", or_binds_tighter_than_and},
     {"negation", negation},
