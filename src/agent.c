@@ -1383,6 +1383,7 @@ int cw_cmd_run(int argc, char **argv)
 			bool lost = check_lost(&a, false);
 
 			cw_capture_expire(a.cap, lost);
+			cw_technique_stdin_sweep(a.tq);
 			if (++checks % 5 == 0)
 				write_stats(&a);
 			last_check = now;

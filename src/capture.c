@@ -20,13 +20,14 @@
 #include "util.h"
 
 #define PENDING_DEFAULT 4096
+#define REPEAT_MS       100 /* an unclaimed file executed again after this is ignored */
 #define FS_MAX          64
 
 struct pending {
 	int fd;
 	uint32_t tgid;
 	bool claimed;
-	int64_t t_ms; /* last exec seen */
+	int64_t t_ms; /* first exec seen */
 	struct stat st;
 };
 
@@ -102,7 +103,7 @@ int cw_capture_open(struct cw_capture **out, const struct cw_capture_opts *opts)
 	if (!c)
 		return -ENOMEM;
 	c->max_pending = opts && opts->max_pending ? opts->max_pending : PENDING_DEFAULT;
-	c->expire_ms = opts && opts->expire_ms ? opts->expire_ms : 1000;
+	c->expire_ms = opts && opts->expire_ms ? opts->expire_ms : 500;
 	c->p = calloc(c->max_pending, sizeof(*c->p));
 	c->fd = fanotify_init(FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK | FAN_UNLIMITED_QUEUE |
 	                          FAN_UNLIMITED_MARKS,
@@ -165,8 +166,17 @@ static void hold(struct cw_capture *c, int fd, uint32_t tgid)
 	}
 	for (size_t i = 0; i < c->np; i++) {
 		if (same_file(&c->p[i].st, &e.st)) {
-			c->p[i].tgid = tgid;
-			c->p[i].t_ms = e.t_ms;
+			/* Executed again and nobody asked for it meanwhile: a host exec
+			 * (dropped in the kernel) or a known-clean one. Stop its events
+			 * now rather than at expiry: an exec storm of a new host binary
+			 * would otherwise pay an event per exec until then. */
+			if (!c->p[i].claimed && e.t_ms - c->p[i].t_ms >= REPEAT_MS) {
+				count(&c->st.unclaimed, 1);
+				cw_capture_ignore(c, fd);
+				drop(c, i);
+			} else {
+				c->p[i].tgid = tgid;
+			}
 			close(fd);
 			return;
 		}

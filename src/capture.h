@@ -12,9 +12,9 @@
  *
  * Cost: an exec of a file with an ignore mark raises nothing. Files judged
  * clean get one (cleared when the file is written, so a rewrite is judged
- * again), and so do files nobody asked for within a second (host execs, which
- * the exec sensor drops in the kernel): each distinct executable costs one
- * event, later execs of it none.
+ * again), and so do files nobody asked for (host execs, which the exec sensor
+ * drops in the kernel): at their next exec 100 ms on, or after 500 ms. Each
+ * distinct executable costs a few events, later execs of it none.
  *
  * Threads: drain/take/expire on the event thread; cw_capture_ignore from any.
  */

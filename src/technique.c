@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fnmatch.h>
 #include <stdarg.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1504,6 +1505,38 @@ static int on_stdin_record(struct cw_technique *t, const void *data, size_t len)
 	rc = t->on_stdin(t->ctx, &in);
 	t->hit.ev = NULL;
 	return rc;
+}
+
+int cw_technique_stdin_sweep(struct cw_technique *t)
+{
+	struct cw_tq_stdin *rec;
+	int fd, n = 0;
+	__u32 key, next, *prev = NULL;
+
+	if (!t || !t->on_stdin)
+		return 0;
+	fd = bpf_map__fd(t->skel->maps.tq_stdin);
+	rec = malloc(bpf_map__value_size(t->skel->maps.tq_stdin));
+	if (!rec)
+		return -ENOMEM;
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (kill((pid_t)key, 0) == 0 || errno != ESRCH)
+			continue; /* still running: its input may go on */
+		if (bpf_map_lookup_elem(fd, &key, rec) != 0)
+			continue;
+		if (bpf_map_delete_elem(fd, &key) != 0)
+			continue; /* the kernel flushed it meanwhile */
+		if (t->skel->bss->stdin_armed)
+			__sync_fetch_and_sub(&t->skel->bss->stdin_armed, 1);
+		rec->flags |= CW_TQI_EXITED;
+		t->records++;
+		on_stdin_record(t, rec, sizeof(*rec));
+		n++;
+	}
+	free(rec);
+	return n;
 }
 
 static int on_record(void *ctx, void *data, size_t len)

@@ -179,6 +179,9 @@ int cw_technique_open(struct cw_technique **out, const struct cw_technique_opts 
  * the batch and is returned. */
 int cw_technique_poll(struct cw_technique *t, int timeout_ms);
 int cw_technique_fd(const struct cw_technique *t);
+/* Stdin captures of interpreters that exited before their input ended: hand
+ * them to on_stdin (call every ~100 ms). Returns how many, or -errno. */
+int cw_technique_stdin_sweep(struct cw_technique *t);
 /* Counters summed over CPUs (enum cw_tq_counter) plus records user space
  * decoded, matched and dropped as malformed. */
 struct cw_technique_stats {

@@ -764,20 +764,8 @@ int tqx_read(struct trace_event_raw_sys_exit *ctx)
 	return 0;
 }
 
-/* An armed interpreter exits before its input ended: send what it read. */
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(cw_tq_stdin_exit, struct task_struct *p)
-{
-	__u32 tgid = p->tgid;
-	struct stdin_state *st;
-
-	if (!stdin_armed || p->pid != p->tgid)
-		return 0;
-	st = bpf_map_lookup_elem(&tq_stdin, &tgid);
-	if (st)
-		stdin_flush(tgid, st, CW_TQI_EXITED);
-	return 0;
-}
+/* An interpreter that exits before its input ended is swept by user space
+ * (cw_technique_stdin_sweep): no program runs on every exit for it. */
 
 /* ---- Fallback: raw syscall tracepoints (every syscall runs these) ---- */
 
