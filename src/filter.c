@@ -83,7 +83,7 @@ static const struct field fields[] = {
 /* Limits that keep every accepted filter runnable in SQLite (its parser stack
  * holds about 100 levels and each filter level nests up to three SQL ones; its
  * expression trees are at most 1000 deep and a chain of N ORs is N deep). */
-#define MAX_DEPTH 16
+#define MAX_DEPTH 21
 #define MAX_TERMS 200
 
 const char *cw_filter_fields_help(void)
