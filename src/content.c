@@ -1022,6 +1022,17 @@ static uint64_t context_hash(const struct cw_content *ct, const char *path, cons
 	return ctx;
 }
 
+/* 1 with det filled for a match, 0 for none, or a negative errno. */
+static int verdict_result(const struct verdict *v, struct cw_detection *det)
+{
+	int err;
+
+	if (!v->kind)
+		return 0;
+	err = fill_detection(v, det);
+	return err ? err : 1;
+}
+
 /* Serve a cached verdict: refresh the entry's LRU place, copy what is known of
  * the file into fi (may be NULL) and the detection into det. Called with
  * ct->lock held; releases it. Returns 1 (match), 0 (clean) or -errno. */
@@ -1029,7 +1040,6 @@ static int serve_cached(struct cw_content *ct, struct entry *e, struct cw_file_i
                         struct cw_detection *det)
 {
 	struct verdict v;
-	int err;
 
 	ct->st.hits++;
 	lru_unlink(ct, e);
@@ -1046,10 +1056,7 @@ static int serve_cached(struct cw_content *ct, struct entry *e, struct cw_file_i
 	if (v.kind)
 		ct->st.matches++;
 	pthread_mutex_unlock(&ct->lock);
-	if (!v.kind)
-		return 0;
-	err = fill_detection(&v, det);
-	return err ? err : 1;
+	return verdict_result(&v, det);
 }
 
 int cw_content_lookup(struct cw_content *ct, const struct cw_file_key *key, const char *path,
@@ -1153,10 +1160,7 @@ int cw_content_check_fd(struct cw_content *ct, int fd, const char *path, const c
 	if (cacheable)
 		cache_put(ct, &k, ctx, fi, &v);
 	pthread_mutex_unlock(&ct->lock);
-	if (!v.kind)
-		return 0;
-	err = fill_detection(&v, det);
-	return err ? err : 1;
+	return verdict_result(&v, det);
 }
 
 int cw_content_check_mem(struct cw_content *ct, const void *buf, size_t len, const char *label,
@@ -1193,8 +1197,5 @@ int cw_content_check_mem(struct cw_content *ct, const void *buf, size_t len, con
 	if (v.kind)
 		ct->st.matches++;
 	pthread_mutex_unlock(&ct->lock);
-	if (!v.kind)
-		return 0;
-	err = fill_detection(&v, det);
-	return err ? err : 1;
+	return verdict_result(&v, det);
 }
