@@ -66,21 +66,29 @@ static bool root_or_skip(void)
 	return false;
 }
 
-TEST(exited_and_deleted)
+/* A capture of the filesystem holding /tmp, or NULL (skipped, or a failed check). */
+static struct cw_capture *open_tmp(void)
 {
 	const char *const fs[] = {"/tmp", NULL};
 	struct cw_capture *c = NULL;
+
+	if (!root_or_skip())
+		return NULL;
+	CHECK_INT(
+	    cw_capture_open(
+	        &c, &(struct cw_capture_opts){.sz = sizeof(struct cw_capture_opts), .fs = fs}),
+	    0);
+	return c;
+}
+
+TEST(exited_and_deleted)
+{
+	struct cw_capture *c = open_tmp();
 	struct cw_file_key k;
 	char path[128], buf[4];
 	pid_t p;
 	int fd;
 
-	if (!root_or_skip())
-		return;
-	CHECK_INT(
-	    cw_capture_open(
-	        &c, &(struct cw_capture_opts){.sz = sizeof(struct cw_capture_opts), .fs = fs}),
-	    0);
 	if (!c)
 		return;
 	snprintf(path, sizeof(path), "%s/tool", dir);
@@ -106,18 +114,11 @@ TEST(exited_and_deleted)
 
 TEST(unclaimed_stops_raising_events)
 {
-	const char *const fs[] = {"/tmp", NULL};
+	struct cw_capture *c = open_tmp();
 	struct cw_capture_stats a, b;
-	struct cw_capture *c = NULL;
 	struct timespec pause = {.tv_nsec = 150 * 1000000};
 	char path[128];
 
-	if (!root_or_skip())
-		return;
-	CHECK_INT(
-	    cw_capture_open(
-	        &c, &(struct cw_capture_opts){.sz = sizeof(struct cw_capture_opts), .fs = fs}),
-	    0);
 	if (!c)
 		return;
 	snprintf(path, sizeof(path), "%s/host-tool", dir);
