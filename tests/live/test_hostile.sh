@@ -10,6 +10,8 @@
 #  - a path deeper than the kernel walk: binary.path looks truncated;
 #  - C1 controls and bidi overrides in argv never reach the terminal raw;
 #  - pid, stats and store files keep their modes under umask 000;
+#  - every thread of the running agent has dropped to its 5 capabilities,
+#    no_new_privs and a seccomp filter (read from /proc);
 #  - a FIFO given as --config is refused at once.
 source "$(dirname "$0")/lib.sh"
 live_init
@@ -34,6 +36,18 @@ old_umask=$(umask)
 umask 000
 start_agent "$OUT" --no-capture --stats-file "$STATS" || { not_ok "agent starts"; live_done; }
 umask "$old_umask"
+
+# --- the running agent's privileges, from /proc --------------------------------------
+bad=0
+for t in /proc/"$AGENT_PID"/task/*; do
+	st=$(cat "$t/status")
+	grep -q '^CapEff:[[:space:]]*0000000000a8000c$' <<<"$st" || bad=$((bad + 1))
+	grep -q '^CapBnd:[[:space:]]*0000000000a8000c$' <<<"$st" || bad=$((bad + 1))
+	grep -q '^NoNewPrivs:[[:space:]]*1$' <<<"$st" || bad=$((bad + 1))
+	grep -q '^Seccomp:[[:space:]]*2$' <<<"$st" || bad=$((bad + 1))
+done
+check "every agent thread: 5 capabilities (effective and bounding), no_new_privs, seccomp filter" \
+	[ "$bad" -eq 0 ]
 
 # --- FIFO behind a swapped directory ---------------------------------------
 runc exec cw-hostile /tmp/d/deepce "$HOST" </dev/null
