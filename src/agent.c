@@ -200,6 +200,27 @@ static int open_binary(struct job *j, int init_pid)
 	return fd >= 0 ? fd : err;
 }
 
+/* Last resort once the process and its container are gone: the container's
+ * root filesystem as its runtime's state named it (held by attribution). An
+ * executable must still be the file the kernel ran (ex); *fd keeps its error
+ * otherwise. */
+static void retry_in_rootfs(struct agent *a, const struct cw_container *ctr, const char *path,
+                            int *fd, const struct cw_exec *ex)
+{
+	int root, f;
+
+	if (path[0] != '/' || !ctr->id[0] || (root = cw_attrib_rootfs(a->attrib, ctr->id)) < 0)
+		return;
+	f = cw_open_beneath(root, path);
+	close(root);
+	if (f >= 0 && ex && !same_exec_file(f, ex)) {
+		close(f);
+		return;
+	}
+	if (f >= 0)
+		*fd = f;
+}
+
 /* Open a script (or a program run by ld.so) named by the process: absolute
  * names inside its root (else the container init's), relative ones from its
  * working directory, both held since the event, never through the host's. */
@@ -379,6 +400,10 @@ static void process_job(struct agent *a, struct job *j)
 		j->bin_fd = open_binary(j, ctr.init_pid);
 	if (j->script_kind && j->script_fd < 0)
 		j->script_fd = open_operand(j, ctr.init_pid);
+	if (!j->content_cached && j->bin_fd < 0 && !(j->ev.flags & CW_F_MEMFD))
+		retry_in_rootfs(a, &ctr, j->ex.path, &j->bin_fd, &j->ex);
+	if (j->script_kind && j->script_fd < 0)
+		retry_in_rootfs(a, &ctr, j->script_path, &j->script_fd, NULL);
 
 	/* Reading a large file is unbounded work: it runs at normal priority. A
 	 * small one (at most RT_READ_MAX, a few ms) stays real-time, or the first

@@ -50,6 +50,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -58,6 +59,7 @@
 #include <pthread.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "dirwatch.h"
 #include "util.h"
@@ -473,6 +475,8 @@ struct ctr {
 	bool valid;       /* state file parsed */
 	bool crun;        /* state file is crun's "status" (else runc's state.json) */
 	int64_t ended_ns; /* state file gone since (monotonic), 0 while it exists */
+	int rootfs_fd1;   /* O_PATH fd + 1 of its root filesystem (0: none): held while
+	                   * the entry lives, so an ended container's files stay readable */
 	dev_t st_dev;     /* identity of the state file as last parsed */
 	ino_t st_ino;
 	off_t st_size;
@@ -527,6 +531,9 @@ void cw_container_clear(struct cw_container *c)
 
 static void ctr_free(struct ctr *c)
 {
+	if (c->rootfs_fd1 > 0)
+		close(c->rootfs_fd1 - 1);
+	c->rootfs_fd1 = 0;
 	for (size_t i = 0; i < c->ncgroups; i++)
 		free(c->cgroups[i]);
 	free(c->cgroups);
@@ -941,6 +948,39 @@ static void set_created(struct ctr *c, json_t *v, const char *file)
 		cw_debug("%s: cannot parse created time \"%s\"", file, json_string_value(v));
 }
 
+/* Hold the container's root filesystem (a host path the runtime wrote). */
+static void hold_rootfs(struct ctr *c, const char *path)
+{
+	int fd;
+
+	if (c->rootfs_fd1 > 0 || !path || path[0] != '/')
+		return;
+	fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0)
+		c->rootfs_fd1 = fd + 1;
+}
+
+/* crun: root.path of the config copy, relative to the bundle unless absolute. */
+static void rootfs_from_config(struct ctr *c, const char *cfgpath)
+{
+	char *buf = NULL, full[PATH_MAX * 2];
+	json_t *cfg;
+	const char *rp;
+	size_t len;
+
+	if (cw_read_file(cfgpath, BUNDLE_CONFIG_MAX, &buf, &len))
+		return;
+	cfg = json_loadb(buf, len, 0, NULL);
+	free(buf);
+	rp = json_string_value(json_object_get(json_object_get(cfg, "root"), "path"));
+	if (rp && rp[0] == '/')
+		hold_rootfs(c, rp);
+	else if (rp && c->meta.bundle[0] &&
+	         snprintf(full, sizeof(full), "%s/%s", c->meta.bundle, rp) < (int)sizeof(full))
+		hold_rootfs(c, full);
+	json_decref(cfg);
+}
+
 /* runc's state.json. */
 static int parse_runc_state(struct cw_attrib *a, struct ctr *c, json_t *st, const char *file)
 {
@@ -953,6 +993,7 @@ static int parse_runc_state(struct cw_attrib *a, struct ctr *c, json_t *st, cons
 		cw_debug("%s: id \"%s\" differs from its directory name; using the directory", file,
 		         sid);
 	c->init_pid = (int)json_integer_value(json_object_get(st, "init_process_pid"));
+	hold_rootfs(c, json_string_value(json_object_get(cfg, "rootfs")));
 	v = json_object_get(st, "init_process_start");
 	c->init_start = json_is_integer(v) ? (uint64_t)json_integer_value(v) : 0;
 	set_created(c, json_object_get(st, "created"), file);
@@ -1057,6 +1098,7 @@ static void load_state(struct cw_attrib *a, struct ctr *c, const char *path, boo
 		snprintf(cfgpath, sizeof(cfgpath), "%s", path);
 		snprintf(strrchr(cfgpath, '/') + 1, 16, "config.json");
 		apply_oci_config(&c->meta, cfgpath);
+		rootfs_from_config(c, cfgpath);
 	} else if (c->meta.bundle[0]) {
 		snprintf(cfgpath, sizeof(cfgpath), "%s/config.json", c->meta.bundle);
 		apply_oci_config(&c->meta, cfgpath);
@@ -1503,6 +1545,23 @@ int cw_attrib_sync(struct cw_attrib *a)
 	sync_locked(a);
 	pthread_mutex_unlock(&a->lock);
 	return 0;
+}
+
+int cw_attrib_rootfs(struct cw_attrib *a, const char *id)
+{
+	int idx, fd = -ENOENT;
+
+	if (!a || !id || !id[0])
+		return -EINVAL;
+	pthread_mutex_lock(&a->lock);
+	idx = tab_get(&a->by_id, id, 0);
+	if (idx >= 0 && a->ctrs[idx].rootfs_fd1 > 0) {
+		fd = fcntl(a->ctrs[idx].rootfs_fd1 - 1, F_DUPFD_CLOEXEC, 3);
+		if (fd < 0)
+			fd = -errno;
+	}
+	pthread_mutex_unlock(&a->lock);
+	return fd;
 }
 
 int cw_attrib_fd(const struct cw_attrib *a)

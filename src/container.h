@@ -79,6 +79,9 @@ int cw_attrib_scan(struct cw_attrib *a);
  * an exec on, so a container that lives a millisecond is still parsed while its
  * state file exists. Thread-safe against cw_attrib_resolve. */
 int cw_attrib_sync(struct cw_attrib *a);
+/* An O_PATH descriptor (the caller's) of the root filesystem of container id,
+ * held since its state was first read, also after it ended; -ENOENT if none. */
+int cw_attrib_rootfs(struct cw_attrib *a, const char *id);
 /* The inotify descriptor to poll (-1 if unavailable). */
 int cw_attrib_fd(const struct cw_attrib *a);
 

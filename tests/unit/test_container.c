@@ -291,6 +291,16 @@ static uint32_t fake_proc(int pid, unsigned long long start, uint32_t *mntns)
 	return pidns;
 }
 
+/* mkdir -p <dir>/<rel>. */
+static void put_file_dir(const char *rel)
+{
+	char cmd[PATH_MAX * 2];
+
+	snprintf(cmd, sizeof(cmd), "mkdir -p '%s'", at(rel));
+	if (system(cmd) != 0)
+		abort();
+}
+
 /* What runc 1.1 writes to <root>/<id>/state.json, trimmed of mounts, devices
  * and capabilities (which attribution does not read). */
 static const char runc_state_template[] =
@@ -354,6 +364,13 @@ static void put_runc(const struct runc_fixture *f)
 		json_array_append_new(labels, json_string(f->labels[i]));
 	json_array_append_new(labels, json_sprintf("bundle=%s", at(bundle_rel)));
 	json_object_set_new(cfg, "labels", labels);
+	{ /* the rootfs the runtime names: a real directory attribution holds */
+		char rootfs[300];
+
+		snprintf(rootfs, sizeof(rootfs), "%s/rootfs", bundle_rel);
+		put_file_dir(rootfs);
+		json_object_set_new(cfg, "rootfs", json_string(at(rootfs)));
+	}
 	cg = json_object();
 	if (f->cgroup_name) {
 		json_object_set_new(cg, "",
@@ -774,6 +791,15 @@ TEST(test_attrib_reused_namespace)
 	CHECK_STR(c.id, "seq-one");
 	CHECK_INT(c.init_pid, 0);
 	cw_container_clear(&c);
+	/* ...and its root filesystem is still held, to read its scripts */
+	{
+		int fd = cw_attrib_rootfs(a, "seq-one");
+
+		CHECK(fd >= 0);
+		if (fd >= 0)
+			close(fd);
+		CHECK_INT(cw_attrib_rootfs(a, "no-such"), -ENOENT);
+	}
 	/* hostPID: the host's pid namespace, its own mount namespace */
 	CHECK_INT(resolve(a, host_pidns, 999999, "/cw-seq/seq-two", &c), 0);
 	CHECK(c.in_container);
