@@ -1148,8 +1148,10 @@ int cw_technique_eval(const struct cw_technique_rules *r, const struct cw_techni
 			return -EINVAL;
 		return eval_umh(r, env, data, h);
 	}
+	/* a syscall fails with -1..-4095 (MAX_ERRNO): anything lower is no kernel's */
 	if (len != sizeof(*ev) || ev->sys == 0 || ev->sys >= CW_TQS_MAX ||
-	    ev->cgroup_len > CW_TQ_CGROUP || ev->args_len > CW_TQ_ARGS)
+	    ev->cgroup_len > CW_TQ_CGROUP || ev->args_len > CW_TQ_ARGS ||
+	    ((ev->flags & CW_TQF_EXITED) && ev->ret < -4095))
 		return -EINVAL;
 	hit_caller(env, ev, h);
 	h->syscall = sys_name(ev->sys);
@@ -1356,7 +1358,7 @@ int cw_technique_finding_extra(const struct cw_technique_hit *h, json_t **out)
 	err |= put_s(o, "Syscall", h->syscall);
 	if (h->returned) {
 		if (h->failed) {
-			const char *en = strerrorname_np((int)-h->ret);
+			const char *en = h->ret >= -4095 ? strerrorname_np((int)-h->ret) : NULL;
 
 			err |= put_s(o, "Syscall_Result", en ? en : "error");
 		} else {

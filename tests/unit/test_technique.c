@@ -465,6 +465,14 @@ TEST(usermode_helper_and_malformed)
 	e.sys = CW_TQS_OPEN;
 	e.cgroup_len = 60000;
 	CHECK_INT(cw_technique_eval(r, &env, &e, sizeof(e), &h), -EINVAL);
+	/* found by the records fuzzer: a result below -4095 (here LLONG_MIN) is no
+	 * kernel's, and negating it for its errno name overflowed */
+	e.cgroup_len = 0;
+	e.flags |= CW_TQF_EXITED;
+	e.ret = INT64_MIN;
+	CHECK_INT(cw_technique_eval(r, &env, &e, sizeof(e), &h), -EINVAL);
+	e.ret = -4096;
+	CHECK_INT(cw_technique_eval(r, &env, &e, sizeof(e), &h), -EINVAL);
 	cw_technique_rules_free(r);
 }
 
