@@ -1049,6 +1049,8 @@ static void usage(FILE *f)
 	      "                     known-benign technique exceptions by container image or name\n"
 	      "  --host             also report tools run outside containers\n"
 	      "  --no-harden        keep every capability, no seccomp filter (debugging)\n"
+	      "  --no-stdin-capture do not judge what shells read from stdin (removes the\n"
+	      "                     read() hook: ~170 ns per read syscall on this machine)\n"
 	      "  --no-capture       do not capture executed files at exec time (fanotify):\n"
 	      "                     read them afterwards (a tool that exits at once may be\n"
 	      "                     missed; for comparison and kernels without fanotify)\n"
@@ -1080,6 +1082,7 @@ int cw_cmd_run(int argc, char **argv)
 	    {"block", no_argument, NULL, 'B'},
 	    {"no-capture", no_argument, NULL, 'X'},
 	    {"no-harden", no_argument, NULL, 'Z'},
+	    {"no-stdin-capture", no_argument, NULL, 'I'},
 	    {"ringbuf-mb", required_argument, NULL, 'r'},
 	    {"rules", required_argument, NULL, 'R'},
 	    {"stats-file", required_argument, NULL, 'T'},
@@ -1096,6 +1099,7 @@ int cw_cmd_run(int argc, char **argv)
 	bool worker_started = false;
 	bool no_store = false, no_args = false, no_kfilter = false, no_techniques = false;
 	bool no_realtime = false, block = false, enforcer_started = false, no_harden = false;
+	bool no_stdin = false;
 	const char *exceptions = NULL;
 	unsigned long ringbuf_mb = 0;
 	struct cw_sensor_opts so = {.sz = sizeof(so)};
@@ -1154,6 +1158,9 @@ int cw_cmd_run(int argc, char **argv)
 			break;
 		case 'Z':
 			no_harden = true;
+			break;
+		case 'I':
+			no_stdin = true;
 			break;
 		case 'v':
 			cw_log_set_level(CW_LOG_DEBUG);
@@ -1296,6 +1303,7 @@ int cw_cmd_run(int argc, char **argv)
 		to.rules = a.tq_rules;
 		to.on_detection = on_technique;
 		to.on_stdin = on_stdin;
+		to.no_stdin = no_stdin;
 		to.ctx = &a;
 		err = cw_technique_open(&a.tq, &to);
 		if (err) {

@@ -1460,6 +1460,7 @@ struct cw_technique {
 	int (*fn)(void *ctx, const struct cw_technique_hit *hit);
 	int (*on_stdin)(void *ctx, const struct cw_technique_stdin *in);
 	void *ctx;
+	bool no_stdin;
 	int ncpu;
 	uint64_t records, hits, malformed;
 	struct cw_technique_hit hit; /* reused; large */
@@ -1769,6 +1770,8 @@ static int choose_programs(struct cw_technique *t, const char *dir, char *missin
 			on = true;
 		else
 			on = t->mode == CW_TQ_ATTACH_SYSCALL_TP && tp_id(dir, ev) > 0;
+		if (prog == t->skel->progs.tqx_read && t->no_stdin)
+			on = false; /* --no-stdin-capture: no hook on every read() */
 		bpf_program__set_autoload(prog, on);
 		if (ev && t->mode == CW_TQ_ATTACH_SYSCALL_TP && !strncmp(ev, "sys_exit_", 9)) {
 			if (on) {
@@ -1861,6 +1864,8 @@ static int sensor_load(struct cw_technique *t, const struct cw_technique_opts *o
 	t->skel->rodata->host_pidns = t->env.host_ns[CW_NS_PID];
 	t->skel->rodata->host_mntns = t->env.host_ns[CW_NS_MNT];
 	t->skel->rodata->include_host = opts->include_host;
+	t->skel->rodata->stdin_capture = !opts->no_stdin;
+	t->no_stdin = opts->no_stdin;
 	t->skel->rodata->wakeup_bytes = opts->wakeup_bytes ? opts->wakeup_bytes : 65536;
 	if (opts->ringbuf_bytes &&
 	    (err = bpf_map__set_max_entries(t->skel->maps.tq_events, opts->ringbuf_bytes))) {

@@ -156,6 +156,7 @@ struct cw_technique_opts {
 	uint32_t host_pidns; /* 0: read from <proc_root>/1/ns */
 	uint32_t host_mntns;
 	bool include_host;                      /* also watch host tasks (tests only) */
+	bool no_stdin;                          /* no stdin capture (no read() hook) */
 	const struct cw_technique_rules *rules; /* NULL: embedded rules (owned by the sensor) */
 	const char *proc_root;                  /* default "/proc" */
 	size_t ringbuf_bytes;                   /* 0: 1 MiB; power of two */

@@ -31,6 +31,7 @@ const volatile __u32 host_pidns = 0;
 const volatile __u32 host_mntns = 0;
 const volatile bool include_host = false; /* also watch host tasks (tests) */
 const volatile __u64 wakeup_bytes = 65536;
+const volatile bool stdin_capture = true; /* false: --no-stdin-capture */
 /* Interpreters whose stdin is being captured (an upper bound: LRU evictions are
  * not subtracted). While it is 0, every read and every exit costs one load. */
 __u32 stdin_armed = 0;
@@ -686,7 +687,8 @@ static __noinline void stdin_arm(struct task_struct *task, struct linux_binprm *
 	struct file *f;
 	__u32 pidns, mntns, mode, zero = 0, tgid;
 
-	if (!reads_script_from_stdin(bprm, task) || !in_scope(task, &pidns, &mntns))
+	if (!stdin_capture || !reads_script_from_stdin(bprm, task) ||
+	    !in_scope(task, &pidns, &mntns))
 		return;
 	f = fd_file(task, 0);
 	mode = f ? BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT : 0;

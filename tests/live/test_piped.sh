@@ -39,4 +39,15 @@ runc exec cw-piped sh -c 'cat /opt/benign.txt | sh; sh < /dev/null; echo "echo x
 sleep 1
 m=$(jq -c 'select(.processes[0].script.path == "/dev/stdin")' "$OUT" | wc -l)
 check "benign piped input, /dev/null and a non-shell give no finding ($n -> $m)" [ "$n" -eq "$m" ]
+
+# --no-stdin-capture: no read() hook, no stdin findings; -c scripts still judged
+stop_agent
+OUT2=$LIVE_DIR/piped2.json
+start_agent "$OUT2" --no-stdin-capture || not_ok "agent starts with --no-stdin-capture"
+runc exec cw-piped sh -c 'cat /opt/d.txt | sh; sh -c "$(cat /opt/l.txt)"' >/dev/null 2>&1 </dev/null
+f=$(wait_finding "$OUT2" '.sourceProperties.Script_Source == "command line (-c)"')
+check "--no-stdin-capture: a -c script is still a finding" [ -n "$f" ]
+check "--no-stdin-capture: no stdin capture" \
+	bash -c "! jq -e 'select(.processes[0].script.path == \"/dev/stdin\")' '$OUT2' >/dev/null"
+check "--no-stdin-capture: no read() hook attached" bash -c "! bpftool prog show | grep -q tqx_read"
 live_done
