@@ -55,8 +55,10 @@ static int drop_caps(void)
 	return err;
 }
 
-/* The syscalls the agent makes after start-up (measured with strace -f over the
- * live tests: detection, capture, --block, store, stdin capture, stats). */
+/* The syscalls the agent and its libraries (libbpf, SQLite, YARA, jansson,
+ * OpenSSL, glibc) make after start-up: detection, capture, --block, store,
+ * stdin capture, stats. Every live test suite runs against the hardened agent;
+ * a syscall missing here fails with EPERM and surfaces as an error message. */
 static const char *const allowed[] = {
     "read",
     "write",
