@@ -40,7 +40,7 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 	if (buf[0] && buf[strlen(buf) - 1] == '\n')
 		buf[strlen(buf) - 1] = '\0';
 	if (buf[0])
-		cw_log(level == LIBBPF_WARN ? CW_LOG_WARN : CW_LOG_DEBUG, "%s", buf);
+		cw_log_trusted(level == LIBBPF_WARN ? CW_LOG_WARN : CW_LOG_DEBUG, buf);
 	return 0;
 }
 

@@ -1478,7 +1478,7 @@ static int tq_libbpf_log(enum libbpf_print_level level, const char *fmt, va_list
 	if (n && buf[n - 1] == '\n')
 		buf[n - 1] = 0;
 	if (buf[0])
-		cw_log(level == LIBBPF_WARN ? CW_LOG_WARN : CW_LOG_DEBUG, "%s", buf);
+		cw_log_trusted(level == LIBBPF_WARN ? CW_LOG_WARN : CW_LOG_DEBUG, buf);
 	return 0;
 }
 

@@ -1,6 +1,8 @@
 /* util.c - logging, bounded strings, clocks and file reads shared by every stage. */
 #include "util.h"
 
+#include "termsafe.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -23,10 +25,19 @@ enum cw_log_level cw_log_get_level(void)
 	return log_level;
 }
 
-void cw_log(enum cw_log_level lvl, const char *fmt, ...)
+/* One write per message so lines from threads don't interleave. */
+static void log_line(enum cw_log_level lvl, const char *text)
 {
 	static const char *const names[] = {"error", "warning", "info", "debug"};
-	char buf[8192];
+
+	fprintf(stderr, "cagewatch: %s: %s\n", names[lvl], text);
+}
+
+/* Messages carry container-chosen text (paths, names): rendered terminal-safe
+ * on one line (a newline in a path cannot forge a log line). */
+void cw_log(enum cw_log_level lvl, const char *fmt, ...)
+{
+	char buf[8192], *e;
 	va_list ap;
 	int n;
 
@@ -37,11 +48,18 @@ void cw_log(enum cw_log_level lvl, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		return;
-	/* One write per message so lines from threads don't interleave. */
-	fprintf(stderr, "cagewatch: %s: %s%s", names[lvl], buf,
-	        (n > 0 && buf[(size_t)n < sizeof(buf) ? (size_t)n - 1 : sizeof(buf) - 2] == '\n')
-	            ? ""
-	            : "\n");
+	n = (int)strlen(buf);
+	if (n > 0 && buf[n - 1] == '\n')
+		buf[n - 1] = '\0';
+	e = cw_term_escape(buf, false);
+	log_line(lvl, e ? e : buf);
+	free(e);
+}
+
+void cw_log_trusted(enum cw_log_level lvl, const char *text)
+{
+	if (lvl <= log_level)
+		log_line(lvl, text);
 }
 
 size_t cw_strlcpy(char *dst, const char *src, size_t dstsz)

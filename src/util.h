@@ -13,10 +13,14 @@
 
 enum cw_log_level { CW_LOG_ERROR = 0, CW_LOG_WARN = 1, CW_LOG_INFO = 2, CW_LOG_DEBUG = 3 };
 
-/* Messages go to stderr prefixed with "cagewatch: "; stdout is for findings only. */
+/* Messages go to stderr prefixed with "cagewatch: "; stdout is for findings only.
+ * Control bytes, C1 and bidi characters in a message are escaped (termsafe.h). */
 void cw_log_set_level(enum cw_log_level lvl);
 enum cw_log_level cw_log_get_level(void);
 void cw_log(enum cw_log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Multi-line text that no container chose (libbpf's and the verifier's logs),
+ * printed as is. */
+void cw_log_trusted(enum cw_log_level lvl, const char *text);
 #define cw_err(...)   cw_log(CW_LOG_ERROR, __VA_ARGS__)
 #define cw_warn(...)  cw_log(CW_LOG_WARN, __VA_ARGS__)
 #define cw_info(...)  cw_log(CW_LOG_INFO, __VA_ARGS__)
