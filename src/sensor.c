@@ -8,16 +8,15 @@
 #include "sensor.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "bpfload.h"
 #include "exec.skel.h"
 #include "util.h"
 
@@ -29,21 +28,6 @@ struct cw_sensor {
 	int ncpu;
 };
 
-static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	char buf[16384];
-
-	if (level == LIBBPF_DEBUG && cw_log_get_level() < CW_LOG_DEBUG)
-		return 0;
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	/* libbpf prefixes "libbpf: " itself; drop the trailing newline only. */
-	if (buf[0] && buf[strlen(buf) - 1] == '\n')
-		buf[strlen(buf) - 1] = '\0';
-	if (buf[0])
-		cw_log_trusted(level == LIBBPF_WARN ? CW_LOG_WARN : CW_LOG_DEBUG, buf);
-	return 0;
-}
-
 static int on_sample(void *ctx, void *data, size_t len)
 {
 	struct cw_sensor *s = ctx;
@@ -54,34 +38,24 @@ static int on_sample(void *ctx, void *data, size_t len)
 int cw_sensor_open(struct cw_sensor **out, const struct cw_sensor_opts *opts)
 {
 	struct cw_sensor *s;
-	struct stat st;
 	int err;
 
 	if (!opts || opts->sz < sizeof(*opts) || !opts->on_event)
 		return -EINVAL;
-	if (geteuid() != 0) {
-		cw_err(
-		    "the exec sensor needs root (CAP_BPF and CAP_PERFMON): run cagewatch as root");
-		return -EPERM;
-	}
-	if (stat("/sys/kernel/btf/vmlinux", &st) != 0) {
-		cw_err("kernel BTF is missing (/sys/kernel/btf/vmlinux): cagewatch needs a kernel "
-		       "built with CONFIG_DEBUG_INFO_BTF=y (most distribution kernels since 5.8)");
-		return -ENOENT;
-	}
+	if ((err = cw_bpf_check_host("the exec sensor")))
+		return err;
 
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
 	s->fn = opts->on_event;
 	s->ctx = opts->ctx;
-	s->ncpu = libbpf_num_possible_cpus();
+	s->ncpu = cw_bpf_ncpu();
 	if (s->ncpu <= 0) {
-		err = s->ncpu ? s->ncpu : -EINVAL;
-		cw_err("cannot count possible CPUs: %s", strerror(-err));
+		err = s->ncpu;
 		goto fail;
 	}
-	libbpf_set_print(libbpf_log);
+	cw_bpf_log_init();
 
 	s->skel = exec_bpf__open();
 	if (!s->skel) {
@@ -165,26 +139,15 @@ int cw_sensor_ncpu(const struct cw_sensor *s)
 int cw_sensor_counters(const struct cw_sensor *s, uint64_t out[CW_CNT_MAX], uint64_t *lost_per_cpu,
                        int ncpu)
 {
-	uint64_t *vals = calloc((size_t)s->ncpu, sizeof(*vals));
 	int fd = bpf_map__fd(s->skel->maps.counters);
 
-	if (!vals)
-		return -ENOMEM;
 	for (__u32 k = 0; k < CW_CNT_MAX; k++) {
-		out[k] = 0;
-		if (bpf_map_lookup_elem(fd, &k, vals)) {
-			int err = -errno;
+		int err = cw_bpf_percpu_sum(fd, k, s->ncpu, &out[k],
+		                            k == CW_CNT_LOST ? lost_per_cpu : NULL, ncpu);
 
-			free(vals);
+		if (err)
 			return err;
-		}
-		for (int c = 0; c < s->ncpu; c++) {
-			out[k] += vals[c];
-			if (k == CW_CNT_LOST && lost_per_cpu && c < ncpu)
-				lost_per_cpu[c] = vals[c];
-		}
 	}
-	free(vals);
 	return 0;
 }
 

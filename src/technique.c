@@ -30,6 +30,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "bpfload.h"
 #include "finding.h"
 #include "rulefile.h"
 #include "technique.skel.h"
@@ -1466,22 +1467,6 @@ struct cw_technique {
 	struct cw_technique_hit hit; /* reused; large */
 };
 
-static int tq_libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	char buf[16384];
-	size_t n;
-
-	if (level == LIBBPF_DEBUG && cw_log_get_level() < CW_LOG_DEBUG)
-		return 0;
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	n = strlen(buf);
-	if (n && buf[n - 1] == '\n')
-		buf[n - 1] = 0;
-	if (buf[0])
-		cw_log_trusted(level == LIBBPF_WARN ? CW_LOG_WARN : CW_LOG_DEBUG, buf);
-	return 0;
-}
-
 /* A stdin capture record: validated, the caller resolved, handed on. */
 static int on_stdin_record(struct cw_technique *t, const void *data, size_t len)
 {
@@ -1646,10 +1631,7 @@ static int fill_maps(struct cw_technique *t)
 	return 0;
 }
 
-#define TRACEFS       "/sys/kernel/tracing"
-#define DEBUGFS_TRACE "/sys/kernel/debug/tracing"
-#define TRACEFS_MAGIC 0x74726163u
-#define SYSCALL_SEC   "tp/syscalls/"
+#define SYSCALL_SEC "tp/syscalls/"
 
 const char *cw_technique_attach_name(enum cw_technique_attach a)
 {
@@ -1661,62 +1643,6 @@ const char *cw_technique_attach_name(enum cw_technique_attach a)
 	default:
 		return "auto";
 	}
-}
-
-/* Tracepoint id of syscalls/<event> under a tracefs, or -errno. */
-static long tp_id(const char *dir, const char *event)
-{
-	char p[512], buf[32];
-	long id;
-	FILE *f;
-
-	snprintf(p, sizeof(p), "%s/events/syscalls/%s/id", dir, event);
-	f = fopen(p, "re");
-	if (!f)
-		return -errno;
-	if (!fgets(buf, sizeof(buf), f) || (id = strtol(buf, NULL, 10)) <= 0) {
-		fclose(f);
-		return -EINVAL;
-	}
-	fclose(f);
-	return id;
-}
-
-/* Find a tracefs with syscall tracepoints, mounting one at /sys/kernel/tracing
- * if none is; fills dir. 0 or -errno (logged as a warning by the caller). */
-static int syscall_tracefs(char *dir, size_t sz, const char **why)
-{
-	static const char *const dirs[] = {TRACEFS, DEBUGFS_TRACE};
-	struct statfs sf;
-
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
-		if (tp_id(dirs[i], "sys_enter_openat") > 0) {
-			snprintf(dir, sz, "%s", dirs[i]);
-			return 0;
-		}
-	if (statfs(TRACEFS, &sf) != 0) {
-		*why = TRACEFS " does not exist";
-		return -ENOENT;
-	}
-	if ((uint32_t)sf.f_type == TRACEFS_MAGIC) {
-		*why = "tracefs has no syscall events (kernel without CONFIG_FTRACE_SYSCALLS)";
-		return -ENOENT;
-	}
-	if (mount("nodev", TRACEFS, "tracefs", 0, NULL) != 0) {
-		int err = -errno;
-
-		*why = "cannot mount tracefs at " TRACEFS;
-		cw_warn("cannot mount tracefs at %s: %s", TRACEFS, strerror(-err));
-		return err;
-	}
-	cw_info("mounted tracefs at %s for the technique sensor's per-syscall tracepoints",
-	        TRACEFS);
-	if (tp_id(TRACEFS, "sys_enter_openat") <= 0) {
-		*why = "tracefs has no syscall events (kernel without CONFIG_FTRACE_SYSCALLS)";
-		return -ENOENT;
-	}
-	snprintf(dir, sz, "%s", TRACEFS);
-	return 0;
 }
 
 static uint32_t kind_of(const char *name)
@@ -1769,7 +1695,7 @@ static int choose_programs(struct cw_technique *t, const char *dir, char *missin
 		else if (!ev)
 			on = true;
 		else
-			on = t->mode == CW_TQ_ATTACH_SYSCALL_TP && tp_id(dir, ev) > 0;
+			on = t->mode == CW_TQ_ATTACH_SYSCALL_TP && cw_bpf_tp_id(dir, ev) > 0;
 		if (prog == t->skel->progs.tqx_read && t->no_stdin)
 			on = false; /* --no-stdin-capture: no hook on every read() */
 		bpf_program__set_autoload(prog, on);
@@ -1791,30 +1717,6 @@ static int choose_programs(struct cw_technique *t, const char *dir, char *missin
 	return n;
 }
 
-static int attach_tracepoint(struct bpf_program *prog, const char *dir, struct bpf_link **out)
-{
-	struct perf_event_attr attr = {.type = PERF_TYPE_TRACEPOINT, .size = sizeof(attr)};
-	const char *ev = prog_event(prog);
-	long id = tp_id(dir, ev);
-	int pfd, err;
-
-	if (id < 0)
-		return (int)id;
-	attr.config = (uint64_t)id;
-	attr.sample_period = 1;
-	attr.wakeup_events = 1;
-	pfd = (int)syscall(SYS_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
-	if (pfd < 0)
-		return -errno;
-	*out = bpf_program__attach_perf_event(prog, pfd);
-	if (!*out) {
-		err = -errno;
-		close(pfd);
-		return err;
-	}
-	return 0;
-}
-
 static int attach_all(struct cw_technique *t, const char *dir)
 {
 	struct bpf_program *prog;
@@ -1832,7 +1734,7 @@ static int attach_all(struct cw_technique *t, const char *dir)
 		if (!bpf_program__autoload(prog))
 			continue;
 		if (prog_event(prog)) {
-			err = attach_tracepoint(prog, dir, &l);
+			err = cw_bpf_attach_syscall_tp(prog, dir, prog_event(prog), &l);
 		} else {
 			l = bpf_program__attach(prog);
 			err = l ? 0 : -errno;
@@ -1897,7 +1799,6 @@ static int sensor_load(struct cw_technique *t, const struct cw_technique_opts *o
 int cw_technique_open(struct cw_technique **out, const struct cw_technique_opts *opts)
 {
 	struct cw_technique *t;
-	struct stat st;
 	char dir[64] = "";
 	const char *why = "";
 	int err;
@@ -1906,16 +1807,8 @@ int cw_technique_open(struct cw_technique **out, const struct cw_technique_opts 
 	    opts->attach > CW_TQ_ATTACH_RAW)
 		return -EINVAL;
 	*out = NULL;
-	if (geteuid() != 0) {
-		cw_err("the technique sensor needs root (CAP_BPF and CAP_PERFMON): run cagewatch "
-		       "as root");
-		return -EPERM;
-	}
-	if (stat("/sys/kernel/btf/vmlinux", &st) != 0) {
-		cw_err("kernel BTF is missing (/sys/kernel/btf/vmlinux): the technique sensor "
-		       "needs CONFIG_DEBUG_INFO_BTF=y");
-		return -ENOENT;
-	}
+	if ((err = cw_bpf_check_host("the technique sensor")))
+		return err;
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
@@ -1940,20 +1833,20 @@ int cw_technique_open(struct cw_technique **out, const struct cw_technique_opts 
 			goto fail;
 		t->rules = t->own_rules;
 	}
-	t->ncpu = libbpf_num_possible_cpus();
+	t->ncpu = cw_bpf_ncpu();
 	if (t->ncpu <= 0) {
-		err = t->ncpu ? t->ncpu : -EINVAL;
-		cw_err("cannot count possible CPUs: %s", strerror(-err));
+		err = t->ncpu;
 		goto fail;
 	}
-	libbpf_set_print(tq_libbpf_log);
+	cw_bpf_log_init();
 	t->mode = opts->attach == CW_TQ_ATTACH_RAW ? CW_TQ_ATTACH_RAW : CW_TQ_ATTACH_SYSCALL_TP;
-	if (t->mode == CW_TQ_ATTACH_SYSCALL_TP && (err = syscall_tracefs(dir, sizeof(dir), &why))) {
+	if (t->mode == CW_TQ_ATTACH_SYSCALL_TP &&
+	    (err = cw_bpf_syscall_tracefs(dir, sizeof(dir), &why))) {
 		if (opts->attach == CW_TQ_ATTACH_SYSCALL_TP) {
 			cw_err(
 			    "per-syscall tracepoints unavailable (%s): mount tracefs at %s or use "
 			    "the raw-tracepoint sensor",
-			    why, TRACEFS);
+			    why, CW_TRACEFS);
 			goto fail;
 		}
 		t->mode = CW_TQ_ATTACH_RAW;
@@ -1962,7 +1855,7 @@ int cw_technique_open(struct cw_technique **out, const struct cw_technique_opts 
 		    "raw sys_enter/sys_exit tracepoints, which run a BPF program on every syscall "
 		    "of every process (about +140 ns per syscall measured); mount tracefs at %s to "
 		    "avoid it",
-		    why, TRACEFS);
+		    why, CW_TRACEFS);
 	}
 	err = sensor_load(t, opts, dir);
 	if (err && t->mode == CW_TQ_ATTACH_SYSCALL_TP && opts->attach == CW_TQ_ATTACH_AUTO) {
@@ -2029,26 +1922,17 @@ int cw_technique_fd(const struct cw_technique *t)
 int cw_technique_stats(const struct cw_technique *t, struct cw_technique_stats *out)
 {
 	int fd;
-	uint64_t *vals;
 
 	if (!t || !out)
 		return -EINVAL;
 	memset(out, 0, sizeof(*out));
-	vals = calloc((size_t)t->ncpu, sizeof(*vals));
-	if (!vals)
-		return -ENOMEM;
 	fd = bpf_map__fd(t->skel->maps.tq_counters);
 	for (uint32_t k = 0; k < CW_TQC_MAX; k++) {
-		if (bpf_map_lookup_elem(fd, &k, vals)) {
-			int err = -errno;
+		int err = cw_bpf_percpu_sum(fd, k, t->ncpu, &out->kernel[k], NULL, 0);
 
-			free(vals);
+		if (err)
 			return err;
-		}
-		for (int c = 0; c < t->ncpu; c++)
-			out->kernel[k] += vals[c];
 	}
-	free(vals);
 	out->records = t->records;
 	out->hits = t->hits;
 	out->malformed = t->malformed;
