@@ -39,6 +39,7 @@
 #include "content.h"
 #include "exec.h"
 #include "finding.h"
+#include "guard.h"
 #include "harden.h"
 #include "safeopen.h"
 #include "enforce.h"
@@ -91,6 +92,7 @@ struct agent {
 	struct cw_technique_rules *tq_rules;
 	struct cw_enforce *enforce; /* --block; NULL otherwise */
 	struct cw_capture *cap;     /* exec-time file capture; NULL if unavailable */
+	struct cw_guard *guard;     /* self-protection; NULL with --no-guard */
 	pthread_t enforcer;
 	enum output_format out;
 	bool host_too; /* also report execs outside containers */
@@ -840,6 +842,37 @@ static json_t *scan_stats(struct agent *a)
 	                 (json_int_t)a->stdin_scripts, "unreadable_by_reason", why);
 }
 
+/* Self-protection counters and the gap the agent before this one left. */
+static json_t *guard_stats(struct cw_guard *g)
+{
+	struct cw_guard_stats gs;
+	json_t *o;
+
+	if (cw_guard_stats(g, &gs))
+		return NULL;
+	o = json_pack("{s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:i,s:i}", "pinned", gs.pinned, "execs_counted",
+	              (json_int_t)gs.execs, "delivered", (json_int_t)gs.submitted, "lost",
+	              (json_int_t)gs.lost, "attempts", (json_int_t)gs.attempts, "host_attempts",
+	              (json_int_t)gs.host_attempts, "malformed", (json_int_t)gs.malformed,
+	              "protected_threads", (int)gs.protected_tids, "protected_objects",
+	              (int)gs.protected_objects);
+	if (o && gs.previous.found)
+		json_object_set_new(o, "previous",
+		                    json_pack("{s:i,s:b,s:f,s:I}", "pid", (int)gs.previous.pid,
+		                              "clean", gs.previous.clean, "down_seconds",
+		                              gs.previous.down_s, "execs_unwatched",
+		                              (json_int_t)gs.previous.execs));
+	return o;
+}
+
+/* An attempt on the agent (guard.c): judged by the technique rules. */
+static int on_guard_record(void *ctx, const void *data, size_t len)
+{
+	struct agent *a = ctx;
+
+	return cw_technique_feed(a->tq, data, len);
+}
+
 static json_t *capture_stats(struct cw_capture *cap)
 {
 	struct cw_capture_stats cs;
@@ -891,6 +924,8 @@ static void write_stats(struct agent *a)
 		return;
 	if (a->cap)
 		json_object_set_new(o, "capture", capture_stats(a->cap));
+	if (a->guard)
+		json_object_set_new(o, "guard", guard_stats(a->guard));
 	if (a->tq && cw_technique_stats(a->tq, &ts) == 0)
 		json_object_set_new(o, "techniques",
 		                    json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "syscalls_seen",
@@ -1049,6 +1084,11 @@ static void usage(FILE *f)
 	      "                     known-benign technique exceptions by container image or name\n"
 	      "  --host             also report tools run outside containers\n"
 	      "  --no-harden        keep every capability, no seccomp filter (debugging)\n"
+	      "  --no-guard         no self-protection: attempts on the agent (signals,\n"
+	      "                     ptrace, bpf() on its programs) are not reported\n"
+	      "  --pin-dir DIR      where self-protection pins its programs in bpffs (default\n"
+	      "                     " CW_GUARD_PIN_DIR "; \"\" pins nothing: a killed agent\n"
+	      "                     then goes unnoticed by the next one)\n"
 	      "  --no-stdin-capture do not judge what shells read from stdin (removes the\n"
 	      "                     read() hook: ~170 ns per read syscall on this machine)\n"
 	      "  --no-capture       do not capture executed files at exec time (fanotify):\n"
@@ -1083,6 +1123,8 @@ int cw_cmd_run(int argc, char **argv)
 	    {"no-capture", no_argument, NULL, 'X'},
 	    {"no-harden", no_argument, NULL, 'Z'},
 	    {"no-stdin-capture", no_argument, NULL, 'I'},
+	    {"no-guard", no_argument, NULL, 'G'},
+	    {"pin-dir", required_argument, NULL, 'D'},
 	    {"ringbuf-mb", required_argument, NULL, 'r'},
 	    {"rules", required_argument, NULL, 'R'},
 	    {"stats-file", required_argument, NULL, 'T'},
@@ -1099,7 +1141,8 @@ int cw_cmd_run(int argc, char **argv)
 	bool worker_started = false;
 	bool no_store = false, no_args = false, no_kfilter = false, no_techniques = false;
 	bool no_realtime = false, block = false, enforcer_started = false, no_harden = false;
-	bool no_stdin = false;
+	bool no_stdin = false, no_guard = false;
+	const char *pin_dir = NULL;
 	const char *exceptions = NULL;
 	unsigned long ringbuf_mb = 0;
 	struct cw_sensor_opts so = {.sz = sizeof(so)};
@@ -1134,6 +1177,12 @@ int cw_cmd_run(int argc, char **argv)
 			break;
 		case 'N':
 			no_techniques = true;
+			break;
+		case 'G':
+			no_guard = true;
+			break;
+		case 'D':
+			pin_dir = optarg;
 			break;
 		case 'P':
 			no_realtime = true;
@@ -1313,6 +1362,22 @@ int cw_cmd_run(int argc, char **argv)
 		}
 	}
 
+	if (!no_guard) {
+		struct cw_guard_opts go = {.sz = sizeof(go),
+		                           .pin_dir = pin_dir,
+		                           .host_pidns = a.host_pidns,
+		                           .host_mntns = a.host_mntns,
+		                           .on_record = a.tq ? on_guard_record : NULL,
+		                           .ctx = &a};
+
+		if ((err = cw_guard_open(&a.guard, &go))) {
+			cw_err("self-protection could not start; --no-guard runs without it");
+			goto out;
+		}
+		if (!a.tq)
+			cw_warn("--no-techniques: attempts on the agent are counted, not reported");
+	}
+
 	err = cw_attrib_scan(a.attrib);
 	if (err < 0)
 		cw_warn("scanning running containers failed: %s; they are attributed on first exec",
@@ -1375,6 +1440,10 @@ int cw_cmd_run(int argc, char **argv)
 		enforcer_started = true;
 	}
 
+	if (a.guard && (err = cw_guard_protect(a.guard)) < 0)
+		cw_warn("self-protection cannot register the agent's threads and BPF objects: %s",
+		        strerror(-err));
+
 	if (pidfile && (err = write_pidfile(pidfile))) {
 		cw_err("cannot write pid file %s: %s", pidfile, strerror(-err));
 		goto out;
@@ -1383,16 +1452,18 @@ int cw_cmd_run(int argc, char **argv)
 	rc = 0;
 	last_check = mono_ms();
 	while (!stop_requested) {
-		struct pollfd pfd[3] = {{.fd = cw_sensor_fd(a.sensor), .events = POLLIN},
-		                        {.fd = a.tq ? cw_technique_fd(a.tq) : -1, .events = POLLIN},
-		                        {.fd = cw_attrib_fd(a.attrib), .events = POLLIN}};
+		struct pollfd pfd[4] = {
+		    {.fd = cw_sensor_fd(a.sensor), .events = POLLIN},
+		    {.fd = a.tq ? cw_technique_fd(a.tq) : -1, .events = POLLIN},
+		    {.fd = cw_attrib_fd(a.attrib), .events = POLLIN},
+		    {.fd = a.guard ? cw_guard_fd(a.guard) : -1, .events = POLLIN}};
 		int64_t now;
 		int n = 0;
 
 		/* Sleep until the kernel wakes us (first unconsumed record) or 100 ms
 		 * pass; then drain both sensors and let the next batch gather for 2 ms.
 		 * An idle node costs 10 wake-ups a second, a storm at most ~500. */
-		if (poll(pfd, 3, 100) < 0 && errno != EINTR) {
+		if (poll(pfd, 4, 100) < 0 && errno != EINTR) {
 			cw_err("waiting for the sensors failed: %s", strerror(errno));
 			rc = 1;
 			break;
@@ -1405,6 +1476,8 @@ int cw_cmd_run(int argc, char **argv)
 				err = cw_technique_poll(a.tq, 0);
 				n += err > 0 ? err : 0;
 			}
+			if (a.guard && err >= 0 && (err = cw_guard_consume(a.guard)) > 0)
+				n += err;
 		}
 		if (err < 0) {
 			cw_err("reading the ring buffer failed: %s", strerror(-err));
@@ -1419,6 +1492,8 @@ int cw_cmd_run(int argc, char **argv)
 			cw_technique_stdin_sweep(a.tq);
 			if (++checks % 5 == 0)
 				write_stats(&a);
+			if (checks % 10 == 0 && a.guard && (err = cw_guard_beat(a.guard)))
+				cw_warn("self-protection heartbeat failed: %s", strerror(-err));
 			last_check = now;
 		}
 		if (n > 0) { /* let the next batch gather; a container's state wakes us */
@@ -1431,6 +1506,8 @@ int cw_cmd_run(int argc, char **argv)
 	cw_sensor_poll(a.sensor, 0); /* drain what is already there */
 	if (a.tq)
 		cw_technique_poll(a.tq, 0);
+	if (a.guard)
+		cw_guard_consume(a.guard);
 	check_lost(&a, true);
 	write_stats(&a);
 	if (pidfile)
@@ -1449,6 +1526,7 @@ out:
 		pthread_mutex_unlock(&a.lock);
 		pthread_join(a.worker, NULL);
 	}
+	cw_guard_close(a.guard, rc == 0 && stop_requested);
 	cw_technique_close(a.tq);
 	cw_capture_close(a.cap);
 	cw_technique_rules_free(a.tq_rules);
@@ -1518,6 +1596,14 @@ static const struct {
     {"block", "marks", "block_mount_marks_total", "container mounts marked (--block)", false},
     {"block", "clean_marks", "block_clean_files_total",
      "clean files the kernel no longer asks about (--block)", false},
+    {"guard", "attempts", "guard_attempts_total",
+     "attempts on the agent from containers (signals, ptrace, bpf)", false},
+    {"guard", "host_attempts", "guard_host_attempts_total",
+     "attempts on the agent from host processes (logged only)", false},
+    {"guard", "lost", "guard_records_lost_total",
+     "records of attempts on the agent lost (ring buffer full)", false},
+    {"guard", "execs_counted", "guard_execs_counted_total",
+     "execs counted by the pinned self-protection counter", false},
 };
 
 static void print_prometheus(json_t *o)
@@ -1541,6 +1627,17 @@ static void print_prometheus(json_t *o)
 		       prom[i].gauge ? "gauge" : "counter", prom[i].metric,
 		       (long long)json_integer_value(v));
 	}
+	v = json_object_get(json_object_get(o, "guard"), "previous");
+	if (v)
+		printf(
+		    "# HELP cagewatch_guard_previous_down_seconds how long no agent ran before "
+		    "this one\n# TYPE cagewatch_guard_previous_down_seconds gauge\n"
+		    "cagewatch_guard_previous_down_seconds %.3f\n"
+		    "# HELP cagewatch_guard_previous_execs_unwatched execs that ran while no agent "
+		    "did\n# TYPE cagewatch_guard_previous_execs_unwatched gauge\n"
+		    "cagewatch_guard_previous_execs_unwatched %lld\n",
+		    json_real_value(json_object_get(v, "down_seconds")),
+		    (long long)json_integer_value(json_object_get(v, "execs_unwatched")));
 	if (json_array_size(per)) {
 		printf(
 		    "# HELP cagewatch_kernel_execs_lost_per_cpu_total exec records lost, by CPU\n"
@@ -1559,7 +1656,7 @@ int cw_cmd_stats(int argc, char **argv)
 {
 	const char *path = "/run/cagewatch/stats.json", *format = "text";
 	json_error_t jerr;
-	json_t *o, *k, *ag, *c, *t, *bl;
+	json_t *o, *k, *ag, *c, *t, *bl, *gd, *pv;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json"))
@@ -1602,6 +1699,8 @@ int cw_cmd_stats(int argc, char **argv)
 	c = json_object_get(o, "cache");
 	t = json_object_get(o, "techniques");
 	bl = json_object_get(o, "block");
+	gd = json_object_get(o, "guard");
+	pv = json_object_get(gd, "previous");
 #define I(obj, key) ((long long)json_integer_value(json_object_get(obj, key)))
 	printf("agent pid %lld\n", I(o, "pid"));
 	printf(
@@ -1626,6 +1725,19 @@ int cw_cmd_stats(int argc, char **argv)
 		    "marks %lld (errors %lld)  clean files no longer asked about %lld\n",
 		    I(bl, "denied"), I(bl, "allowed"), I(bl, "undecided"), I(bl, "namespaces"),
 		    I(bl, "marks"), I(bl, "mark_errors"), I(bl, "clean_marks"));
+	if (gd)
+		printf(
+		    "guard:   %s  attempts from containers %lld  from the host %lld  lost %lld\n",
+		    json_is_true(json_object_get(gd, "pinned")) ? "pinned" : "not pinned",
+		    I(gd, "attempts"), I(gd, "host_attempts"), I(gd, "lost"));
+	if (pv)
+		printf("gap:     agent pid %lld stopped %s; no agent for %.1f s; %lld execs "
+		       "unwatched\n",
+		       I(pv, "pid"),
+		       json_is_true(json_object_get(pv, "clean")) ? "on its own"
+		                                                  : "without shutting down",
+		       json_real_value(json_object_get(pv, "down_seconds")),
+		       I(pv, "execs_unwatched"));
 #undef I
 	json_decref(o);
 	return 0;

@@ -93,6 +93,7 @@ struct cw_technique_hit {
 	char target_ns[48];         /* "mnt:[4026531841]" */
 	char socket[CW_TQ_STR + 2]; /* socket path, "@name" for abstract ones, "ip:port" */
 	char module[CW_TQ_NAME + 1];
+	char signal[24]; /* "SIGKILL" for a signal sent to the agent */
 };
 
 void cw_technique_hit_clear(struct cw_technique_hit *hit);
@@ -103,6 +104,7 @@ struct cw_technique_env {
 	const char *proc_root;         /* default "/proc" */
 	int64_t boot_offset_ns;        /* added to kernel boot-time stamps */
 	bool own_ns_as_host;           /* PID 1 unreadable: this process's namespaces stand in */
+	uint32_t agent_tgid;           /* the agent (0: none): the guard reports attempts on it */
 };
 
 /* Fill host_ns from <proc_root>/1/ns/, or from <proc_root>/self/ns/ when PID 1's
@@ -179,6 +181,9 @@ int cw_technique_open(struct cw_technique **out, const struct cw_technique_opts 
  * Returns records handled or -errno. A non-zero return of on_detection stops
  * the batch and is returned. */
 int cw_technique_poll(struct cw_technique *t, int timeout_ms);
+/* Evaluate one record from another source (the guard's attempts on the agent)
+ * as if the sensor had sent it: same rules, counters and callbacks. */
+int cw_technique_feed(struct cw_technique *t, const void *data, size_t len);
 int cw_technique_fd(const struct cw_technique *t);
 /* Stdin captures of interpreters that exited before their input ended: hand
  * them to on_stdin (call every ~100 ms). Returns how many, or -errno. */

@@ -43,6 +43,15 @@ enum cw_tq_sys {
 	CW_TQS_CHDIR = 15,
 	CW_TQS_FCHDIR = 16,
 	CW_TQS_OPEN_BY_HANDLE = 17, /* open_by_handle_at(mount_fd, handle, flags) */
+	/* Attempts on the agent itself (guard.bpf.c, CW_TQF_AGENT): arg[0] the
+	 * signal, ptrace request or bpf command; arg[1] the pid, tid, pidfd or
+	 * object id as given; arg[2] tgkill's tid or the bpf object type. */
+	CW_TQS_KILL = 18,
+	CW_TQS_TKILL = 19,
+	CW_TQS_TGKILL = 20,
+	CW_TQS_PIDFD_SIGNAL = 21,
+	CW_TQS_BPF = 22,
+	CW_TQS_VM_READV = 23,
 	CW_TQS_MAX
 };
 
@@ -56,7 +65,8 @@ enum cw_tq_sys {
 #define CW_TQF_PATH_TRUNC   (1u << 6) /* s1 was longer than CW_TQ_STR */
 #define CW_TQF_CGROUP_V1    (1u << 7) /* cgroup path from the v1 memory hierarchy */
 #define CW_TQF_CGROUP_TRUNC (1u << 8)
-#define CW_TQF_HOST_NS      (1u << 9) /* caller shares the host pid and mount ns */
+#define CW_TQF_HOST_NS      (1u << 9)  /* caller shares the host pid and mount ns */
+#define CW_TQF_AGENT        (1u << 10) /* guard record: the target is the agent */
 
 struct cw_tq_event {
 	__u32 sys;   /* enum cw_tq_sys */

@@ -10,6 +10,7 @@ T_FAILED=0
 LIVE_DIR=
 LIVE_CONTAINERS=()
 AGENT_PID=
+LIVE_PINS=/sys/fs/bpf/cagewatch-live
 
 ok() { T_PASSED=$((T_PASSED + 1)); echo "ok - $*"; }
 not_ok() { T_FAILED=$((T_FAILED + 1)); echo "not ok - $*"; }
@@ -50,6 +51,7 @@ live_cleanup() {
 	for c in "${LIVE_CONTAINERS[@]}"; do
 		runc delete -f "$c" >/dev/null 2>&1
 	done
+	rm -rf "$LIVE_PINS"
 	[ -n "$LIVE_DIR" ] && [ -z "${KEEP_LIVE:-}" ] && rm -rf "$LIVE_DIR"
 }
 
@@ -98,7 +100,9 @@ start_agent() {
 	local out=$1 i
 	shift
 	rm -f "$LIVE_DIR/agent.pid"
-	"$CAGEWATCH" run --pidfile "$LIVE_DIR/agent.pid" --store "$LIVE_DIR/store.db" "$@" \
+	# self-protection pins of the tests' own (a later --pin-dir wins), removed at exit
+	"$CAGEWATCH" run --pidfile "$LIVE_DIR/agent.pid" --store "$LIVE_DIR/store.db" \
+		--pin-dir "$LIVE_PINS" "$@" \
 		>"$out" 2>"$out.err" &
 	AGENT_PID=$!
 	for i in $(seq 1 300); do

@@ -373,6 +373,70 @@ TEST(setns_ptrace_outside)
 	cw_technique_rules_free(r);
 }
 
+TEST(attempts_on_the_agent)
+{
+	struct cw_technique_rules *r = rules();
+	struct cw_technique_env env;
+	struct cw_technique_hit h;
+	struct cw_tq_event e = rec(CW_TQS_KILL, NULL);
+
+	env_of(&env);
+	env.agent_tgid = 5000;
+	/* the guard's record of kill -9 from a host-pid container */
+	e.flags = CW_TQF_AGENT;
+	e.pidns = HOST_PID;
+	e.arg[0] = 9;
+	e.arg[1] = 5000;
+	e.target_pid = 5000;
+	CHECK_INT(cw_technique_eval(r, &env, &e, sizeof(e), &h), 1);
+	CHECK_STR(h.det.rule_id, "technique.agent.signal");
+	CHECK_STR(h.det.cat->severity, "HIGH");
+	CHECK_STR(extra_str(&h, "Signal"), "SIGKILL");
+	CHECK_STR(h.syscall, "kill");
+	CHECK(json_is_true(json_object_get(h.det.extra, "Target_Is_Agent")));
+	CHECK_INT(h.target_pid, 5000);
+	cw_technique_hit_clear(&h);
+	/* kill(-1): every process, the agent among them */
+	e.arg[1] = (uint64_t)-1;
+	CHECK_INT(cw_technique_eval(r, &env, &e, sizeof(e), &h), 1);
+	CHECK(strstr(h.det.detail, "every process") != NULL);
+	cw_technique_hit_clear(&h);
+	/* the same kinds without the guard's flag are no attempt on the agent */
+	e.flags = CW_TQF_EXITED;
+	CHECK_INT(cw_technique_eval(r, &env, &e, sizeof(e), &h), 0);
+	cw_technique_hit_clear(&h);
+	/* ptrace of the agent: the guard's record is technique.agent.trace ... */
+	e = rec(CW_TQS_PTRACE, NULL);
+	e.flags = CW_TQF_AGENT;
+	e.pidns = HOST_PID;
+	e.arg[0] = 16;
+	e.arg[1] = 5000;
+	e.target_pid = 5000;
+	CHECK_INT(cw_technique_eval(r, &env, &e, sizeof(e), &h), 1);
+	CHECK_STR(h.det.rule_id, "technique.agent.trace");
+	cw_technique_hit_clear(&h);
+	/* ... and the technique sensor's record of the same call is left to it */
+	e.flags = CW_TQF_EXITED;
+	CHECK_INT(cw_technique_eval(r, &env, &e, sizeof(e), &h), 0);
+	cw_technique_hit_clear(&h);
+	/* bpf(LINK_DETACH) of one of the agent's links */
+	e = rec(CW_TQS_BPF, NULL);
+	e.flags = CW_TQF_AGENT;
+	e.arg[0] = 34;
+	e.arg[1] = 77;
+	e.arg[2] = 3;
+	CHECK_INT(cw_technique_eval(r, &env, &e, sizeof(e), &h), 1);
+	CHECK_STR(h.det.rule_id, "technique.agent.bpf");
+	CHECK(strstr(h.det.detail, "BPF_LINK_DETACH on the agent's link id 77") != NULL);
+	cw_technique_hit_clear(&h);
+	/* an object type out of range is not read past the table */
+	e.arg[2] = 1000;
+	CHECK_INT(cw_technique_eval(r, &env, &e, sizeof(e), &h), 1);
+	CHECK(strstr(h.det.detail, "object id 77") != NULL);
+	cw_technique_hit_clear(&h);
+	cw_technique_rules_free(r);
+}
+
 TEST(sockets_modules_runc)
 {
 	struct cw_technique_rules *r = rules();
@@ -573,6 +637,7 @@ static const struct cw_test tests[] = {
     {"failed_open_fs_from_proc", failed_open_fs_from_proc},
     {"mounts_and_runtime", mounts_and_runtime},
     {"setns_ptrace_outside", setns_ptrace_outside},
+    {"attempts_on_the_agent", attempts_on_the_agent},
     {"sockets_modules_runc", sockets_modules_runc},
     {"usermode_helper_and_malformed", usermode_helper_and_malformed},
     {"hit_as_exec", hit_as_exec},

@@ -1,0 +1,36 @@
+/* guard_event.h - what the self-protection programs (src/bpf/guard.bpf.c)
+ * share with user space (src/guard.c): counters, the heartbeat record and the
+ * kinds of BPF object the agent registers. Attempts themselves travel as
+ * struct cw_tq_event (technique_event.h) with CW_TQF_AGENT. */
+#ifndef CW_GUARD_EVENT_H
+#define CW_GUARD_EVENT_H
+
+#ifndef __BPF__
+#include <linux/types.h>
+#endif
+
+/* Per-CPU counters, index into guard_counts. */
+enum cw_guard_counter {
+	CW_GC_EXECS = 0,     /* every exec on the host, agent running or not */
+	CW_GC_SUBMITTED = 1, /* attempt records sent */
+	CW_GC_LOST = 2,      /* attempt records lost (ring buffer full) */
+	CW_GC_MAX
+};
+
+/* Kinds of agent-owned BPF object in guard_ids (key: kind << 32 | id). */
+enum cw_guard_object {
+	CW_GO_PROG = 1,
+	CW_GO_MAP = 2,
+	CW_GO_LINK = 3,
+};
+
+/* The agent's heartbeat, written by user space about once a second. */
+struct cw_guard_state {
+	__u32 agent_tgid;
+	__u32 clean;         /* 1: the agent stopped on its own (signal it handles) */
+	__u64 start_ns;      /* CLOCK_BOOTTIME when it started */
+	__u64 beat_ns;       /* CLOCK_BOOTTIME of the last beat */
+	__u64 execs_at_beat; /* CW_GC_EXECS summed at that beat */
+};
+
+#endif
