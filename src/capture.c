@@ -51,14 +51,6 @@ static const char *const default_fs[] = {"/",
                                          "/var/tmp",
                                          NULL};
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void count(uint64_t *v, uint64_t n)
 {
 	__atomic_add_fetch(v, n, __ATOMIC_RELAXED);
@@ -157,7 +149,7 @@ static void drop(struct cw_capture *c, size_t i)
 /* One event's descriptor into the table (or onto the entry of the same file). */
 static void hold(struct cw_capture *c, int fd, uint32_t tgid)
 {
-	struct pending e = {.fd = fd, .tgid = tgid, .t_ms = now_ms()};
+	struct pending e = {.fd = fd, .tgid = tgid, .t_ms = cw_mono_ms()};
 	size_t oldest = 0;
 
 	if (fstat(fd, &e.st) != 0 || !S_ISREG(e.st.st_mode)) {
@@ -255,7 +247,7 @@ int cw_capture_take(struct cw_capture *c, uint32_t tgid, const struct cw_file_ke
 
 void cw_capture_expire(struct cw_capture *c, bool lost_changed)
 {
-	int64_t now = now_ms();
+	int64_t now = cw_mono_ms();
 
 	if (!c)
 		return;

@@ -513,14 +513,6 @@ struct cw_attrib {
 	struct cw_dirwatch *watch; /* state roots; NULL if inotify is unavailable */
 };
 
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 void cw_container_clear(struct cw_container *c)
 {
 	if (!c)
@@ -1150,7 +1142,7 @@ static int rebuild_tables(struct cw_attrib *a)
  * its runtime has deleted it. Moves them from the old cache into nc. */
 static int keep_ended(struct cw_attrib *a, struct ctr **nc, size_t *nn, size_t *ncap)
 {
-	int64_t now = mono_ns();
+	int64_t now = cw_mono_ns();
 
 	for (size_t i = 0; i < a->nctrs; i++) {
 		struct ctr *o = &a->ctrs[i];
@@ -1275,7 +1267,7 @@ static int rescan(struct cw_attrib *a)
 	size_t nn = 0, ncap = 0;
 	int err = 0, rerr, count = 0;
 
-	a->last_scan_ns = mono_ns();
+	a->last_scan_ns = cw_mono_ns();
 	a->scanned = true;
 	for (size_t r = 0; r < a->nroots && !err; r++)
 		err = scan_root(a, (int)r, &nc, &nn, &ncap);
@@ -1523,7 +1515,7 @@ static bool should_rescan(struct cw_attrib *a, uint32_t key)
 		if (tab_put(&a->seen, NULL, key, 1) == 0)
 			return true;
 	}
-	return !a->scanned || mono_ns() - a->last_scan_ns >= RESCAN_INTERVAL_NS;
+	return !a->scanned || cw_mono_ns() - a->last_scan_ns >= RESCAN_INTERVAL_NS;
 }
 
 /* Pick up state roots' changes now (called with a->lock held). */

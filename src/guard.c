@@ -49,14 +49,6 @@ struct cw_guard {
 	struct cw_guard_stats st;
 };
 
-static uint64_t boot_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static int counter(int map_fd, int ncpu, uint32_t idx, uint64_t *out)
 {
 	return cw_bpf_percpu_sum(map_fd, idx, ncpu, out, NULL, 0);
@@ -157,8 +149,8 @@ static int read_previous(struct cw_guard *g)
 	struct cw_guard_state s = {0};
 	struct cw_guard_gap *gap = &g->st.previous;
 	uint32_t zero = 0;
-	uint64_t execs = 0;
-	int fd = pin_fd(g, "state"), cfd;
+	uint64_t forks = cw_fork_count();
+	int fd = pin_fd(g, "state");
 
 	if (fd < 0)
 		return 0;
@@ -173,17 +165,11 @@ static int read_previous(struct cw_guard *g)
 		        s.agent_tgid, g->pin_dir);
 		return 1;
 	}
-	cfd = pin_fd(g, "counts");
-	if (cfd >= 0) {
-		if (counter(cfd, g->ncpu, CW_GC_EXECS, &execs) != 0)
-			execs = s.execs_at_beat;
-		close(cfd);
-	}
 	gap->found = true;
 	gap->clean = s.clean;
 	gap->pid = s.agent_tgid;
 	gap->down_s = g->start_ns > s.beat_ns ? (double)(g->start_ns - s.beat_ns) / 1e9 : 0;
-	gap->execs = execs > s.execs_at_beat ? execs - s.execs_at_beat : 0;
+	gap->processes = forks > s.forks_at_beat ? forks - s.forks_at_beat : 0;
 	g->old_events_fd = pin_fd(g, "events");
 	return 0;
 }
@@ -196,13 +182,13 @@ static void log_previous(const struct cw_guard *g)
 		return;
 	if (gap->clean)
 		cw_info("the agent before this one (pid %u) stopped on its own %.1f s ago; %llu "
-		        "execs ran unwatched since",
-		        gap->pid, gap->down_s, (unsigned long long)gap->execs);
+		        "processes started unwatched since",
+		        gap->pid, gap->down_s, (unsigned long long)gap->processes);
 	else
 		cw_warn("the agent before this one (pid %u) stopped without shutting down "
-		        "(killed or crashed) %.1f s ago; %llu execs ran unwatched since; "
+		        "(killed or crashed) %.1f s ago; %llu processes started unwatched since; "
 		        "attempts on it that were recorded follow as findings",
-		        gap->pid, gap->down_s, (unsigned long long)gap->execs);
+		        gap->pid, gap->down_s, (unsigned long long)gap->processes);
 }
 
 /* Remove every pin in the directory (an earlier agent's), then pin ours. */
@@ -337,7 +323,7 @@ int cw_guard_open(struct cw_guard **out, const struct cw_guard_opts *opts)
 	g->old_events_fd = -1;
 	g->on_record = opts->on_record;
 	g->ctx = opts->ctx;
-	g->start_ns = boot_ns();
+	g->start_ns = (uint64_t)cw_boot_ns();
 	if ((g->ncpu = cw_bpf_ncpu()) <= 0) {
 		err = g->ncpu;
 		goto fail;
@@ -456,16 +442,11 @@ static int write_state(struct cw_guard *g, bool clean)
 	    .agent_tgid = (uint32_t)getpid(),
 	    .clean = clean,
 	    .start_ns = g->start_ns,
-	    .beat_ns = boot_ns(),
+	    .beat_ns = (uint64_t)cw_boot_ns(),
 	};
 	uint32_t zero = 0;
-	uint64_t execs = 0;
-	int err;
 
-	err = counter(bpf_map__fd(g->skel->maps.guard_counts), g->ncpu, CW_GC_EXECS, &execs);
-	if (err)
-		return err;
-	s.execs_at_beat = execs;
+	s.forks_at_beat = cw_fork_count();
 	if (bpf_map_update_elem(bpf_map__fd(g->skel->maps.guard_state), &zero, &s, BPF_ANY))
 		return -errno;
 	return 0;
@@ -484,8 +465,7 @@ int cw_guard_stats(const struct cw_guard *g, struct cw_guard_stats *out)
 		return -EINVAL;
 	*out = g->st;
 	fd = bpf_map__fd(g->skel->maps.guard_counts);
-	if ((err = counter(fd, g->ncpu, CW_GC_EXECS, &out->execs)) ||
-	    (err = counter(fd, g->ncpu, CW_GC_SUBMITTED, &out->submitted)) ||
+	if ((err = counter(fd, g->ncpu, CW_GC_SUBMITTED, &out->submitted)) ||
 	    (err = counter(fd, g->ncpu, CW_GC_LOST, &out->lost)))
 		return err;
 	return 0;

@@ -3,10 +3,11 @@
  * syscall-entry tracepoints before the kernel acts on them, and the gap an
  * agent that died leaves behind.
  *
- * The programs, their ring buffer, an exec counter and a heartbeat map are
+ * The programs, their ring buffer and a heartbeat map are
  * pinned in bpffs (default /sys/fs/bpf/cagewatch): they outlive the agent, so
  * the next agent delivers the records a killed one never read and reports how
- * long no agent ran and how many execs went unwatched. Records from host
+ * long no agent ran and how many processes started unwatched (the kernel's
+ * fork counter against the one in the last heartbeat). Records from host
  * processes (an operator's kill) are counted and logged; the rest go to the
  * caller (the agent hands them to the technique rules).
  */
@@ -36,13 +37,12 @@ struct cw_guard_gap {
 	bool clean;               /* it stopped on its own */
 	uint32_t pid;             /* its pid */
 	double down_s;            /* from its last heartbeat to this start */
-	uint64_t execs;           /* execs counted in that time */
+	uint64_t processes;       /* processes the kernel started in that time */
 	uint64_t records_waiting; /* attempt records it never read (delivered by poll) */
 };
 
 struct cw_guard_stats {
 	bool pinned;
-	uint64_t execs;         /* kernel exec counter (since the pins were made) */
 	uint64_t submitted;     /* attempt records sent by the kernel */
 	uint64_t lost;          /* lost to a full ring buffer */
 	uint64_t attempts;      /* records from containers handed on */

@@ -11,9 +11,8 @@
 
 /* Per-CPU counters, index into guard_counts. */
 enum cw_guard_counter {
-	CW_GC_EXECS = 0,     /* every exec on the host, agent running or not */
-	CW_GC_SUBMITTED = 1, /* attempt records sent */
-	CW_GC_LOST = 2,      /* attempt records lost (ring buffer full) */
+	CW_GC_SUBMITTED = 0, /* attempt records sent */
+	CW_GC_LOST = 1,      /* attempt records lost (ring buffer full) */
 	CW_GC_MAX
 };
 
@@ -30,7 +29,7 @@ struct cw_guard_state {
 	__u32 clean;         /* 1: the agent stopped on its own (signal it handles) */
 	__u64 start_ns;      /* CLOCK_BOOTTIME when it started */
 	__u64 beat_ns;       /* CLOCK_BOOTTIME of the last beat */
-	__u64 execs_at_beat; /* CW_GC_EXECS summed at that beat */
+	__u64 forks_at_beat; /* the kernel's fork counter (/proc/stat processes) then */
 };
 
 #endif

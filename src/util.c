@@ -103,6 +103,36 @@ int64_t cw_now_ns(void)
 	return clock_ns(CLOCK_REALTIME);
 }
 
+int64_t cw_mono_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC);
+}
+
+int64_t cw_mono_ms(void)
+{
+	return clock_ns(CLOCK_MONOTONIC) / 1000000;
+}
+
+int64_t cw_boot_ns(void)
+{
+	return clock_ns(CLOCK_BOOTTIME);
+}
+
+uint64_t cw_fork_count(void)
+{
+	char *text = NULL, *p;
+	size_t len = 0;
+	uint64_t n = 0;
+
+	if (cw_read_file("/proc/stat", 1 << 20, &text, &len) != 0)
+		return 0;
+	p = strstr(text, "\nprocesses ");
+	if (p)
+		n = strtoull(p + 11, NULL, 10);
+	free(text);
+	return n;
+}
+
 int64_t cw_boot_to_unix_offset_ns(void)
 {
 	/* Bracket the boot-time read with two realtime reads to halve the error. */

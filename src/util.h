@@ -45,6 +45,13 @@ char *cw_rfc3339(int64_t unix_ns, char *buf, size_t bufsz);
 
 /* Wall-clock nanoseconds now. */
 int64_t cw_now_ns(void);
+/* CLOCK_MONOTONIC in ns and ms; CLOCK_BOOTTIME in ns (what BPF stamps use). */
+int64_t cw_mono_ns(void);
+int64_t cw_mono_ms(void);
+int64_t cw_boot_ns(void);
+/* The kernel's count of processes created since boot (/proc/stat
+ * "processes"), 0 if unreadable. */
+uint64_t cw_fork_count(void);
 
 /* Offset to add to bpf_ktime_get_boot_ns() to get Unix-epoch ns. */
 int64_t cw_boot_to_unix_offset_ns(void);

@@ -8,11 +8,12 @@
  * its links. Records use the technique record layout (technique_event.h) with
  * CW_TQF_AGENT set, so user space evaluates them with the technique rules.
  *
- * The agent pins these programs, their ring buffer and the two maps below in
+ * The agent pins these programs, their ring buffer and the maps below in
  * bpffs: when the agent is killed, the records of the attempt wait in the ring
- * buffer and the exec counter keeps counting, so the next agent reports the
- * attempt and the gap (how long, how many execs ran unwatched). The agent
- * writes a heartbeat into guard_state; the kernel side never reads it.
+ * buffer, so the next agent reports the attempt; with the heartbeat the agent
+ * writes into guard_state (the kernel side never reads it) it also reports the
+ * gap: how long no agent ran, and how many processes the kernel started
+ * meanwhile (its own fork counter: no BPF program has to run on every exec).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -300,13 +301,5 @@ int gd_bpf(struct trace_event_raw_sys_enter *ctx)
 	                                                                : first;
 	if (agent_object(type, id))
 		report(task, CW_TQS_BPF, ctx->id, cmd, id, type);
-	return 0;
-}
-
-/* Every exec, counted while the agent runs and while it does not. */
-SEC("tp_btf/sched_process_exec")
-int BPF_PROG(gd_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
-{
-	gcount(CW_GC_EXECS);
 	return 0;
 }

@@ -1,0 +1,167 @@
+/* agent_int.h - the agent's parts and what they share (internal to
+ * `cagewatch run`).
+ *
+ * The pipeline, one file per stage:
+ *   sources.c   event thread (and the --block thread): each source builds a
+ *               report of its own kind (an exec, a technique hit, a refused
+ *               exec, a piped script) and queues it;
+ *   report.c    the queue and the worker: attribution, then the report kind's
+ *               judge, then the finding, then every sink (sink.h);
+ *   judge.c     the judge of exec reports (content layers over the files);
+ *   agent_stats.c  the stats file, `cagewatch stats` and its Prometheus form;
+ *   agent.c     options, set-up, the event loop and tear-down.
+ */
+#ifndef CW_AGENT_INT_H
+#define CW_AGENT_INT_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/sysmacros.h>
+
+#include "capture.h"
+#include "catalogue.h"
+#include "config.h"
+#include "container.h"
+#include "content.h"
+#include "enforce.h"
+#include "exec.h"
+#include "finding.h"
+#include "guard.h"
+#include "sensor.h"
+#include "sink.h"
+#include "store.h"
+#include "technique.h"
+
+#define DEDUP_WINDOW_MS (60 * 1000)
+#define HASH_CAP        (64ll << 20)
+#define REPORTS_MAX     256 /* queued reports; ~24 KiB each: past this the event thread waits */
+#define ENQUEUE_WAIT_S  2   /* longest wait for queue space before a report is dropped */
+#define RT_READ_MAX     (2 << 20) /* bytes hashed and scanned at real-time priority */
+
+/* What a report is about; each kind has its judge (report.c). */
+enum cw_report_kind {
+	CW_REPORT_EXEC = 0,  /* an exec to judge by name, content and script */
+	CW_REPORT_TECHNIQUE, /* a technique rule matched: det holds it */
+	CW_REPORT_BLOCKED,   /* --block refused an exec: det holds the verdict */
+	CW_REPORT_KINDS
+};
+
+/* One report handed from a source to the worker. The exec fields describe the
+ * process for every kind; the files and content fields are the exec kind's. */
+struct cw_report {
+	struct cw_report *next;
+	enum cw_report_kind kind;
+	bool host_side;     /* about a host usermode-helper exec */
+	struct cw_event ev; /* header used; data[] already decoded into ex */
+	struct cw_exec ex;
+	struct cw_detection det; /* technique/blocked: the detection; exec: name match */
+	struct cw_file_info bin;
+	/* exec reports */
+	struct cw_file_key key;
+	int bin_fd;        /* < 0: verdict cached (bin/content_det valid) or unopenable */
+	int script_fd;     /* < 0: no script, or unopenable */
+	int root_fd;       /* O_PATH of the process's root (< 0 if not needed/gone) */
+	int cwd_fd;        /* O_PATH of its working directory, for relative operands */
+	bool captured;     /* bin_fd came from the exec-time capture */
+	char *inline_text; /* program text not in a file (stdin, `-c`), owned */
+	size_t inline_len;
+	const char *inline_label;  /* its script.path: "/dev/stdin" or "(argv -c)" */
+	const char *inline_source; /* sourceProperties.Script_Source */
+	uint32_t stdin_flags;      /* CW_TQI_* of a stdin capture */
+	int script_kind;           /* cw_catalogue_operand(): 1 script, 2 loaded program */
+	char script_path[CW_PATH_MAX + 2];
+	bool name_hit, content_cached, content_hit;
+	struct cw_detection content_det;
+};
+
+/* What a judge leaves for the finding besides the detection. */
+struct cw_judged {
+	struct cw_finding_input in;
+	struct cw_file_info script;
+	struct cw_detection script_det;
+};
+
+struct agent {
+	struct cw_config cfg;
+	struct cw_catalogue *cat;
+	struct cw_content *content;
+	struct cw_attrib *attrib;    /* resolve on the worker, sync on the event thread */
+	struct cw_store *store;      /* behind the store sink */
+	struct cw_sinks sinks;       /* worker thread only */
+	struct cw_sink *stdout_sink; /* in sinks; made asynchronous once hardened */
+	struct cw_sensor *sensor;
+	struct cw_technique *tq; /* NULL when technique detection is off */
+	struct cw_technique_rules *tq_rules;
+	struct cw_enforce *enforce; /* --block; NULL otherwise */
+	struct cw_capture *cap;     /* exec-time file capture; NULL if unavailable */
+	struct cw_guard *guard;     /* self-protection; NULL with --no-guard */
+	pthread_t enforcer;
+	bool host_too; /* also report execs outside containers */
+	uint32_t host_pidns, host_mntns;
+	int64_t boot_offset_ns;
+	const char *stats_path;
+
+	pthread_t worker;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	pthread_cond_t space; /* signalled when the worker takes a report */
+	struct cw_report *head, *tail;
+	unsigned queued;
+	bool stopping;
+
+	/* event thread */
+	uint64_t execs, decode_errors, jobs, jobs_dropped, fast_path, marked_clean;
+	uint64_t backpressure;  /* times the event thread waited for queue space */
+	uint64_t stdin_scripts; /* interpreters' stdin captures judged */
+	/* content scans of executables never judged (worker, under lock) */
+	uint64_t scans_queued, scans_done, unreadable[4];
+	bool kernel_filter; /* known-clean executables dropped in the kernel */
+	bool context_rules; /* some content rule reads name/argv: no capture ignore marks */
+	bool no_capture;    /* --no-capture: files are opened after the exec only */
+	bool realtime;      /* event thread and worker at SCHED_FIFO 1 */
+	/* worker thread (read under lock for stats) */
+	uint64_t findings, not_in_container, excepted, technique_hits;
+	uint64_t last_lost;
+};
+
+/* Why an executable could not be read (counted in scans.unreadable_by_reason). */
+enum unreadable_reason { UNREAD_GONE, UNREAD_MEMFD, UNREAD_NOT_REGULAR, UNREAD_OTHER };
+extern const char *const cw_unreadable_names[4];
+
+extern volatile sig_atomic_t cw_agent_stop;
+
+/* Kernel dev_t (major << 20 | minor) to user space's encoding. */
+static inline uint64_t cw_kdev_to_udev(uint32_t kdev)
+{
+	return makedev(kdev >> 20, kdev & 0xfffff);
+}
+
+/* report.c */
+/* A zeroed report of this kind with every fd -1, or NULL (logged). */
+struct cw_report *cw_report_new(enum cw_report_kind kind);
+void cw_report_free(struct cw_report *r);
+/* Hand a report to the worker (waits for room up to ENQUEUE_WAIT_S, then
+ * drops it, counted and warned about). */
+void cw_report_queue(struct agent *a, struct cw_report *r);
+void *cw_report_worker(void *agent);
+/* SCHED_FIFO 1 on (or back to SCHED_OTHER) for the calling thread; warns once
+ * if not allowed and stops trying. */
+void cw_agent_set_realtime(bool on);
+
+/* judge.c: the exec report's judge. Returns the detection or NULL. */
+const struct cw_detection *cw_judge_exec(struct agent *a, struct cw_report *r,
+                                         const struct cw_container *ctr, struct cw_judged *jd);
+
+/* sources.c: callbacks of the sensors, the enforcer and the guard. */
+int cw_source_exec(void *agent, const void *data, size_t len);
+int cw_source_technique(void *agent, const struct cw_technique_hit *hit);
+int cw_source_stdin(void *agent, const struct cw_technique_stdin *in);
+void cw_source_blocked(void *agent, struct cw_enforce_block *b);
+int cw_source_guard(void *agent, const void *data, size_t len);
+
+/* agent_stats.c */
+void cw_agent_write_stats(struct agent *a);
+
+#endif
