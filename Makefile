@@ -41,9 +41,10 @@ LIB_OBJS := $(filter-out $(OUT)/main.o,$(OBJS))
 TESTS    := $(patsubst tests/unit/%.c,$(OUT)/%,$(wildcard tests/unit/test_*.c))
 RULES    := $(wildcard rules/*)
 
-.SECONDARY:
+# Generated headers and BPF objects are kept once made (not intermediates).
+.PRECIOUS: $(OUT)/%.bpf.o $(OUT)/%.skel.h $(OUT)/vmlinux.h
 .PHONY: check-valgrind run all clean check check-sanitize unit format format-check deps bench \
-	fuzz fuzzers
+	fuzz fuzzers lint
 all: cagewatch
 
 ifeq ($(SANITIZE),1)
@@ -62,24 +63,30 @@ $(OUT):
 $(OUT)/vmlinux.h: | $(OUT)
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
 
-$(OUT)/%.bpf.o: src/bpf/%.bpf.c $(wildcard src/*.h) $(wildcard src/bpf/*.h) $(OUT)/vmlinux.h | $(OUT)
+# Header dependencies come from the compilers (-MMD -MP: each object's .d).
+DEPFLAGS = -MMD -MP -MF $(@:.o=.d)
+
+$(OUT)/%.bpf.o: src/bpf/%.bpf.c $(OUT)/vmlinux.h | $(OUT)
 	$(CLANG) -g -O2 -Wall -Werror -target bpf -D__BPF__ -D__TARGET_ARCH_$(ARCH) \
-		-I$(OUT) -Isrc -c $< -o $@
+		-I$(OUT) -Isrc $(DEPFLAGS) -c $< -o $@
 
 $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@.tmp && mv $@.tmp $@
 
-$(OUT)/%.o: src/%.c $(wildcard src/*.h) $(SKELS) | $(OUT)
-	$(CC) $(CFLAGS) -c $< -o $@
+# Every skeleton exists before the first compile; after that the .d files say
+# which object needs which.
+$(OUT)/%.o: src/%.c | $(OUT) $(SKELS)
+	$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(OUT)/embed.o: src/embed.S $(RULES) | $(OUT)
+# embed.S holds every embedded data file (rules/)
+$(OUT)/embed.o: src/embed.S $(RULES) $(wildcard rules/yara/*) | $(OUT)
 	$(CC) -c $< -o $@ -Wa,-I.
 
 $(OUT)/libcw.a: $(LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
-$(OUT)/test_%: tests/unit/test_%.c tests/unit/check.h $(OUT)/libcw.a
-	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(OUT)/libcw.a $(LDFLAGS) $(LDLIBS)
+$(OUT)/test_%: tests/unit/test_%.c $(OUT)/libcw.a
+	$(CC) $(CFLAGS) -MMD -MP -MF $@.d -Itests/unit -o $@ $< $(OUT)/libcw.a $(LDFLAGS) $(LDLIBS)
 
 unit: $(TESTS)
 
@@ -110,12 +117,30 @@ deps:
 bench: cagewatch
 	./bench/run
 
+FORMAT_FILES = $(wildcard src/*.c src/*.h src/bpf/*.c src/bpf/*.h tests/unit/*.c tests/unit/*.h \
+	tests/fuzz/*.c tests/fuzz/*.h tests/live/*.c tests/fixtures/lookalikes/*.c \
+	tests/fixtures/lookalikes/*.h bench/*.c)
+
 format:
-	clang-format -i src/*.c src/*.h src/bpf/*.c src/bpf/*.h tests/unit/*.c tests/unit/*.h \
-		tests/fuzz/*.c tests/fuzz/*.h
+	clang-format -i $(FORMAT_FILES)
 
 format-check:
-	clang-format --dry-run -Werror src/*.c src/*.h src/bpf/*.c src/bpf/*.h tests/unit/*.c tests/unit/*.h
+	clang-format --dry-run -Werror $(FORMAT_FILES)
+
+# Static analysis: cppcheck and clang-tidy (.clang-tidy: bug-finding checks and
+# the 80-line function limit) over the C sources, clang-tidy's function-size
+# check over the BPF programs too. Generated skeletons are system headers here.
+LINT_CFLAGS = -std=c11 -D_GNU_SOURCE -Isrc -isystem $(OUT)
+BPF_LINT_CFLAGS = --target=bpf -D__BPF__ -D__TARGET_ARCH_$(ARCH) -Isrc -isystem $(OUT)
+
+lint: $(SKELS)
+	cppcheck -q --std=c11 --enable=warning,performance,portability --error-exitcode=1 \
+		--inline-suppr -D_GNU_SOURCE -Isrc --suppress=missingIncludeSystem $(SRCS)
+	printf '%s\n' $(SRCS) | xargs -P "$$(nproc)" -n 4 \
+		sh -c 'clang-tidy -quiet "$$@" -- $(LINT_CFLAGS)' clang-tidy
+	printf '%s\n' $(BPF_SRCS) | xargs -P "$$(nproc)" -n 1 \
+		sh -c 'clang-tidy -quiet --checks="-*,readability-function-size" "$$@" -- \
+			$(BPF_LINT_CFLAGS)' clang-tidy
 
 clean:
 	rm -rf build build-san build-fuzz cagewatch
@@ -127,8 +152,7 @@ run:
 	@$(MAKE) -s --no-print-directory cagewatch >&2
 	@./cagewatch run $(ARGS)
 
-# content.c embeds the YARA rules with .incbin
-$(OUT)/content.o: rules/yara/tools.yar
+-include $(wildcard $(OUT)/*.d)
 
 # Unit tests under valgrind (memcheck, leaks are errors).
 check-valgrind: unit
@@ -138,5 +162,3 @@ check-valgrind: unit
 			$$t >$$t.valgrind.log 2>&1 || { cat $$t.valgrind.log; exit 1; }; \
 		tail -1 $$t.valgrind.log; done
 
-# technique.c embeds the technique rules with .incbin
-$(OUT)/technique.o: rules/techniques.json

@@ -261,7 +261,7 @@ static void print_sinks(json_t *sinks)
 		char m[64];
 		size_t i;
 
-		for (i = 0; name[i] && i < sizeof(m) - 1; i++)
+		for (i = 0; i < sizeof(m) - 1 && name[i]; i++)
 			m[i] = (name[i] >= 'a' && name[i] <= 'z') ? name[i] : '_';
 		m[i] = 0;
 		for (size_t k = 0; k < 3; k++)

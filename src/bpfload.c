@@ -109,10 +109,10 @@ long cw_bpf_tp_id(const char *dir, const char *event)
 	if (!f)
 		return -errno;
 	if (!fgets(buf, sizeof(buf), f) || (id = strtol(buf, NULL, 10)) <= 0) {
-		fclose(f);
+		(void)fclose(f);
 		return -EINVAL;
 	}
-	fclose(f);
+	(void)fclose(f);
 	return id;
 }
 

@@ -338,7 +338,7 @@ int cw_cmd_scan(int argc, char **argv)
 	}
 	for (int i = optind; i < argc && !err; i++)
 		err = scan_arg(&s, argv[i]);
-	fflush(stdout);
+	(void)fflush(stdout);
 	cw_info("scan: %lu files checked, %lu hits, %lu errors", s.files, s.hits, s.errors);
 out:
 	free(s.ex);

@@ -1568,7 +1568,7 @@ static int find(struct cw_attrib *a, const struct lookup *q, const struct cw_cgr
 	int idx = lookup(a, q);
 	uint32_t key;
 
-	if (idx >= 0 && entry_current(a, &a->ctrs[idx]))
+	if (idx >= 0 && a->ctrs && entry_current(a, &a->ctrs[idx]))
 		return idx;
 	key = q->ref_ok      ? (uint32_t)hash_str(ref->id) | 1u
 	      : q->cgroup[0] ? (uint32_t)hash_str(q->cgroup) | 1u
@@ -1650,7 +1650,7 @@ int cw_attrib_resolve(struct cw_attrib *a, const struct cw_exec *ex, struct cw_c
 	sync_locked(a);
 	idx = find(a, &q, &ref);
 	out->in_container = own_pid || q.ref_ok || idx >= 0;
-	if (idx >= 0 && out->in_container) {
+	if (idx >= 0 && a->ctrs && out->in_container) {
 		fill(a, idx, &q, out);
 	} else if (q.ref_ok) {
 		cw_strlcpy(out->id, ref.id, sizeof(out->id));

@@ -27,20 +27,6 @@
 
 #include "util.h"
 
-/* The shipped rules, embedded the way src/embed.S embeds the catalogue. The
- * assembler runs from the repository root, so the path is relative to it. */
-__asm__(".section .rodata\n"
-        ".global cw_embedded_yara\n"
-        ".global cw_embedded_yara_len\n"
-        ".balign 16\n"
-        "cw_embedded_yara:\n"
-        ".incbin \"rules/yara/tools.yar\"\n"
-        "cw_embedded_yara_end:\n"
-        ".byte 0\n"
-        ".balign 4\n"
-        "cw_embedded_yara_len:\n"
-        ".int cw_embedded_yara_end - cw_embedded_yara\n"
-        ".previous\n");
 
 #define EMBEDDED_ORIGIN    "rules/yara/tools.yar (embedded)"
 #define SCAN_TIMEOUT_S     10
@@ -349,7 +335,7 @@ static void compiler_cb(int level, const char *file, int line, const YR_RULE *ru
                         void *data)
 {
 	struct compile_ctx *cc = data;
-	const char *where = file ? file : cc->origin;
+	const char *where = file ? file : cc->origin ? cc->origin : "YARA rules";
 
 	(void)rule;
 	if (level == YARA_ERROR_LEVEL_ERROR) {
@@ -403,8 +389,12 @@ static bool uses_context(const char *s)
 static int add_rule_text(YR_COMPILER *comp, struct compile_ctx *cc, const char *text,
                          const char *origin, bool *context)
 {
+	int failed;
+
 	cc->origin = origin;
-	if (yr_compiler_add_string(comp, text, origin) != 0 || cc->errors) {
+	failed = yr_compiler_add_string(comp, text, origin) != 0 || cc->errors;
+	cc->origin = NULL; /* origin may be a caller's stack buffer */
+	if (failed) {
 		cw_err("%s: rules not compiled; cagewatch will not start with a broken rule file",
 		       origin);
 		return -EINVAL;
@@ -630,7 +620,7 @@ int cw_content_new(struct cw_content **out, const struct cw_content_opts *opts)
 		nb <<= 1;
 	ct->nbuckets = nb;
 	ct->entries = calloc(ct->cap_entries, sizeof(*ct->entries));
-	ct->buckets = calloc(nb, sizeof(*ct->buckets));
+	ct->buckets = calloc(nb, sizeof(struct entry *));
 	if (!ct->entries || !ct->buckets) {
 		err = -ENOMEM;
 		goto fail;
@@ -947,7 +937,7 @@ static int scan_file(struct cw_content *ct, int fd, const char *path, const char
 static void hash_verdict(const struct cw_content *ct, const struct cw_file_info *fi,
                          struct verdict *v)
 {
-	struct hash_ent k, *h;
+	struct hash_ent k = {0}, *h;
 	const struct tool *tl;
 
 	if (!fi->have_hash || fi->partially_hashed || !ct->nhashes)

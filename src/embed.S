@@ -1,14 +1,24 @@
-/* embed.S - data files compiled into the binary so the agent runs on embedded
- * defaults: the tool catalogue (rules/catalogue.json), NUL-terminated. */
+/* embed.S - the data files compiled into the binary, so the agent runs on
+ * embedded defaults: the tool catalogue, the YARA rules and the technique
+ * rules. Each is NUL-terminated, with its length (without the NUL) beside it.
+ * The one place data is embedded: a new file is one EMBED line here and an
+ * extern pair in the header of the module that reads it. */
+	.macro EMBED name, file
 	.section .rodata
-	.global cw_embedded_catalogue
-	.global cw_embedded_catalogue_len
+	.global \name
+	.global \name\()_len
 	.balign 16
-cw_embedded_catalogue:
-	.incbin "rules/catalogue.json"
-cw_embedded_catalogue_end:
+\name:
+	.incbin "\file"
+\name\()_end:
 	.byte 0
 	.balign 4
-cw_embedded_catalogue_len:
-	.int cw_embedded_catalogue_end - cw_embedded_catalogue
+\name\()_len:
+	.int \name\()_end - \name
+	.endm
+
+	EMBED cw_embedded_catalogue, "rules/catalogue.json"
+	EMBED cw_embedded_yara, "rules/yara/tools.yar"
+	EMBED cw_embedded_techniques, "rules/techniques.json"
+
 	.section .note.GNU-stack,"",@progbits

@@ -92,8 +92,8 @@ static bool kernel_thread(const char *proc_root, int pid)
 	if (!f)
 		return true; /* gone */
 	if (fgets(line, sizeof(line), f) && (close = strrchr(line, ')')))
-		sscanf(close + 1, " %*c %*d %*d %*d %*d %*d %lu", &flags);
-	fclose(f);
+		(void)sscanf(close + 1, " %*c %*d %*d %*d %*d %*d %lu", &flags);
+	(void)fclose(f);
 	return flags & 0x00200000; /* PF_KTHREAD */
 }
 
@@ -155,7 +155,7 @@ static int mark_mounts(struct cw_enforce *e, int pid, uint64_t *hash)
 	if (rootfd < 0) {
 		int err = -errno;
 
-		fclose(f);
+		(void)fclose(f);
 		return err;
 	}
 	*hash = 1469598103934665603ull;
@@ -187,7 +187,7 @@ static int mark_mounts(struct cw_enforce *e, int pid, uint64_t *hash)
 		}
 	}
 	free(line);
-	fclose(f);
+	(void)fclose(f);
 	close(rootfd);
 	pthread_mutex_lock(&e->lock);
 	e->st.marks += (uint64_t)marks;

@@ -144,7 +144,7 @@ int cw_exec_from_proc(const char *proc_root, int pid, struct cw_event *ev, struc
 				ev->ppid = ppid;
 		}
 	}
-	fclose(f);
+	(void)fclose(f);
 
 	snprintf(path, sizeof(path), "%s/%d/status", proc_root, pid);
 	f = fopen(path, "re");
@@ -158,7 +158,7 @@ int cw_exec_from_proc(const char *proc_root, int pid, struct cw_event *ev, struc
 		else if (sscanf(line, "Gid: %u", &v) == 1)
 			ev->gid = v;
 	}
-	fclose(f);
+	(void)fclose(f);
 
 	ev->pidns = cw_proc_ns(proc_root, pid, "pid");
 	ev->mntns = cw_proc_ns(proc_root, pid, "mnt");
@@ -185,7 +185,7 @@ int cw_exec_from_proc(const char *proc_root, int pid, struct cw_event *ev, struc
 			cw_strlcpy(v1_memory, c2 + 1, sizeof(v1_memory));
 		}
 	}
-	fclose(f);
+	(void)fclose(f);
 	if (!have_v2 && v1_memory[0]) {
 		cw_strlcpy(ex->cgroup, v1_memory, sizeof(ex->cgroup));
 		ev->flags |= CW_F_CGROUP_V1;

@@ -145,6 +145,8 @@ static void sb_add(struct sbuf *b, const char *s, size_t n)
 		b->p = np;
 		b->cap = cap;
 	}
+	if (!b->p)
+		return;
 	memcpy(b->p + b->len, s, n);
 	b->len += n;
 	b->p[b->len] = '\0';

@@ -86,7 +86,7 @@ int cw_sink_async(struct cw_sink *s, size_t depth)
 	if (!s || s->async || !depth)
 		return -EINVAL;
 	q = calloc(1, sizeof(*q));
-	if (!q || !(q->ring = calloc(depth, sizeof(*q->ring))) ||
+	if (!q || !(q->ring = calloc(depth, sizeof(json_t *))) ||
 	    !(q->keys = calloc(depth, sizeof(*q->keys)))) {
 		if (q)
 			free(q->ring);

@@ -953,6 +953,7 @@ static int resolve(struct cw_store *s, const char *id, struct row *r)
 		char *pattern = NULL;
 		int rc, n = 0;
 
+		row_clear(r); /* a row the last pass read but could not use */
 		if (pass == 1 && (strchr(id, '/') || !prefix_ok(id)))
 			break;
 		snprintf(sql, sizeof(sql), "%s%s LIMIT 2", cols,

@@ -50,7 +50,7 @@ static int on_ev(void *ctx, const void *data, size_t len)
 	line = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
 	if (line) {
 		puts(line);
-		fflush(stdout);
+		(void)fflush(stdout);
 	}
 	free(line);
 	json_decref(o);

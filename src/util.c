@@ -124,7 +124,7 @@ uint64_t cw_fork_count(void)
 	size_t len = 0;
 	uint64_t n = 0;
 
-	if (cw_read_file("/proc/stat", 1 << 20, &text, &len) != 0)
+	if (cw_read_file("/proc/stat", 1 << 20, &text, &len) != 0 || !text)
 		return 0;
 	p = strstr(text, "\nprocesses ");
 	if (p)

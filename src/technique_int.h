@@ -1,0 +1,106 @@
+/* technique_int.h - what the parts of the technique module share (internal):
+ *   technique_rules.c  rules and exceptions (rules/techniques.json, embedded);
+ *   technique_env.c    the host's namespaces and /proc lookups;
+ *   technique_match.c  one matcher per rule kind (a table);
+ *   technique_eval.c   a kernel record into a hit, and the hit's evidence;
+ *   technique.c        the BPF sensor: load, attach, read.
+ */
+#ifndef CW_TECHNIQUE_INT_H
+#define CW_TECHNIQUE_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "technique.h"
+
+#define NSFS_MAGIC 0x6e736673u
+
+enum rule_kind {
+	RK_WRITE_OPEN,
+	RK_PROC_EXE_WRITE,
+	RK_BLOCK_OPEN,
+	RK_MOUNT,
+	RK_MOUNT_BLOCK,
+	RK_MKNOD_BLOCK,
+	RK_SETNS,
+	RK_MODULE,
+	RK_CONNECT_UNIX,
+	RK_CONNECT_TCP,
+	RK_PTRACE,
+	RK_VM_WRITEV,
+	RK_CHDIR_PROC_FD,
+	RK_FCHDIR,
+	RK_OPEN_BY_HANDLE,
+	RK_UMH,
+	RK_AGENT_SIGNAL,
+	RK_AGENT_TRACE,
+	RK_AGENT_BPF,
+};
+
+struct rule {
+	const char *id; /* into the document */
+	const char *title;
+	const struct cw_category *cat;
+	enum rule_kind kind;
+	json_t *names;    /* array of strings, may be NULL */
+	json_t *prefixes; /* array of strings, may be NULL */
+	json_t *fs_types; /* array of strings, may be NULL */
+	uint32_t fs_magic[16];
+	size_t n_magic;
+	uint16_t ports[16];
+	size_t n_ports;
+	bool fs_unknown_ok;
+	bool skip_runtime;
+};
+
+struct exception {
+	json_t *rules, *images, *names; /* arrays of globs */
+	const char *comment;
+};
+
+struct cw_technique_rules {
+	json_t *doc;
+	struct cw_category *cats;
+	size_t n_cats;
+	struct rule *rules;
+	size_t n_rules;
+	json_t *runtime_comms;
+	json_t *helpers;
+	json_t *exc_docs; /* array of loaded exception documents (keeps strings alive) */
+	struct exception *exc;
+	size_t n_exc;
+};
+
+/* technique_rules.c */
+const char *tq_fs_name(uint32_t magic);
+
+/* technique_env.c */
+extern const char *const tq_ns_names[CW_NS_COUNT];
+/* Filesystem magic of path p as the caller sees it (through /proc/PID/root,
+ * cwd or the dirfd; its parent when `parent`), 0 if unknown. */
+uint32_t tq_path_fs(const struct cw_technique_env *env, uint32_t tgid, uint32_t mntns, long dirfd,
+                    const char *p, bool parent);
+bool tq_path_is_block(const struct cw_technique_env *env, uint32_t tgid, uint32_t mntns, long dirfd,
+                      const char *p);
+bool tq_looks_like_disk(const char *src);
+/* The host pid of vpid in the caller's pid namespace, 0 if unknown. */
+int tq_resolve_vpid(const struct cw_technique_env *env, uint32_t caller_pidns, long vpid);
+
+/* technique_match.c */
+const char *tq_sys_name(uint32_t sys);
+bool tq_in_strs(const json_t *arr, const char *s);
+/* Copy at most srcmax bytes of a possibly unterminated kernel string. */
+void tq_copy_str(char *dst, size_t dstsz, const char *src, size_t srcmax);
+/* Does the record match the rule? Fills the hit's evidence and detail. */
+bool tq_rule_matches(const struct cw_technique_env *env, const struct rule *ru,
+                     const struct cw_tq_event *ev, struct cw_technique_hit *h, char *detail,
+                     size_t dsz);
+
+/* technique_eval.c */
+void tq_hit_exe(const struct cw_technique_env *env, struct cw_technique_hit *h, const char *kname);
+void tq_hit_caller(const struct cw_technique_env *env, const struct cw_tq_event *ev,
+                   struct cw_technique_hit *h);
+
+#endif

@@ -1,0 +1,471 @@
+/* technique_rules.c - the technique rules (rules/techniques.json, embedded
+ * in embed.S) and known-benign exceptions: parsing, checks, lookups. */
+#include "technique.h"
+#include "technique_int.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdarg.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/mount.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <linux/perf_event.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "bpfload.h"
+#include "finding.h"
+#include "rulefile.h"
+#include "technique.skel.h"
+#include "util.h"
+
+#define EMBEDDED_ORIGIN "rules/techniques.json (embedded)"
+#define NSFS_MAGIC      0x6e736673u
+
+/* ------------------------------------------------------------------------ */
+/* Filesystems by name */
+
+static const struct {
+	const char *name;
+	uint32_t magic;
+} fs_names[] = {
+    {"cgroup", 0x27e0eb},
+    {"cgroup2", 0x63677270},
+    {"proc", 0x9fa0},
+    {"sysfs", 0x62656572},
+    {"binfmt_misc", 0x42494e4d},
+    {"debugfs", 0x64626720},
+    {"tracefs", 0x74726163},
+    {"securityfs", 0x73636673},
+    {"tmpfs", 0x01021994},
+    {"overlay", 0x794c7630},
+    {"ext4", 0xef53},
+    {"xfs", 0x58465342},
+    {"btrfs", 0x9123683e},
+    {"nsfs", NSFS_MAGIC},
+    {"pidfs", 0x50494446},
+    {"bpf", 0xcafe4a11},
+    {"devpts", 0x1cd1},
+    {"mqueue", 0x19800202},
+    {"squashfs", 0x73717368},
+    {"fuse", 0x65735546},
+    {"nfs", 0x6969},
+};
+
+const char *tq_fs_name(uint32_t magic)
+{
+	for (size_t i = 0; i < sizeof(fs_names) / sizeof(fs_names[0]); i++)
+		if (fs_names[i].magic == magic)
+			return fs_names[i].name;
+	return NULL;
+}
+
+static int fs_magic(const char *name, uint32_t *out)
+{
+	for (size_t i = 0; i < sizeof(fs_names) / sizeof(fs_names[0]); i++)
+		if (!strcmp(fs_names[i].name, name)) {
+			*out = fs_names[i].magic;
+			return 0;
+		}
+	return -ENOENT;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Rules */
+
+static const char *const kind_names[] = {
+    [RK_WRITE_OPEN] = "write_open",
+    [RK_PROC_EXE_WRITE] = "proc_exe_write",
+    [RK_BLOCK_OPEN] = "block_device_open",
+    [RK_MOUNT] = "mount",
+    [RK_MOUNT_BLOCK] = "mount_block_device",
+    [RK_MKNOD_BLOCK] = "mknod_block",
+    [RK_SETNS] = "setns_outside",
+    [RK_MODULE] = "module_load",
+    [RK_CONNECT_UNIX] = "connect_unix",
+    [RK_CONNECT_TCP] = "connect_tcp",
+    [RK_PTRACE] = "ptrace_outside",
+    [RK_VM_WRITEV] = "vm_writev_outside",
+    [RK_CHDIR_PROC_FD] = "chdir_proc_fd",
+    [RK_FCHDIR] = "fchdir_foreign",
+    [RK_OPEN_BY_HANDLE] = "open_by_handle",
+    [RK_UMH] = "usermode_helper",
+    [RK_AGENT_SIGNAL] = "agent_signal",
+    [RK_AGENT_TRACE] = "agent_trace",
+    [RK_AGENT_BPF] = "agent_bpf",
+};
+#define N_KINDS (sizeof(kind_names) / sizeof(kind_names[0]))
+static int parse_rule(const struct cw_rule_ctx *l, struct cw_technique_rules *r, json_t *o,
+                      struct rule *ru)
+{
+	static const char *const keys[] = {"id",    "category",     "kind",     "title",
+	                                   "names", "prefixes",     "fs_types", "fs_unknown_ok",
+	                                   "ports", "skip_runtime", NULL};
+	const char *cat, *kind;
+	json_t *ports = NULL, *v = NULL;
+	size_t i;
+	int err;
+
+	if (!json_is_object(o))
+		return cw_rule_fail(l, "must be an object");
+	if ((err = cw_rule_check_keys(l, o, keys)) ||
+	    (err = cw_rule_str(l, o, "id", true, &ru->id)) ||
+	    (err = cw_rule_str(l, o, "category", true, &cat)) ||
+	    (err = cw_rule_str(l, o, "kind", true, &kind)) ||
+	    (err = cw_rule_str(l, o, "title", true, &ru->title)) ||
+	    (err = cw_rule_str_array(l, o, "names", false, &ru->names)) ||
+	    (err = cw_rule_str_array(l, o, "prefixes", false, &ru->prefixes)) ||
+	    (err = cw_rule_str_array(l, o, "fs_types", false, &ru->fs_types)) ||
+	    (err = cw_rule_bool(l, o, "fs_unknown_ok", &ru->fs_unknown_ok)) ||
+	    (err = cw_rule_bool(l, o, "skip_runtime", &ru->skip_runtime)))
+		return err;
+	ru->cat = cw_technique_category(r, cat);
+	if (!ru->cat)
+		return cw_rule_fail(l, "rule %s: unknown category \"%s\"", ru->id, cat);
+	for (i = 0; i < N_KINDS; i++)
+		if (!strcmp(kind_names[i], kind))
+			break;
+	if (i == N_KINDS)
+		return cw_rule_fail(l, "rule %s: unknown kind \"%s\"", ru->id, kind);
+	ru->kind = (enum rule_kind)i;
+	if ((ru->kind == RK_WRITE_OPEN || ru->kind == RK_CONNECT_UNIX ||
+	     ru->kind == RK_PROC_EXE_WRITE) &&
+	    (!ru->names || !json_array_size(ru->names)))
+		return cw_rule_fail(l, "rule %s: kind %s needs \"names\"", ru->id, kind);
+	if ((ru->kind == RK_WRITE_OPEN || ru->kind == RK_MOUNT) &&
+	    (!ru->fs_types || !json_array_size(ru->fs_types)))
+		return cw_rule_fail(l, "rule %s: kind %s needs \"fs_types\"", ru->id, kind);
+	if (ru->names)
+		json_array_foreach(ru->names, i, v)
+		{
+			if (ru->kind == RK_WRITE_OPEN &&
+			    (strchr(json_string_value(v), '/') ||
+			     json_string_length(v) > CW_TQ_NAME_HASH_MAX))
+				return cw_rule_fail(
+				    l,
+				    "rule %s: name \"%s\" must be a basename of at most %d bytes",
+				    ru->id, json_string_value(v), CW_TQ_NAME_HASH_MAX);
+		}
+	if (ru->fs_types && ru->kind != RK_MOUNT) {
+		if (json_array_size(ru->fs_types) > 16)
+			return cw_rule_fail(l, "rule %s: at most 16 fs_types", ru->id);
+		json_array_foreach(ru->fs_types, i, v)
+		{
+			if (fs_magic(json_string_value(v), &ru->fs_magic[ru->n_magic++]))
+				return cw_rule_fail(l, "rule %s: unknown filesystem \"%s\"", ru->id,
+				                    json_string_value(v));
+		}
+	}
+	ports = json_object_get(o, "ports");
+	if (ports) {
+		if (!json_is_array(ports) || json_array_size(ports) > 16)
+			return cw_rule_fail(
+			    l, "rule %s: \"ports\" must be an array of at most 16 ports", ru->id);
+		json_array_foreach(ports, i, v)
+		{
+			if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+			    json_integer_value(v) > 65535)
+				return cw_rule_fail(l, "rule %s: ports[%zu] must be 1..65535",
+				                    ru->id, i);
+			ru->ports[ru->n_ports++] = (uint16_t)json_integer_value(v);
+		}
+	}
+	if (ru->kind == RK_CONNECT_TCP && !ru->n_ports)
+		return cw_rule_fail(l, "rule %s: kind connect_tcp needs \"ports\"", ru->id);
+	return 0;
+}
+
+void cw_technique_rules_free(struct cw_technique_rules *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->n_cats; i++)
+		cw_category_clear(&r->cats[i]);
+	free(r->cats);
+	free(r->rules);
+	free(r->exc);
+	json_decref(r->exc_docs);
+	json_decref(r->doc);
+	free(r);
+}
+
+const struct cw_category *cw_technique_category(const struct cw_technique_rules *r, const char *id)
+{
+	for (size_t i = 0; r && id && i < r->n_cats; i++)
+		if (r->cats[i].id && !strcmp(r->cats[i].id, id))
+			return &r->cats[i];
+	return NULL;
+}
+
+size_t cw_technique_rule_count(const struct cw_technique_rules *r)
+{
+	return r ? r->n_rules : 0;
+}
+
+int cw_technique_rules_load(struct cw_technique_rules **out, const char *text, size_t len,
+                            const char *origin)
+{
+	static const char *const keys[] = {"schema",           "categories", "runtime_comms",
+	                                   "usermode_helpers", "rules",      NULL};
+	struct cw_rule_ctx l = {.origin = origin ? origin : "techniques"};
+	struct cw_technique_rules *r;
+	json_error_t jerr;
+	json_t *cats, *rules, *v, *schema;
+	const char *k;
+	size_t i;
+	int err;
+
+	if (!out || !text)
+		return -EINVAL;
+	*out = NULL;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!r->doc) {
+		cw_err("%s: line %d: %s", l.origin, jerr.line, jerr.text);
+		err = -EINVAL;
+		goto fail;
+	}
+	if (!json_is_object(r->doc)) {
+		err = cw_rule_fail(&l, "the document must be an object");
+		goto fail;
+	}
+	if ((err = cw_rule_check_keys(&l, r->doc, keys)))
+		goto fail;
+	schema = json_object_get(r->doc, "schema");
+	if (!json_is_integer(schema) || json_integer_value(schema) != 1) {
+		err = cw_rule_fail(&l, "\"schema\" must be 1");
+		goto fail;
+	}
+	if ((err = cw_rule_str_array(&l, r->doc, "runtime_comms", false, &r->runtime_comms)) ||
+	    (err = cw_rule_str_array(&l, r->doc, "usermode_helpers", false, &r->helpers)))
+		goto fail;
+	cats = json_object_get(r->doc, "categories");
+	if (!json_is_object(cats) || !json_object_size(cats)) {
+		err = cw_rule_fail(&l, "\"categories\" must be a non-empty object");
+		goto fail;
+	}
+	r->cats = calloc(json_object_size(cats), sizeof(*r->cats));
+	if (!r->cats) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	json_object_foreach(cats, k, v)
+	{
+		err = cw_category_parse(l.origin, k, v, &r->cats[r->n_cats]);
+		r->n_cats++;
+		if (err)
+			goto fail;
+	}
+	rules = json_object_get(r->doc, "rules");
+	if (!json_is_array(rules) || !json_array_size(rules)) {
+		l.where[0] = 0;
+		err = cw_rule_fail(&l, "\"rules\" must be a non-empty array");
+		goto fail;
+	}
+	r->rules = calloc(json_array_size(rules), sizeof(*r->rules));
+	if (!r->rules) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	json_array_foreach(rules, i, v)
+	{
+		snprintf(l.where, sizeof(l.where), "rules[%zu]", i);
+		if ((err = parse_rule(&l, r, v, &r->rules[i])))
+			goto fail;
+		for (size_t j = 0; j < i; j++)
+			if (r->rules[j].id && r->rules[i].id &&
+			    !strcmp(r->rules[j].id, r->rules[i].id)) {
+				err = cw_rule_fail(&l, "duplicate rule id \"%s\"", r->rules[i].id);
+				goto fail;
+			}
+		r->n_rules++;
+	}
+	r->exc_docs = json_array();
+	if (!r->exc_docs) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	*out = r;
+	return 0;
+fail:
+	cw_technique_rules_free(r);
+	return err;
+}
+
+int cw_technique_rules_load_default(struct cw_technique_rules **out)
+{
+	return cw_technique_rules_load(out, cw_embedded_techniques, cw_embedded_techniques_len,
+	                               EMBEDDED_ORIGIN);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Exceptions */
+
+static bool glob_any(const json_t *globs, const char *s)
+{
+	size_t i;
+	json_t *v;
+
+	if (!globs || !s || !*s)
+		return false;
+	json_array_foreach(globs, i, v)
+	{
+		if (fnmatch(json_string_value(v), s, 0) == 0)
+			return true;
+	}
+	return false;
+}
+
+static bool is_catch_all(const char *g)
+{
+	return strspn(g, "*?") == strlen(g);
+}
+
+int cw_technique_exceptions_load(struct cw_technique_rules *r, const char *text, size_t len,
+                                 const char *origin)
+{
+	static const char *const top[] = {"exceptions", NULL};
+	static const char *const keys[] = {"rules", "images", "names", "comment", NULL};
+	struct cw_rule_ctx l = {.origin = origin ? origin : "exceptions"};
+	struct exception *grown = NULL;
+	json_error_t jerr;
+	json_t *doc, *arr, *e, *v;
+	size_t i, j, n_new;
+	int err = 0;
+
+	if (!r || !text)
+		return -EINVAL;
+	doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!doc) {
+		cw_err("%s: line %d: %s", l.origin, jerr.line, jerr.text);
+		return -EINVAL;
+	}
+	if (!json_is_object(doc) || (err = cw_rule_check_keys(&l, doc, top))) {
+		err = err ? err
+		          : cw_rule_fail(&l,
+		                         "the document must be an object {\"exceptions\": [...]}");
+		goto out;
+	}
+	arr = json_object_get(doc, "exceptions");
+	if (!json_is_array(arr)) {
+		err = cw_rule_fail(&l, "\"exceptions\" must be an array");
+		goto out;
+	}
+	n_new = json_array_size(arr);
+	/* Validate everything before adding anything. */
+	json_array_foreach(arr, i, e)
+	{
+		json_t *rules, *images, *names;
+		const char *comment;
+
+		snprintf(l.where, sizeof(l.where), "exceptions[%zu]", i);
+		if (!json_is_object(e)) {
+			err = cw_rule_fail(&l, "must be an object");
+			goto out;
+		}
+		if ((err = cw_rule_check_keys(&l, e, keys)) ||
+		    (err = cw_rule_str_array(&l, e, "rules", true, &rules)) ||
+		    (err = cw_rule_str_array(&l, e, "images", false, &images)) ||
+		    (err = cw_rule_str_array(&l, e, "names", false, &names)) ||
+		    (err = cw_rule_str(&l, e, "comment", false, &comment)))
+			goto out;
+		if (!json_array_size(rules)) {
+			err = cw_rule_fail(&l, "\"rules\" must name at least one rule");
+			goto out;
+		}
+		json_array_foreach(rules, j, v)
+		{
+			const char *g = json_string_value(v);
+			bool known = false;
+
+			if (is_catch_all(g)) {
+				err = cw_rule_fail(
+				    &l,
+				    "rule pattern \"%s\" would turn every detection off; "
+				    "name the rules",
+				    g);
+				goto out;
+			}
+			for (size_t k = 0; k < r->n_rules; k++)
+				if (fnmatch(g, r->rules[k].id, 0) == 0)
+					known = true;
+			if (!known) {
+				err = cw_rule_fail(&l, "rule pattern \"%s\" matches no rule", g);
+				goto out;
+			}
+		}
+		if ((!images || !json_array_size(images)) && (!names || !json_array_size(names))) {
+			err = cw_rule_fail(
+			    &l, "an exception needs \"images\" or \"names\": there is no "
+			        "global off switch");
+			goto out;
+		}
+		for (int pass = 0; pass < 2; pass++) {
+			json_t *a = pass ? names : images;
+
+			if (!a)
+				continue;
+			json_array_foreach(a, j, v)
+			{
+				if (is_catch_all(json_string_value(v))) {
+					err = cw_rule_fail(&l,
+					                   "pattern \"%s\" matches every container",
+					                   json_string_value(v));
+					goto out;
+				}
+			}
+		}
+	}
+	if (!n_new)
+		goto out;
+	grown = realloc(r->exc, (r->n_exc + n_new) * sizeof(*r->exc));
+	if (!grown) {
+		err = -ENOMEM;
+		goto out;
+	}
+	r->exc = grown;
+	if (json_array_append(r->exc_docs, doc)) {
+		err = -ENOMEM;
+		goto out;
+	}
+	json_array_foreach(arr, i, e)
+	{
+		struct exception *x = &r->exc[r->n_exc++];
+		json_t *c = json_object_get(e, "comment");
+
+		x->rules = json_object_get(e, "rules");
+		x->images = json_object_get(e, "images");
+		x->names = json_object_get(e, "names");
+		x->comment = c ? json_string_value(c) : "";
+	}
+out:
+	json_decref(doc);
+	return err;
+}
+
+const char *cw_technique_excepted(const struct cw_technique_rules *r, const char *rule_id,
+                                  const char *ctr_name, const char *ctr_image)
+{
+	for (size_t i = 0; r && rule_id && i < r->n_exc; i++) {
+		const struct exception *x = &r->exc[i];
+
+		if (!glob_any(x->rules, rule_id))
+			continue;
+		if (glob_any(x->images, ctr_image) || glob_any(x->names, ctr_name))
+			return x->comment;
+	}
+	return NULL;
+}
