@@ -392,27 +392,13 @@ static int sensor_load(struct cw_technique *t, const struct cw_technique_opts *o
 	return attach_all(t, dir);
 }
 
-int cw_technique_open(struct cw_technique **out, const struct cw_technique_opts *opts)
+/* Where evaluation looks things up, and the rules it uses. */
+static int setup_env(struct cw_technique *t, const struct cw_technique_opts *opts)
 {
-	struct cw_technique *t;
-	char dir[64] = "";
-	const char *why = "";
-	int err;
+	int err = cw_technique_env_init(&t->env, opts->proc_root);
 
-	if (!out || !opts || opts->sz < sizeof(*opts) || !opts->on_detection ||
-	    opts->attach > CW_TQ_ATTACH_RAW)
-		return -EINVAL;
-	*out = NULL;
-	if ((err = cw_bpf_check_host("the technique sensor")))
+	if (err)
 		return err;
-	t = calloc(1, sizeof(*t));
-	if (!t)
-		return -ENOMEM;
-	t->fn = opts->on_detection;
-	t->on_stdin = opts->on_stdin;
-	t->ctx = opts->ctx;
-	if ((err = cw_technique_env_init(&t->env, opts->proc_root)))
-		goto fail;
 	if (opts->host_pidns)
 		t->env.host_ns[CW_NS_PID] = opts->host_pidns;
 	if (opts->host_mntns)
@@ -425,17 +411,22 @@ int cw_technique_open(struct cw_technique **out, const struct cw_technique_opts 
 	t->env.agent_tgid = (uint32_t)getpid();
 	if (opts->rules) {
 		t->rules = opts->rules;
-	} else {
-		if ((err = cw_technique_rules_load_default(&t->own_rules)))
-			goto fail;
-		t->rules = t->own_rules;
+		return 0;
 	}
-	t->ncpu = cw_bpf_ncpu();
-	if (t->ncpu <= 0) {
-		err = t->ncpu;
-		goto fail;
-	}
-	cw_bpf_log_init();
+	if ((err = cw_technique_rules_load_default(&t->own_rules)))
+		return err;
+	t->rules = t->own_rules;
+	return 0;
+}
+
+/* Load and attach in the mode asked for, falling back to raw tracepoints
+ * (with a warning) when per-syscall ones are unavailable and auto was asked. */
+static int load_attached(struct cw_technique *t, const struct cw_technique_opts *opts)
+{
+	char dir[64] = "";
+	const char *why = "";
+	int err = 0;
+
 	t->mode = opts->attach == CW_TQ_ATTACH_RAW ? CW_TQ_ATTACH_RAW : CW_TQ_ATTACH_SYSCALL_TP;
 	if (t->mode == CW_TQ_ATTACH_SYSCALL_TP &&
 	    (err = cw_bpf_syscall_tracefs(dir, sizeof(dir), &why))) {
@@ -444,7 +435,7 @@ int cw_technique_open(struct cw_technique **out, const struct cw_technique_opts 
 			    "per-syscall tracepoints unavailable (%s): mount tracefs at %s or use "
 			    "the raw-tracepoint sensor",
 			    why, CW_TRACEFS);
-			goto fail;
+			return err;
 		}
 		t->mode = CW_TQ_ATTACH_RAW;
 		cw_warn(
@@ -465,7 +456,34 @@ int cw_technique_open(struct cw_technique **out, const struct cw_technique_opts 
 		    strerror(-err));
 		err = sensor_load(t, opts, dir);
 	}
-	if (err)
+	return err;
+}
+
+int cw_technique_open(struct cw_technique **out, const struct cw_technique_opts *opts)
+{
+	struct cw_technique *t;
+	int err;
+
+	if (!out || !opts || opts->sz < sizeof(*opts) || !opts->on_detection ||
+	    opts->attach > CW_TQ_ATTACH_RAW)
+		return -EINVAL;
+	*out = NULL;
+	if ((err = cw_bpf_check_host("the technique sensor")))
+		return err;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->fn = opts->on_detection;
+	t->on_stdin = opts->on_stdin;
+	t->ctx = opts->ctx;
+	if ((err = setup_env(t, opts)))
+		goto fail;
+	if ((t->ncpu = cw_bpf_ncpu()) <= 0) {
+		err = t->ncpu;
+		goto fail;
+	}
+	cw_bpf_log_init();
+	if ((err = load_attached(t, opts)))
 		goto fail;
 	cw_debug("technique sensor attached with %s", cw_technique_attach_name(t->mode));
 	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.tq_events), on_record, t, NULL);

@@ -118,34 +118,9 @@ void tq_hit_caller(const struct cw_technique_env *env, const struct cw_tq_event 
 	h->args[h->args_len] = 0;
 }
 
-int cw_technique_eval(const struct cw_technique_rules *r, const struct cw_technique_env *env,
-                      const void *data, size_t len, struct cw_technique_hit *h)
+/* The record's strings as evidence fields of the hit, by syscall. */
+static void hit_strings(const struct cw_tq_event *ev, struct cw_technique_hit *h)
 {
-	const struct cw_tq_event *ev = data;
-	char detail[sizeof(h->det.detail)];
-	json_t *extra;
-	int err;
-
-	if (!r || !env || !data || !h)
-		return -EINVAL;
-	memset(h, 0, sizeof(*h));
-	if (len >= sizeof(uint32_t) && *(const uint32_t *)data == CW_TQ_UMH_MAGIC) {
-		if (len != sizeof(struct cw_tq_umh))
-			return -EINVAL;
-		return eval_umh(r, env, data, h);
-	}
-	/* a syscall fails with -1..-4095 (MAX_ERRNO): anything lower is no kernel's */
-	if (len != sizeof(*ev) || ev->sys == 0 || ev->sys >= CW_TQS_MAX ||
-	    ev->cgroup_len > CW_TQ_CGROUP || ev->args_len > CW_TQ_ARGS ||
-	    ((ev->flags & CW_TQF_EXITED) && ev->ret < -4095))
-		return -EINVAL;
-	tq_hit_caller(env, ev, h);
-	h->syscall = tq_sys_name(ev->sys);
-	h->returned = ev->flags & CW_TQF_EXITED;
-	h->ret = h->returned ? (long)ev->ret : 0;
-	h->failed = h->returned && ev->ret < 0;
-	h->runtime = runtime_caller(r, ev, h->comm);
-
 	switch (ev->sys) {
 	case CW_TQS_MOUNT:
 		tq_copy_str(h->mount_source, sizeof(h->mount_source), ev->s1, sizeof(ev->s1));
@@ -183,6 +158,15 @@ int cw_technique_eval(const struct cw_technique_rules *r, const struct cw_techni
 		tq_copy_str(h->file, sizeof(h->file), ev->s1, sizeof(ev->s1));
 		break;
 	}
+}
+
+/* The first rule that matches, as the hit's detection. 1, 0 or -errno. */
+static int first_match(const struct cw_technique_rules *r, const struct cw_technique_env *env,
+                       const struct cw_tq_event *ev, struct cw_technique_hit *h)
+{
+	char detail[sizeof(h->det.detail)];
+	json_t *extra;
+	int err;
 
 	for (size_t i = 0; i < r->n_rules; i++) {
 		const struct rule *ru = &r->rules[i];
@@ -204,6 +188,35 @@ int cw_technique_eval(const struct cw_technique_rules *r, const struct cw_techni
 		return 1;
 	}
 	return 0;
+}
+
+int cw_technique_eval(const struct cw_technique_rules *r, const struct cw_technique_env *env,
+                      const void *data, size_t len, struct cw_technique_hit *h)
+{
+	const struct cw_tq_event *ev = data;
+
+	if (!r || !env || !data || !h)
+		return -EINVAL;
+	memset(h, 0, sizeof(*h));
+	if (len >= sizeof(uint32_t) && *(const uint32_t *)data == CW_TQ_UMH_MAGIC) {
+		if (len != sizeof(struct cw_tq_umh))
+			return -EINVAL;
+		return eval_umh(r, env, data, h);
+	}
+	/* a syscall fails with -1..-4095 (MAX_ERRNO): anything lower is no kernel's */
+	if (len != sizeof(*ev) || ev->sys == 0 || ev->sys >= CW_TQS_MAX ||
+	    ev->cgroup_len > CW_TQ_CGROUP || ev->args_len > CW_TQ_ARGS ||
+	    ((ev->flags & CW_TQF_EXITED) && ev->ret < -4095))
+		return -EINVAL;
+	tq_hit_caller(env, ev, h);
+	h->syscall = tq_sys_name(ev->sys);
+	h->returned = ev->flags & CW_TQF_EXITED;
+	h->ret = h->returned ? (long)ev->ret : 0;
+	h->failed = h->returned && ev->ret < 0;
+	h->runtime = runtime_caller(r, ev, h->comm);
+
+	hit_strings(ev, h);
+	return first_match(r, env, ev, h);
 }
 
 /* Does the file live in a runc/crun container's root filesystem? Looks at the

@@ -213,17 +213,80 @@ size_t cw_technique_rule_count(const struct cw_technique_rules *r)
 	return r ? r->n_rules : 0;
 }
 
-int cw_technique_rules_load(struct cw_technique_rules **out, const char *text, size_t len,
-                            const char *origin)
+static int parse_categories(struct cw_rule_ctx *l, struct cw_technique_rules *r)
+{
+	json_t *cats = json_object_get(r->doc, "categories"), *v;
+	const char *k;
+	int err;
+
+	if (!json_is_object(cats) || !json_object_size(cats))
+		return cw_rule_fail(l, "\"categories\" must be a non-empty object");
+	r->cats = calloc(json_object_size(cats), sizeof(*r->cats));
+	if (!r->cats)
+		return -ENOMEM;
+	json_object_foreach(cats, k, v)
+	{
+		err = cw_category_parse(l->origin, k, v, &r->cats[r->n_cats]);
+		r->n_cats++;
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int parse_rules(struct cw_rule_ctx *l, struct cw_technique_rules *r)
+{
+	json_t *rules = json_object_get(r->doc, "rules"), *v;
+	size_t i;
+	int err;
+
+	if (!json_is_array(rules) || !json_array_size(rules)) {
+		l->where[0] = 0;
+		return cw_rule_fail(l, "\"rules\" must be a non-empty array");
+	}
+	r->rules = calloc(json_array_size(rules), sizeof(*r->rules));
+	if (!r->rules)
+		return -ENOMEM;
+	json_array_foreach(rules, i, v)
+	{
+		snprintf(l->where, sizeof(l->where), "rules[%zu]", i);
+		if ((err = parse_rule(l, r, v, &r->rules[i])))
+			return err;
+		for (size_t j = 0; j < i; j++)
+			if (r->rules[j].id && r->rules[i].id &&
+			    !strcmp(r->rules[j].id, r->rules[i].id))
+				return cw_rule_fail(l, "duplicate rule id \"%s\"", r->rules[i].id);
+		r->n_rules++;
+	}
+	return 0;
+}
+
+/* The document's top level: keys, schema, the runtime and helper lists. */
+static int parse_top(struct cw_rule_ctx *l, struct cw_technique_rules *r)
 {
 	static const char *const keys[] = {"schema",           "categories", "runtime_comms",
 	                                   "usermode_helpers", "rules",      NULL};
+	json_t *schema;
+	int err;
+
+	if (!json_is_object(r->doc))
+		return cw_rule_fail(l, "the document must be an object");
+	if ((err = cw_rule_check_keys(l, r->doc, keys)))
+		return err;
+	schema = json_object_get(r->doc, "schema");
+	if (!json_is_integer(schema) || json_integer_value(schema) != 1)
+		return cw_rule_fail(l, "\"schema\" must be 1");
+	if ((err = cw_rule_str_array(l, r->doc, "runtime_comms", false, &r->runtime_comms)))
+		return err;
+	return cw_rule_str_array(l, r->doc, "usermode_helpers", false, &r->helpers);
+}
+
+int cw_technique_rules_load(struct cw_technique_rules **out, const char *text, size_t len,
+                            const char *origin)
+{
 	struct cw_rule_ctx l = {.origin = origin ? origin : "techniques"};
 	struct cw_technique_rules *r;
 	json_error_t jerr;
-	json_t *cats, *rules, *v, *schema;
-	const char *k;
-	size_t i;
 	int err;
 
 	if (!out || !text)
@@ -236,73 +299,16 @@ int cw_technique_rules_load(struct cw_technique_rules **out, const char *text, s
 	if (!r->doc) {
 		cw_err("%s: line %d: %s", l.origin, jerr.line, jerr.text);
 		err = -EINVAL;
-		goto fail;
-	}
-	if (!json_is_object(r->doc)) {
-		err = cw_rule_fail(&l, "the document must be an object");
-		goto fail;
-	}
-	if ((err = cw_rule_check_keys(&l, r->doc, keys)))
-		goto fail;
-	schema = json_object_get(r->doc, "schema");
-	if (!json_is_integer(schema) || json_integer_value(schema) != 1) {
-		err = cw_rule_fail(&l, "\"schema\" must be 1");
-		goto fail;
-	}
-	if ((err = cw_rule_str_array(&l, r->doc, "runtime_comms", false, &r->runtime_comms)) ||
-	    (err = cw_rule_str_array(&l, r->doc, "usermode_helpers", false, &r->helpers)))
-		goto fail;
-	cats = json_object_get(r->doc, "categories");
-	if (!json_is_object(cats) || !json_object_size(cats)) {
-		err = cw_rule_fail(&l, "\"categories\" must be a non-empty object");
-		goto fail;
-	}
-	r->cats = calloc(json_object_size(cats), sizeof(*r->cats));
-	if (!r->cats) {
+	} else if (!(err = parse_top(&l, r)) && !(err = parse_categories(&l, r)) &&
+	           !(err = parse_rules(&l, r)) && !(r->exc_docs = json_array())) {
 		err = -ENOMEM;
-		goto fail;
 	}
-	json_object_foreach(cats, k, v)
-	{
-		err = cw_category_parse(l.origin, k, v, &r->cats[r->n_cats]);
-		r->n_cats++;
-		if (err)
-			goto fail;
-	}
-	rules = json_object_get(r->doc, "rules");
-	if (!json_is_array(rules) || !json_array_size(rules)) {
-		l.where[0] = 0;
-		err = cw_rule_fail(&l, "\"rules\" must be a non-empty array");
-		goto fail;
-	}
-	r->rules = calloc(json_array_size(rules), sizeof(*r->rules));
-	if (!r->rules) {
-		err = -ENOMEM;
-		goto fail;
-	}
-	json_array_foreach(rules, i, v)
-	{
-		snprintf(l.where, sizeof(l.where), "rules[%zu]", i);
-		if ((err = parse_rule(&l, r, v, &r->rules[i])))
-			goto fail;
-		for (size_t j = 0; j < i; j++)
-			if (r->rules[j].id && r->rules[i].id &&
-			    !strcmp(r->rules[j].id, r->rules[i].id)) {
-				err = cw_rule_fail(&l, "duplicate rule id \"%s\"", r->rules[i].id);
-				goto fail;
-			}
-		r->n_rules++;
-	}
-	r->exc_docs = json_array();
-	if (!r->exc_docs) {
-		err = -ENOMEM;
-		goto fail;
+	if (err) {
+		cw_technique_rules_free(r);
+		return err;
 	}
 	*out = r;
 	return 0;
-fail:
-	cw_technique_rules_free(r);
-	return err;
 }
 
 int cw_technique_rules_load_default(struct cw_technique_rules **out)
@@ -334,16 +340,115 @@ static bool is_catch_all(const char *g)
 	return strspn(g, "*?") == strlen(g);
 }
 
+/* Each rule pattern must name known rules and not all of them. */
+static int check_rule_patterns(struct cw_rule_ctx *l, const struct cw_technique_rules *r,
+                               json_t *rules)
+{
+	size_t j;
+	json_t *v;
+
+	if (!json_array_size(rules))
+		return cw_rule_fail(l, "\"rules\" must name at least one rule");
+	json_array_foreach(rules, j, v)
+	{
+		const char *g = json_string_value(v);
+		bool known = false;
+
+		if (is_catch_all(g))
+			return cw_rule_fail(l,
+			                    "rule pattern \"%s\" would turn every detection off; "
+			                    "name the rules",
+			                    g);
+		for (size_t k = 0; k < r->n_rules; k++)
+			if (fnmatch(g, r->rules[k].id, 0) == 0)
+				known = true;
+		if (!known)
+			return cw_rule_fail(l, "rule pattern \"%s\" matches no rule", g);
+	}
+	return 0;
+}
+
+/* Image and name globs: at least one, none matching every container. */
+static int check_container_patterns(struct cw_rule_ctx *l, json_t *images, json_t *names)
+{
+	size_t j;
+	json_t *v;
+
+	if ((!images || !json_array_size(images)) && (!names || !json_array_size(names)))
+		return cw_rule_fail(l, "an exception needs \"images\" or \"names\": there is no "
+		                       "global off switch");
+	for (int pass = 0; pass < 2; pass++) {
+		json_t *a = pass ? names : images;
+
+		if (!a)
+			continue;
+		json_array_foreach(a, j, v)
+		{
+			if (is_catch_all(json_string_value(v)))
+				return cw_rule_fail(l, "pattern \"%s\" matches every container",
+				                    json_string_value(v));
+		}
+	}
+	return 0;
+}
+
+/* One exceptions[] entry, validated. */
+static int check_exception(struct cw_rule_ctx *l, const struct cw_technique_rules *r, json_t *e)
+{
+	static const char *const keys[] = {"rules", "images", "names", "comment", NULL};
+	json_t *rules, *images, *names;
+	const char *comment;
+	int err;
+
+	if (!json_is_object(e))
+		return cw_rule_fail(l, "must be an object");
+	if ((err = cw_rule_check_keys(l, e, keys)) ||
+	    (err = cw_rule_str_array(l, e, "rules", true, &rules)) ||
+	    (err = cw_rule_str_array(l, e, "images", false, &images)) ||
+	    (err = cw_rule_str_array(l, e, "names", false, &names)) ||
+	    (err = cw_rule_str(l, e, "comment", false, &comment)))
+		return err;
+	if ((err = check_rule_patterns(l, r, rules)))
+		return err;
+	return check_container_patterns(l, images, names);
+}
+
+/* Append the (validated) entries of arr; doc keeps their strings alive. */
+static int add_exceptions(struct cw_technique_rules *r, json_t *doc, json_t *arr)
+{
+	size_t i, n_new = json_array_size(arr);
+	struct exception *grown;
+	json_t *e;
+
+	if (!n_new)
+		return 0;
+	grown = realloc(r->exc, (r->n_exc + n_new) * sizeof(*r->exc));
+	if (!grown)
+		return -ENOMEM;
+	r->exc = grown;
+	if (json_array_append(r->exc_docs, doc))
+		return -ENOMEM;
+	json_array_foreach(arr, i, e)
+	{
+		struct exception *x = &r->exc[r->n_exc++];
+		json_t *c = json_object_get(e, "comment");
+
+		x->rules = json_object_get(e, "rules");
+		x->images = json_object_get(e, "images");
+		x->names = json_object_get(e, "names");
+		x->comment = c ? json_string_value(c) : "";
+	}
+	return 0;
+}
+
 int cw_technique_exceptions_load(struct cw_technique_rules *r, const char *text, size_t len,
                                  const char *origin)
 {
 	static const char *const top[] = {"exceptions", NULL};
-	static const char *const keys[] = {"rules", "images", "names", "comment", NULL};
 	struct cw_rule_ctx l = {.origin = origin ? origin : "exceptions"};
-	struct exception *grown = NULL;
 	json_error_t jerr;
-	json_t *doc, *arr, *e, *v;
-	size_t i, j, n_new;
+	json_t *doc, *arr, *e;
+	size_t i;
 	int err = 0;
 
 	if (!r || !text)
@@ -364,93 +469,14 @@ int cw_technique_exceptions_load(struct cw_technique_rules *r, const char *text,
 		err = cw_rule_fail(&l, "\"exceptions\" must be an array");
 		goto out;
 	}
-	n_new = json_array_size(arr);
 	/* Validate everything before adding anything. */
 	json_array_foreach(arr, i, e)
 	{
-		json_t *rules, *images, *names;
-		const char *comment;
-
 		snprintf(l.where, sizeof(l.where), "exceptions[%zu]", i);
-		if (!json_is_object(e)) {
-			err = cw_rule_fail(&l, "must be an object");
+		if ((err = check_exception(&l, r, e)))
 			goto out;
-		}
-		if ((err = cw_rule_check_keys(&l, e, keys)) ||
-		    (err = cw_rule_str_array(&l, e, "rules", true, &rules)) ||
-		    (err = cw_rule_str_array(&l, e, "images", false, &images)) ||
-		    (err = cw_rule_str_array(&l, e, "names", false, &names)) ||
-		    (err = cw_rule_str(&l, e, "comment", false, &comment)))
-			goto out;
-		if (!json_array_size(rules)) {
-			err = cw_rule_fail(&l, "\"rules\" must name at least one rule");
-			goto out;
-		}
-		json_array_foreach(rules, j, v)
-		{
-			const char *g = json_string_value(v);
-			bool known = false;
-
-			if (is_catch_all(g)) {
-				err = cw_rule_fail(
-				    &l,
-				    "rule pattern \"%s\" would turn every detection off; "
-				    "name the rules",
-				    g);
-				goto out;
-			}
-			for (size_t k = 0; k < r->n_rules; k++)
-				if (fnmatch(g, r->rules[k].id, 0) == 0)
-					known = true;
-			if (!known) {
-				err = cw_rule_fail(&l, "rule pattern \"%s\" matches no rule", g);
-				goto out;
-			}
-		}
-		if ((!images || !json_array_size(images)) && (!names || !json_array_size(names))) {
-			err = cw_rule_fail(
-			    &l, "an exception needs \"images\" or \"names\": there is no "
-			        "global off switch");
-			goto out;
-		}
-		for (int pass = 0; pass < 2; pass++) {
-			json_t *a = pass ? names : images;
-
-			if (!a)
-				continue;
-			json_array_foreach(a, j, v)
-			{
-				if (is_catch_all(json_string_value(v))) {
-					err = cw_rule_fail(&l,
-					                   "pattern \"%s\" matches every container",
-					                   json_string_value(v));
-					goto out;
-				}
-			}
-		}
 	}
-	if (!n_new)
-		goto out;
-	grown = realloc(r->exc, (r->n_exc + n_new) * sizeof(*r->exc));
-	if (!grown) {
-		err = -ENOMEM;
-		goto out;
-	}
-	r->exc = grown;
-	if (json_array_append(r->exc_docs, doc)) {
-		err = -ENOMEM;
-		goto out;
-	}
-	json_array_foreach(arr, i, e)
-	{
-		struct exception *x = &r->exc[r->n_exc++];
-		json_t *c = json_object_get(e, "comment");
-
-		x->rules = json_object_get(e, "rules");
-		x->images = json_object_get(e, "images");
-		x->names = json_object_get(e, "names");
-		x->comment = c ? json_string_value(c) : "";
-	}
+	err = add_exceptions(r, doc, arr);
 out:
 	json_decref(doc);
 	return err;

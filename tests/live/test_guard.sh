@@ -130,10 +130,10 @@ check "  from the container, with the dead agent as target and the time of the k
 check "  and warns of the gap: killed, how long, how many execs" \
 	grep -q "the agent before this one (pid $A1) stopped without shutting down" "$OUT2.err"
 sleep 0.6
-check "stats: guard.previous not clean, >= 1 s down, >= 40 execs unwatched" \
-	jqt '.guard.previous.clean == false and .guard.previous.down_seconds >= 1 and .guard.previous.execs_unwatched >= 40 and .guard.previous.pid == '"$A1" "$STATS"
+check "stats: guard.previous not clean, >= 1 s down, >= 40 processes started meanwhile" \
+	jqt '.guard.previous.clean == false and .guard.previous.down_seconds >= 1 and .guard.previous.processes_started >= 40 and .guard.previous.pid == '"$A1" "$STATS"
 check "cagewatch stats prints the gap" bash -c "'$CAGEWATCH' stats --stats-file '$STATS' | grep -q 'gap: *agent pid $A1 stopped without shutting down'"
-check "/metrics has the gap" bash -c "'$CAGEWATCH' stats --stats-file '$STATS' --format prometheus | grep -q '^cagewatch_guard_previous_execs_unwatched [0-9]'"
+check "/metrics has the gap" bash -c "'$CAGEWATCH' stats --stats-file '$STATS' --format prometheus | grep -q '^cagewatch_guard_previous_processes_started [0-9]'"
 
 # --- a clean stop ----------------------------------------------------------------
 B=$AGENT_PID
