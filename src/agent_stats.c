@@ -318,50 +318,11 @@ static void print_prometheus(json_t *o)
 	}
 }
 
-/* `cagewatch stats [--stats-file PATH] [--format text|json|prometheus]`: the
- * running agent's counters (--json is --format json). */
-int cw_cmd_stats(int argc, char **argv)
+/* The human-readable form of the stats file. */
+static void print_text(json_t *o)
 {
-	const char *path = "/run/cagewatch/stats.json", *format = "text";
-	json_error_t jerr;
-	json_t *o, *k, *ag, *c, *t, *bl, *gd, *pv;
+	json_t *k, *ag, *c, *t, *bl, *gd, *pv;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json"))
-			format = "json";
-		else if (!strcmp(argv[i], "--format") && i + 1 < argc)
-			format = argv[++i];
-		else if (!strcmp(argv[i], "--stats-file") && i + 1 < argc)
-			path = argv[++i];
-		else {
-			cw_err("usage: cagewatch stats [--stats-file PATH] "
-			       "[--format text|json|prometheus] [--json]");
-			return 2;
-		}
-	}
-	if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "prometheus")) {
-		cw_err("unknown --format \"%s\": use text, json or prometheus", format);
-		return 2;
-	}
-	o = json_load_file(path, 0, &jerr);
-	if (!o) {
-		cw_err(
-		    "no agent statistics at %s (%s): is `cagewatch run` running? (it writes them "
-		    "every half second; --stats-file names another place)",
-		    path, jerr.text);
-		return 2;
-	}
-	if (!strcmp(format, "json")) {
-		json_dumpf(o, stdout, JSON_INDENT(2));
-		putchar('\n');
-		json_decref(o);
-		return 0;
-	}
-	if (!strcmp(format, "prometheus")) {
-		print_prometheus(o);
-		json_decref(o);
-		return 0;
-	}
 	k = json_object_get(o, "kernel");
 	ag = json_object_get(o, "agent");
 	c = json_object_get(o, "cache");
@@ -407,6 +368,53 @@ int cw_cmd_stats(int argc, char **argv)
 		       json_real_value(json_object_get(pv, "down_seconds")),
 		       I(pv, "processes_started"));
 #undef I
+}
+
+/* `cagewatch stats [--stats-file PATH] [--format text|json|prometheus]`: the
+ * running agent's counters (--json is --format json). */
+int cw_cmd_stats(int argc, char **argv)
+{
+	const char *path = "/run/cagewatch/stats.json", *format = "text";
+	json_error_t jerr;
+	json_t *o;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json"))
+			format = "json";
+		else if (!strcmp(argv[i], "--format") && i + 1 < argc)
+			format = argv[++i];
+		else if (!strcmp(argv[i], "--stats-file") && i + 1 < argc)
+			path = argv[++i];
+		else {
+			cw_err("usage: cagewatch stats [--stats-file PATH] "
+			       "[--format text|json|prometheus] [--json]");
+			return 2;
+		}
+	}
+	if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "prometheus")) {
+		cw_err("unknown --format \"%s\": use text, json or prometheus", format);
+		return 2;
+	}
+	o = json_load_file(path, 0, &jerr);
+	if (!o) {
+		cw_err(
+		    "no agent statistics at %s (%s): is `cagewatch run` running? (it writes them "
+		    "every half second; --stats-file names another place)",
+		    path, jerr.text);
+		return 2;
+	}
+	if (!strcmp(format, "json")) {
+		json_dumpf(o, stdout, JSON_INDENT(2));
+		putchar('\n');
+		json_decref(o);
+		return 0;
+	}
+	if (!strcmp(format, "prometheus")) {
+		print_prometheus(o);
+		json_decref(o);
+		return 0;
+	}
+	print_text(o);
 	json_decref(o);
 	return 0;
 }

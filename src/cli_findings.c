@@ -13,6 +13,7 @@
 #include <string.h>
 #include <jansson.h>
 
+#include "cli_render.h"
 #include "filter.h"
 #include "store.h"
 #include "termsafe.h"
@@ -45,416 +46,6 @@ static int usage_err(const char *fmt, const char *arg)
 }
 
 /* ---- text output helpers ---- */
-
-/* Print container-chosen text terminal-safe (termsafe.h). */
-static void put_safe(FILE *out, const char *s)
-{
-	char *e = cw_term_escape(s, false);
-
-	fputs(e ? e : "?", out);
-	free(e);
-}
-
-/* The agent's own multi-line text (next steps): line breaks kept, indented. */
-static void put_text(FILE *out, const char *s, const char *indent)
-{
-	char *e = cw_term_escape(s, true), *line, *save = NULL;
-
-	for (line = e ? strtok_r(e, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save))
-		fprintf(out, "%s%s\n", indent, line);
-	free(e);
-}
-
-/* Escaped copy of s truncated to max bytes ("..." marks the cut); malloc'd. */
-static char *safe_dup(const char *s, size_t max)
-{
-	char *out = cw_term_escape(s, false);
-	size_t n = out ? strlen(out) : 0;
-
-	if (out && max > 3 && n > max) {
-		/* don't cut a UTF-8 sequence in half */
-		size_t cut = max - 3;
-
-		while (cut > 0 && ((unsigned char)out[cut] & 0xc0) == 0x80)
-			cut--;
-		strcpy(out + cut, "...");
-	}
-	return out;
-}
-
-static const char *js(json_t *o, const char *key)
-{
-	const char *v = json_string_value(json_object_get(o, key));
-
-	return v && v[0] ? v : NULL;
-}
-
-static json_t *first(json_t *arr)
-{
-	return json_array_get(arr, 0);
-}
-
-static void field(const char *label, const char *value)
-{
-	if (!value)
-		return;
-	printf("  %-24s", label);
-	put_safe(stdout, value);
-	putchar('\n');
-}
-
-/* A JSON scalar as text (strings bare, others as JSON). malloc'd or NULL. */
-static char *scalar_text(json_t *v)
-{
-	if (json_is_string(v))
-		return strdup(json_string_value(v));
-	if (!v || json_is_null(v))
-		return NULL;
-	return json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
-}
-
-static void field_json(const char *label, json_t *v)
-{
-	char *t = scalar_text(v);
-
-	if (t && t[0])
-		field(label, t);
-	free(t);
-}
-
-/* ---- table ---- */
-
-enum { C_ID, C_TIME, C_SEV, C_CAT, C_STATE, C_MUTE, C_WHERE, C_BIN, C_COUNT, NCOLS };
-
-static const char *const col_names[NCOLS] = {
-    "ID",   "EVENT TIME",         "SEVERITY", "CATEGORY", "STATE",
-    "MUTE", "CONTAINER/RESOURCE", "BINARY",   "COUNT",
-};
-static const size_t col_max[NCOLS] = {12, 20, 8, 36, 8, 9, 32, 48, 8};
-
-static int row_cells(json_t *f, char *cells[NCOLS])
-{
-	json_t *sp = json_object_get(f, "sourceProperties"), *res = json_object_get(f, "resource");
-	const char *where = js(first(json_object_get(f, "containers")), "name");
-	const char *et = js(f, "eventTime");
-	char timebuf[32] = "", *count;
-
-	if (!where)
-		where = js(sp, "Container_Name");
-	if (!where)
-		where = js(res, "displayName");
-	if (!where)
-		where = js(f, "resourceName");
-	if (et) {
-		/* "2026-11-29T07:00:05.123Z" shown to the second */
-		cw_strlcpy(timebuf, et, 20);
-		if (strlen(timebuf) == 19)
-			strcat(timebuf, "Z");
-		else
-			cw_strlcpy(timebuf, et, sizeof(timebuf));
-	}
-	count = scalar_text(json_object_get(sp, "Occurrence_Count"));
-	cells[C_ID] = safe_dup(cw_store_short_id(js(f, "name")), col_max[C_ID] + 3);
-	if (cells[C_ID] && strlen(cells[C_ID]) > col_max[C_ID])
-		cells[C_ID][col_max[C_ID]] = 0; /* a prefix is still a valid ID */
-	cells[C_TIME] = safe_dup(timebuf, col_max[C_TIME]);
-	cells[C_SEV] = safe_dup(js(f, "severity"), col_max[C_SEV]);
-	cells[C_CAT] = safe_dup(js(f, "category"), col_max[C_CAT]);
-	cells[C_STATE] = safe_dup(js(f, "state"), col_max[C_STATE]);
-	cells[C_MUTE] = safe_dup(js(f, "mute"), col_max[C_MUTE]);
-	cells[C_WHERE] = safe_dup(where, col_max[C_WHERE]);
-	cells[C_BIN] =
-	    safe_dup(js(json_object_get(first(json_object_get(f, "processes")), "binary"), "path"),
-	             col_max[C_BIN]);
-	cells[C_COUNT] = safe_dup(count ? count : "1", col_max[C_COUNT]);
-	free(count);
-	for (int c = 0; c < NCOLS; c++)
-		if (!cells[c])
-			return -ENOMEM;
-	return 0;
-}
-
-static int print_table(json_t *arr)
-{
-	size_t n = json_array_size(arr), w[NCOLS];
-	char *(*cells)[NCOLS] = calloc(n ? n : 1, sizeof(*cells));
-	int ret = 0;
-
-	if (!cells)
-		return -ENOMEM;
-	for (int c = 0; c < NCOLS; c++)
-		w[c] = strlen(col_names[c]);
-	for (size_t i = 0; i < n && !ret; i++) {
-		ret = row_cells(json_array_get(arr, i), cells[i]);
-		for (int c = 0; c < NCOLS && !ret; c++)
-			if (strlen(cells[i][c]) > w[c])
-				w[c] = strlen(cells[i][c]);
-	}
-	if (!ret) {
-		for (int c = 0; c < NCOLS; c++)
-			printf("%-*s%s", c == NCOLS - 1 ? 0 : (int)w[c], col_names[c],
-			       c == NCOLS - 1 ? "\n" : "  ");
-		for (size_t i = 0; i < n; i++)
-			for (int c = 0; c < NCOLS; c++)
-				printf("%-*s%s", c == NCOLS - 1 ? 0 : (int)w[c], cells[i][c],
-				       c == NCOLS - 1 ? "\n" : "  ");
-	}
-	for (size_t i = 0; i < n; i++)
-		for (int c = 0; c < NCOLS; c++)
-			free(cells[i][c]);
-	free(cells);
-	return ret;
-}
-
-static int print_json(json_t *v)
-{
-	if (json_dumpf(v, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0)
-		return -EIO;
-	putchar('\n');
-	return 0;
-}
-
-/* ---- show ---- */
-
-static const char *attack_id(const char *e)
-{
-	static const char *const map[][2] = {
-	    {"RECONNAISSANCE", "TA0043"},
-	    {"RESOURCE_DEVELOPMENT", "TA0042"},
-	    {"INITIAL_ACCESS", "TA0001"},
-	    {"EXECUTION", "TA0002"},
-	    {"PERSISTENCE", "TA0003"},
-	    {"PRIVILEGE_ESCALATION", "TA0004"},
-	    {"DEFENSE_EVASION", "TA0005"},
-	    {"CREDENTIAL_ACCESS", "TA0006"},
-	    {"DISCOVERY", "TA0007"},
-	    {"LATERAL_MOVEMENT", "TA0008"},
-	    {"COLLECTION", "TA0009"},
-	    {"COMMAND_AND_CONTROL", "TA0011"},
-	    {"EXFILTRATION", "TA0010"},
-	    {"IMPACT", "TA0040"},
-	    {"ESCAPE_TO_HOST", "T1611"},
-	    {"IMPAIR_DEFENSES", "T1562"},
-	    {"DISABLE_OR_MODIFY_TOOLS", "T1562.001"},
-	    {"EXPLOITATION_FOR_PRIVILEGE_ESCALATION", "T1068"},
-	    {"CONTAINER_ADMINISTRATION_COMMAND", "T1609"},
-	    {"CONTAINER_AND_RESOURCE_DISCOVERY", "T1613"},
-	    {"PROCESS_DISCOVERY", "T1057"},
-	    {"NETWORK_SERVICE_DISCOVERY", "T1046"},
-	    {"COMMAND_AND_SCRIPTING_INTERPRETER", "T1059"},
-	    {"UNIX_SHELL", "T1059.004"},
-	    {"PYTHON", "T1059.006"},
-	    {"INGRESS_TOOL_TRANSFER", "T1105"},
-	    {"NATIVE_API", "T1106"},
-	    {"ABUSE_ELEVATION_CONTROL_MECHANISM", "T1548"},
-	    {"UNSECURED_CREDENTIALS", "T1552"},
-	    {"MASQUERADING", "T1036"},
-	    {"DEPLOY_CONTAINER", "T1610"},
-	    {"SYSTEM_OWNER_USER_DISCOVERY", "T1033"},
-	    {"FILE_AND_DIRECTORY_DISCOVERY", "T1083"},
-	};
-
-	for (size_t i = 0; e && i < sizeof(map) / sizeof(map[0]); i++)
-		if (strcmp(map[i][0], e) == 0)
-			return map[i][1];
-	return NULL;
-}
-
-static void print_enum_list(const char *label, json_t *arr)
-{
-	size_t i;
-	json_t *v;
-	char line[1024] = "";
-
-	if (!json_is_array(arr) || !json_array_size(arr))
-		return;
-	json_array_foreach(arr, i, v)
-	{
-		const char *e = json_string_value(v), *id = attack_id(e);
-		size_t len = strlen(line);
-
-		if (!e)
-			continue;
-		snprintf(line + len, sizeof(line) - len, "%s%s%s%s%s", i ? ", " : "", e,
-		         id ? " (" : "", id ? id : "", id ? ")" : "");
-	}
-	field(label, line);
-}
-
-static void print_args(json_t *args)
-{
-	size_t i;
-	json_t *a;
-
-	if (!json_is_array(args) || !json_array_size(args))
-		return;
-	printf("  %-24s", "Arguments");
-	json_array_foreach(args, i, a)
-	{
-		const char *s = json_string_value(a);
-
-		if (i)
-			putchar(' ');
-		if (!s)
-			continue;
-		if (!s[0] || strpbrk(s, " \t\"'\\$`")) {
-			char *q = json_dumps(a, JSON_ENCODE_ANY);
-
-			put_safe(stdout, q ? q : s);
-			free(q);
-		} else {
-			put_safe(stdout, s);
-		}
-	}
-	putchar('\n');
-}
-
-static void print_file(const char *label, json_t *file)
-{
-	char buf[256];
-	const char *sha = js(file, "sha256");
-	char *size = scalar_text(json_object_get(file, "size"));
-	char *hashed = scalar_text(json_object_get(file, "hashedSize"));
-
-	field(label, js(file, "path"));
-	if (sha) {
-		if (json_is_true(json_object_get(file, "partiallyHashed")))
-			snprintf(buf, sizeof(buf), "%s (first %s bytes)", sha,
-			         hashed ? hashed : "?");
-		else
-			snprintf(buf, sizeof(buf), "%s", sha);
-		field("  SHA-256", buf);
-	}
-	if (size) {
-		snprintf(buf, sizeof(buf), "%s bytes", size);
-		field("  Size", buf);
-	}
-	free(size);
-	free(hashed);
-}
-
-static void print_summary(json_t *f)
-{
-	json_t *sp = json_object_get(f, "sourceProperties"), *res = json_object_get(f, "resource");
-	json_t *gcp = json_object_get(res, "gcpMetadata");
-	json_t *proc = first(json_object_get(f, "processes"));
-	json_t *ctr = first(json_object_get(f, "containers"));
-	json_t *pod = first(json_object_get(json_object_get(f, "kubernetes"), "pods"));
-	json_t *mitre = json_object_get(f, "mitreAttack");
-	const char *id = cw_store_short_id(js(f, "name")), *k;
-	char buf[1024];
-	json_t *v;
-
-	printf("Finding ");
-	put_safe(stdout, id);
-	putchar('\n');
-	field("Name", js(f, "name"));
-	field("Category", js(f, "category"));
-	field("Severity", js(f, "severity"));
-	field("Finding class", js(f, "findingClass"));
-	field("Event time", js(f, "eventTime"));
-	field("Create time", js(f, "createTime"));
-	field_json("Occurrences", json_object_get(sp, "Occurrence_Count"));
-	field("State", js(f, "state"));
-	field("  State changed", js(sp, "State_Change_Time"));
-	field("Mute", js(f, "mute"));
-	field("  Mute updated", js(f, "muteUpdateTime"));
-	field("  Muted by", js(f, "muteInitiator"));
-
-	printf("\nWhat was detected\n");
-	field("Description", js(f, "description"));
-	print_file("Program binary", json_object_get(proc, "binary"));
-	print_args(json_object_get(proc, "args"));
-	if (json_is_true(json_object_get(proc, "argumentsTruncated")))
-		field("  (arguments truncated)", "yes");
-	print_file("Script", json_object_get(proc, "script"));
-	if (proc) {
-		char *pid = scalar_text(json_object_get(proc, "pid"));
-		char *ppid = scalar_text(json_object_get(proc, "parentPid"));
-		char *uid = scalar_text(json_object_get(proc, "userId"));
-		const char *comm = js(proc, "name");
-
-		snprintf(buf, sizeof(buf), "%s%spid %s%s%s%s", comm ? comm : "", comm ? ", " : "",
-		         pid ? pid : "?", uid ? ", user id " : "", uid ? uid : "", "");
-		field("Process", buf);
-		if (ppid) {
-			snprintf(buf, sizeof(buf), "pid %s", ppid);
-			field("Parent process", buf);
-		}
-		free(pid);
-		free(ppid);
-		free(uid);
-	}
-	if (js(sp, "Tool_Name") && js(sp, "Tool_Id")) {
-		snprintf(buf, sizeof(buf), "%s (%s)", js(sp, "Tool_Name"), js(sp, "Tool_Id"));
-		field("Tool", buf);
-	} else {
-		field("Tool", js(sp, "Tool_Name") ? js(sp, "Tool_Name") : js(sp, "Tool_Id"));
-	}
-	field("Rule", js(sp, "Rule_Id"));
-	field("  Matched on", js(sp, "Matched_On"));
-	field("  Match detail", js(sp, "Match_Detail"));
-	field("Module", js(f, "moduleName"));
-
-	printf("\nAffected resource\n");
-	field("Resource full name",
-	      js(f, "resourceName") ? js(f, "resourceName") : js(res, "name"));
-	field("Resource display name", js(res, "displayName"));
-	field("Resource type", js(res, "type"));
-	field("Project", js(gcp, "projectDisplayName") ? js(gcp, "projectDisplayName")
-	                                               : js(res, "projectDisplayName"));
-	field("Project full name", js(gcp, "project") ? js(gcp, "project") : js(res, "project"));
-
-	printf("\nContainer\n");
-	field("Name", js(ctr, "name") ? js(ctr, "name") : js(sp, "Container_Name"));
-	field("ID", js(sp, "Container_Id"));
-	field("Image", js(ctr, "uri") ? js(ctr, "uri") : js(sp, "Container_Image_Uri"));
-	field("Image ID", js(ctr, "imageId"));
-	field("Runtime", js(sp, "Container_Runtime"));
-	if (pod) {
-		snprintf(buf, sizeof(buf), "%s/%s", js(pod, "ns") ? js(pod, "ns") : "",
-		         js(pod, "name") ? js(pod, "name") : "");
-		field("Pod", buf);
-	}
-	if (!ctr && !js(sp, "Container_Id") && !pod)
-		printf("  (not in a container)\n");
-
-	if (mitre) {
-		const char *t = js(mitre, "primaryTactic");
-
-		printf("\nMITRE ATT&CK\n");
-		if (t) {
-			snprintf(buf, sizeof(buf), "%s%s%s%s", t, attack_id(t) ? " (" : "",
-			         attack_id(t) ? attack_id(t) : "", attack_id(t) ? ")" : "");
-			field("Tactic", buf);
-		}
-		print_enum_list("Techniques", json_object_get(mitre, "primaryTechniques"));
-		print_enum_list("Additional tactics", json_object_get(mitre, "additionalTactics"));
-		field("ATT&CK version", js(mitre, "version"));
-	}
-
-	if (json_object_size(sp)) {
-		printf("\nSource properties\n");
-		json_object_foreach(sp, k, v)
-		{
-			char label[64];
-
-			snprintf(label, sizeof(label), "%s", k);
-			field_json(label, v);
-		}
-	}
-
-	printf("\nNext steps\n");
-	if (js(f, "nextSteps"))
-		put_text(stdout, js(f, "nextSteps"), "  ");
-	printf("  Look for other findings on the same container around the same time:\n"
-	       "    cagewatch findings related ");
-	put_safe(stdout, id);
-	printf("\n  Review the container's settings and logs; full JSON:\n"
-	       "    cagewatch findings show ");
-	put_safe(stdout, id);
-	printf(" --json\n");
-}
 
 /* ---- commands ---- */
 
@@ -521,85 +112,107 @@ static int parse_format(const char *v, bool *json)
 	return 0;
 }
 
-static int cmd_list(struct opts *o)
+/* `findings list`'s options. */
+struct list_opts {
+	const char *filter;
+	char order[128];
+	bool desc, json;
+	long limit;
+};
+
+/* --order-by FIELD [desc|asc] (or "FIELD desc" in one argument). 0 or an exit status. */
+static int parse_order(struct opts *o, int *i, struct list_opts *lo)
 {
-	const char *filter = NULL, *v;
-	char order[128] = "event_time", err[1024];
-	bool desc = false, json = false;
-	long limit = 0;
-	struct cw_filter *f = NULL;
-	struct cw_store *s = NULL;
-	json_t *arr = NULL;
-	int ret;
+	const char *v = opt_value(o, i, "--order-by");
+	char *sp;
+
+	if (!v)
+		return EXIT_USAGE;
+	cw_strlcpy(lo->order, v, sizeof(lo->order));
+	lo->desc = false;
+	sp = strchr(lo->order, ' ');
+	if (sp) {
+		*sp++ = 0;
+		while (*sp == ' ')
+			sp++;
+		if (strcasecmp(sp, "desc") == 0)
+			lo->desc = true;
+		else if (strcasecmp(sp, "asc") != 0)
+			return usage_err(
+			    "--order-by: expected \"desc\" or \"asc\" after the field, "
+			    "not \"%s\"",
+			    sp);
+	} else if (*i + 1 < o->nargs && (strcasecmp(o->args[*i + 1], "desc") == 0 ||
+	                                 strcasecmp(o->args[*i + 1], "asc") == 0)) {
+		lo->desc = strcasecmp(o->args[++*i], "desc") == 0;
+	}
+	if (!cw_filter_order_column(lo->order))
+		return usage_err("--order-by: cannot order by \"%s\": use event_time, "
+		                 "create_time, name, parent, category, state, "
+		                 "severity, mute, resource_name, occurrence_count, ...",
+		                 lo->order);
+	return 0;
+}
+
+static int parse_list_opts(struct opts *o, struct list_opts *lo)
+{
+	const char *v;
+	int rc;
 
 	for (int i = 1; i < o->nargs; i++) {
 		const char *a = o->args[i];
 
 		if (is_opt(a, "--filter")) {
-			filter = opt_value(o, &i, "--filter");
-			if (!filter)
+			if (!(lo->filter = opt_value(o, &i, "--filter")))
 				return EXIT_USAGE;
 		} else if (is_opt(a, "--order-by")) {
-			char *sp;
-
-			v = opt_value(o, &i, "--order-by");
-			if (!v)
-				return EXIT_USAGE;
-			cw_strlcpy(order, v, sizeof(order));
-			desc = false;
-			sp = strchr(order, ' ');
-			if (sp) {
-				*sp++ = 0;
-				while (*sp == ' ')
-					sp++;
-				if (strcasecmp(sp, "desc") == 0)
-					desc = true;
-				else if (strcasecmp(sp, "asc") != 0)
-					return usage_err("--order-by: expected \"desc\" or \"asc\" "
-					                 "after the field, not \"%s\"",
-					                 sp);
-			} else if (i + 1 < o->nargs && (strcasecmp(o->args[i + 1], "desc") == 0 ||
-			                                strcasecmp(o->args[i + 1], "asc") == 0)) {
-				desc = strcasecmp(o->args[++i], "desc") == 0;
-			}
-			if (!cw_filter_order_column(order))
-				return usage_err(
-				    "--order-by: cannot order by \"%s\": use event_time, "
-				    "create_time, name, parent, category, state, "
-				    "severity, mute, resource_name, occurrence_count, ...",
-				    order);
+			if ((rc = parse_order(o, &i, lo)))
+				return rc;
 		} else if (is_opt(a, "--limit")) {
 			char *end;
 
-			v = opt_value(o, &i, "--limit");
-			if (!v)
+			if (!(v = opt_value(o, &i, "--limit")))
 				return EXIT_USAGE;
 			errno = 0;
-			limit = strtol(v, &end, 10);
-			if (errno || *end || limit < 1)
+			lo->limit = strtol(v, &end, 10);
+			if (errno || *end || lo->limit < 1)
 				return usage_err("--limit must be a positive integer, not \"%s\"",
 				                 v);
 		} else if (is_opt(a, "--format")) {
 			v = opt_value(o, &i, "--format");
-			if (!v || parse_format(v, &json))
+			if (!v || parse_format(v, &lo->json))
 				return EXIT_USAGE;
 		} else {
 			return usage_err("list: unexpected argument \"%s\"", a);
 		}
 	}
-	ret = cw_filter_compile(filter, &f, err, sizeof(err));
+	return 0;
+}
+
+static int cmd_list(struct opts *o)
+{
+	struct list_opts lo = {.order = "event_time"};
+	char err[1024];
+	struct cw_filter *f = NULL;
+	struct cw_store *s = NULL;
+	json_t *arr = NULL;
+	int ret = parse_list_opts(o, &lo);
+
+	if (ret)
+		return ret;
+	ret = cw_filter_compile(lo.filter, &f, err, sizeof(err));
 	if (ret) {
 		cw_err("%s", err);
-		if (ret == -EINVAL && filter)
-			fprintf(stderr, "  %s\n  %*s^\n", filter,
+		if (ret == -EINVAL && lo.filter)
+			fprintf(stderr, "  %s\n  %*s^\n", lo.filter,
 			        (int)strtol(err + strlen("filter: column "), NULL, 10) - 1, "");
 		return EXIT_USAGE;
 	}
 	ret = open_store(o, false, &s);
 	if (!ret)
-		ret = cw_store_list(s, f, order, desc, limit, &arr);
+		ret = cw_store_list(s, f, lo.order, lo.desc, lo.limit, &arr);
 	if (!ret)
-		ret = json ? print_json(arr) : print_table(arr);
+		ret = lo.json ? cw_render_json(arr) : cw_render_table(arr);
 	json_decref(arr);
 	cw_store_close(s);
 	cw_filter_free(f);
@@ -633,9 +246,9 @@ static int cmd_show(struct opts *o)
 	if (ret)
 		return lookup_status(ret, id);
 	if (json)
-		ret = print_json(f);
+		ret = cw_render_json(f);
 	else
-		print_summary(f);
+		cw_render_summary(f);
 	json_decref(f);
 	return ret ? EXIT_USAGE : EXIT_OK;
 }
@@ -707,21 +320,24 @@ static int cmd_related(struct opts *o)
 		return lookup_status(ret, id);
 	}
 	if (json) {
-		ret = print_json(arr);
+		ret = cw_render_json(arr);
 	} else {
 		json_t *sp = json_object_get(f, "sourceProperties");
-		const char *ctr = js(sp, "Container_Id");
+		const char *ctr = cw_render_js(sp, "Container_Id");
 
 		printf("%zu other finding%s on %s ", json_array_size(arr),
 		       json_array_size(arr) == 1 ? "" : "s", ctr ? "container" : "resource");
-		put_safe(stdout, ctr ? ctr : js(f, "resourceName") ? js(f, "resourceName") : "?");
+		cw_render_put_safe(stdout, ctr ? ctr
+		                           : cw_render_js(f, "resourceName")
+		                               ? cw_render_js(f, "resourceName")
+		                               : "?");
 		printf(" within %s of ", wtext);
-		put_safe(stdout, js(f, "eventTime"));
+		cw_render_put_safe(stdout, cw_render_js(f, "eventTime"));
 		printf(" (finding ");
-		put_safe(stdout, cw_store_short_id(js(f, "name")));
+		cw_render_put_safe(stdout, cw_store_short_id(cw_render_js(f, "name")));
 		printf(")\n");
 		if (json_array_size(arr))
-			ret = print_table(arr);
+			ret = cw_render_table(arr);
 	}
 	json_decref(arr);
 	json_decref(f);
@@ -761,8 +377,8 @@ static int cmd_lifecycle(struct opts *o, const char *cmd)
 		return lookup_status(ret, id);
 	what = is_state ? "state" : "mute";
 	printf("finding ");
-	put_safe(stdout, cw_store_short_id(js(f, "name")));
-	printf(": %s %s%s\n", what, js(f, what) ? js(f, what) : "?",
+	cw_render_put_safe(stdout, cw_store_short_id(cw_render_js(f, "name")));
+	printf(": %s %s%s\n", what, cw_render_js(f, what) ? cw_render_js(f, what) : "?",
 	       ret ? "" : " (unchanged: it already was)");
 	json_decref(f);
 	return EXIT_OK;
