@@ -262,84 +262,97 @@ static const char *json_type_name(const json_t *v)
 	return "unknown";
 }
 
-int cw_config_load(struct cw_config *cfg, const char *path)
+/* The file's JSON object, or NULL after saying what is wrong (*err). */
+static json_t *read_config(const char *path, int *err)
 {
-	struct cw_config tmp = *cfg;
-	bool explicit_nc = false;
 	json_error_t jerr;
-	const char *key;
-	json_t *root, *val;
+	json_t *root;
 	char *text = NULL;
 	size_t len = 0;
-	int err;
 
-	err = cw_read_file(path, CONFIG_FILE_MAX, &text, &len);
-	if (err == -ENOENT) {
+	*err = cw_read_file(path, CONFIG_FILE_MAX, &text, &len);
+	if (*err == -ENOENT) {
 		cw_err("config file %s does not exist: create it or drop --config", path);
-		return err;
+		return NULL;
 	}
-	if (err == -EFBIG) {
+	if (*err == -EFBIG) {
 		cw_err("config file %s is larger than %u bytes: is it the right file?", path,
 		       CONFIG_FILE_MAX);
-		return -EINVAL;
+		*err = -EINVAL;
+		return NULL;
 	}
-	if (err) {
-		cw_err("cannot read config file %s: %s", path, cw_strerror(err));
-		return err;
+	if (*err) {
+		cw_err("cannot read config file %s: %s", path, cw_strerror(*err));
+		return NULL;
 	}
 	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	free(text);
+	*err = -EINVAL;
 	if (!root) {
 		cw_err("config file %s:%d:%d: invalid JSON: %s", path, jerr.line, jerr.column,
 		       jerr.text);
-		return -EINVAL;
+		return NULL;
 	}
 	if (!json_is_object(root)) {
 		cw_err("config file %s: the top level is %s: expected an object "
 		       "({\"organization\": \"...\", ...})",
 		       path, json_type_name(root));
 		json_decref(root);
+		return NULL;
+	}
+	*err = 0;
+	return root;
+}
+
+/* One key of the file into tmp. 0 or -EINVAL (said). */
+static int set_key(struct cw_config *tmp, const char *key, json_t *val, const char *path)
+{
+	const struct key_desc *k = find_key(key);
+
+	if (!k) {
+		cw_err("config file %s: unknown key \"%s\": expected one of organization, "
+		       "project, project_number, source, location, resource_template, host, "
+		       "report_args, store_path, notification_config",
+		       path, key);
 		return -EINVAL;
 	}
+	if (k->type == KEY_BOOL) {
+		if (!json_is_boolean(val)) {
+			cw_err("config file %s: key \"%s\" is %s: expected a boolean (true or "
+			       "false)",
+			       path, key, json_type_name(val));
+			return -EINVAL;
+		}
+		*(bool *)((char *)tmp + k->off) = json_is_true(val);
+		return 0;
+	}
+	if (!json_is_string(val)) {
+		cw_err("config file %s: key \"%s\" is %s: expected a string", path, key,
+		       json_type_name(val));
+		return -EINVAL;
+	}
+	if (strlen(json_string_value(val)) != json_string_length(val)) {
+		cw_err("config file %s: key \"%s\" contains a NUL character: expected a plain "
+		       "string",
+		       path, key);
+		return -EINVAL;
+	}
+	return set_string(tmp, k, json_string_value(val), path);
+}
+
+int cw_config_load(struct cw_config *cfg, const char *path)
+{
+	struct cw_config tmp = *cfg;
+	bool explicit_nc = false;
+	const char *key;
+	json_t *root, *val;
+	int err;
+
+	if (!(root = read_config(path, &err)))
+		return err;
 	json_object_foreach(root, key, val)
 	{
-		const struct key_desc *k = find_key(key);
-
-		if (!k) {
-			cw_err(
-			    "config file %s: unknown key \"%s\": expected one of organization, "
-			    "project, project_number, source, location, resource_template, host, "
-			    "report_args, store_path, notification_config",
-			    path, key);
-			err = -EINVAL;
-			break;
-		}
-		if (k->type == KEY_BOOL) {
-			if (!json_is_boolean(val)) {
-				cw_err("config file %s: key \"%s\" is %s: expected a boolean (true "
-				       "or false)",
-				       path, key, json_type_name(val));
-				err = -EINVAL;
-				break;
-			}
-			*(bool *)((char *)&tmp + k->off) = json_is_true(val);
-			continue;
-		}
-		if (!json_is_string(val)) {
-			cw_err("config file %s: key \"%s\" is %s: expected a string", path, key,
-			       json_type_name(val));
-			err = -EINVAL;
-			break;
-		}
-		if (strlen(json_string_value(val)) != json_string_length(val)) {
-			cw_err("config file %s: key \"%s\" contains a NUL character: expected a "
-			       "plain string",
-			       path, key);
-			err = -EINVAL;
-			break;
-		}
-		err = set_string(&tmp, k, json_string_value(val), path);
-		if (err)
+		if ((err = set_key(&tmp, key, val, path)))
 			break;
 		if (strcmp(key, "notification_config") == 0)
 			explicit_nc = true;

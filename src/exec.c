@@ -111,19 +111,11 @@ int cw_exec_decode(const void *data, size_t len, struct cw_exec *out)
 	return 0;
 }
 
-int cw_exec_from_proc(const char *proc_root, int pid, struct cw_event *ev, struct cw_exec *ex)
+/* comm and ppid from /proc/PID/stat. 0 or -errno. */
+static int proc_stat(const char *proc_root, int pid, struct cw_event *ev)
 {
-	char path[PATH_MAX], line[4096], v1_memory[CW_CGROUP_MAX + 2] = "";
-	bool have_v2 = false;
+	char path[PATH_MAX], line[4096];
 	FILE *f;
-
-	if (!proc_root)
-		proc_root = "/proc";
-	memset(ev, 0, offsetof(struct cw_event, data));
-	memset(ex, 0, sizeof(*ex));
-	ev->type = CW_EV_EXEC;
-	ex->ev = ev;
-	ev->pid = ev->tgid = (uint32_t)pid;
 
 	snprintf(path, sizeof(path), "%s/%d/stat", proc_root, pid);
 	f = fopen(path, "re");
@@ -145,6 +137,14 @@ int cw_exec_from_proc(const char *proc_root, int pid, struct cw_event *ev, struc
 		}
 	}
 	(void)fclose(f);
+	return 0;
+}
+
+/* uid and gid from /proc/PID/status. 0 or -errno. */
+static int proc_ids(const char *proc_root, int pid, struct cw_event *ev)
+{
+	char path[PATH_MAX], line[4096];
+	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/%d/status", proc_root, pid);
 	f = fopen(path, "re");
@@ -159,15 +159,17 @@ int cw_exec_from_proc(const char *proc_root, int pid, struct cw_event *ev, struc
 			ev->gid = v;
 	}
 	(void)fclose(f);
+	return 0;
+}
 
-	ev->pidns = cw_proc_ns(proc_root, pid, "pid");
-	ev->mntns = cw_proc_ns(proc_root, pid, "mnt");
-	ev->netns = cw_proc_ns(proc_root, pid, "net");
-	ev->userns = cw_proc_ns(proc_root, pid, "user");
-	ev->cgroupns = cw_proc_ns(proc_root, pid, "cgroup");
+/* As the kernel side does: the cgroup2 path when the process is below the
+ * cgroup2 root, else the v1 memory hierarchy's. 0 or -errno. */
+static int proc_cgroup(const char *proc_root, int pid, struct cw_event *ev, struct cw_exec *ex)
+{
+	char path[PATH_MAX], line[4096], v1_memory[CW_CGROUP_MAX + 2] = "";
+	bool have_v2 = false;
+	FILE *f;
 
-	/* As the kernel side does: the cgroup2 path when the process is below the
-	 * cgroup2 root, else the v1 memory hierarchy's. */
 	snprintf(path, sizeof(path), "%s/%d/cgroup", proc_root, pid);
 	f = fopen(path, "re");
 	if (!f)
@@ -192,6 +194,29 @@ int cw_exec_from_proc(const char *proc_root, int pid, struct cw_event *ev, struc
 	}
 	if (!ex->cgroup[0])
 		cw_strlcpy(ex->cgroup, "/", sizeof(ex->cgroup));
+	return 0;
+}
+
+int cw_exec_from_proc(const char *proc_root, int pid, struct cw_event *ev, struct cw_exec *ex)
+{
+	int err;
+
+	if (!proc_root)
+		proc_root = "/proc";
+	memset(ev, 0, offsetof(struct cw_event, data));
+	memset(ex, 0, sizeof(*ex));
+	ev->type = CW_EV_EXEC;
+	ex->ev = ev;
+	ev->pid = ev->tgid = (uint32_t)pid;
+	if ((err = proc_stat(proc_root, pid, ev)) || (err = proc_ids(proc_root, pid, ev)))
+		return err;
+	ev->pidns = cw_proc_ns(proc_root, pid, "pid");
+	ev->mntns = cw_proc_ns(proc_root, pid, "mnt");
+	ev->netns = cw_proc_ns(proc_root, pid, "net");
+	ev->userns = cw_proc_ns(proc_root, pid, "user");
+	ev->cgroupns = cw_proc_ns(proc_root, pid, "cgroup");
+	if ((err = proc_cgroup(proc_root, pid, ev, ex)))
+		return err;
 	ex->time_ns = (int64_t)cw_now_ns();
 	ex->argv[0] = NULL;
 	return 0;
