@@ -277,6 +277,111 @@ static const char *tok_desc(const struct parser *p, char *buf, size_t bufsz)
 }
 
 /* Advance to the next token. */
+/* A quoted string at s[i] (its quote character). */
+static void lex_string(struct parser *p, size_t i)
+{
+	const char *s = p->src;
+	char q = s[i];
+	size_t j = i + 1, k = 0;
+	char *out = malloc(strlen(s + j) + 1);
+
+	if (!out) {
+		p->oom = true;
+		p->failed = true;
+		p->tok = T_END;
+		return;
+	}
+	while (s[j] && s[j] != q) {
+		if (s[j] == '\\' && s[j + 1])
+			j++;
+		out[k++] = s[j++];
+	}
+	if (!s[j]) {
+		free(out);
+		fail(p, i, "unterminated string: no closing %c", q);
+		p->tok = T_END;
+		return;
+	}
+	out[k] = 0;
+	p->text = out;
+	p->tok = T_STRING;
+	p->end = j + 1;
+}
+
+/* A word or number at s[i]; AND, OR and NOT are keywords. */
+static void lex_word(struct parser *p, size_t i)
+{
+	const char *s = p->src;
+	size_t j = i;
+	bool num = true;
+
+	while (is_word_char(s[j])) {
+		if (!isdigit((unsigned char)s[j]))
+			num = false;
+		j++;
+	}
+	p->text = strndup(s + i, j - i);
+	if (!p->text) {
+		p->oom = true;
+		p->failed = true;
+		p->tok = T_END;
+		return;
+	}
+	p->end = j;
+	if (num)
+		p->tok = T_NUMBER;
+	else if (strcasecmp(p->text, "AND") == 0)
+		p->tok = T_AND;
+	else if (strcasecmp(p->text, "OR") == 0)
+		p->tok = T_OR;
+	else if (strcasecmp(p->text, "NOT") == 0)
+		p->tok = T_NOT;
+	else
+		p->tok = T_WORD;
+}
+
+/* Punctuation and operators at s[i]; false if s[i] is none. */
+static bool lex_punct(struct parser *p, size_t i)
+{
+	const char *s = p->src;
+
+	p->end = i + 1;
+	switch (s[i]) {
+	case '(':
+		p->tok = T_LPAREN;
+		return true;
+	case ')':
+		p->tok = T_RPAREN;
+		return true;
+	case '-':
+		p->tok = T_MINUS;
+		return true;
+	case '=':
+	case ':':
+		p->tok = T_OP;
+		p->op[0] = s[i];
+		p->op[1] = 0;
+		return true;
+	case '<':
+	case '>':
+		p->tok = T_OP;
+		p->op[0] = s[i];
+		p->op[1] = s[i + 1] == '=' ? '=' : 0;
+		p->op[2] = 0;
+		p->end = i + (p->op[1] ? 2 : 1);
+		return true;
+	case '!':
+		fail(p, i,
+		     "\"!\" is not an operator: negate with NOT or a leading \"-\" "
+		     "(NOT field = value)");
+		p->tok = T_END;
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* The next token into p->tok (and p->text, p->op). */
 static void next(struct parser *p)
 {
 	const char *s = p->src;
@@ -294,103 +399,16 @@ static void next(struct parser *p)
 	if (!s[i]) {
 		p->tok = T_END;
 		p->end = i;
+	} else if (s[i] == '"' || s[i] == '\'') {
+		lex_string(p, i);
+	} else if (lex_punct(p, i)) {
 		return;
-	}
-	switch (s[i]) {
-	case '(':
-		p->tok = T_LPAREN;
-		p->end = i + 1;
-		return;
-	case ')':
-		p->tok = T_RPAREN;
-		p->end = i + 1;
-		return;
-	case '-':
-		p->tok = T_MINUS;
-		p->end = i + 1;
-		return;
-	case '=':
-	case ':':
-		p->tok = T_OP;
-		p->op[0] = s[i];
-		p->op[1] = 0;
-		p->end = i + 1;
-		return;
-	case '<':
-	case '>':
-		p->tok = T_OP;
-		p->op[0] = s[i];
-		p->op[1] = s[i + 1] == '=' ? '=' : 0;
-		p->op[2] = 0;
-		p->end = i + (p->op[1] ? 2 : 1);
-		return;
-	case '!':
-		fail(p, i,
-		     "\"!\" is not an operator: negate with NOT or a leading \"-\" "
-		     "(NOT field = value)");
+	} else if (is_word_char(s[i])) {
+		lex_word(p, i);
+	} else {
+		fail(p, i, "unexpected character \"%c\": quote values that contain it", s[i]);
 		p->tok = T_END;
-		return;
-	case '"':
-	case '\'': {
-		char q = s[i];
-		size_t j = i + 1, k = 0;
-		char *out = malloc(strlen(s + j) + 1);
-
-		if (!out) {
-			p->oom = true;
-			p->failed = true;
-			p->tok = T_END;
-			return;
-		}
-		while (s[j] && s[j] != q) {
-			if (s[j] == '\\' && s[j + 1])
-				j++;
-			out[k++] = s[j++];
-		}
-		if (!s[j]) {
-			free(out);
-			fail(p, i, "unterminated string: no closing %c", q);
-			p->tok = T_END;
-			return;
-		}
-		out[k] = 0;
-		p->text = out;
-		p->tok = T_STRING;
-		p->end = j + 1;
-		return;
 	}
-	}
-	if (is_word_char(s[i])) {
-		size_t j = i;
-		bool num = true;
-
-		while (is_word_char(s[j])) {
-			if (!isdigit((unsigned char)s[j]))
-				num = false;
-			j++;
-		}
-		p->text = strndup(s + i, j - i);
-		if (!p->text) {
-			p->oom = true;
-			p->failed = true;
-			p->tok = T_END;
-			return;
-		}
-		p->end = j;
-		if (num)
-			p->tok = T_NUMBER;
-		else if (strcasecmp(p->text, "AND") == 0)
-			p->tok = T_AND;
-		else if (strcasecmp(p->text, "OR") == 0)
-			p->tok = T_OR;
-		else if (strcasecmp(p->text, "NOT") == 0)
-			p->tok = T_NOT;
-		else
-			p->tok = T_WORD;
-		return;
-	}
-	fail(p, i, "unexpected character \"%c\": quote values that contain it", s[i]);
-	p->tok = T_END;
 }
 
 /* ---- output ---- */
@@ -565,117 +583,145 @@ static bool valid_sp_key(const char *k)
 	return true;
 }
 
+/* One `field op value` restriction being compiled. */
+struct restriction {
+	const char *fname, *spkey, *op;
+	size_t fpos, oppos;
+	const struct field *f;
+	const struct value *v;
+	bool is_colon, is_eq;
+};
+
+/* Text and JSON columns: = and : only. */
+static void compile_text(struct parser *p, const struct restriction *r)
+{
+	const struct field *f = r->f;
+	const struct value *v = r->v;
+	char buf[128];
+
+	if (!r->is_colon && !r->is_eq) {
+		fail(p, r->oppos,
+		     "operator \"%s\" is not supported for field \"%s\": use = or : "
+		     "(> < >= <= compare integers and times)",
+		     r->op, r->fname);
+		return;
+	}
+	if (f->type == F_TEXT) {
+		snprintf(buf, sizeof(buf), r->is_eq ? "%s = ?" : "instr(%s, ?) > 0", f->col);
+		emit(p, buf);
+	} else if (r->is_colon && v->s[0] == 0) {
+		emit(p, "json_type(json, ?) IS NOT NULL");
+		param_text(p, f->col);
+		return;
+	} else {
+		emit(p, r->is_eq ? "json_extract(json, ?) = ?"
+		                 : "instr(CAST(json_extract(json, ?) AS TEXT), ?) > 0");
+		param_text(p, f->col);
+	}
+	param_text(p, v->s);
+}
+
+/* Integer and time columns: = > < >= <=, times as RFC 3339 or ms. */
+static void compile_number(struct parser *p, const struct restriction *r)
+{
+	const struct field *f = r->f;
+	const struct value *v = r->v;
+	char buf[128];
+	int64_t n;
+
+	if (r->is_colon) {
+		fail(p, r->oppos,
+		     "operator \":\" is not supported for field \"%s\": use = > < >= <=",
+		     r->fname);
+		return;
+	}
+	if (v->kind == V_INT) {
+		n = v->i;
+	} else if (v->kind == V_STRING && parse_int(v->s, false, &n)) {
+		/* "1700000000000" */
+	} else if (f->type == F_TIME && v->kind == V_STRING && cw_parse_rfc3339_ms(v->s, &n) == 0) {
+		/* RFC 3339 */
+	} else {
+		fail(p, v->pos,
+		     f->type == F_TIME ? "\"%s\" is not a time for field \"%s\": use RFC 3339 "
+		                         "(\"2026-01-02T03:04:05Z\") or milliseconds since the epoch"
+		                       : "\"%s\" is not an integer (field \"%s\")",
+		     v->s, r->fname);
+		return;
+	}
+	snprintf(buf, sizeof(buf), "%s %s ?", f->col, sql_op(r->op));
+	emit(p, buf);
+	param_int(p, n);
+}
+
+/* sourceProperties.KEY: presence, booleans, numbers, text. */
+static void compile_sp(struct parser *p, const struct restriction *r)
+{
+	const struct value *v = r->v;
+	char buf[160], path[300];
+
+	if (!valid_sp_key(r->spkey)) {
+		fail(p, r->fpos,
+		     "\"%s\" is not a valid source property key: letters, digits and _ "
+		     "starting with a letter",
+		     r->spkey);
+		return;
+	}
+	snprintf(path, sizeof(path), "$.sourceProperties.%s", r->spkey);
+	if (r->is_colon) {
+		emit(p, v->s[0] ? "instr(CAST(json_extract(json, ?) AS TEXT), ?) > 0"
+		                : "json_type(json, ?) IS NOT NULL");
+		param_text(p, path);
+		if (v->s[0])
+			param_text(p, v->s);
+		return;
+	}
+	if (v->kind == V_BOOL) {
+		if (!r->is_eq) {
+			fail(p, r->oppos, "operator \"%s\" does not apply to true/false", r->op);
+			return;
+		}
+		emit(p, "json_type(json, ?) = ?");
+		param_text(p, path);
+		param_text(p, v->i ? "true" : "false");
+		return;
+	}
+	snprintf(buf, sizeof(buf),
+	         v->kind == V_INT ? "(json_type(json, ?) IN ('integer', 'real') AND "
+	                            "json_extract(json, ?) %s ?)"
+	                          : "(json_type(json, ?) = 'text' AND json_extract(json, ?) %s ?)",
+	         sql_op(r->op));
+	emit(p, buf);
+	param_text(p, path);
+	param_text(p, path);
+	if (v->kind == V_INT)
+		param_int(p, v->i);
+	else
+		param_text(p, v->s);
+}
+
 static void compile_restriction(struct parser *p, const char *fname, size_t fpos,
                                 const struct field *f, const char *spkey, const char *op,
                                 size_t oppos, const struct value *v)
 {
-	bool is_colon = strcmp(op, ":") == 0, is_eq = strcmp(op, "=") == 0;
-	char buf[128];
+	const struct restriction r = {.fname = fname,
+	                              .spkey = spkey,
+	                              .op = op,
+	                              .fpos = fpos,
+	                              .oppos = oppos,
+	                              .f = f,
+	                              .v = v,
+	                              .is_colon = strcmp(op, ":") == 0,
+	                              .is_eq = strcmp(op, "=") == 0};
 
-	switch (f ? f->type : F_SP) {
-	case F_TEXT:
-	case F_JSON:
-		if (!is_colon && !is_eq) {
-			fail(p, oppos,
-			     "operator \"%s\" is not supported for field \"%s\": use = or : "
-			     "(> < >= <= compare integers and times)",
-			     op, fname);
-			return;
-		}
-		if (f->type == F_TEXT) {
-			snprintf(buf, sizeof(buf), is_eq ? "%s = ?" : "instr(%s, ?) > 0", f->col);
-			emit(p, buf);
-		} else if (is_colon && v->s[0] == 0) {
-			emit(p, "json_type(json, ?) IS NOT NULL");
-			param_text(p, f->col);
-			return;
-		} else {
-			emit(p, is_eq ? "json_extract(json, ?) = ?"
-			              : "instr(CAST(json_extract(json, ?) AS TEXT), ?) > 0");
-			param_text(p, f->col);
-		}
-		param_text(p, v->s);
-		return;
-	case F_TIME:
-	case F_INT: {
-		int64_t n;
-
-		if (is_colon) {
-			fail(p, oppos,
-			     "operator \":\" is not supported for field \"%s\": use = > < >= <=",
-			     fname);
-			return;
-		}
-		if (v->kind == V_INT) {
-			n = v->i;
-		} else if (v->kind == V_STRING && parse_int(v->s, false, &n)) {
-			/* "1700000000000" */
-		} else if (f->type == F_TIME && v->kind == V_STRING &&
-		           cw_parse_rfc3339_ms(v->s, &n) == 0) {
-			/* RFC 3339 */
-		} else {
-			fail(p, v->pos,
-			     f->type == F_TIME
-			         ? "\"%s\" is not a time for field \"%s\": use RFC 3339 "
-			           "(\"2026-01-02T03:04:05Z\") or milliseconds since the epoch"
-			         : "\"%s\" is not an integer (field \"%s\")",
-			     v->s, fname);
-			return;
-		}
-		snprintf(buf, sizeof(buf), "%s %s ?", f->col, sql_op(op));
-		emit(p, buf);
-		param_int(p, n);
-		return;
-	}
-	case F_SP: {
-		char path[300];
-
-		if (!valid_sp_key(spkey)) {
-			fail(p, fpos,
-			     "\"%s\" is not a valid source property key: letters, digits and _ "
-			     "starting with a letter",
-			     spkey);
-			return;
-		}
-		snprintf(path, sizeof(path), "$.sourceProperties.%s", spkey);
-		if (is_colon) {
-			if (v->s[0] == 0) {
-				emit(p, "json_type(json, ?) IS NOT NULL");
-				param_text(p, path);
-			} else {
-				emit(p, "instr(CAST(json_extract(json, ?) AS TEXT), ?) > 0");
-				param_text(p, path);
-				param_text(p, v->s);
-			}
-		} else if (v->kind == V_BOOL) {
-			if (!is_eq) {
-				fail(p, oppos, "operator \"%s\" does not apply to true/false", op);
-				return;
-			}
-			emit(p, "json_type(json, ?) = ?");
-			param_text(p, path);
-			param_text(p, v->i ? "true" : "false");
-		} else if (v->kind == V_INT) {
-			snprintf(buf, sizeof(buf),
-			         "(json_type(json, ?) IN ('integer', 'real') AND "
-			         "json_extract(json, ?) %s ?)",
-			         sql_op(op));
-			emit(p, buf);
-			param_text(p, path);
-			param_text(p, path);
-			param_int(p, v->i);
-		} else {
-			snprintf(buf, sizeof(buf),
-			         "(json_type(json, ?) = 'text' AND json_extract(json, ?) %s ?)",
-			         sql_op(op));
-			emit(p, buf);
-			param_text(p, path);
-			param_text(p, path);
-			param_text(p, v->s);
-		}
-		return;
-	}
-	}
+	if (!f)
+		compile_sp(p, &r);
+	else if (f->type == F_TEXT || f->type == F_JSON)
+		compile_text(p, &r);
+	else if (f->type == F_TIME || f->type == F_INT)
+		compile_number(p, &r);
+	else
+		compile_sp(p, &r);
 }
 
 static void parse_conj(struct parser *p);
