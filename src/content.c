@@ -27,7 +27,6 @@
 
 #include "util.h"
 
-
 #define EMBEDDED_ORIGIN    "rules/yara/tools.yar (embedded)"
 #define SCAN_TIMEOUT_S     10
 #define MAX_RULE_FILE      (16u << 20)

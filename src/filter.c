@@ -631,8 +631,7 @@ static void compile_number(struct parser *p, const struct restriction *r)
 
 	if (r->is_colon) {
 		fail(p, r->oppos,
-		     "operator \":\" is not supported for field \"%s\": use = > < >= <=",
-		     r->fname);
+		     "operator \":\" is not supported for field \"%s\": use = > < >= <=", r->fname);
 		return;
 	}
 	if (v->kind == V_INT) {
@@ -643,9 +642,10 @@ static void compile_number(struct parser *p, const struct restriction *r)
 		/* RFC 3339 */
 	} else {
 		fail(p, v->pos,
-		     f->type == F_TIME ? "\"%s\" is not a time for field \"%s\": use RFC 3339 "
-		                         "(\"2026-01-02T03:04:05Z\") or milliseconds since the epoch"
-		                       : "\"%s\" is not an integer (field \"%s\")",
+		     f->type == F_TIME
+		         ? "\"%s\" is not a time for field \"%s\": use RFC 3339 "
+		           "(\"2026-01-02T03:04:05Z\") or milliseconds since the epoch"
+		         : "\"%s\" is not an integer (field \"%s\")",
 		     v->s, r->fname);
 		return;
 	}

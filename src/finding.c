@@ -12,15 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "util.h"
-
-#define HASH_CHUNK (64 * 1024)
 
 /* ---- byte strings to valid UTF-8 ---------------------------------------- */
 
@@ -551,100 +546,106 @@ static json_t *resource_json(struct jb *b, const struct cw_config *cfg, const ch
 	return r;
 }
 
+/* Why the input cannot make a finding (NULL: it can). */
+static const char *missing_input(const struct cw_config *cfg, const struct cw_finding_input *in)
+{
+	if (!cfg)
+		return "configuration";
+	if (!in)
+		return "input";
+	if (!in->ex)
+		return "exec";
+	if (!in->det)
+		return "detection";
+	return in->det->cat ? NULL : "detection category";
+}
+
+/* name, canonicalName, parent, state, category, class, severity, times. */
+static void put_identity(struct jb *b, json_t *f, const struct cw_config *cfg,
+                         const struct cw_finding_input *in, const char *id, const char *rname)
+{
+	const struct cw_category *cat = in->det->cat;
+	int64_t now = cw_now_ns();
+
+	put(b, f, "name",
+	    fmt("organizations/%s/sources/%s/locations/%s/findings/%s", cfg->organization,
+	        cfg->source, cfg->location, id));
+	put(b, f, "canonicalName",
+	    fmt("projects/%s/sources/%s/locations/%s/findings/%s", cfg->project_number, cfg->source,
+	        cfg->location, id));
+	put(b, f, "parent",
+	    fmt("organizations/%s/sources/%s/locations/%s", cfg->organization, cfg->source,
+	        cfg->location));
+	put(b, f, "resourceName", cw_json_str(rname));
+	put(b, f, "state", json_string("ACTIVE"));
+	put_opt(b, f, "category", cat->category);
+	put(b, f, "findingClass", json_string("THREAT"));
+	put_opt(b, f, "severity", cat->severity);
+	put(b, f, "mute", json_string("UNDEFINED"));
+	/* An exec without a time (a replayed record) is dated now, not 1970. */
+	put(b, f, "eventTime", timestamp(in->ex->time_ns > 0 ? in->ex->time_ns : now));
+	put(b, f, "createTime", timestamp(now));
+	put(b, f, "mitreAttack", mitre_json(b, cat));
+}
+
+/* containers[] (when anything beyond the id is known) and kubernetes. */
+static void put_container(struct jb *b, json_t *f, const struct cw_container *ctr)
+{
+	json_t *c = container_json(b, ctr);
+
+	if (!c) {
+		b->bad = true;
+	} else if (json_object_size(c)) {
+		json_t *arr = json_array();
+
+		append(b, arr, c);
+		put(b, f, "containers", arr);
+	} else {
+		json_decref(c); /* nothing known about it beyond the id */
+	}
+	if (ctr->pod_name[0])
+		put(b, f, "kubernetes", kubernetes_json(b, ctr));
+}
+
 json_t *cw_finding_build(const struct cw_config *cfg, const struct cw_finding_input *in)
 {
 	const struct cw_container *ctr;
-	const struct cw_category *cat;
+	const char *id, *what = missing_input(cfg, in);
 	struct jb b = {0};
-	char idbuf[33];
-	const char *id;
-	char *rname;
-	int64_t now;
-	json_t *f, *sp;
+	char idbuf[33], *rname;
+	json_t *f, *sp, *procs;
 
-	if (!cfg || !in || !in->ex || !in->det || !in->det->cat) {
-		const char *what = "detection category";
-
-		if (!cfg)
-			what = "configuration";
-		else if (!in)
-			what = "input";
-		else if (!in->ex)
-			what = "exec";
-		else if (!in->det)
-			what = "detection";
+	if (what) {
 		cw_err("finding: no %s given: cannot build a finding", what);
 		errno = EINVAL;
 		return NULL;
 	}
-	cat = in->det->cat;
 	ctr = in->ctr && in->ctr->in_container ? in->ctr : NULL;
 	id = in->finding_id;
 	if (!id || !id[0]) {
 		cw_finding_new_id(idbuf);
 		id = idbuf;
 	}
-	rname = cw_finding_resource_name(cfg, ctr);
-	if (!rname) {
+	if (!(rname = cw_finding_resource_name(cfg, ctr))) {
 		errno = ENOMEM;
 		return NULL;
 	}
-
 	f = json_object();
-	put(&b, f, "name",
-	    fmt("organizations/%s/sources/%s/locations/%s/findings/%s", cfg->organization,
-	        cfg->source, cfg->location, id));
-	put(&b, f, "canonicalName",
-	    fmt("projects/%s/sources/%s/locations/%s/findings/%s", cfg->project_number, cfg->source,
-	        cfg->location, id));
-	put(&b, f, "parent",
-	    fmt("organizations/%s/sources/%s/locations/%s", cfg->organization, cfg->source,
-	        cfg->location));
-	put(&b, f, "resourceName", cw_json_str(rname));
-	put(&b, f, "state", json_string("ACTIVE"));
-	put_opt(&b, f, "category", cat->category);
-	put(&b, f, "findingClass", json_string("THREAT"));
-	put_opt(&b, f, "severity", cat->severity);
-	put(&b, f, "mute", json_string("UNDEFINED"));
-	now = cw_now_ns();
-	/* An exec without a time (a replayed record) is dated now, not 1970. */
-	put(&b, f, "eventTime", timestamp(in->ex->time_ns > 0 ? in->ex->time_ns : now));
-	put(&b, f, "createTime", timestamp(now));
-	put(&b, f, "mitreAttack", mitre_json(&b, cat));
-
-	{
-		json_t *procs = json_array();
-
-		append(&b, procs, process_json(&b, cfg, in));
-		put(&b, f, "processes", procs);
-	}
-	if (ctr) {
-		json_t *c = container_json(&b, ctr);
-
-		if (!c) {
-			b.bad = true;
-		} else if (json_object_size(c)) {
-			json_t *arr = json_array();
-
-			append(&b, arr, c);
-			put(&b, f, "containers", arr);
-		} else {
-			json_decref(c); /* nothing known about it beyond the id */
-		}
-		if (ctr->pod_name[0])
-			put(&b, f, "kubernetes", kubernetes_json(&b, ctr));
-	}
-	put_opt(&b, f, "description", cat->description);
-	put_opt(&b, f, "nextSteps", cat->next_steps);
-	put_opt(&b, f, "moduleName", cat->module);
-
+	put_identity(&b, f, cfg, in, id, rname);
+	procs = json_array();
+	append(&b, procs, process_json(&b, cfg, in));
+	put(&b, f, "processes", procs);
+	if (ctr)
+		put_container(&b, f, ctr);
+	put_opt(&b, f, "description", in->det->cat->description);
+	put_opt(&b, f, "nextSteps", in->det->cat->next_steps);
+	put_opt(&b, f, "moduleName", in->det->cat->module);
 	sp = source_properties(&b, cfg, in, ctr);
 	if (sp)
 		merge_extra(&b, f, sp, in->det->extra);
 	put(&b, f, "sourceProperties", sp);
 	put(&b, f, "resource", resource_json(&b, cfg, rname, ctr));
 	free(rname);
-
 	if (b.bad || !f) {
 		cw_err("finding: out of memory while building the finding JSON");
 		json_decref(f);
@@ -690,134 +691,4 @@ json_t *cw_finding_notification(const struct cw_config *cfg, json_t *finding)
 		return NULL;
 	}
 	return msg;
-}
-
-/* ---- ids and hashes ------------------------------------------------------ */
-
-void cw_finding_new_id(char out[33])
-{
-	static const char hex[] = "0123456789abcdef";
-	unsigned char r[16];
-	size_t got = 0;
-
-	while (got < sizeof(r)) {
-		ssize_t n = getrandom(r + got, sizeof(r) - got, 0);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		got += (size_t)n;
-	}
-	if (got < sizeof(r)) {
-		/* No kernel randomness (seccomp, ancient kernel): ids must still
-		 * differ, so mix time, pid and a counter. Not secret, only unique. */
-		static unsigned counter;
-		uint64_t a = (uint64_t)cw_now_ns(), c = (uint64_t)getpid() << 32 | ++counter;
-
-		cw_warn("getrandom failed (%s): finding ids fall back to time and pid",
-		        strerror(errno));
-		memcpy(r, &a, 8);
-		memcpy(r + 8, &c, 8);
-	}
-	for (size_t i = 0; i < sizeof(r); i++) {
-		out[2 * i] = hex[r[i] >> 4];
-		out[2 * i + 1] = hex[r[i] & 0xf];
-	}
-	out[32] = '\0';
-}
-
-int cw_file_hash_fd(int fd, int64_t max_bytes, struct cw_file_info *fi)
-{
-	static const char hex[] = "0123456789abcdef";
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	int64_t off = 0, limit = max_bytes > 0 ? max_bytes : INT64_MAX;
-	bool more = false;
-	EVP_MD_CTX *ctx;
-	struct stat st;
-	unsigned char *buf;
-	int err = 0;
-
-	/* The size the caller already knew (e.g. from the exec event) is kept
-	 * unless the read learns better. */
-	fi->have_hash = false;
-	fi->partially_hashed = false;
-	fi->hashed_size = 0;
-	fi->sha256[0] = '\0';
-	if (max_bytes < 0)
-		return -EINVAL;
-	buf = malloc(HASH_CHUNK);
-	ctx = EVP_MD_CTX_new();
-	if (!buf || !ctx) {
-		err = -ENOMEM;
-		goto out;
-	}
-	if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
-		cw_err("OpenSSL cannot initialise SHA-256: check the libcrypto installation");
-		err = -EIO;
-		goto out;
-	}
-	while (off < limit) {
-		size_t want = HASH_CHUNK;
-		ssize_t n;
-
-		if ((int64_t)want > limit - off)
-			want = (size_t)(limit - off);
-		n = pread(fd, buf, want, off);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		if (EVP_DigestUpdate(ctx, buf, (size_t)n) != 1) {
-			err = -EIO;
-			goto out;
-		}
-		off += n;
-	}
-	if (off == limit && max_bytes > 0) {
-		/* Stopped at the cap: is there anything beyond it? */
-		for (;;) {
-			ssize_t n = pread(fd, buf, 1, off);
-
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0) {
-				err = -errno;
-				goto out;
-			}
-			more = n > 0;
-			break;
-		}
-	}
-	if (EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen != 32) {
-		err = -EIO;
-		goto out;
-	}
-	for (unsigned i = 0; i < mdlen; i++) {
-		fi->sha256[2 * i] = hex[md[i] >> 4];
-		fi->sha256[2 * i + 1] = hex[md[i] & 0xf];
-	}
-	fi->sha256[64] = '\0';
-	fi->have_hash = true;
-	fi->hashed_size = off;
-	fi->partially_hashed = more;
-	/* A whole read is the truth about the size; past a cap only fstat knows,
-	 * and an fstat size that contradicts what was read is not used. */
-	if (!more) {
-		fi->have_size = true;
-		fi->size = off;
-	} else if (fstat(fd, &st) == 0 && st.st_size > off) {
-		fi->have_size = true;
-		fi->size = st.st_size;
-	}
-out:
-	EVP_MD_CTX_free(ctx);
-	free(buf);
-	return err;
 }
