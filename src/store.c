@@ -563,18 +563,12 @@ static void tighten_mode(const char *path)
 		        (unsigned)(st.st_mode & 0777), CW_STORE_MODE);
 }
 
-int cw_store_open(struct cw_store **out, const char *path, unsigned flags)
+/* The file before SQLite opens it: created private if asked, else checked.
+ * Returns 1 (new, empty), 0 (an existing store) or -errno (logged). */
+static int prepare_file(const char *path, bool create)
 {
-	bool ro = flags & CW_STORE_READONLY, create = (flags & CW_STORE_CREATE) && !ro;
-	struct cw_store *s;
-	int ret, rc, oflags;
+	int ret = check_header(path);
 
-	*out = NULL;
-	if (!path || !path[0]) {
-		cw_err("store: no path given");
-		return -EINVAL;
-	}
-	ret = check_header(path);
 	if (ret == -ENOENT && create) {
 		ret = ensure_parent(path);
 		if (!ret)
@@ -584,77 +578,91 @@ int cw_store_open(struct cw_store **out, const char *path, unsigned flags)
 		cw_err("store %s: the file is empty, not a findings store", path);
 		return -EBADMSG;
 	}
-	if (ret < 0)
+	if (ret == 0 && (ret = precheck(path)))
 		return ret;
-	if (ret == 0) {
-		ret = precheck(path);
+	return ret;
+}
+
+static int open_db(struct cw_store *s, const char *path, bool ro, bool fresh)
+{
+	int oflags = ro ? SQLITE_OPEN_READONLY
+	                : SQLITE_OPEN_READWRITE | (fresh ? SQLITE_OPEN_CREATE : 0);
+	int rc = sqlite3_open_v2(path, &s->db, oflags | SQLITE_OPEN_NOFOLLOW, NULL);
+
+	if (rc != SQLITE_OK) {
+		int se = s->db ? sqlite3_system_errno(s->db) : 0, ret = sq_fail(s, rc, "opening");
+
+		return se ? -se : ret; /* the OS's reason (EROFS, ENOSPC, ...) beats SQLite's */
+	}
+	if (!ro)
+		tighten_mode(path);
+	sqlite3_extended_result_codes(s->db, 1);
+	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+	/* New file: mark and build it in rollback-journal mode so the
+	 * application_id is in the main file's header before WAL exists. */
+	if (fresh) {
+		int ret = init_schema(s);
+
 		if (ret)
 			return ret;
 	}
+	return check_store(s);
+}
 
+/* A writer (the agent): WAL, a bounded page cache, prepared statements. */
+static int setup_writer(struct cw_store *s, unsigned flags)
+{
+	char sql[160], find_sql[1024];
+	int ret;
+
+	/* A 4 MiB page cache: the agent's RSS must stay flat however large the
+	 * store grows (issue 5: RSS <= 32 MiB). */
+	snprintf(sql, sizeof(sql),
+	         "PRAGMA journal_mode = WAL; PRAGMA synchronous = %s; "
+	         "PRAGMA journal_size_limit = 67108864; PRAGMA cache_size = -4096;",
+	         flags & CW_STORE_DURABLE ? "FULL" : "NORMAL");
+	ret = exec_retry(s, sql, "setting WAL mode");
+	/* One write now (the header page, unchanged): the WAL file's creation
+	 * and its syncs happen at open, not on the first finding's path. */
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %lld", (long long)s->schema_version);
+	if (!ret)
+		ret = exec_retry(s, sql, "opening the write-ahead log");
+	if (!ret)
+		ret = dedup_find_sql(find_sql, sizeof(find_sql));
+	if (!ret)
+		ret = prepare(s, ins_sql, &s->ins, SQLITE_PREPARE_PERSISTENT);
+	if (!ret)
+		ret = prepare(s, find_sql, &s->dedup_find, SQLITE_PREPARE_PERSISTENT);
+	if (!ret)
+		ret = prepare(s, dedup_upd_sql, &s->dedup_upd, SQLITE_PREPARE_PERSISTENT);
+	return ret;
+}
+
+int cw_store_open(struct cw_store **out, const char *path, unsigned flags)
+{
+	bool ro = flags & CW_STORE_READONLY, create = (flags & CW_STORE_CREATE) && !ro;
+	struct cw_store *s;
+	int ret;
+
+	*out = NULL;
+	if (!path || !path[0]) {
+		cw_err("store: no path given");
+		return -EINVAL;
+	}
+	if ((ret = prepare_file(path, create)) < 0)
+		return ret;
 	s = calloc(1, sizeof(*s));
 	if (!s || !(s->path = strdup(path))) {
 		free(s);
 		return -ENOMEM;
 	}
 	s->readonly = ro;
-	oflags =
-	    ro ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | (ret == 1 ? SQLITE_OPEN_CREATE : 0);
-	rc = sqlite3_open_v2(path, &s->db, oflags | SQLITE_OPEN_NOFOLLOW, NULL);
-	if (rc != SQLITE_OK) {
-		int se = s->db ? sqlite3_system_errno(s->db) : 0;
-
-		ret = sq_fail(s, rc, "opening");
-		if (se) /* the OS's reason (EROFS, ENOSPC, ...) beats SQLite's class */
-			ret = -se;
-		goto fail;
-	}
-	if (!ro)
-		tighten_mode(path);
-	sqlite3_extended_result_codes(s->db, 1);
-	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
-	if (ret == 1) {
-		/* New file: mark and build it in rollback-journal mode so the
-		 * application_id is in the main file's header before WAL exists. */
-		ret = init_schema(s);
-		if (ret)
-			goto fail;
-	}
-	ret = check_store(s);
-	if (ret)
-		goto fail;
-	if (!ro) {
-		char sql[160], find_sql[1024];
-
-		/* A writer (the agent) keeps a 4 MiB page cache: its RSS must stay flat
-		 * however large the store grows (issue 5: RSS <= 32 MiB). */
-		snprintf(sql, sizeof(sql),
-		         "PRAGMA journal_mode = WAL; PRAGMA synchronous = %s; "
-		         "PRAGMA journal_size_limit = 67108864; PRAGMA cache_size = -4096;",
-		         flags & CW_STORE_DURABLE ? "FULL" : "NORMAL");
-		ret = exec_retry(s, sql, "setting WAL mode");
-		/* One write now (the header page, unchanged): the WAL file's creation
-		 * and its syncs happen at open, not on the first finding's path. */
-		snprintf(sql, sizeof(sql), "PRAGMA user_version = %lld",
-		         (long long)s->schema_version);
-		if (!ret)
-			ret = exec_retry(s, sql, "opening the write-ahead log");
-		if (!ret)
-			ret = dedup_find_sql(find_sql, sizeof(find_sql));
-		if (!ret)
-			ret = prepare(s, ins_sql, &s->ins, SQLITE_PREPARE_PERSISTENT);
-		if (!ret)
-			ret = prepare(s, find_sql, &s->dedup_find, SQLITE_PREPARE_PERSISTENT);
-		if (!ret)
-			ret = prepare(s, dedup_upd_sql, &s->dedup_upd, SQLITE_PREPARE_PERSISTENT);
-		if (ret)
-			goto fail;
+	if ((ret = open_db(s, path, ro, ret == 1)) || (!ro && (ret = setup_writer(s, flags)))) {
+		cw_store_close(s);
+		return ret;
 	}
 	*out = s;
 	return 0;
-fail:
-	cw_store_close(s);
-	return ret;
 }
 
 void cw_store_close(struct cw_store *s)
