@@ -198,50 +198,12 @@ static __always_inline bool known_clean_exec(struct cw_event *e, struct linux_bi
 	return true;
 }
 
-SEC("tp_btf/sched_process_exec")
-int BPF_PROG(cw_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+/* The file's identity and what kind of exec it is (memfd, deleted, script). */
+static __always_inline void put_file_ids(struct cw_event *e, struct linux_binprm *bprm,
+                                         struct file *file)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task_btf();
-	__u32 zero = 0, off, n32;
-	struct cw_event *e;
-	struct file *file;
-	struct inode *inode;
-	struct pid *tp;
-	struct mm_struct *mm;
-	unsigned long as, ae, alen;
-	const char *fname;
-	unsigned int level;
-	__u64 size;
-	long n;
+	struct inode *inode = file->f_inode;
 
-	count(CW_CNT_SEEN);
-	e = bpf_map_lookup_elem(&scratch, &zero);
-	if (!e)
-		return 0;
-
-	/* Hot path: most execs are dropped below (host, known clean), so until
-	 * then read only what decides that, by direct BTF loads (tp_btf pointers
-	 * are trusted; a load costs an instruction where a probe read costs a
-	 * helper call). The pid namespace needs a variable array index, which only
-	 * a probe read allows, so it is read when the mount namespace says host. */
-	e->flags = 0;
-	e->mntns = task->nsproxy->mnt_ns->ns.inum;
-	tp = task->thread_pid;
-	level = tp->level;
-	e->pidns = 0;
-	if (e->mntns == host_mntns) {
-		e->pidns = BPF_CORE_READ(tp, numbers[level & 31].ns, ns.inum);
-		if (e->pidns == host_pidns) {
-			if (containers_only) {
-				count(CW_CNT_FILTERED);
-				return 0;
-			}
-			e->flags |= CW_F_HOST_NS;
-		}
-	}
-
-	file = bprm->file;
-	inode = file->f_inode;
 	e->ino = inode->i_ino;
 	e->size = inode->i_size;
 	e->dev = inode->i_sb->s_dev;
@@ -266,13 +228,12 @@ int BPF_PROG(cw_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	}
 	if (bprm->interp != bprm->filename)
 		e->flags |= CW_F_SCRIPT;
-	if (!(e->flags & (CW_F_SCRIPT | CW_F_MEMFD | CW_F_DELETED)) &&
-	    known_clean_exec(e, bprm, file)) {
-		count(CW_CNT_CLEAN);
-		return 0;
-	}
+}
 
-	/* This exec goes to user space: the rest of the record. */
+/* Who runs it: namespaces, ids, time, comm. */
+static __always_inline void put_ids(struct cw_event *e, struct task_struct *task, struct pid *tp,
+                                    unsigned int level)
+{
 	if (!e->pidns)
 		e->pidns = BPF_CORE_READ(tp, numbers[level & 31].ns, ns.inum);
 	e->netns = task->nsproxy->net_ns->ns.inum;
@@ -287,33 +248,38 @@ int BPF_PROG(cw_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	e->uid = task->cred->uid.val;
 	e->gid = task->cred->gid.val;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
+}
 
-	/* Sections: path, cgroup, filename, argv. */
+/* The variable sections: path, cgroup, filename, argv. Returns the bytes of
+ * data[] used, 0 if a bound does not hold (the record is dropped). */
+static __always_inline __u32 put_sections(struct cw_event *e, struct task_struct *task,
+                                          struct linux_binprm *bprm, struct file *file)
+{
+	unsigned long as, ae, alen;
+	struct mm_struct *mm;
+	__u32 off, n32;
+	long n;
+
 	off = forget(&e->path_len, put_path(e, task, file));
 	if (off > CW_PATH_MAX)
 		return 0;
 	e->path_len = off;
-
 	n32 = forget(&e->cgroup_len, put_cgroup(e, task, off));
 	if (n32 > CW_CGROUP_MAX)
 		return 0;
 	e->cgroup_len = n32;
 	off += n32;
-
-	fname = bprm->filename;
 	if (off > CW_PATH_MAX + CW_CGROUP_MAX)
 		return 0;
-	n = bpf_probe_read_kernel_str(&e->data[off], CW_FNAME_MAX, fname);
+	n = bpf_probe_read_kernel_str(&e->data[off], CW_FNAME_MAX, bprm->filename);
 	if (n < 0)
 		n = 0;
 	if (n == CW_FNAME_MAX)
 		e->flags |= CW_F_FNAME_TRUNC;
-	/* store without the NUL; user space terminates */
-	if (n > 0)
+	if (n > 0) /* stored without the NUL; user space terminates */
 		n--;
 	off = forget(&e->fname_len, off + n);
 	e->fname_len = n;
-
 	mm = BPF_CORE_READ(task, mm);
 	as = BPF_CORE_READ(mm, arg_start);
 	ae = BPF_CORE_READ(mm, arg_end);
@@ -327,22 +293,73 @@ int BPF_PROG(cw_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	if (alen > 0 && bpf_probe_read_user(&e->data[off], alen, (void *)as) < 0)
 		alen = 0;
 	e->argv_len = alen;
-	off += alen;
+	return off + alen;
+}
 
-	size = offsetof(struct cw_event, data) + off;
-	if (size > sizeof(*e))
-		return 0;
-	/* Flags 0: the kernel wakes the reader only when this record is the first
-	 * one it has not consumed (empty -> non-empty); the reader then batches
-	 * for 2 ms before waiting again, so a storm costs at most ~500 wake-ups/s
-	 * and an idle node none. Force a wake-up once wakeup_bytes are pending. */
+/* Flags 0: the kernel wakes the reader only when this record is the first
+ * one it has not consumed (empty -> non-empty); the reader then batches for
+ * 2 ms before waiting again, so a storm costs at most ~500 wake-ups/s and an
+ * idle node none. Force a wake-up once wakeup_bytes are pending. */
+static __always_inline void submit(struct cw_event *e, __u64 size)
+{
 	if (bpf_ringbuf_output(&events, e, size,
 	                       bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes
 	                           ? BPF_RB_FORCE_WAKEUP
 	                           : 0)) {
 		count(CW_CNT_LOST);
-		return 0;
+		return;
 	}
 	count(CW_CNT_SUBMITTED);
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(cw_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task_btf();
+	__u32 zero = 0, off;
+	struct cw_event *e;
+	struct pid *tp;
+	unsigned int level;
+	__u64 size;
+
+	count(CW_CNT_SEEN);
+	e = bpf_map_lookup_elem(&scratch, &zero);
+	if (!e)
+		return 0;
+	/* Hot path: most execs are dropped below (host, known clean), so until
+	 * then read only what decides that, by direct BTF loads (tp_btf pointers
+	 * are trusted; a load costs an instruction where a probe read costs a
+	 * helper call). The pid namespace needs a variable array index, which only
+	 * a probe read allows, so it is read when the mount namespace says host. */
+	e->flags = 0;
+	e->mntns = task->nsproxy->mnt_ns->ns.inum;
+	tp = task->thread_pid;
+	level = tp->level;
+	e->pidns = 0;
+	if (e->mntns == host_mntns) {
+		e->pidns = BPF_CORE_READ(tp, numbers[level & 31].ns, ns.inum);
+		if (e->pidns == host_pidns) {
+			if (containers_only) {
+				count(CW_CNT_FILTERED);
+				return 0;
+			}
+			e->flags |= CW_F_HOST_NS;
+		}
+	}
+	put_file_ids(e, bprm, bprm->file);
+	if (!(e->flags & (CW_F_SCRIPT | CW_F_MEMFD | CW_F_DELETED)) &&
+	    known_clean_exec(e, bprm, bprm->file)) {
+		count(CW_CNT_CLEAN);
+		return 0;
+	}
+	/* This exec goes to user space: the rest of the record. */
+	put_ids(e, task, tp, level);
+	off = put_sections(e, task, bprm, bprm->file);
+	if (!off)
+		return 0;
+	size = offsetof(struct cw_event, data) + off;
+	if (size > sizeof(*e))
+		return 0;
+	submit(e, size);
 	return 0;
 }

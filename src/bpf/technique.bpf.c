@@ -298,36 +298,13 @@ static __always_inline bool want_ptrace(__u64 req)
 	       req == PTRACE_POKEDATA || req == PTRACE_POKEUSR || req == PTRACE_SETREGS;
 }
 
-/* A watched syscall's entry: kind is enum cw_tq_sys (a constant in the
- * per-syscall programs, so each keeps only its own case), a0..a4 its arguments. */
-static __always_inline int tq_enter(__u32 kind, long id, __u64 a0, __u64 a1, __u64 a2, __u64 a3,
-                                    __u64 a4)
+/* Does this open, mount or mknod look like an escape step? Records its
+ * arguments. kind is a constant in each per-syscall program, so only its own
+ * case remains. */
+static __always_inline bool want_fs(struct cw_tq_event *e, __u32 kind, __u64 a0, __u64 a1, __u64 a2,
+                                    __u64 a3, __u64 a4)
 {
-	struct task_struct *task;
-	struct cw_tq_event *e;
-	__u32 zero = 0, pidns, mntns;
-	__u64 key;
-	struct file *f;
 	bool keep = false;
-
-	task = (struct task_struct *)bpf_get_current_task_btf();
-	if (!in_scope(task, &pidns, &mntns))
-		return 0;
-	count(CW_TQC_SEEN);
-	e = bpf_map_lookup_elem(&tq_scratch, &zero);
-	if (!e)
-		return 0;
-	e->sys = kind;
-	e->flags = (pidns == host_pidns && mntns == host_mntns) ? CW_TQF_HOST_NS : 0;
-	e->syscall_nr = id;
-	e->pidns = pidns;
-	e->mntns = mntns;
-	e->ret = 0;
-	e->arg[0] = e->arg[1] = e->arg[2] = e->arg[3] = 0;
-	e->f_ino = 0;
-	e->f_magic = e->f_mode = e->f_dev = e->f_mntns = e->f_rdev = e->target_pid = 0;
-	e->s1[0] = e->s2[0] = e->fstype[0] = e->data[0] = e->fname[0] = 0;
-	e->cgroup_len = e->args_len = 0;
 
 	switch (kind) {
 	case CW_TQS_OPEN:
@@ -378,6 +355,20 @@ static __always_inline int tq_enter(__u32 kind, long id, __u64 a0, __u64 a1, __u
 			                        (void *)(kind == CW_TQS_MKNOD ? a0 : a1));
 		break;
 	}
+	default:
+		break;
+	}
+	return keep;
+}
+
+/* The same for namespaces, modules, sockets, tracing and directories. */
+static __always_inline bool want_other(struct cw_tq_event *e, struct task_struct *task, __u32 kind,
+                                       __u32 mntns, __u64 a0, __u64 a1, __u64 a2)
+{
+	struct file *f;
+	bool keep = false;
+
+	switch (kind) {
 	case CW_TQS_SETNS:
 		e->arg[0] = a0;
 		e->arg[1] = a1;
@@ -432,6 +423,41 @@ static __always_inline int tq_enter(__u32 kind, long id, __u64 a0, __u64 a1, __u
 	default:
 		break;
 	}
+	return keep;
+}
+
+/* A watched syscall's entry: kind is enum cw_tq_sys (a constant in the
+ * per-syscall programs, so each keeps only its own case), a0..a4 its arguments. */
+static __always_inline int tq_enter(__u32 kind, long id, __u64 a0, __u64 a1, __u64 a2, __u64 a3,
+                                    __u64 a4)
+{
+	struct task_struct *task;
+	struct cw_tq_event *e;
+	__u32 zero = 0, pidns, mntns;
+	__u64 key;
+	bool keep = false;
+
+	task = (struct task_struct *)bpf_get_current_task_btf();
+	if (!in_scope(task, &pidns, &mntns))
+		return 0;
+	count(CW_TQC_SEEN);
+	e = bpf_map_lookup_elem(&tq_scratch, &zero);
+	if (!e)
+		return 0;
+	e->sys = kind;
+	e->flags = (pidns == host_pidns && mntns == host_mntns) ? CW_TQF_HOST_NS : 0;
+	e->syscall_nr = id;
+	e->pidns = pidns;
+	e->mntns = mntns;
+	e->ret = 0;
+	e->arg[0] = e->arg[1] = e->arg[2] = e->arg[3] = 0;
+	e->f_ino = 0;
+	e->f_magic = e->f_mode = e->f_dev = e->f_mntns = e->f_rdev = e->target_pid = 0;
+	e->s1[0] = e->s2[0] = e->fstype[0] = e->data[0] = e->fname[0] = 0;
+	e->cgroup_len = e->args_len = 0;
+
+	keep = kind <= CW_TQS_MKNODAT ? want_fs(e, kind, a0, a1, a2, a3, a4)
+	                              : want_other(e, task, kind, mntns, a0, a1, a2);
 	if (!keep) {
 		count(CW_TQC_FILTERED);
 		return 0;
