@@ -673,52 +673,6 @@ static int ctr_add_cgroup(struct ctr *c, char *kpath)
 	return 0;
 }
 
-/* RFC 3339 ("2026-11-29T07:09:49.88415091Z", "...+02:00") to Unix ns. */
-static int parse_rfc3339(const char *s, int64_t *out)
-{
-	struct tm tm = {0};
-	int Y, M, D, h, m, sec, n = 0, oh, om;
-	int64_t frac = 0, scale = 100000000, off = 0;
-	time_t t;
-
-	if (sscanf(s, "%4d-%2d-%2d%*1[Tt ]%2d:%2d:%2d%n", &Y, &M, &D, &h, &m, &sec, &n) != 6 ||
-	    n == 0)
-		return -EINVAL;
-	if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60 || Y < 1970)
-		return -EINVAL;
-	s += n;
-	if (*s == '.') {
-		s++;
-		if (!isdigit((unsigned char)*s))
-			return -EINVAL;
-		for (; isdigit((unsigned char)*s); s++) {
-			frac += (*s - '0') * scale;
-			scale /= 10;
-		}
-	}
-	if (*s == 'Z' || *s == 'z') {
-		s++;
-	} else if ((*s == '+' || *s == '-') && sscanf(s + 1, "%2d:%2d", &oh, &om) == 2) {
-		off = (int64_t)(oh * 3600 + om * 60) * (*s == '-' ? -1 : 1);
-		s += 6;
-	} else {
-		return -EINVAL;
-	}
-	if (*s)
-		return -EINVAL;
-	tm.tm_year = Y - 1900;
-	tm.tm_mon = M - 1;
-	tm.tm_mday = D;
-	tm.tm_hour = h;
-	tm.tm_min = m;
-	tm.tm_sec = sec;
-	t = timegm(&tm);
-	if (t == (time_t)-1)
-		return -EINVAL;
-	*out = ((int64_t)t - off) * 1000000000 + frac;
-	return 0;
-}
-
 /* Start time (field 22, clock ticks since boot) of a process, 0 if unknown. */
 static uint64_t proc_start_time(const char *proc_root, int pid)
 {
@@ -936,7 +890,7 @@ static void set_created(struct ctr *c, json_t *v, const char *file)
 {
 	if (!json_is_string(v))
 		return;
-	if (parse_rfc3339(json_string_value(v), &c->meta.created_ns))
+	if (cw_parse_rfc3339_ns(json_string_value(v), &c->meta.created_ns))
 		cw_debug("%s: cannot parse created time \"%s\"", file, json_string_value(v));
 }
 

@@ -10,6 +10,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "util.h" /* cw_parse_rfc3339_ms */
 #include <sqlite3.h>
 
 enum cw_filter_param_type { CW_FP_INT, CW_FP_TEXT };
@@ -43,8 +45,5 @@ const char *cw_filter_order_column(const char *field);
 /* Comma-separated list of the fields the language knows (for error messages). */
 const char *cw_filter_fields_help(void);
 
-/* Parse RFC 3339 ("2026-01-02T03:04:05.678Z", "...+02:00") into ms since the
- * Unix epoch. Returns 0 or -EINVAL. */
-int cw_parse_rfc3339_ms(const char *s, int64_t *out_ms);
 
 #endif

@@ -3,6 +3,7 @@
 
 #include "termsafe.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -274,4 +275,102 @@ FILE *cw_fopen_mode(const char *path, mode_t mode)
 		return NULL;
 	}
 	return f;
+}
+
+/* n decimal digits at *p into *out, advancing *p. */
+static int digits(const char **p, int n, int *out)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)(*p)[i]))
+			return -EINVAL;
+		v = v * 10 + ((*p)[i] - '0');
+	}
+	*p += n;
+	*out = v;
+	return 0;
+}
+
+static int expect_char(const char **p, const char *set)
+{
+	if (!**p || !strchr(set, **p))
+		return -EINVAL;
+	(*p)++;
+	return 0;
+}
+
+/* ".123456789" (any number of digits, nanoseconds kept) at *p, if there. */
+static int fraction_ns(const char **p, int64_t *ns)
+{
+	int64_t scale = 100000000;
+
+	*ns = 0;
+	if (**p != '.')
+		return 0;
+	(*p)++;
+	if (!isdigit((unsigned char)**p))
+		return -EINVAL;
+	for (; isdigit((unsigned char)**p); (*p)++, scale /= 10)
+		*ns += (**p - '0') * scale;
+	return 0;
+}
+
+/* "Z" or "+hh:mm"/"-hh:mm" at *p, as seconds east of UTC. */
+static int zone_offset(const char **p, int64_t *off_s)
+{
+	int oh, om, sign;
+
+	*off_s = 0;
+	if (**p == 'Z' || **p == 'z') {
+		(*p)++;
+		return 0;
+	}
+	if (**p != '+' && **p != '-')
+		return -EINVAL;
+	sign = **p == '-' ? -1 : 1;
+	(*p)++;
+	if (digits(p, 2, &oh) || expect_char(p, ":") || digits(p, 2, &om) || oh > 23 || om > 59)
+		return -EINVAL;
+	*off_s = (int64_t)sign * (oh * 3600 + om * 60);
+	return 0;
+}
+
+int cw_parse_rfc3339_ns(const char *s, int64_t *out_ns)
+{
+	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	int y, mo, d, h, mi, sec;
+	int64_t frac, off;
+	const char *p = s;
+	struct tm tm = {0};
+	time_t t;
+
+	if (!s || digits(&p, 4, &y) || expect_char(&p, "-") || digits(&p, 2, &mo) ||
+	    expect_char(&p, "-") || digits(&p, 2, &d) || expect_char(&p, "Tt ") ||
+	    digits(&p, 2, &h) || expect_char(&p, ":") || digits(&p, 2, &mi) ||
+	    expect_char(&p, ":") || digits(&p, 2, &sec) || fraction_ns(&p, &frac) ||
+	    zone_offset(&p, &off))
+		return -EINVAL;
+	if (*p || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || sec > 60)
+		return -EINVAL;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	t = timegm(&tm);
+	*out_ns = ((int64_t)t - off) * 1000000000 + frac;
+	return 0;
+}
+
+int cw_parse_rfc3339_ms(const char *s, int64_t *out_ms)
+{
+	int64_t ns;
+	int err = cw_parse_rfc3339_ns(s, &ns);
+
+	if (err)
+		return err;
+	*out_ms = ns >= 0 ? ns / 1000000 : -((-ns + 999999) / 1000000);
+	return 0;
 }

@@ -52,6 +52,11 @@ int64_t cw_boot_ns(void);
 /* The kernel's count of processes created since boot (/proc/stat
  * "processes"), 0 if unreadable. */
 uint64_t cw_fork_count(void);
+/* RFC 3339 ("2026-01-02T03:04:05.123456789Z", "...+02:00") to Unix time in
+ * ns or ms (the fraction truncated). 0 or -EINVAL; the one parser for every
+ * time a runtime or a user writes. */
+int cw_parse_rfc3339_ns(const char *s, int64_t *out_ns);
+int cw_parse_rfc3339_ms(const char *s, int64_t *out_ms);
 
 /* Offset to add to bpf_ktime_get_boot_ns() to get Unix-epoch ns. */
 int64_t cw_boot_to_unix_offset_ns(void);
