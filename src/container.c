@@ -359,13 +359,7 @@ struct tab {
 
 static uint64_t hash_str(const char *s)
 {
-	uint64_t h = 1469598103934665603ULL;
-
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 1099511628211ULL;
-	}
-	return h;
+	return cw_fnv1a64(CW_FNV64_INIT, s, strlen(s));
 }
 
 static uint64_t hash_u32(uint32_t v)

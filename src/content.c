@@ -667,23 +667,12 @@ void cw_content_get_stats(struct cw_content *ct, struct cw_content_stats *st)
 
 /* ---- cache -------------------------------------------------------------- */
 
-static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
-{
-	const unsigned char *b = p;
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= b[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
 static uint64_t key_hash(const struct cw_file_key *k, uint64_t ctx)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
+	uint64_t h = CW_FNV64_INIT;
 
-	h = fnv1a(h, k, sizeof(*k));
-	return fnv1a(h, &ctx, sizeof(ctx));
+	h = cw_fnv1a64(h, k, sizeof(*k));
+	return cw_fnv1a64(h, &ctx, sizeof(ctx));
 }
 
 static bool key_eq(const struct cw_file_key *a, const struct cw_file_key *b)
@@ -1005,9 +994,9 @@ static uint64_t context_hash(const struct cw_content *ct, const char *path, cons
 
 	if (!ct->context_rules)
 		return 0;
-	ctx = fnv1a(0xcbf29ce484222325ULL, path ? path : "", path ? strlen(path) + 1 : 0);
+	ctx = cw_fnv1a64(CW_FNV64_INIT, path ? path : "", path ? strlen(path) + 1 : 0);
 	for (int i = 0; i < argc && argv && argv[i]; i++)
-		ctx = fnv1a(ctx, argv[i], strlen(argv[i]) + 1);
+		ctx = cw_fnv1a64(ctx, argv[i], strlen(argv[i]) + 1);
 	return ctx;
 }
 

@@ -73,13 +73,6 @@ static bool pseudo_fs(const char *type)
 	return false;
 }
 
-static uint64_t fnv1a(uint64_t h, const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-	return h;
-}
-
 /* Kernel threads (kdevtmpfs has a mount namespace of its own) are no containers. */
 static bool kernel_thread(const char *proc_root, int pid)
 {
@@ -158,13 +151,13 @@ static int mark_mounts(struct cw_enforce *e, int pid, uint64_t *hash)
 		(void)fclose(f);
 		return err;
 	}
-	*hash = 1469598103934665603ull;
+	*hash = CW_FNV64_INIT;
 	while ((len = getline(&line, &cap, f)) > 0) {
 		/* ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPER */
 		char *fields[5], *sep, *save = NULL, *fstype;
 		int n = 0, err;
 
-		*hash = fnv1a(*hash, line, (size_t)len);
+		*hash = cw_fnv1a64(*hash, line, (size_t)len);
 		sep = strstr(line, " - ");
 		if (!sep)
 			continue;
@@ -235,7 +228,7 @@ static int watch(struct cw_enforce *e, uint32_t mntns, int pid)
 static uint64_t mountinfo_hash(const struct cw_enforce *e, int pid)
 {
 	char path[PATH_MAX], buf[8192];
-	uint64_t h = 1469598103934665603ull;
+	uint64_t h = CW_FNV64_INIT;
 	ssize_t n;
 	int fd;
 
@@ -244,7 +237,7 @@ static uint64_t mountinfo_hash(const struct cw_enforce *e, int pid)
 	if (fd < 0)
 		return 0;
 	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		h = fnv1a(h, buf, (size_t)n);
+		h = cw_fnv1a64(h, buf, (size_t)n);
 	close(fd);
 	return h;
 }
@@ -263,53 +256,50 @@ int cw_enforce_watch(struct cw_enforce *e, uint32_t mntns, int pid)
 	return known ? 0 : watch(e, mntns, pid);
 }
 
+/* One process of the rescan: its mount namespace, watched once per scan and
+ * re-marked when its mounts changed. Always 0 (the walk goes on). */
+static int rescan_pid(void *ctx, int pid)
+{
+	struct cw_enforce *e = ctx;
+	struct watched *w;
+	uint64_t want = 0, have = 0;
+	bool seen = false;
+	uint32_t ns = cw_proc_ns(e->proc_root, pid, "mnt");
+
+	if (!ns || ns == e->host_mntns || kernel_thread(e->proc_root, pid))
+		return 0; /* the stat file only for the few outside the host's namespace */
+	pthread_mutex_lock(&e->lock);
+	w = find_ns(e, ns);
+	if (w) {
+		seen = w->seen;
+		have = w->mountinfo_hash;
+		w->seen = true;
+	}
+	pthread_mutex_unlock(&e->lock);
+	if (seen)
+		return 0; /* one process per namespace is enough */
+	if (w) {
+		want = mountinfo_hash(e, pid);
+		if (!want || want == have)
+			return 0;
+	}
+	watch(e, ns, pid);
+	return 0;
+}
+
 int cw_enforce_rescan(struct cw_enforce *e)
 {
-	struct dirent *d;
-	DIR *dir;
 	size_t i, live = 0;
+	int err;
 
-	dir = opendir(e->proc_root);
-	if (!dir) {
-		int err = -errno;
-
-		cw_warn("block: cannot list %s: %s", e->proc_root, strerror(-err));
-		return err;
-	}
 	pthread_mutex_lock(&e->lock);
 	for (i = 0; i < e->nns; i++)
 		e->ns[i].seen = false;
 	pthread_mutex_unlock(&e->lock);
-	while ((d = readdir(dir))) {
-		struct watched *w;
-		uint64_t want = 0, have = 0;
-		bool seen = false;
-		uint32_t ns;
-		int pid = atoi(d->d_name);
-
-		if (pid <= 0)
-			continue;
-		ns = cw_proc_ns(e->proc_root, pid, "mnt");
-		if (!ns || ns == e->host_mntns || kernel_thread(e->proc_root, pid))
-			continue; /* the stat file only for the few outside the host's namespace */
-		pthread_mutex_lock(&e->lock);
-		w = find_ns(e, ns);
-		if (w) {
-			seen = w->seen;
-			have = w->mountinfo_hash;
-			w->seen = true;
-		}
-		pthread_mutex_unlock(&e->lock);
-		if (seen)
-			continue; /* one process per namespace is enough */
-		if (w) {
-			want = mountinfo_hash(e, pid);
-			if (!want || want == have)
-				continue;
-		}
-		watch(e, ns, pid);
+	if ((err = cw_proc_walk(e->proc_root, rescan_pid, e)) < 0) {
+		cw_warn("block: cannot list %s: %s", e->proc_root, strerror(-err));
+		return err;
 	}
-	closedir(dir);
 	pthread_mutex_lock(&e->lock);
 	for (i = 0; i < e->nns;) {
 		if (!e->ns[i].seen) {

@@ -183,17 +183,6 @@ static const struct {
     {SYS_open_by_handle_at, CW_TQS_OPEN_BY_HANDLE},
 };
 
-static uint32_t name_hash(const char *s)
-{
-	uint32_t h = CW_TQ_FNV_INIT;
-
-	for (; *s; s++) {
-		h ^= (uint8_t)*s;
-		h *= CW_TQ_FNV_PRIME;
-	}
-	return h;
-}
-
 static int fill_maps(struct cw_technique *t)
 {
 	int sfd = bpf_map__fd(t->skel->maps.tq_sys), nfd = bpf_map__fd(t->skel->maps.tq_names),
@@ -215,7 +204,7 @@ static int fill_maps(struct cw_technique *t)
 		if ((ru->kind == RK_WRITE_OPEN || ru->kind == RK_PROC_EXE_WRITE) && ru->names)
 			json_array_foreach(ru->names, j, v)
 			{
-				uint32_t h = name_hash(json_string_value(v));
+				uint32_t h = cw_fnv1a32_str(json_string_value(v));
 
 				if (bpf_map_update_elem(nfd, &h, &one, BPF_ANY))
 					return -errno;

@@ -73,28 +73,28 @@ int cw_technique_env_init(struct cw_technique_env *env, const char *proc_root)
  * same mount namespace, else any process of that namespace (the container's
  * init), since short-lived callers are often gone by the time a record is read.
  * Returns 0 when there is none. */
+struct ns_match {
+	const struct cw_technique_env *env;
+	uint32_t ns;
+	long vpid;
+};
+
+static int in_mntns(void *ctx, int pid)
+{
+	const struct ns_match *m = ctx;
+
+	return cw_proc_ns(m->env->proc_root, pid, "mnt") == m->ns ? pid : 0;
+}
+
 static uint32_t view_pid(const struct cw_technique_env *env, uint32_t tgid, uint32_t mntns)
 {
-	struct dirent *d;
-	uint32_t found = 0;
-	DIR *dir;
+	struct ns_match m = {.env = env, .ns = mntns};
+	int pid;
 
 	if (!mntns || cw_proc_ns(env->proc_root, (int)tgid, "mnt") == mntns)
 		return tgid;
-	dir = opendir(env->proc_root);
-	if (!dir)
-		return 0;
-	while (!found && (d = readdir(dir))) {
-		uint32_t pid;
-
-		if (!isdigit((unsigned char)d->d_name[0]))
-			continue;
-		pid = (uint32_t)strtoul(d->d_name, NULL, 10);
-		if (cw_proc_ns(env->proc_root, (int)pid, "mnt") == mntns)
-			found = pid;
-	}
-	closedir(dir);
-	return found;
+	pid = cw_proc_walk(env->proc_root, in_mntns, &m);
+	return pid > 0 ? (uint32_t)pid : 0;
 }
 
 /* A path as the process sees it, reached from here: absolute paths through
@@ -163,47 +163,46 @@ bool tq_looks_like_disk(const char *src)
 }
 
 /* Host pid of a pid as seen in the caller's pid namespace, or 0. */
+/* pid is in the caller's pid namespace with the vpid there: returns pid. */
+static int has_vpid(void *ctx, int pid)
+{
+	const struct ns_match *m = ctx;
+	char path[4200], line[512];
+	int found = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%d/ns/pid", m->env->proc_root, pid);
+	if (cw_ns_inode(path) != m->ns)
+		return 0;
+	snprintf(path, sizeof(path), "%s/%d/status", m->env->proc_root, pid);
+	if (!(f = fopen(path, "re")))
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		char *last;
+
+		if (strncmp(line, "NSpid:", 6))
+			continue;
+		line[strcspn(line, "\n")] = 0;
+		last = strrchr(line, '\t');
+		if (!last)
+			last = strrchr(line, ' ');
+		if (last && strtol(last + 1, NULL, 10) == m->vpid)
+			found = pid;
+		break;
+	}
+	(void)fclose(f);
+	return found;
+}
+
 int tq_resolve_vpid(const struct cw_technique_env *env, uint32_t caller_pidns, long vpid)
 {
-	char path[4200], line[512];
-	struct dirent *d;
-	DIR *dir;
-	int found = 0;
+	struct ns_match m = {.env = env, .ns = caller_pidns, .vpid = vpid};
+	int pid;
 
 	if (vpid <= 0 || vpid > 0x7fffffff)
 		return 0;
 	if (caller_pidns && caller_pidns == env->host_ns[CW_NS_PID])
 		return (int)vpid;
-	dir = opendir(env->proc_root);
-	if (!dir)
-		return 0;
-	while (!found && (d = readdir(dir))) {
-		FILE *f;
-
-		if (!isdigit((unsigned char)d->d_name[0]))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s/ns/pid", env->proc_root, d->d_name);
-		if (cw_ns_inode(path) != caller_pidns)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s/status", env->proc_root, d->d_name);
-		f = fopen(path, "re");
-		if (!f)
-			continue;
-		while (fgets(line, sizeof(line), f)) {
-			char *last;
-
-			if (strncmp(line, "NSpid:", 6))
-				continue;
-			line[strcspn(line, "\n")] = 0;
-			last = strrchr(line, '\t');
-			if (!last)
-				last = strrchr(line, ' ');
-			if (last && strtol(last + 1, NULL, 10) == vpid)
-				found = atoi(d->d_name);
-			break;
-		}
-		(void)fclose(f);
-	}
-	closedir(dir);
-	return found;
+	pid = cw_proc_walk(env->proc_root, has_vpid, &m);
+	return pid > 0 ? pid : 0;
 }

@@ -4,6 +4,7 @@
 #include "termsafe.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -373,4 +374,50 @@ int cw_parse_rfc3339_ms(const char *s, int64_t *out_ms)
 		return err;
 	*out_ms = ns >= 0 ? ns / 1000000 : -((-ns + 999999) / 1000000);
 	return 0;
+}
+
+uint64_t cw_fnv1a64(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= b[i];
+		h *= CW_FNV64_PRIME;
+	}
+	return h;
+}
+
+uint32_t cw_fnv1a32_str(const char *s)
+{
+	uint32_t h = CW_FNV32_INIT;
+
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= CW_FNV32_PRIME;
+	}
+	return h;
+}
+
+int cw_proc_walk(const char *proc_root, int (*fn)(void *ctx, int pid), void *ctx)
+{
+	struct dirent *d;
+	DIR *dir = opendir(proc_root ? proc_root : "/proc");
+	int rc = 0;
+
+	if (!dir)
+		return -errno;
+	while (!rc && (d = readdir(dir))) {
+		char *end;
+		long pid;
+
+		if (!isdigit((unsigned char)d->d_name[0]))
+			continue;
+		errno = 0;
+		pid = strtol(d->d_name, &end, 10);
+		if (errno || *end || pid <= 0 || pid > INT_MAX)
+			continue; /* not a process directory */
+		rc = fn(ctx, (int)pid);
+	}
+	closedir(dir);
+	return rc;
 }

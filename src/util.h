@@ -58,6 +58,21 @@ uint64_t cw_fork_count(void);
 int cw_parse_rfc3339_ns(const char *s, int64_t *out_ns);
 int cw_parse_rfc3339_ms(const char *s, int64_t *out_ms);
 
+/* FNV-1a, the one non-cryptographic hash: 64-bit over bytes (start from
+ * CW_FNV64_INIT, chain by passing the last result), 32-bit over a string
+ * (the technique sensor's kernel side hashes basenames the same way). */
+#define CW_FNV64_INIT  0xcbf29ce484222325ULL
+#define CW_FNV64_PRIME 0x100000001b3ULL
+#define CW_FNV32_INIT  2166136261u
+#define CW_FNV32_PRIME 16777619u
+uint64_t cw_fnv1a64(uint64_t h, const void *p, size_t n);
+
+/* Call fn for every process directory under proc_root (NULL: /proc), names
+ * parsed strictly; fn returns non-zero to stop. Returns what fn returned last,
+ * 0 after all, or -errno when the directory cannot be listed. */
+int cw_proc_walk(const char *proc_root, int (*fn)(void *ctx, int pid), void *ctx);
+uint32_t cw_fnv1a32_str(const char *s);
+
 /* Offset to add to bpf_ktime_get_boot_ns() to get Unix-epoch ns. */
 int64_t cw_boot_to_unix_offset_ns(void);
 
