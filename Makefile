@@ -130,10 +130,17 @@ format-check:
 # Static analysis: cppcheck and clang-tidy (.clang-tidy: bug-finding checks and
 # the 80-line function limit) over the C sources, clang-tidy's function-size
 # check over the BPF programs too. Generated skeletons are system headers here.
-LINT_CFLAGS = -std=c11 -D_GNU_SOURCE -Isrc -isystem $(OUT)
+# The generated skeletons are read through copies wrapped in NOLINTBEGIN/END:
+# bpftool's code is not ours to fix (the analyzer cannot follow its frees).
+LINT_INC = $(OUT)/lint-include
+LINT_CFLAGS = -std=c11 -D_GNU_SOURCE -Isrc -I$(LINT_INC) -isystem $(OUT)
 BPF_LINT_CFLAGS = --target=bpf -D__BPF__ -D__TARGET_ARCH_$(ARCH) -Isrc -isystem $(OUT)
 
-lint: $(SKELS)
+$(LINT_INC)/%.skel.h: $(OUT)/%.skel.h
+	@mkdir -p $(LINT_INC)
+	{ echo '// NOLINTBEGIN'; cat $<; echo '// NOLINTEND'; } >$@
+
+lint: $(patsubst $(OUT)/%,$(LINT_INC)/%,$(SKELS))
 	cppcheck -q --std=c11 --enable=warning,performance,portability --error-exitcode=1 \
 		--inline-suppr -D_GNU_SOURCE -Isrc --suppress=missingIncludeSystem $(SRCS)
 	printf '%s\n' $(SRCS) | xargs -P "$$(nproc)" -n 4 \

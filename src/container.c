@@ -1092,7 +1092,7 @@ static int keep_ended(struct cw_attrib *a, struct ctr **nc, size_t *nn, size_t *
 {
 	int64_t now = cw_mono_ns();
 
-	for (size_t i = 0; i < a->nctrs; i++) {
+	for (size_t i = 0; a->ctrs && i < a->nctrs; i++) {
 		struct ctr *o = &a->ctrs[i];
 
 		if (o->root < 0 || !o->valid)

@@ -45,5 +45,4 @@ const char *cw_filter_order_column(const char *field);
 /* Comma-separated list of the fields the language knows (for error messages). */
 const char *cw_filter_fields_help(void);
 
-
 #endif

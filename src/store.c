@@ -585,8 +585,8 @@ static int prepare_file(const char *path, bool create)
 
 static int open_db(struct cw_store *s, const char *path, bool ro, bool fresh)
 {
-	int oflags = ro ? SQLITE_OPEN_READONLY
-	                : SQLITE_OPEN_READWRITE | (fresh ? SQLITE_OPEN_CREATE : 0);
+	int oflags =
+	    ro ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | (fresh ? SQLITE_OPEN_CREATE : 0);
 	int rc = sqlite3_open_v2(path, &s->db, oflags | SQLITE_OPEN_NOFOLLOW, NULL);
 
 	if (rc != SQLITE_OK) {

@@ -308,7 +308,7 @@ static int attach_all(struct cw_technique *t, const char *dir)
 	size_t n = 0;
 
 	bpf_object__for_each_program(prog, t->skel->obj) n++;
-	t->links = calloc(n, sizeof(struct bpf_link *));
+	t->links = calloc(n ? n : 1, sizeof(struct bpf_link *));
 	if (!t->links)
 		return -ENOMEM;
 	bpf_object__for_each_program(prog, t->skel->obj)

@@ -124,7 +124,7 @@ _Static_assert(sizeof(struct cw_tq_event) == CW_TQ_HDR_SIZE + 16 + 2 * CW_TQ_NAM
 /* FNV-1a over a basename; both sides must hash the same way. */
 #define CW_TQ_FNV_INIT      2166136261u /* = CW_FNV32_INIT (util.h) */
 #define CW_TQ_FNV_PRIME     16777619u   /* = CW_FNV32_PRIME */
-#define CW_TQ_NAME_HASH_MAX 32 /* longest basename worth hashing */
+#define CW_TQ_NAME_HASH_MAX 32          /* longest basename worth hashing */
 
 /* Per-CPU counters, index into the tq_counters map. */
 enum cw_tq_counter {
