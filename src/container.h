@@ -89,4 +89,11 @@ int cw_attrib_fd(const struct cw_attrib *a);
  * with what is known. Returns 0, or a negative errno on a real error. */
 int cw_attrib_resolve(struct cw_attrib *a, const struct cw_exec *ex, struct cw_container *out);
 
+/* The runtimes' state roots cagewatch reads by default, colon-separated
+ * (from the runtime table in container_state.c). */
+const char *cw_runtime_default_roots(void);
+/* The container (id) whose runtime state names a root filesystem holding
+ * path, and that root; 1 if found, 0 if not. */
+int cw_runtime_rootfs_of(const char *path, char *id, size_t idsz, char *rootfs, size_t rsz);
+
 #endif

@@ -3,6 +3,7 @@
  * sourceProperties JSON. */
 #include "technique.h"
 #include "technique_int.h"
+#include "container.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -219,53 +220,15 @@ int cw_technique_eval(const struct cw_technique_rules *r, const struct cw_techni
 	return first_match(r, env, ev, h);
 }
 
-/* Does the file live in a runc/crun container's root filesystem? Looks at the
- * runtimes' state.json (config.rootfs). Fills id with the container id. */
+/* Does the file live in a container's root filesystem (the runtime table of
+ * container attribution says where)? Fills id with the container id. */
 static bool in_container_rootfs(const char *path, char *id, size_t idsz, char *rootfs, size_t rsz)
 {
-	static const char *const roots[] = {"/run/runc",
-	                                    "/run/crun",
-	                                    "/run/containerd/runc/k8s.io",
-	                                    "/run/containerd/runc/default",
-	                                    "/run/docker/runtime-runc/moby",
-	                                    NULL};
-	bool found = false;
-
-	for (size_t i = 0; roots[i] && !found; i++) {
-		DIR *d = opendir(roots[i]);
-		struct dirent *de;
-
-		if (!d)
-			continue;
-		while (!found && (de = readdir(d))) {
-			char sp[4200];
-			json_t *st;
-			const char *rf;
-			size_t rl;
-
-			if (de->d_name[0] == '.')
-				continue;
-			snprintf(sp, sizeof(sp), "%s/%s/state.json", roots[i], de->d_name);
-			st = json_load_file(sp, 0, NULL);
-			if (!st)
-				continue;
-			rf = json_string_value(
-			    json_object_get(json_object_get(st, "config"), "rootfs"));
-			rl = rf ? strlen(rf) : 0;
-			if (rl > 1 && !strncmp(path, rf, rl) && (path[rl] == '/' || !path[rl])) {
-				snprintf(id, idsz, "%s", de->d_name);
-				snprintf(rootfs, rsz, "%s", rf);
-				found = true;
-			}
-			json_decref(st);
-		}
-		closedir(d);
-	}
+	if (cw_runtime_rootfs_of(path, id, idsz, rootfs, rsz))
+		return true;
 	/* Container storage of the common engines, when no state matched. */
-	if (!found && (strstr(path, "/overlay2/") || strstr(path, "/overlayfs/snapshots/") ||
-	               strstr(path, "/containers/storage/overlay/")))
-		found = true;
-	return found;
+	return strstr(path, "/overlay2/") || strstr(path, "/overlayfs/snapshots/") ||
+	       strstr(path, "/containers/storage/overlay/");
 }
 
 static int eval_umh(const struct cw_technique_rules *r, const struct cw_technique_env *env,
