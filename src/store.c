@@ -1,10 +1,11 @@
 /* store.c - SQLite findings store: header checks before opening, schema,
- * cached prepared statements for the agent's hot path (record with dedup),
- * look-ups, filtered listing, related findings and lifecycle updates. Every
+ * cached prepared statements for the agent's hot path (store_write.c records
+ * with dedup; store_read.c looks up, lists and relates findings). Every
  * statement retries SQLITE_BUSY on top of busy_timeout so a reader never sees
  * "database is locked" while the agent writes.
  */
 #include "store.h"
+#include "store_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,18 +18,6 @@
 #include <sqlite3.h>
 
 #include "util.h"
-
-#define BUSY_TIMEOUT_MS 10000
-#define BUSY_RETRIES    50
-
-struct cw_store {
-	sqlite3 *db;
-	char *path;
-	bool readonly;
-	bool quiet; /* precheck: errors are returned, not logged */
-	int64_t schema_version;
-	sqlite3_stmt *ins, *dedup_find, *dedup_upd;
-};
 
 static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS findings ("
@@ -63,21 +52,20 @@ static const char ins_sql[] =
  * gets back, and prints, is the repeat itself under the stored finding's
  * identity and lifecycle: these fields (columns 3.. of dedup_find_sql), which
  * are everything set-state and mute change. */
-static const char *const kept_paths[] = {
+const char *const st_kept_paths[ST_N_KEPT] = {
     "name",          "canonicalName", "createTime",
     "state",         "mute",          "muteUpdateTime",
     "muteInitiator", "muteInfo",      "sourceProperties.State_Change_Time",
 };
-#define KEPT_OBJECT "muteInfo" /* the one kept field that is not a string */
 
-/* dedup_find_sql: rowid, occurrence_count, event_time_ms, then kept_paths. */
+/* dedup_find_sql: rowid, occurrence_count, event_time_ms, then st_kept_paths. */
 static int dedup_find_sql(char *buf, size_t cap)
 {
 	size_t i, n = (size_t)snprintf(buf, cap, "SELECT rowid, occurrence_count, event_time_ms");
 
-	for (i = 0; i < sizeof(kept_paths) / sizeof(kept_paths[0]) && n < cap; i++)
+	for (i = 0; i < ST_N_KEPT && n < cap; i++)
 		n += (size_t)snprintf(buf + n, cap - n, ", json_extract(json, '$.%s')",
-		                      kept_paths[i]);
+		                      st_kept_paths[i]);
 	if (n < cap)
 		n += (size_t)snprintf(buf + n, cap - n,
 		                      " FROM findings WHERE dedup_key = ?1 AND event_time_ms"
@@ -128,7 +116,7 @@ static int to_errno(int rc)
 	}
 }
 
-static int sq_fail(struct cw_store *s, int rc, const char *what)
+int st_sq_fail(struct cw_store *s, int rc, const char *what)
 {
 	int err = to_errno(rc);
 
@@ -144,56 +132,56 @@ static int sq_fail(struct cw_store *s, int rc, const char *what)
 	return err ? err : -EIO;
 }
 
-static void backoff(int attempt)
+void st_backoff(int attempt)
 {
 	struct timespec ts = {0, (long)(1 + attempt % 10) * 10 * 1000000L};
 
 	nanosleep(&ts, NULL);
 }
 
-static bool is_busy(int rc)
+bool st_is_busy(int rc)
 {
 	return (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED;
 }
 
 /* Step a statement that has not returned a row yet, retrying while busy. */
-static int step_first(sqlite3_stmt *st)
+int st_step_first(sqlite3_stmt *st)
 {
 	for (int attempt = 0;; attempt++) {
 		int rc = sqlite3_step(st);
 
-		if (!is_busy(rc) || attempt >= BUSY_RETRIES)
+		if (!st_is_busy(rc) || attempt >= BUSY_RETRIES)
 			return rc;
 		sqlite3_reset(st);
-		backoff(attempt);
+		st_backoff(attempt);
 	}
 }
 
-static int exec_retry(struct cw_store *s, const char *sql, const char *what)
+int st_exec_retry(struct cw_store *s, const char *sql, const char *what)
 {
 	for (int attempt = 0;; attempt++) {
 		int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
 
 		if (rc == SQLITE_OK)
 			return 0;
-		if (!is_busy(rc) || attempt >= BUSY_RETRIES)
-			return sq_fail(s, rc, what);
-		backoff(attempt);
+		if (!st_is_busy(rc) || attempt >= BUSY_RETRIES)
+			return st_sq_fail(s, rc, what);
+		st_backoff(attempt);
 	}
 }
 
-static void rollback(struct cw_store *s)
+void st_rollback(struct cw_store *s)
 {
 	if (!sqlite3_get_autocommit(s->db))
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
-static int prepare(struct cw_store *s, const char *sql, sqlite3_stmt **st, unsigned flags)
+int st_prepare(struct cw_store *s, const char *sql, sqlite3_stmt **st, unsigned flags)
 {
 	int rc = sqlite3_prepare_v3(s->db, sql, -1, flags, st, NULL);
 
 	if (rc != SQLITE_OK)
-		return sq_fail(s, rc, "preparing a query");
+		return st_sq_fail(s, rc, "preparing a query");
 	return 0;
 }
 
@@ -226,14 +214,14 @@ static json_t *jpath(json_t *root, const char *path)
 	return cur;
 }
 
-static const char *jstr(json_t *root, const char *path)
+const char *st_jstr(json_t *root, const char *path)
 {
 	const char *v = json_string_value(jpath(root, path));
 
 	return v && v[0] ? v : NULL;
 }
 
-static bool json_int_value(json_t *v, int64_t *out)
+bool st_json_int_value(json_t *v, int64_t *out)
 {
 	if (json_is_integer(v)) {
 		*out = json_integer_value(v);
@@ -255,12 +243,12 @@ static bool json_int_value(json_t *v, int64_t *out)
 	return false;
 }
 
-static int64_t now_ms(void)
+int64_t st_now_ms(void)
 {
 	return cw_now_ns() / 1000000;
 }
 
-static json_t *time_json(int64_t ms)
+json_t *st_time_json(int64_t ms)
 {
 	char buf[40];
 
@@ -268,7 +256,7 @@ static json_t *time_json(int64_t ms)
 }
 
 /* Set obj[key] = v (steals v). */
-static int jset(json_t *obj, const char *key, json_t *v)
+int st_jset(json_t *obj, const char *key, json_t *v)
 {
 	if (!v || json_object_set_new(obj, key, v) != 0)
 		return -ENOMEM;
@@ -276,7 +264,7 @@ static int jset(json_t *obj, const char *key, json_t *v)
 }
 
 /* The object obj[key], created if missing. */
-static json_t *jobj(json_t *obj, const char *key)
+json_t *st_jobj(json_t *obj, const char *key)
 {
 	json_t *o = json_object_get(obj, key);
 
@@ -395,14 +383,14 @@ static int pragma_int(struct cw_store *s, const char *sql, int64_t *out)
 	sqlite3_stmt *st;
 	int rc, ret = 0;
 
-	ret = prepare(s, sql, &st, 0);
+	ret = st_prepare(s, sql, &st, 0);
 	if (ret)
 		return ret;
-	rc = step_first(st);
+	rc = st_step_first(st);
 	if (rc == SQLITE_ROW)
 		*out = sqlite3_column_int64(st, 0);
 	else
-		ret = sq_fail(s, rc, sql);
+		ret = st_sq_fail(s, rc, sql);
 	sqlite3_finalize(st);
 	return ret;
 }
@@ -413,7 +401,7 @@ static int init_schema(struct cw_store *s)
 	int64_t app = 0, tables = 0;
 	int ret;
 
-	ret = exec_retry(s, "BEGIN IMMEDIATE", "starting the schema transaction");
+	ret = st_exec_retry(s, "BEGIN IMMEDIATE", "starting the schema transaction");
 	if (ret)
 		return ret;
 	ret = pragma_int(s, "PRAGMA application_id", &app);
@@ -426,14 +414,14 @@ static int init_schema(struct cw_store *s)
 	if (!ret && app != CW_STORE_APPLICATION_ID) {
 		snprintf(sql, sizeof(sql), "PRAGMA application_id = %d; PRAGMA user_version = %d;",
 		         CW_STORE_APPLICATION_ID, CW_STORE_SCHEMA_VERSION);
-		ret = exec_retry(s, sql, "marking the file as a cagewatch store");
+		ret = st_exec_retry(s, sql, "marking the file as a cagewatch store");
 		if (!ret)
-			ret = exec_retry(s, schema_sql, "creating the schema");
+			ret = st_exec_retry(s, schema_sql, "creating the schema");
 	}
 	if (!ret)
-		ret = exec_retry(s, "COMMIT", "committing the schema");
+		ret = st_exec_retry(s, "COMMIT", "committing the schema");
 	if (ret)
-		rollback(s);
+		st_rollback(s);
 	return ret;
 }
 
@@ -590,7 +578,8 @@ static int open_db(struct cw_store *s, const char *path, bool ro, bool fresh)
 	int rc = sqlite3_open_v2(path, &s->db, oflags | SQLITE_OPEN_NOFOLLOW, NULL);
 
 	if (rc != SQLITE_OK) {
-		int se = s->db ? sqlite3_system_errno(s->db) : 0, ret = sq_fail(s, rc, "opening");
+		int se = s->db ? sqlite3_system_errno(s->db) : 0,
+		    ret = st_sq_fail(s, rc, "opening");
 
 		return se ? -se : ret; /* the OS's reason (EROFS, ENOSPC, ...) beats SQLite's */
 	}
@@ -621,20 +610,20 @@ static int setup_writer(struct cw_store *s, unsigned flags)
 	         "PRAGMA journal_mode = WAL; PRAGMA synchronous = %s; "
 	         "PRAGMA journal_size_limit = 67108864; PRAGMA cache_size = -4096;",
 	         flags & CW_STORE_DURABLE ? "FULL" : "NORMAL");
-	ret = exec_retry(s, sql, "setting WAL mode");
+	ret = st_exec_retry(s, sql, "setting WAL mode");
 	/* One write now (the header page, unchanged): the WAL file's creation
 	 * and its syncs happen at open, not on the first finding's path. */
 	snprintf(sql, sizeof(sql), "PRAGMA user_version = %lld", (long long)s->schema_version);
 	if (!ret)
-		ret = exec_retry(s, sql, "opening the write-ahead log");
+		ret = st_exec_retry(s, sql, "opening the write-ahead log");
 	if (!ret)
 		ret = dedup_find_sql(find_sql, sizeof(find_sql));
 	if (!ret)
-		ret = prepare(s, ins_sql, &s->ins, SQLITE_PREPARE_PERSISTENT);
+		ret = st_prepare(s, ins_sql, &s->ins, SQLITE_PREPARE_PERSISTENT);
 	if (!ret)
-		ret = prepare(s, find_sql, &s->dedup_find, SQLITE_PREPARE_PERSISTENT);
+		ret = st_prepare(s, find_sql, &s->dedup_find, SQLITE_PREPARE_PERSISTENT);
 	if (!ret)
-		ret = prepare(s, dedup_upd_sql, &s->dedup_upd, SQLITE_PREPARE_PERSISTENT);
+		ret = st_prepare(s, dedup_upd_sql, &s->dedup_upd, SQLITE_PREPARE_PERSISTENT);
 	return ret;
 }
 
@@ -681,619 +670,4 @@ void cw_store_close(struct cw_store *s)
 const char *cw_store_path(const struct cw_store *s)
 {
 	return s ? s->path : NULL;
-}
-
-/* ---- record ---- */
-
-static void bind_opt(sqlite3_stmt *st, int idx, const char *v)
-{
-	if (v)
-		sqlite3_bind_text(st, idx, v, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(st, idx);
-}
-
-static bool time_ms(json_t *f, const char *key, int64_t *out)
-{
-	const char *v = json_string_value(json_object_get(f, key));
-
-	return v && cw_parse_rfc3339_ms(v, out) == 0;
-}
-
-static int insert(struct cw_store *s, json_t *f, const char *dedup_key, int64_t ev_ms,
-                  int64_t count)
-{
-	sqlite3_stmt *st = s->ins;
-	const char *rname = jstr(f, "resourceName");
-	const char *pname = jstr(f, "resource/gcpMetadata/project");
-	const char *pdisp = jstr(f, "resource/gcpMetadata/projectDisplayName");
-	const char *cname = jstr(f, "containers/0/name");
-	int64_t ct, mt;
-	char *text;
-	int rc;
-
-	if (!rname)
-		rname = jstr(f, "resource/name");
-	if (!pname)
-		pname = jstr(f, "resource/project");
-	if (!pname)
-		pname = jstr(f, "resource/projectName");
-	if (!pdisp)
-		pdisp = jstr(f, "resource/projectDisplayName");
-	if (!cname)
-		cname = jstr(f, "sourceProperties/Container_Name");
-	text = json_dumps(f, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	if (!text)
-		return -ENOMEM;
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	bind_opt(st, 1, cw_store_short_id(jstr(f, "name")));
-	bind_opt(st, 2, jstr(f, "name"));
-	bind_opt(st, 3, jstr(f, "parent"));
-	bind_opt(st, 4, jstr(f, "category"));
-	bind_opt(st, 5, jstr(f, "state"));
-	bind_opt(st, 6, jstr(f, "severity"));
-	bind_opt(st, 7, jstr(f, "mute"));
-	sqlite3_bind_int64(st, 8, ev_ms);
-	if (time_ms(f, "createTime", &ct))
-		sqlite3_bind_int64(st, 9, ct);
-	bind_opt(st, 10, rname);
-	bind_opt(st, 11, jstr(f, "resource/displayName"));
-	bind_opt(st, 12, jstr(f, "resource/type"));
-	bind_opt(st, 13, pdisp);
-	bind_opt(st, 14, pname);
-	bind_opt(st, 15, jstr(f, "sourceProperties/Container_Id"));
-	bind_opt(st, 16, cname);
-	bind_opt(st, 17, jstr(f, "containers/0/uri"));
-	bind_opt(st, 18, jstr(f, "containers/0/imageId"));
-	bind_opt(st, 19, jstr(f, "kubernetes/pods/0/ns"));
-	bind_opt(st, 20, jstr(f, "kubernetes/pods/0/name"));
-	bind_opt(st, 21, jstr(f, "processes/0/binary/path"));
-	bind_opt(st, 22, dedup_key && dedup_key[0] ? dedup_key : NULL);
-	sqlite3_bind_int64(st, 23, count);
-	if (time_ms(f, "muteUpdateTime", &mt))
-		sqlite3_bind_int64(st, 25, mt);
-	sqlite3_bind_text(st, 26, text, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	free(text);
-	if (rc == SQLITE_DONE)
-		return 0;
-	if ((rc & 0xff) == SQLITE_CONSTRAINT) {
-		cw_err("store %s: finding %s is already stored (ids must be unique)", s->path,
-		       jstr(f, "name"));
-		return -EEXIST;
-	}
-	return sq_fail(s, rc, "inserting a finding");
-}
-
-/* Inside a write transaction: count `incoming` as a repeat of the finding
- * dedup_find_sql returned in q, and turn incoming into what is returned. */
-static int dedup_update(struct cw_store *s, sqlite3_stmt *q, json_t *incoming, int64_t ev_ms)
-{
-	sqlite3_int64 rowid = sqlite3_column_int64(q, 0);
-	int64_t count = sqlite3_column_int64(q, 1) + 1;
-	json_t *et = json_object_get(incoming, "eventTime"), *sp;
-	char buf[40];
-	size_t i;
-	int rc;
-
-	for (i = 0; i < sizeof(kept_paths) / sizeof(kept_paths[0]); i++) {
-		const char *path = kept_paths[i], *dot = strchr(path, '.');
-		const char *text = (const char *)sqlite3_column_text(q, 3 + (int)i);
-		json_t *obj = incoming, *v;
-
-		if (dot) {
-			char key[64];
-
-			snprintf(key, sizeof(key), "%.*s", (int)(dot - path), path);
-			obj = jobj(incoming, key);
-			path = dot + 1;
-		}
-		if (!obj)
-			return -ENOMEM;
-		if (!text) {
-			json_object_del(obj, path); /* not in the stored finding either */
-			continue;
-		}
-		v = strcmp(path, KEPT_OBJECT) ? json_string(text) : json_loads(text, 0, NULL);
-		if (!v) {
-			json_decref(v);
-			cw_err("store %s: stored finding has an unreadable \"%s\": the store is "
-			       "damaged",
-			       s->path, kept_paths[i]);
-			return -EBADMSG;
-		}
-		if (jset(obj, path, v))
-			return -ENOMEM;
-	}
-	sp = jobj(incoming, "sourceProperties");
-	if (!sp || jset(sp, "Occurrence_Count", json_integer(count)))
-		return -ENOMEM;
-
-	sqlite3_reset(s->dedup_upd);
-	sqlite3_bind_int64(s->dedup_upd, 1, rowid);
-	sqlite3_bind_int64(s->dedup_upd, 2, ev_ms);
-	sqlite3_bind_text(s->dedup_upd, 3,
-	                  json_is_string(et) ? json_string_value(et)
-	                                     : cw_rfc3339(ev_ms * 1000000, buf, sizeof(buf)),
-	                  -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(s->dedup_upd);
-	sqlite3_reset(s->dedup_upd);
-	sqlite3_clear_bindings(s->dedup_upd);
-	if (rc != SQLITE_DONE)
-		return sq_fail(s, rc, "updating a deduplicated finding");
-	return 0;
-}
-
-int cw_store_record(struct cw_store *s, json_t *finding, const char *dedup_key, int64_t window_ms,
-                    json_t **stored)
-{
-	const char *name = jstr(finding, "name");
-	const char *et = json_string_value(json_object_get(finding, "eventTime"));
-	int64_t ev_ms, count = 1;
-	json_t *sp;
-	int ret, rc;
-
-	*stored = NULL;
-	if (!s || s->readonly) {
-		cw_err("store %s: opened read-only: cannot record a finding", s ? s->path : "");
-		return -EROFS;
-	}
-	if (!json_is_object(finding) || !name || !cw_store_short_id(name)[0]) {
-		cw_err("store %s: finding has no name: not stored", s->path);
-		return -EINVAL;
-	}
-	if (!et)
-		ev_ms = now_ms();
-	else if (cw_parse_rfc3339_ms(et, &ev_ms) != 0) {
-		cw_err("store %s: finding %s has eventTime \"%s\", not RFC 3339: not stored",
-		       s->path, name, et);
-		return -EINVAL;
-	}
-	sp = jobj(finding, "sourceProperties");
-	if (!sp)
-		return -ENOMEM;
-	if (!json_int_value(json_object_get(sp, "Occurrence_Count"), &count)) {
-		count = 1;
-		if (jset(sp, "Occurrence_Count", json_integer(1)))
-			return -ENOMEM;
-	}
-
-	ret = exec_retry(s, "BEGIN IMMEDIATE", "starting a write");
-	if (ret)
-		return ret;
-	if (dedup_key && dedup_key[0] && window_ms > 0) {
-		sqlite3_stmt *q = s->dedup_find;
-
-		sqlite3_reset(q);
-		sqlite3_bind_text(q, 1, dedup_key, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(q, 2, ev_ms - window_ms);
-		sqlite3_bind_int64(q, 3, ev_ms + window_ms);
-		rc = sqlite3_step(q);
-		if (rc == SQLITE_ROW) {
-			ret = dedup_update(s, q, finding, ev_ms);
-			if (!ret)
-				*stored = json_incref(finding);
-			sqlite3_reset(q);
-			sqlite3_clear_bindings(q);
-			goto commit;
-		}
-		sqlite3_reset(q);
-		sqlite3_clear_bindings(q);
-		if (rc != SQLITE_DONE) {
-			ret = sq_fail(s, rc, "looking for a duplicate");
-			goto commit;
-		}
-	}
-	ret = insert(s, finding, dedup_key, ev_ms, count);
-	if (!ret)
-		*stored = json_incref(finding);
-commit:
-	if (!ret)
-		ret = exec_retry(s, "COMMIT", "committing a finding");
-	if (ret) {
-		rollback(s);
-		json_decref(*stored);
-		*stored = NULL;
-	}
-	return ret;
-}
-
-/* ---- reads ---- */
-
-static int load_json(struct cw_store *s, sqlite3_stmt *st, int col, json_t **out)
-{
-	json_error_t jerr;
-	const char *text = (const char *)sqlite3_column_text(st, col);
-
-	*out = text ? json_loads(text, 0, &jerr) : NULL;
-	if (!*out) {
-		cw_err("store %s: a stored finding is not valid JSON (%s): the store is damaged",
-		       s->path, text ? jerr.text : "NULL");
-		return -EBADMSG;
-	}
-	return 0;
-}
-
-struct row {
-	sqlite3_int64 rowid;
-	int64_t event_ms;
-	char *container_id;
-	char *resource_name;
-	json_t *json;
-};
-
-static void row_clear(struct row *r)
-{
-	free(r->container_id);
-	free(r->resource_name);
-	json_decref(r->json);
-	memset(r, 0, sizeof(*r));
-}
-
-static char *col_dup(sqlite3_stmt *st, int col)
-{
-	const unsigned char *t = sqlite3_column_text(st, col);
-
-	return t ? strdup((const char *)t) : NULL;
-}
-
-static bool prefix_ok(const char *id)
-{
-	return id[0] && !strpbrk(id, "*?[]/");
-}
-
-/* Find one finding by full name, short id or unique short-id prefix. */
-static int resolve(struct cw_store *s, const char *id, struct row *r)
-{
-	static const char cols[] = "SELECT rowid, event_time_ms, container_id, resource_name, "
-	                           "json FROM findings WHERE ";
-	char sql[256];
-	int pass, ret = -ENOENT;
-
-	memset(r, 0, sizeof(*r));
-	if (!id || !id[0])
-		return -EINVAL;
-	for (pass = 0; pass < 2 && ret == -ENOENT; pass++) {
-		sqlite3_stmt *st;
-		char *pattern = NULL;
-		int rc, n = 0;
-
-		row_clear(r); /* a row the last pass read but could not use */
-		if (pass == 1 && (strchr(id, '/') || !prefix_ok(id)))
-			break;
-		snprintf(sql, sizeof(sql), "%s%s LIMIT 2", cols,
-		         strchr(id, '/') ? "id = ?2 AND name = ?1"
-		         : pass == 0     ? "id = ?1"
-		                         : "id GLOB ?1");
-		ret = prepare(s, sql, &st, 0);
-		if (ret)
-			return ret;
-		if (pass == 1 && asprintf(&pattern, "%s*", id) < 0) {
-			sqlite3_finalize(st);
-			return -ENOMEM;
-		}
-		sqlite3_bind_text(st, 1, pattern ? pattern : id, -1, SQLITE_STATIC);
-		if (strchr(id, '/'))
-			sqlite3_bind_text(st, 2, cw_store_short_id(id), -1, SQLITE_STATIC);
-		ret = -ENOENT;
-		for (rc = step_first(st); rc == SQLITE_ROW; rc = sqlite3_step(st)) {
-			if (++n > 1) {
-				ret = -ENOTUNIQ;
-				break;
-			}
-			r->rowid = sqlite3_column_int64(st, 0);
-			r->event_ms = sqlite3_column_int64(st, 1);
-			r->container_id = col_dup(st, 2);
-			r->resource_name = col_dup(st, 3);
-			ret = load_json(s, st, 4, &r->json);
-			if (ret)
-				break;
-		}
-		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-			ret = sq_fail(s, rc, "looking up a finding");
-		else if (n == 1 && ret == -ENOENT)
-			ret = 0;
-		sqlite3_finalize(st);
-		free(pattern);
-		if (ret == 0 && n == 1)
-			return 0;
-		if (ret != -ENOENT)
-			break;
-	}
-	row_clear(r);
-	return ret;
-}
-
-int cw_store_get(struct cw_store *s, const char *id, json_t **out)
-{
-	struct row r;
-	int ret = resolve(s, id, &r);
-
-	*out = NULL;
-	if (ret)
-		return ret;
-	*out = json_incref(r.json);
-	row_clear(&r);
-	return 0;
-}
-
-/* Run a SELECT whose first column is a finding's JSON and collect them;
- * restarts from scratch if the database is busy mid-way. bind() is called
- * after every reset. */
-static int collect(struct cw_store *s, sqlite3_stmt *st, json_t **out)
-{
-	for (int attempt = 0;; attempt++) {
-		json_t *arr = json_array();
-		int rc, ret = 0;
-
-		if (!arr)
-			return -ENOMEM;
-		sqlite3_reset(st);
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			json_t *f;
-
-			ret = load_json(s, st, 0, &f);
-			if (ret)
-				break;
-			if (json_array_append_new(arr, f) != 0) {
-				ret = -ENOMEM;
-				break;
-			}
-		}
-		if (!ret && is_busy(rc) && attempt < BUSY_RETRIES) {
-			json_decref(arr);
-			backoff(attempt);
-			continue;
-		}
-		if (!ret && rc != SQLITE_DONE)
-			ret = sq_fail(s, rc, "listing findings");
-		sqlite3_reset(st);
-		if (ret) {
-			json_decref(arr);
-			return ret;
-		}
-		*out = arr;
-		return 0;
-	}
-}
-
-/* Prepare "SELECT <what> FROM findings WHERE <filter> <tail>" with the
- * filter's parameters bound; *next is the next free parameter index. */
-static int prepare_filtered(struct cw_store *s, const char *what, const struct cw_filter *f,
-                            const char *tail, sqlite3_stmt **st, int *next)
-{
-	char *sql;
-	int ret, idx;
-
-	if (asprintf(&sql, "SELECT %s FROM findings WHERE %s%s", what,
-	             f && f->where ? f->where : "1", tail) < 0)
-		return -ENOMEM;
-	ret = prepare(s, sql, st, 0);
-	free(sql);
-	if (ret)
-		return ret;
-	idx = cw_filter_bind(f, *st, 1);
-	if (idx < 0) {
-		sqlite3_finalize(*st);
-		*st = NULL;
-		return idx;
-	}
-	*next = idx;
-	return 0;
-}
-
-int cw_store_list(struct cw_store *s, const struct cw_filter *f, const char *order_by, bool desc,
-                  long limit, json_t **out)
-{
-	const char *col = cw_filter_order_column(order_by ? order_by : "event_time");
-	const char *dir = desc ? "DESC" : "ASC";
-	sqlite3_stmt *st;
-	char tail[128];
-	int ret, idx;
-
-	*out = NULL;
-	if (!col) {
-		cw_err("cannot order by \"%s\": use a field such as event_time, create_time, "
-		       "category, state, severity, name, resource_name",
-		       order_by);
-		return -EINVAL;
-	}
-	snprintf(tail, sizeof(tail), " ORDER BY %s %s, id %s LIMIT ?", col, dir, dir);
-	ret = prepare_filtered(s, "json", f, tail, &st, &idx);
-	if (ret)
-		return ret;
-	sqlite3_bind_int64(st, idx, limit > 0 ? limit : -1);
-	ret = collect(s, st, out);
-	sqlite3_finalize(st);
-	return ret;
-}
-
-int cw_store_count(struct cw_store *s, const struct cw_filter *f, int64_t *out)
-{
-	sqlite3_stmt *st;
-	int ret, rc, idx;
-
-	ret = prepare_filtered(s, "count(*)", f, "", &st, &idx);
-	if (ret)
-		return ret;
-	rc = step_first(st);
-	if (rc == SQLITE_ROW)
-		*out = sqlite3_column_int64(st, 0);
-	else
-		ret = sq_fail(s, rc, "counting findings");
-	sqlite3_finalize(st);
-	return ret;
-}
-
-int cw_store_related(struct cw_store *s, const char *id, int64_t window_ms, json_t **out)
-{
-	struct row r;
-	sqlite3_stmt *st;
-	bool by_ctr;
-	int ret;
-
-	*out = NULL;
-	ret = resolve(s, id, &r);
-	if (ret)
-		return ret;
-	by_ctr = r.container_id && r.container_id[0];
-	if (!by_ctr && !(r.resource_name && r.resource_name[0])) {
-		row_clear(&r);
-		*out = json_array();
-		return *out ? 0 : -ENOMEM;
-	}
-	ret =
-	    prepare(s,
-	            by_ctr ? "SELECT json FROM findings WHERE container_id = ?1 AND event_time_ms "
-	                     "BETWEEN ?2 AND ?3 AND rowid != ?4 ORDER BY event_time_ms, id"
-	                   : "SELECT json FROM findings WHERE resource_name = ?1 AND event_time_ms "
-	                     "BETWEEN ?2 AND ?3 AND rowid != ?4 ORDER BY event_time_ms, id",
-	            &st, 0);
-	if (!ret) {
-		sqlite3_bind_text(st, 1, by_ctr ? r.container_id : r.resource_name, -1,
-		                  SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, r.event_ms - window_ms);
-		sqlite3_bind_int64(st, 3, r.event_ms + window_ms);
-		sqlite3_bind_int64(st, 4, r.rowid);
-		ret = collect(s, st, out);
-		sqlite3_finalize(st);
-	}
-	row_clear(&r);
-	return ret;
-}
-
-/* ---- lifecycle ---- */
-
-/* In a write transaction: re-resolve, let change() edit the JSON, store it. */
-static int update_finding(struct cw_store *s, const char *id, const char *column, const char *value,
-                          const char *time_column,
-                          int (*change)(json_t *f, const char *value, int64_t now), json_t **out)
-{
-	const char *cur;
-	struct row r = {0};
-	sqlite3_stmt *st = NULL;
-	int64_t now = now_ms();
-	char sql[160], *text = NULL;
-	int ret, rc;
-
-	if (out)
-		*out = NULL;
-	if (s->readonly) {
-		cw_err("store %s: opened read-only: cannot change a finding", s->path);
-		return -EROFS;
-	}
-	ret = exec_retry(s, "BEGIN IMMEDIATE", "starting a write");
-	if (ret)
-		return ret;
-	ret = resolve(s, id, &r);
-	if (ret)
-		goto out;
-	cur = json_string_value(json_object_get(r.json, column));
-	if (cur && strcmp(cur, value) == 0) {
-		ret = 0; /* already so: nothing changes, no change time */
-		goto out;
-	}
-	ret = change(r.json, value, now);
-	if (ret)
-		goto out;
-	text = json_dumps(r.json, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	if (!text) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	snprintf(sql, sizeof(sql),
-	         "UPDATE findings SET %s = ?1, %s = ?2, json = ?3 WHERE rowid = ?4", column,
-	         time_column);
-	ret = prepare(s, sql, &st, 0);
-	if (ret)
-		goto out;
-	sqlite3_bind_text(st, 1, value, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, now);
-	sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, r.rowid);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_DONE)
-		ret = sq_fail(s, rc, "updating a finding");
-	else
-		ret = 1;
-out:
-	sqlite3_finalize(st);
-	free(text);
-	if (ret >= 0) {
-		int c = exec_retry(s, "COMMIT", "committing a change");
-
-		if (c)
-			ret = c;
-	}
-	if (ret < 0)
-		rollback(s);
-	if (ret >= 0 && out)
-		*out = json_incref(r.json);
-	row_clear(&r);
-	return ret;
-}
-
-static int change_state(json_t *f, const char *value, int64_t now)
-{
-	json_t *sp = jobj(f, "sourceProperties");
-
-	if (!sp || jset(f, "state", json_string(value)) ||
-	    jset(sp, "State_Change_Time", time_json(now)))
-		return -ENOMEM;
-	return 0;
-}
-
-static int change_mute(json_t *f, const char *value, int64_t now)
-{
-	json_t *info = jobj(f, "muteInfo"), *sm = info ? jobj(info, "staticMute") : NULL;
-	char who[64];
-
-	snprintf(who, sizeof(who), "cagewatch findings CLI (uid %u)", (unsigned)getuid());
-	if (!sm || jset(f, "mute", json_string(value)) ||
-	    jset(f, "muteUpdateTime", time_json(now)) ||
-	    jset(f, "muteInitiator", json_string(who)) || jset(sm, "state", json_string(value)) ||
-	    jset(sm, "applyTime", time_json(now)))
-		return -ENOMEM;
-	return 0;
-}
-
-int cw_store_set_state(struct cw_store *s, const char *id, const char *state, json_t **out)
-{
-	if (!state || (strcmp(state, "ACTIVE") != 0 && strcmp(state, "INACTIVE") != 0)) {
-		cw_err("state must be ACTIVE or INACTIVE, not \"%s\"", state ? state : "");
-		return -EINVAL;
-	}
-	return update_finding(s, id, "state", state, "state_change_ms", change_state, out);
-}
-
-int cw_store_set_mute(struct cw_store *s, const char *id, bool muted, json_t **out)
-{
-	return update_finding(s, id, "mute", muted ? "MUTED" : "UNMUTED", "mute_update_ms",
-	                      change_mute, out);
-}
-
-int cw_store_check(struct cw_store *s)
-{
-	sqlite3_stmt *st;
-	int ret, rc;
-
-	ret = prepare(s, "PRAGMA integrity_check", &st, 0);
-	if (ret)
-		return ret;
-	rc = step_first(st);
-	if (rc == SQLITE_ROW) {
-		const char *msg = (const char *)sqlite3_column_text(st, 0);
-
-		if (!msg || strcmp(msg, "ok") != 0) {
-			cw_err("store %s: integrity check failed: %s", s->path, msg ? msg : "?");
-			ret = -EBADMSG;
-		}
-	} else {
-		ret = sq_fail(s, rc, "integrity check");
-	}
-	sqlite3_finalize(st);
-	return ret;
 }
