@@ -13,6 +13,7 @@
  * bound to a `?` placeholder.
  */
 #include "filter.h"
+#include "filter_int.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -113,229 +114,6 @@ const char *cw_filter_order_column(const char *field)
 	if (!f || f->type == F_JSON || f->type == F_SP)
 		return NULL;
 	return f->col;
-}
-
-/* ---- tokens ---- */
-
-enum tok {
-	T_END,
-	T_LPAREN,
-	T_RPAREN,
-	T_MINUS,
-	T_OP,
-	T_STRING,
-	T_NUMBER,
-	T_WORD,
-	T_AND,
-	T_OR,
-	T_NOT,
-};
-
-struct parser {
-	const char *src;
-	size_t pos; /* start of the current token */
-	size_t end; /* one past the current token */
-	enum tok tok;
-	char op[3]; /* T_OP text */
-	char *text; /* T_STRING (unescaped), T_WORD, T_NUMBER text */
-	char *err;
-	size_t errsz;
-	bool failed;
-	int depth;
-	int terms; /* restrictions so far */
-	/* output */
-	char *sql;
-	size_t len, cap;
-	struct cw_filter_param *params;
-	size_t nparams, pcap;
-	bool oom;
-};
-
-static void fail(struct parser *p, size_t pos, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void fail(struct parser *p, size_t pos, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (p->failed)
-		return;
-	p->failed = true;
-	n = snprintf(p->err, p->errsz, "filter: column %zu: ", pos + 1);
-	if (n < 0 || (size_t)n >= p->errsz)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(p->err + n, p->errsz - (size_t)n, fmt, ap);
-	va_end(ap);
-}
-
-static bool is_word_char(char c)
-{
-	return isalnum((unsigned char)c) || c == '_' || c == '.';
-}
-
-static const char *tok_desc(const struct parser *p, char *buf, size_t bufsz)
-{
-	switch (p->tok) {
-	case T_END:
-		return "the end of the filter";
-	case T_LPAREN:
-		return "\"(\"";
-	case T_RPAREN:
-		return "\")\"";
-	case T_MINUS:
-		return "\"-\"";
-	case T_OP:
-		snprintf(buf, bufsz, "\"%s\"", p->op);
-		return buf;
-	case T_AND:
-	case T_OR:
-	case T_NOT:
-	case T_WORD:
-	case T_NUMBER:
-		snprintf(buf, bufsz, "\"%.40s\"", p->text ? p->text : "");
-		return buf;
-	case T_STRING:
-		snprintf(buf, bufsz, "the string \"%.40s\"", p->text ? p->text : "");
-		return buf;
-	}
-	return "?";
-}
-
-/* Advance to the next token. */
-/* A quoted string at s[i] (its quote character). */
-static void lex_string(struct parser *p, size_t i)
-{
-	const char *s = p->src;
-	char q = s[i];
-	size_t j = i + 1, k = 0;
-	char *out = malloc(strlen(s + j) + 1);
-
-	if (!out) {
-		p->oom = true;
-		p->failed = true;
-		p->tok = T_END;
-		return;
-	}
-	while (s[j] && s[j] != q) {
-		if (s[j] == '\\' && s[j + 1])
-			j++;
-		out[k++] = s[j++];
-	}
-	if (!s[j]) {
-		free(out);
-		fail(p, i, "unterminated string: no closing %c", q);
-		p->tok = T_END;
-		return;
-	}
-	out[k] = 0;
-	p->text = out;
-	p->tok = T_STRING;
-	p->end = j + 1;
-}
-
-/* A word or number at s[i]; AND, OR and NOT are keywords. */
-static void lex_word(struct parser *p, size_t i)
-{
-	const char *s = p->src;
-	size_t j = i;
-	bool num = true;
-
-	while (is_word_char(s[j])) {
-		if (!isdigit((unsigned char)s[j]))
-			num = false;
-		j++;
-	}
-	p->text = strndup(s + i, j - i);
-	if (!p->text) {
-		p->oom = true;
-		p->failed = true;
-		p->tok = T_END;
-		return;
-	}
-	p->end = j;
-	if (num)
-		p->tok = T_NUMBER;
-	else if (strcasecmp(p->text, "AND") == 0)
-		p->tok = T_AND;
-	else if (strcasecmp(p->text, "OR") == 0)
-		p->tok = T_OR;
-	else if (strcasecmp(p->text, "NOT") == 0)
-		p->tok = T_NOT;
-	else
-		p->tok = T_WORD;
-}
-
-/* Punctuation and operators at s[i]; false if s[i] is none. */
-static bool lex_punct(struct parser *p, size_t i)
-{
-	const char *s = p->src;
-
-	p->end = i + 1;
-	switch (s[i]) {
-	case '(':
-		p->tok = T_LPAREN;
-		return true;
-	case ')':
-		p->tok = T_RPAREN;
-		return true;
-	case '-':
-		p->tok = T_MINUS;
-		return true;
-	case '=':
-	case ':':
-		p->tok = T_OP;
-		p->op[0] = s[i];
-		p->op[1] = 0;
-		return true;
-	case '<':
-	case '>':
-		p->tok = T_OP;
-		p->op[0] = s[i];
-		p->op[1] = s[i + 1] == '=' ? '=' : 0;
-		p->op[2] = 0;
-		p->end = i + (p->op[1] ? 2 : 1);
-		return true;
-	case '!':
-		fail(p, i,
-		     "\"!\" is not an operator: negate with NOT or a leading \"-\" "
-		     "(NOT field = value)");
-		p->tok = T_END;
-		return true;
-	default:
-		return false;
-	}
-}
-
-/* The next token into p->tok (and p->text, p->op). */
-static void next(struct parser *p)
-{
-	const char *s = p->src;
-	size_t i = p->end;
-
-	free(p->text);
-	p->text = NULL;
-	if (p->failed) {
-		p->tok = T_END;
-		return;
-	}
-	while (s[i] && isspace((unsigned char)s[i]))
-		i++;
-	p->pos = i;
-	if (!s[i]) {
-		p->tok = T_END;
-		p->end = i;
-	} else if (s[i] == '"' || s[i] == '\'') {
-		lex_string(p, i);
-	} else if (lex_punct(p, i)) {
-		return;
-	} else if (is_word_char(s[i])) {
-		lex_word(p, i);
-	} else {
-		fail(p, i, "unexpected character \"%c\": quote values that contain it", s[i]);
-		p->tok = T_END;
-	}
 }
 
 /* ---- output ---- */
@@ -441,10 +219,10 @@ static bool parse_value(struct parser *p, const char *field, const char *op, str
 	v->pos = p->pos;
 	if (p->tok == T_MINUS) {
 		neg = true;
-		next(p);
+		fl_next(p);
 		if (p->tok != T_NUMBER) {
-			fail(p, v->pos, "expected an integer after \"-\" in the value of \"%s\"",
-			     field);
+			fl_fail(p, v->pos, "expected an integer after \"-\" in the value of \"%s\"",
+			        field);
 			return false;
 		}
 	}
@@ -456,7 +234,7 @@ static bool parse_value(struct parser *p, const char *field, const char *op, str
 		break;
 	case T_NUMBER:
 		if (!parse_int(p->text, neg, &v->i)) {
-			fail(p, v->pos, "integer %s%s is out of range", neg ? "-" : "", p->text);
+			fl_fail(p, v->pos, "integer %s%s is out of range", neg ? "-" : "", p->text);
 			return false;
 		}
 		v->kind = V_INT;
@@ -482,14 +260,14 @@ static bool parse_value(struct parser *p, const char *field, const char *op, str
 	default: {
 		char buf[64];
 
-		fail(p, p->pos,
-		     "expected a value (quoted string, integer, true or false) after \"%s %s\", "
-		     "found %s",
-		     field, op, tok_desc(p, buf, sizeof(buf)));
+		fl_fail(p, p->pos,
+		        "expected a value (quoted string, integer, true or false) after \"%s %s\", "
+		        "found %s",
+		        field, op, fl_tok_desc(p, buf, sizeof(buf)));
 		return false;
 	}
 	}
-	next(p);
+	fl_next(p);
 	return true;
 }
 
@@ -527,10 +305,10 @@ static void compile_text(struct parser *p, const struct restriction *r)
 	char buf[128];
 
 	if (!r->is_colon && !r->is_eq) {
-		fail(p, r->oppos,
-		     "operator \"%s\" is not supported for field \"%s\": use = or : "
-		     "(> < >= <= compare integers and times)",
-		     r->op, r->fname);
+		fl_fail(p, r->oppos,
+		        "operator \"%s\" is not supported for field \"%s\": use = or : "
+		        "(> < >= <= compare integers and times)",
+		        r->op, r->fname);
 		return;
 	}
 	if (f->type == F_TEXT) {
@@ -557,8 +335,9 @@ static void compile_number(struct parser *p, const struct restriction *r)
 	int64_t n;
 
 	if (r->is_colon) {
-		fail(p, r->oppos,
-		     "operator \":\" is not supported for field \"%s\": use = > < >= <=", r->fname);
+		fl_fail(
+		    p, r->oppos,
+		    "operator \":\" is not supported for field \"%s\": use = > < >= <=", r->fname);
 		return;
 	}
 	if (v->kind == V_INT) {
@@ -568,12 +347,12 @@ static void compile_number(struct parser *p, const struct restriction *r)
 	} else if (f->type == F_TIME && v->kind == V_STRING && cw_parse_rfc3339_ms(v->s, &n) == 0) {
 		/* RFC 3339 */
 	} else {
-		fail(p, v->pos,
-		     f->type == F_TIME
-		         ? "\"%s\" is not a time for field \"%s\": use RFC 3339 "
-		           "(\"2026-01-02T03:04:05Z\") or milliseconds since the epoch"
-		         : "\"%s\" is not an integer (field \"%s\")",
-		     v->s, r->fname);
+		fl_fail(p, v->pos,
+		        f->type == F_TIME
+		            ? "\"%s\" is not a time for field \"%s\": use RFC 3339 "
+		              "(\"2026-01-02T03:04:05Z\") or milliseconds since the epoch"
+		            : "\"%s\" is not an integer (field \"%s\")",
+		        v->s, r->fname);
 		return;
 	}
 	snprintf(buf, sizeof(buf), "%s %s ?", f->col, sql_op(r->op));
@@ -588,10 +367,10 @@ static void compile_sp(struct parser *p, const struct restriction *r)
 	char buf[160], path[300];
 
 	if (!valid_sp_key(r->spkey)) {
-		fail(p, r->fpos,
-		     "\"%s\" is not a valid source property key: letters, digits and _ "
-		     "starting with a letter",
-		     r->spkey);
+		fl_fail(p, r->fpos,
+		        "\"%s\" is not a valid source property key: letters, digits and _ "
+		        "starting with a letter",
+		        r->spkey);
 		return;
 	}
 	snprintf(path, sizeof(path), "$.sourceProperties.%s", r->spkey);
@@ -605,7 +384,7 @@ static void compile_sp(struct parser *p, const struct restriction *r)
 	}
 	if (v->kind == V_BOOL) {
 		if (!r->is_eq) {
-			fail(p, r->oppos, "operator \"%s\" does not apply to true/false", r->op);
+			fl_fail(p, r->oppos, "operator \"%s\" does not apply to true/false", r->op);
 			return;
 		}
 		emit(p, "json_type(json, ?) = ?");
@@ -662,14 +441,14 @@ static void parse_restriction(struct parser *p)
 	struct value v = {0};
 
 	if (p->tok != T_WORD) {
-		fail(p, p->pos, "expected a field name, NOT, \"-\" or \"(\", found %s",
-		     tok_desc(p, buf, sizeof(buf)));
+		fl_fail(p, p->pos, "expected a field name, NOT, \"-\" or \"(\", found %s",
+		        fl_tok_desc(p, buf, sizeof(buf)));
 		return;
 	}
 	if (++p->terms > MAX_TERMS) {
-		fail(p, p->pos,
-		     "filter has more than %d comparisons; split it into several queries",
-		     MAX_TERMS);
+		fl_fail(p, p->pos,
+		        "filter has more than %d comparisons; split it into several queries",
+		        MAX_TERMS);
 		return;
 	}
 	fname = p->text;
@@ -679,22 +458,23 @@ static void parse_restriction(struct parser *p)
 	} else {
 		f = find_field(fname);
 		if (!f) {
-			fail(p, fpos, "unknown field \"%s\"; valid fields: %s", fname,
-			     cw_filter_fields_help());
+			fl_fail(p, fpos, "unknown field \"%s\"; valid fields: %s", fname,
+			        cw_filter_fields_help());
 			free(fname);
 			return;
 		}
 	}
-	next(p);
+	fl_next(p);
 	if (p->tok != T_OP) {
-		fail(p, p->pos, "expected an operator (= : > < >= <=) after field \"%s\", found %s",
-		     fname, tok_desc(p, buf, sizeof(buf)));
+		fl_fail(p, p->pos,
+		        "expected an operator (= : > < >= <=) after field \"%s\", found %s", fname,
+		        fl_tok_desc(p, buf, sizeof(buf)));
 		free(fname);
 		return;
 	}
 	memcpy(op, p->op, sizeof(op));
 	oppos = p->pos;
-	next(p);
+	fl_next(p);
 	if (parse_value(p, fname, op, &v))
 		compile_restriction(p, fname, fpos, f, spkey, op, oppos, &v);
 	free(v.s);
@@ -706,11 +486,11 @@ static void parse_unary(struct parser *p)
 	if (p->failed)
 		return;
 	if (++p->depth > MAX_DEPTH) {
-		fail(p, p->pos, "filter nested too deeply (more than %d levels)", MAX_DEPTH);
+		fl_fail(p, p->pos, "filter nested too deeply (more than %d levels)", MAX_DEPTH);
 		return;
 	}
 	if (p->tok == T_NOT || p->tok == T_MINUS) {
-		next(p);
+		fl_next(p);
 		emit(p, "NOT coalesce(");
 		parse_unary(p);
 		emit(p, ", 0)");
@@ -718,16 +498,16 @@ static void parse_unary(struct parser *p)
 		size_t open = p->pos;
 		char buf[64];
 
-		next(p);
+		fl_next(p);
 		emit(p, "(");
 		parse_conj(p);
 		emit(p, ")");
 		if (!p->failed && p->tok != T_RPAREN)
-			fail(p, p->pos,
-			     "expected AND, OR or \")\" to close the \"(\" at column %zu, "
-			     "found %s",
-			     open + 1, tok_desc(p, buf, sizeof(buf)));
-		next(p);
+			fl_fail(p, p->pos,
+			        "expected AND, OR or \")\" to close the \"(\" at column %zu, "
+			        "found %s",
+			        open + 1, fl_tok_desc(p, buf, sizeof(buf)));
+		fl_next(p);
 	} else {
 		parse_restriction(p);
 	}
@@ -739,7 +519,7 @@ static void parse_disj(struct parser *p)
 	emit(p, "(");
 	parse_unary(p);
 	while (!p->failed && p->tok == T_OR) {
-		next(p);
+		fl_next(p);
 		emit(p, " OR ");
 		parse_unary(p);
 	}
@@ -751,7 +531,7 @@ static void parse_conj(struct parser *p)
 	emit(p, "(");
 	parse_disj(p);
 	while (!p->failed && p->tok == T_AND) {
-		next(p);
+		fl_next(p);
 		emit(p, " AND ");
 		parse_disj(p);
 	}
@@ -774,14 +554,14 @@ int cw_filter_compile(const char *expr, struct cw_filter **out, char *err, size_
 	*out = NULL;
 	if (errsz)
 		err[0] = 0;
-	next(&p);
+	fl_next(&p);
 	if (p.tok == T_END && !p.failed) {
 		emit(&p, "1");
 	} else {
 		parse_conj(&p);
 		if (!p.failed && p.tok != T_END)
-			fail(&p, p.pos, "expected AND, OR or the end of the filter, found %s",
-			     tok_desc(&p, buf, sizeof(buf)));
+			fl_fail(&p, p.pos, "expected AND, OR or the end of the filter, found %s",
+			        fl_tok_desc(&p, buf, sizeof(buf)));
 	}
 	free(p.text);
 	f = p.failed ? NULL : calloc(1, sizeof(*f));
