@@ -225,7 +225,7 @@ static int parse_value(struct run_opts *o, int id, const char *arg)
 	if (id == 'o') {
 		if (strcmp(arg, "finding") && strcmp(arg, "notification")) {
 			cw_err("--output must be 'finding' or 'notification', not '%s'", arg);
-			return 2;
+			return CW_EXIT_ERROR;
 		}
 		o->notification = !strcmp(arg, "notification");
 		return 0;
@@ -234,7 +234,7 @@ static int parse_value(struct run_opts *o, int id, const char *arg)
 	if (*end || !o->ringbuf_mb || (o->ringbuf_mb & (o->ringbuf_mb - 1)) ||
 	    o->ringbuf_mb > 1024) {
 		cw_err("--ringbuf-mb must be a power of two between 1 and 1024");
-		return 2;
+		return CW_EXIT_ERROR;
 	}
 	return 0;
 }
@@ -268,18 +268,18 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 				*(bool *)(void *)p = true;
 		} else if (opt == 'o' || opt == 'r') {
 			if (parse_value(o, opt, optarg))
-				return 2;
+				return CW_EXIT_ERROR;
 		} else if (opt == 'v') {
 			cw_log_set_level(CW_LOG_DEBUG);
 		} else {
 			usage(opt == 'h' ? stdout : stderr);
-			return opt == 'h' ? 0 : 2;
+			return opt == 'h' ? CW_EXIT_OK : CW_EXIT_ERROR;
 		}
 	}
 	if (optind < argc) {
 		cw_err("unexpected argument '%s'", argv[optind]);
 		usage(stderr);
-		return 2;
+		return CW_EXIT_ERROR;
 	}
 	return -1;
 }
@@ -573,12 +573,12 @@ static int event_loop(struct agent *a)
 
 		if (poll(pfd, 4, 100) < 0 && errno != EINTR) {
 			cw_err("waiting for the sensors failed: %s", strerror(errno));
-			return 1;
+			return CW_EXIT_RESULT;
 		}
 		cw_attrib_sync(a->attrib); /* containers started or ended: before their execs */
 		if ((n = drain(a)) < 0) {
 			cw_err("reading the ring buffer failed: %s", strerror(-n));
-			return 1;
+			return CW_EXIT_RESULT;
 		}
 		if (cw_mono_ms() - last_check >= 100) { /* losses are reported within 100 ms */
 			housekeeping(a, ++checks);
@@ -635,12 +635,12 @@ int cw_cmd_run(int argc, char **argv)
 	if (geteuid() != 0) {
 		cw_err("cagewatch run needs root: the exec sensor loads a BPF program (CAP_BPF, "
 		       "CAP_PERFMON) and reads every process's /proc entries; run it with sudo");
-		return 2;
+		return CW_EXIT_ERROR;
 	}
 	pthread_mutex_init(&a.lock, NULL);
 	pthread_cond_init(&a.cond, NULL);
 	pthread_cond_init(&a.space, NULL);
-	rc = 2;
+	rc = CW_EXIT_ERROR;
 	if (open_all(&a, &o, &cattext) == 0 && start(&a, &o, &worker, &enforcer) == 0) {
 		rc = event_loop(&a);
 		drain(&a); /* what is already there */

@@ -388,12 +388,12 @@ int cw_cmd_stats(int argc, char **argv)
 		else {
 			cw_err("usage: cagewatch stats [--stats-file PATH] "
 			       "[--format text|json|prometheus] [--json]");
-			return 2;
+			return CW_EXIT_ERROR;
 		}
 	}
 	if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "prometheus")) {
 		cw_err("unknown --format \"%s\": use text, json or prometheus", format);
-		return 2;
+		return CW_EXIT_ERROR;
 	}
 	o = json_load_file(path, 0, &jerr);
 	if (!o) {
@@ -401,7 +401,7 @@ int cw_cmd_stats(int argc, char **argv)
 		    "no agent statistics at %s (%s): is `cagewatch run` running? (it writes them "
 		    "every half second; --stats-file names another place)",
 		    path, jerr.text);
-		return 2;
+		return CW_EXIT_ERROR;
 	}
 	if (!strcmp(format, "json")) {
 		json_dumpf(o, stdout, JSON_INDENT(2));

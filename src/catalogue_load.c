@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mitre.h"
 #include "rulefile.h"
 #include "util.h"
 
@@ -105,21 +106,6 @@ static int get_globs(const struct cw_rule_ctx *l, json_t *obj, const char *key, 
 /* Categories */
 
 static const char *const severities[] = {"CRITICAL", "HIGH", "MEDIUM", "LOW", NULL};
-static const char *const tactics[] = {"RECONNAISSANCE",
-                                      "RESOURCE_DEVELOPMENT",
-                                      "INITIAL_ACCESS",
-                                      "EXECUTION",
-                                      "PERSISTENCE",
-                                      "PRIVILEGE_ESCALATION",
-                                      "DEFENSE_EVASION",
-                                      "CREDENTIAL_ACCESS",
-                                      "DISCOVERY",
-                                      "LATERAL_MOVEMENT",
-                                      "COLLECTION",
-                                      "COMMAND_AND_CONTROL",
-                                      "EXFILTRATION",
-                                      "IMPACT",
-                                      NULL};
 
 #define UPPER_ENUM "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_"
 #define ID_CHARS   "abcdefghijklmnopqrstuvwxyz0123456789_-"
@@ -212,7 +198,7 @@ static int parse_category(struct cw_rule_ctx *l, const char *id, json_t *obj, st
 		return cw_rule_fail(
 		    l, "\"severity\" (\"%s\") must be one of CRITICAL, HIGH, MEDIUM, LOW",
 		    k->severity);
-	if (!cw_rule_in_list(k->tactic, tactics))
+	if (!cw_rule_in_list(k->tactic, cw_mitre_tactics()))
 		return cw_rule_fail(l,
 		                    "\"primaryTactic\" (\"%s\") is not a MITRE tactic name (e.g. "
 		                    "\"PRIVILEGE_ESCALATION\")",
@@ -220,7 +206,7 @@ static int parse_category(struct cw_rule_ctx *l, const char *id, json_t *obj, st
 	err = parse_enum_array(l, obj, "primaryTechniques", true, NULL, &k->techniques);
 	if (err)
 		return err;
-	return parse_enum_array(l, obj, "additionalTactics", false, tactics,
+	return parse_enum_array(l, obj, "additionalTactics", false, cw_mitre_tactics(),
 	                        &k->additional_tactics);
 }
 

@@ -19,9 +19,9 @@
 #include "termsafe.h"
 #include "util.h"
 
-#define EXIT_OK       0
-#define EXIT_NOTFOUND 1
-#define EXIT_USAGE    2
+#define EXIT_OK       CW_EXIT_OK
+#define EXIT_NOTFOUND CW_EXIT_RESULT
+#define EXIT_USAGE    CW_EXIT_ERROR
 
 static const char usage_text[] =
     "usage: cagewatch findings <command> [--store PATH] ...\n"

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <jansson.h>
 
+#include "mitre.h"
 #include "store.h"
 #include "termsafe.h"
 #include "util.h"
@@ -187,46 +188,7 @@ int cw_render_json(json_t *v)
 
 const char *cw_render_attack_id(const char *e)
 {
-	static const char *const map[][2] = {
-	    {"RECONNAISSANCE", "TA0043"},
-	    {"RESOURCE_DEVELOPMENT", "TA0042"},
-	    {"INITIAL_ACCESS", "TA0001"},
-	    {"EXECUTION", "TA0002"},
-	    {"PERSISTENCE", "TA0003"},
-	    {"PRIVILEGE_ESCALATION", "TA0004"},
-	    {"DEFENSE_EVASION", "TA0005"},
-	    {"CREDENTIAL_ACCESS", "TA0006"},
-	    {"DISCOVERY", "TA0007"},
-	    {"LATERAL_MOVEMENT", "TA0008"},
-	    {"COLLECTION", "TA0009"},
-	    {"COMMAND_AND_CONTROL", "TA0011"},
-	    {"EXFILTRATION", "TA0010"},
-	    {"IMPACT", "TA0040"},
-	    {"ESCAPE_TO_HOST", "T1611"},
-	    {"IMPAIR_DEFENSES", "T1562"},
-	    {"DISABLE_OR_MODIFY_TOOLS", "T1562.001"},
-	    {"EXPLOITATION_FOR_PRIVILEGE_ESCALATION", "T1068"},
-	    {"CONTAINER_ADMINISTRATION_COMMAND", "T1609"},
-	    {"CONTAINER_AND_RESOURCE_DISCOVERY", "T1613"},
-	    {"PROCESS_DISCOVERY", "T1057"},
-	    {"NETWORK_SERVICE_DISCOVERY", "T1046"},
-	    {"COMMAND_AND_SCRIPTING_INTERPRETER", "T1059"},
-	    {"UNIX_SHELL", "T1059.004"},
-	    {"PYTHON", "T1059.006"},
-	    {"INGRESS_TOOL_TRANSFER", "T1105"},
-	    {"NATIVE_API", "T1106"},
-	    {"ABUSE_ELEVATION_CONTROL_MECHANISM", "T1548"},
-	    {"UNSECURED_CREDENTIALS", "T1552"},
-	    {"MASQUERADING", "T1036"},
-	    {"DEPLOY_CONTAINER", "T1610"},
-	    {"SYSTEM_OWNER_USER_DISCOVERY", "T1033"},
-	    {"FILE_AND_DIRECTORY_DISCOVERY", "T1083"},
-	};
-
-	for (size_t i = 0; e && i < sizeof(map) / sizeof(map[0]); i++)
-		if (strcmp(map[i][0], e) == 0)
-			return map[i][1];
-	return NULL;
+	return cw_mitre_attack_id(e);
 }
 
 static void print_enum_list(const char *label, json_t *arr)

@@ -297,7 +297,7 @@ int cw_cmd_scan(int argc, char **argv)
 				s.json = false;
 			} else {
 				cw_err("scan: --format must be text or json, not '%s'", optarg);
-				return 2;
+				return CW_EXIT_ERROR;
 			}
 			break;
 		case 'r':
@@ -309,19 +309,19 @@ int cw_cmd_scan(int argc, char **argv)
 		default:
 			cw_err("scan: unknown or incomplete option '%s'", argv[optind - 1]);
 			scan_usage(stderr);
-			return 2;
+			return CW_EXIT_ERROR;
 		}
 	}
 	if (optind >= argc) {
 		cw_err("scan: no PATH given");
 		scan_usage(stderr);
-		return 2;
+		return CW_EXIT_ERROR;
 	}
 
 	err = cw_catalogue_load_default(&s.cat);
 	if (err) {
 		cw_err("scan: cannot load the embedded catalogue: %s", strerror(-err));
-		return 2;
+		return CW_EXIT_ERROR;
 	}
 	copts.user_rules_dir = rules;
 	copts.catalogue = s.cat;
@@ -329,7 +329,7 @@ int cw_cmd_scan(int argc, char **argv)
 	if (err) {
 		cw_err("scan: content rules not loaded: %s", strerror(-err));
 		cw_catalogue_free(s.cat);
-		return 2;
+		return CW_EXIT_ERROR;
 	}
 	s.ex = malloc(sizeof(*s.ex));
 	if (!s.ex) {
@@ -346,8 +346,8 @@ out:
 	cw_catalogue_free(s.cat);
 	if (err) {
 		cw_err("scan: aborted: %s", strerror(-err));
-		return 2;
+		return CW_EXIT_ERROR;
 	}
-	rc = s.errors ? 2 : s.hits ? 1 : 0;
+	rc = s.errors ? CW_EXIT_ERROR : s.hits ? CW_EXIT_RESULT : CW_EXIT_OK;
 	return rc;
 }

@@ -33,33 +33,46 @@ static void usage(FILE *f)
 	      f);
 }
 
+static int cmd_version(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	printf("cagewatch %s\n", CW_VERSION);
+	return CW_EXIT_OK;
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	usage(stdout);
+	return CW_EXIT_OK;
+}
+
+/* The commands: a new one is a row. */
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+} commands[] = {
+    {"run", cw_cmd_run},        {"stats", cw_cmd_stats},
+    {"trace", cw_cmd_trace},    {"findings", cw_cmd_findings},
+    {"scan", cw_cmd_scan},      {"version", cmd_version},
+    {"--version", cmd_version}, {"help", cmd_help},
+    {"--help", cmd_help},       {"-h", cmd_help},
+};
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : NULL;
 
 	if (!cmd) {
 		usage(stderr);
-		return 2;
+		return CW_EXIT_ERROR;
 	}
-	if (!strcmp(cmd, "run"))
-		return cw_cmd_run(argc - 1, argv + 1);
-	if (!strcmp(cmd, "stats"))
-		return cw_cmd_stats(argc - 1, argv + 1);
-	if (!strcmp(cmd, "trace"))
-		return cw_cmd_trace(argc - 1, argv + 1);
-	if (!strcmp(cmd, "findings"))
-		return cw_cmd_findings(argc - 1, argv + 1);
-	if (!strcmp(cmd, "scan"))
-		return cw_cmd_scan(argc - 1, argv + 1);
-	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
-		printf("cagewatch %s\n", CW_VERSION);
-		return 0;
-	}
-	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
-		usage(stdout);
-		return 0;
-	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(cmd, commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
 	cw_err("unknown command '%s'", cmd);
 	usage(stderr);
-	return 2;
+	return CW_EXIT_ERROR;
 }

@@ -66,7 +66,7 @@ int cw_cmd_trace(int argc, char **argv)
 
 	if (argc > 1 && strcmp(argv[1], "--containers") && strcmp(argv[1], "--help")) {
 		cw_err("usage: cagewatch trace [--containers]");
-		return 2;
+		return CW_EXIT_ERROR;
 	}
 	if (argc > 1 && !strcmp(argv[1], "--help")) {
 		puts("usage: cagewatch trace [--containers]  print every exec as a JSON line");
@@ -74,14 +74,14 @@ int cw_cmd_trace(int argc, char **argv)
 	}
 	err = cw_attrib_new(&at, NULL);
 	if (err)
-		return 2;
+		return CW_EXIT_ERROR;
 	so.containers_only = argc > 1;
 	so.host_pidns = cw_attrib_host_pidns(at);
 	so.host_mntns = cw_attrib_host_mntns(at);
 	err = cw_sensor_open(&s, &so);
 	cw_attrib_free(at);
 	if (err)
-		return 2;
+		return CW_EXIT_ERROR;
 	signal(SIGINT, on_sig);
 	signal(SIGTERM, on_sig);
 	while (!trace_stop)

@@ -71,6 +71,17 @@ uint64_t cw_fnv1a64(uint64_t h, const void *p, size_t n);
  * parsed strictly; fn returns non-zero to stop. Returns what fn returned last,
  * 0 after all, or -errno when the directory cannot be listed. */
 int cw_proc_walk(const char *proc_root, int (*fn)(void *ctx, int pid), void *ctx);
+
+/* Exit statuses, the same for every command (main.c, run, stats, trace,
+ * scan, findings): */
+enum cw_exit {
+	CW_EXIT_OK = 0,
+	/* the command's documented "other" answer: scan found something,
+	 * findings found no such finding, run stopped on a failure after it
+	 * had started watching */
+	CW_EXIT_RESULT = 1,
+	CW_EXIT_ERROR = 2, /* usage or environment error: nothing was done */
+};
 uint32_t cw_fnv1a32_str(const char *s);
 
 /* Offset to add to bpf_ktime_get_boot_ns() to get Unix-epoch ns. */
