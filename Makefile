@@ -27,7 +27,7 @@ endif
 PKGS    := libbpf jansson sqlite3 yara libcrypto libseccomp libcap
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
-	   -I$(OUT) -Isrc $(SANFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+	   -I$(OUT) $(INCLUDES) $(SANFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -ljansson -lsqlite3 -lyara -lcrypto -lseccomp -lcap) -lelf -lz -lm -lpthread
 LDFLAGS += $(SANFLAGS)
 
@@ -35,8 +35,13 @@ BPF_SRCS := $(wildcard src/bpf/*.bpf.c)
 BPF_OBJS := $(patsubst src/bpf/%.bpf.c,$(OUT)/%.bpf.o,$(BPF_SRCS))
 SKELS    := $(patsubst src/bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
 
-SRCS     := $(wildcard src/*.c)
-OBJS     := $(patsubst src/%.c,$(OUT)/%.o,$(SRCS)) $(OUT)/embed.o
+# src/<stage>/ folders (see src/README.md); every folder is on the include
+# path, objects land flat in $(OUT) (file names are unique across folders).
+SRC_DIRS := $(patsubst %/,%,$(filter-out src/bpf/,$(wildcard src/*/)))
+INCLUDES := $(addprefix -I,$(SRC_DIRS) src/bpf)
+SRCS     := $(wildcard $(addsuffix /*.c,$(SRC_DIRS)))
+OBJS     := $(addprefix $(OUT)/,$(notdir $(SRCS:.c=.o))) $(OUT)/embed.o
+vpath %.c $(SRC_DIRS)
 LIB_OBJS := $(filter-out $(OUT)/main.o,$(OBJS))
 TESTS    := $(patsubst tests/unit/%.c,$(OUT)/%,$(wildcard tests/unit/test_*.c))
 RULES    := $(wildcard rules/*)
@@ -44,7 +49,7 @@ RULES    := $(wildcard rules/*)
 # Generated headers and BPF objects are kept once made (not intermediates).
 .PRECIOUS: $(OUT)/%.bpf.o $(OUT)/%.skel.h $(OUT)/vmlinux.h
 .PHONY: check-valgrind run all clean check check-sanitize unit format format-check deps bench \
-	fuzz fuzzers lint
+	fuzz fuzzers lint print-includes
 all: cagewatch
 
 ifeq ($(SANITIZE),1)
@@ -68,18 +73,18 @@ DEPFLAGS = -MMD -MP -MF $(@:.o=.d)
 
 $(OUT)/%.bpf.o: src/bpf/%.bpf.c $(OUT)/vmlinux.h | $(OUT)
 	$(CLANG) -g -O2 -Wall -Werror -target bpf -D__BPF__ -D__TARGET_ARCH_$(ARCH) \
-		-I$(OUT) -Isrc $(DEPFLAGS) -c $< -o $@
+		-I$(OUT) $(INCLUDES) $(DEPFLAGS) -c $< -o $@
 
 $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@.tmp && mv $@.tmp $@
 
 # Every skeleton exists before the first compile; after that the .d files say
 # which object needs which.
-$(OUT)/%.o: src/%.c | $(OUT) $(SKELS)
+$(OUT)/%.o: %.c | $(OUT) $(SKELS)
 	$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 # embed.S holds every embedded data file (rules/)
-$(OUT)/embed.o: src/embed.S $(RULES) $(wildcard rules/yara/*) | $(OUT)
+$(OUT)/embed.o: src/lib/embed.S $(RULES) $(wildcard rules/yara/*) | $(OUT)
 	$(CC) -c $< -o $@ -Wa,-I.
 
 $(OUT)/libcw.a: $(LIB_OBJS)
@@ -117,7 +122,7 @@ deps:
 bench: cagewatch
 	./bench/run
 
-FORMAT_FILES = $(wildcard src/*.c src/*.h src/bpf/*.c src/bpf/*.h tests/unit/*.c tests/unit/*.h \
+FORMAT_FILES = $(wildcard src/*/*.c src/*/*.h tests/unit/*.c tests/unit/*.h \
 	tests/fuzz/*.c tests/fuzz/*.h tests/live/*.c tests/fixtures/lookalikes/*.c \
 	tests/fixtures/lookalikes/*.h bench/*.c)
 
@@ -133,8 +138,8 @@ format-check:
 # The generated skeletons are read through copies wrapped in NOLINTBEGIN/END:
 # bpftool's code is not ours to fix (the analyzer cannot follow its frees).
 LINT_INC = $(OUT)/lint-include
-LINT_CFLAGS = -std=c11 -D_GNU_SOURCE -Isrc -I$(LINT_INC) -isystem $(OUT)
-BPF_LINT_CFLAGS = --target=bpf -D__BPF__ -D__TARGET_ARCH_$(ARCH) -Isrc -isystem $(OUT)
+LINT_CFLAGS = -std=c11 -D_GNU_SOURCE $(INCLUDES) -I$(LINT_INC) -isystem $(OUT)
+BPF_LINT_CFLAGS = --target=bpf -D__BPF__ -D__TARGET_ARCH_$(ARCH) $(INCLUDES) -isystem $(OUT)
 
 $(LINT_INC)/%.skel.h: $(OUT)/%.skel.h
 	@mkdir -p $(LINT_INC)
@@ -142,12 +147,16 @@ $(LINT_INC)/%.skel.h: $(OUT)/%.skel.h
 
 lint: $(patsubst $(OUT)/%,$(LINT_INC)/%,$(SKELS))
 	cppcheck -q --std=c11 --enable=warning,performance,portability --error-exitcode=1 \
-		--inline-suppr -D_GNU_SOURCE -Isrc --suppress=missingIncludeSystem $(SRCS)
+		--inline-suppr -D_GNU_SOURCE $(INCLUDES) --suppress=missingIncludeSystem $(SRCS)
 	printf '%s\n' $(SRCS) | xargs -P "$$(nproc)" -n 4 \
 		sh -c 'clang-tidy -quiet "$$@" -- $(LINT_CFLAGS)' clang-tidy
 	printf '%s\n' $(BPF_SRCS) | xargs -P "$$(nproc)" -n 1 \
 		sh -c 'clang-tidy -quiet --checks="-*,readability-function-size" "$$@" -- \
 			$(BPF_LINT_CFLAGS)' clang-tidy
+
+# The include flags for code built outside this Makefile (tests, bench).
+print-includes:
+	@echo $(addprefix -I$(CURDIR)/,$(SRC_DIRS) src/bpf)
 
 clean:
 	rm -rf build build-san build-fuzz cagewatch

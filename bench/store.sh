@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 make build/libcw.a >/dev/null
 PKGS="libbpf jansson sqlite3 yara libcrypto"
 # shellcheck disable=SC2046
-cc -O2 -g -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Isrc $(pkg-config --cflags $PKGS) \
+cc -O2 -g -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror $(make -s --no-print-directory print-includes) $(pkg-config --cflags $PKGS) \
 	-o build/store_bench bench/store_bench.c build/libcw.a \
 	$(pkg-config --libs $PKGS) -lelf -lz -lm -lpthread
 exec ./build/store_bench "$@"

@@ -16,7 +16,7 @@ N_OPEN=${N_OPEN:-300000}
 make build/libcw.a >/dev/null
 PKGS="libbpf jansson sqlite3 yara libcrypto"
 # shellcheck disable=SC2046
-cc -O2 -g -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Isrc -Ibuild $(pkg-config --cflags $PKGS) \
+cc -O2 -g -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror $(make -s --no-print-directory print-includes) -Ibuild $(pkg-config --cflags $PKGS) \
 	-o build/syscall_bench bench/syscall_bench.c build/libcw.a \
 	$(pkg-config --libs $PKGS) -lelf -lz -lm -lpthread
 B=./build/syscall_bench

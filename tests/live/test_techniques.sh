@@ -162,7 +162,7 @@ int main(int argc, char **argv)
 }
 EOF
 
-cc -std=c11 -D_GNU_SOURCE -O2 "${SAN[@]}" -I"$LIVE_ROOT/src" -I"$BUILD_DIR" -o "$LIVE_DIR/driver" \
+cc -std=c11 -D_GNU_SOURCE -O2 "${SAN[@]}" $(make -s --no-print-directory -C "$LIVE_ROOT" print-includes) -I"$BUILD_DIR" -o "$LIVE_DIR/driver" \
 	"$LIVE_DIR/driver.c" "$LIB" $(pkg-config --libs libbpf jansson sqlite3 yara libcrypto) \
 	-lelf -lz -lm -lpthread || { not_ok "cannot build the sensor reader"; live_done; }
 cc -O2 -static -o "$LIVE_DIR/probe" "$LIVE_DIR/probe.c" ||
