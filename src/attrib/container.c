@@ -143,6 +143,8 @@ static struct ctr *old_entry(struct cw_attrib *a, int root, const char *id)
 {
 	int idx = tab_get(&a->by_id, id, 0);
 
+	if (!a->ctrs)
+		return NULL;
 	if (idx >= 0)
 		return a->ctrs[idx].root == root ? &a->ctrs[idx] : NULL;
 	if (idx == IDX_AMBIGUOUS) /* the same id under several roots */

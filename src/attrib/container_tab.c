@@ -73,7 +73,9 @@ static int tab_grow(struct tab *t)
 		nt.n++;
 	}
 	free(t->s);
-	*t = nt;
+	t->s = nt.s;
+	t->cap = nt.cap;
+	t->n = nt.n;
 	return 0;
 }
 

@@ -47,7 +47,7 @@ static char *safe_dup(const char *s, size_t max)
 
 		while (cut > 0 && ((unsigned char)out[cut] & 0xc0) == 0x80)
 			cut--;
-		strcpy(out + cut, "...");
+		memcpy(out + cut, "...", 4); /* out holds n + 1 > cut + 4 bytes */
 	}
 	return out;
 }
@@ -119,7 +119,7 @@ static int row_cells(json_t *f, char *cells[NCOLS])
 		/* "2026-11-29T07:00:05.123Z" shown to the second */
 		cw_strlcpy(timebuf, et, 20);
 		if (strlen(timebuf) == 19)
-			strcat(timebuf, "Z");
+			cw_strlcpy(timebuf + 19, "Z", sizeof(timebuf) - 19);
 		else
 			cw_strlcpy(timebuf, et, sizeof(timebuf));
 	}
