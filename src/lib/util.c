@@ -337,19 +337,19 @@ static int zone_offset(const char **p, int64_t *off_s)
 	return 0;
 }
 
-int cw_parse_rfc3339_ns(const char *s, int64_t *out_ns)
+/* The time as Unix seconds and the fraction in ns. 0 or -EINVAL. */
+static int parse_rfc3339(const char *s, int64_t *sec_out, int64_t *frac)
 {
 	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	int y, mo, d, h, mi, sec;
-	int64_t frac, off;
+	int64_t off;
 	const char *p = s;
 	struct tm tm = {0};
-	time_t t;
 
 	if (!s || digits(&p, 4, &y) || expect_char(&p, "-") || digits(&p, 2, &mo) ||
 	    expect_char(&p, "-") || digits(&p, 2, &d) || expect_char(&p, "Tt ") ||
 	    digits(&p, 2, &h) || expect_char(&p, ":") || digits(&p, 2, &mi) ||
-	    expect_char(&p, ":") || digits(&p, 2, &sec) || fraction_ns(&p, &frac) ||
+	    expect_char(&p, ":") || digits(&p, 2, &sec) || fraction_ns(&p, frac) ||
 	    zone_offset(&p, &off))
 		return -EINVAL;
 	if (*p || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || sec > 60)
@@ -360,19 +360,30 @@ int cw_parse_rfc3339_ns(const char *s, int64_t *out_ns)
 	tm.tm_hour = h;
 	tm.tm_min = mi;
 	tm.tm_sec = sec;
-	t = timegm(&tm);
-	*out_ns = ((int64_t)t - off) * 1000000000 + frac;
+	*sec_out = (int64_t)timegm(&tm) - off; /* years 0000-9999: no overflow */
+	return 0;
+}
+
+int cw_parse_rfc3339_ns(const char *s, int64_t *out_ns)
+{
+	int64_t sec, frac;
+
+	if (parse_rfc3339(s, &sec, &frac))
+		return -EINVAL;
+	/* ns since 1970 fit int64 for 1677-09-21 .. 2262-04-11 only */
+	if (sec > INT64_MAX / 1000000000 - 1 || sec < INT64_MIN / 1000000000 + 1)
+		return -ERANGE;
+	*out_ns = sec * 1000000000 + frac;
 	return 0;
 }
 
 int cw_parse_rfc3339_ms(const char *s, int64_t *out_ms)
 {
-	int64_t ns;
-	int err = cw_parse_rfc3339_ns(s, &ns);
+	int64_t sec, frac;
 
-	if (err)
-		return err;
-	*out_ms = ns >= 0 ? ns / 1000000 : -((-ns + 999999) / 1000000);
+	if (parse_rfc3339(s, &sec, &frac))
+		return -EINVAL;
+	*out_ms = sec * 1000 + frac / 1000000;
 	return 0;
 }
 

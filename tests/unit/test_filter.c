@@ -454,6 +454,17 @@ TEST(rfc3339)
 	CHECK_INT(cw_parse_rfc3339_ms("2019-06-10T23:07:18.Z", &ms), -EINVAL);
 	CHECK_INT(cw_parse_rfc3339_ms("yesterday", &ms), -EINVAL);
 	CHECK_INT(cw_parse_rfc3339_ms("", &ms), -EINVAL);
+	/* far years (found by the filter fuzzer: year 5570 overflowed the ns form) */
+	CHECK_INT(cw_parse_rfc3339_ms("5570-11-29T07:00:00Z", &ms), 0);
+	CHECK(ms > 110000000000000LL);
+	{
+		int64_t ns = 0;
+
+		CHECK_INT(cw_parse_rfc3339_ns("5570-11-29T07:00:00Z", &ns), -ERANGE);
+		CHECK_INT(cw_parse_rfc3339_ns("2026-11-29T07:00:05.123456789Z", &ns), 0);
+		CHECK_INT(ns, 1795935605123456789LL);
+		CHECK_INT(cw_parse_rfc3339_ns("0001-01-01T00:00:00Z", &ns), -ERANGE);
+	}
 }
 
 TEST(cleanup)
