@@ -322,23 +322,28 @@ static int load_detection(struct agent *a, const struct run_opts *o, char **catt
 	return err;
 }
 
-/* The store (unless --no-store) and the sinks: store, then stdout. */
+/* The store, before any BPF is loaded: a bad --store fails fast. */
+static int open_store(struct agent *a, const struct run_opts *o)
+{
+	int err;
+
+	if (o->no_store)
+		return 0;
+	err = cw_store_open(&a->store, a->cfg.store_path, CW_STORE_CREATE);
+	if (err)
+		cw_err("cannot open the findings store %s: %s (use --store PATH or --no-store)",
+		       a->cfg.store_path, strerror(-err));
+	return err;
+}
+
+/* The sinks: the store first (anything printed is stored), then stdout. */
 static int open_outputs(struct agent *a, const struct run_opts *o)
 {
 	struct cw_sink *out;
 	int err;
 
-	if (!o->no_store) {
-		err = cw_store_open(&a->store, a->cfg.store_path, CW_STORE_CREATE);
-		if (err) {
-			cw_err("cannot open the findings store %s: %s (use --store PATH or "
-			       "--no-store)",
-			       a->cfg.store_path, strerror(-err));
-			return err;
-		}
-		if ((err = cw_sinks_add(&a->sinks, cw_sink_store(a->store, DEDUP_WINDOW_MS))))
-			return err;
-	}
+	if (a->store && (err = cw_sinks_add(&a->sinks, cw_sink_store(a->store, DEDUP_WINDOW_MS))))
+		return err;
 	/* stdout may be a pipe nobody reads: it gets a queue and a thread of its
 	 * own once privileges are dropped (start) */
 	out = cw_sink_stdout(&a->cfg, o->notification);
@@ -459,7 +464,8 @@ static int open_all(struct agent *a, const struct run_opts *o, char **cattext)
 	a->stats_path = o->stats_path ? o->stats_path : "/run/cagewatch/stats.json";
 	if (!strncmp(a->stats_path, "/run/cagewatch/", 15))
 		mkdir("/run/cagewatch", 0755);
-	if ((err = load_detection(a, o, cattext)) || (err = open_exec_sensor(a, o)) ||
+	if ((err = load_detection(a, o, cattext)) || (err = open_store(a, o)) ||
+	    (err = open_exec_sensor(a, o)) ||
 	    (!o->no_techniques && (err = open_techniques(a, o))) ||
 	    (!o->no_guard && (err = open_guard(a, o))))
 		return err;
@@ -649,7 +655,9 @@ int cw_cmd_run(int argc, char **argv)
 		if (o.pidfile)
 			unlink(o.pidfile);
 	}
-	teardown(&a, worker, enforcer, rc == 0 && cw_agent_stop);
+	/* whatever rc is, the agent stops on its own here: only a kill or a crash
+	 * leaves the heartbeat unclosed */
+	teardown(&a, worker, enforcer, true);
 	free(cattext);
 	return rc;
 }
