@@ -29,6 +29,7 @@ char LICENSE[] SEC("license") = "GPL";
 
 const volatile __u32 agent_tgid = 0;  /* the agent, as the host sees it */
 const volatile __u32 agent_pidns = 0; /* its pid namespace */
+const volatile __u32 agent_pgid = 0;  /* its process group (kill(-pgid) reaches it) */
 const volatile __u32 host_pidns = 0;
 const volatile __u32 host_mntns = 0;
 
@@ -99,10 +100,12 @@ static __always_inline void gcount(__u32 idx)
 }
 
 /* A pid as the caller names it reaches the agent only from the agent's own
- * pid namespace (a hostPID container, or the host). */
+ * pid namespace (a hostPID container, or the host): its pid, every process
+ * (-1), or its process group (-pgid). */
 static __always_inline bool names_agent(struct task_struct *task, long pid)
 {
-	return task_pidns(task) == agent_pidns && (pid == agent_tgid || pid == -1);
+	return task_pidns(task) == agent_pidns &&
+	       (pid == agent_tgid || pid == -1 || (agent_pgid > 1 && pid == -(long)agent_pgid));
 }
 
 static __always_inline bool is_agent_tid(long tid)

@@ -467,6 +467,9 @@ static bool match_agent_signal(MATCH_ARGS)
 	if (ev->sys == CW_TQS_KILL && (int64_t)ev->arg[1] == -1)
 		dfmt(detail, dsz, "signal=%s to every process (the agent, pid %u, among them)", sig,
 		     ev->target_pid);
+	else if (ev->sys == CW_TQS_KILL && (int64_t)ev->arg[1] < -1)
+		dfmt(detail, dsz, "signal=%s to process group %lld (the agent's, pid %u)", sig,
+		     (long long)-(int64_t)ev->arg[1], ev->target_pid);
 	else
 		dfmt(detail, dsz, "signal=%s target=agent pid %u", sig, ev->target_pid);
 	return true;

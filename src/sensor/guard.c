@@ -271,6 +271,7 @@ static int load(struct cw_guard *g, const struct cw_guard_opts *opts)
 	}
 	g->skel->rodata->agent_tgid = (uint32_t)getpid();
 	g->skel->rodata->agent_pidns = cw_proc_ns("/proc", getpid(), "pid");
+	g->skel->rodata->agent_pgid = (uint32_t)getpgid(0);
 	g->skel->rodata->host_pidns = opts->host_pidns;
 	g->skel->rodata->host_mntns = opts->host_mntns;
 	if ((err = guard_bpf__load(g->skel))) {

@@ -3,10 +3,12 @@
  *   guard_probe ptrace PID        PTRACE_ATTACH (then detach if it worked)
  *   guard_probe vmread PID        process_vm_readv of one byte
  *   guard_probe tgkill PID SIG    tgkill(PID, PID, SIG)
+ *   guard_probe killpg PGID SIG   kill(-PGID, SIG)
  *   guard_probe bpfprog ID        bpf(BPF_PROG_GET_FD_BY_ID, ID)
  *   guard_probe bpfmap ID         bpf(BPF_MAP_GET_FD_BY_ID, ID)
  * Prints the result; exits 0 whatever the kernel said (the attempt counts). */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +50,8 @@ int main(int argc, char **argv)
 		struct iovec l = {&b, 1}, rm = {(void *)0x400000, 1};
 
 		r = syscall(SYS_process_vm_readv, pid, &l, 1, &rm, 1, 0);
+	} else if (!strcmp(argv[1], "killpg") && argc > 3) {
+		r = kill(-pid, atoi(argv[3]));
 	} else if (!strcmp(argv[1], "tgkill") && argc > 3) {
 		r = syscall(SYS_tgkill, pid, pid, atoi(argv[3]));
 	} else if (!strcmp(argv[1], "bpfprog")) {

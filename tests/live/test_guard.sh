@@ -67,6 +67,15 @@ cg guard_probe tgkill "$A1" 18
 check "tgkill of the agent is a finding" \
 	has "$OUT" '.sourceProperties.Syscall == "tgkill"'
 
+PG=$(ps -o pgid= -p "$A1" | tr -d ' ')
+if [ "$PG" -gt 1 ]; then
+	cg guard_probe killpg "$PG" 18
+	check "kill(-pgid) of the agent's process group is a finding" \
+		has "$OUT" '.sourceProperties.Match_Detail | test("to process group '"$PG"'")'
+else
+	not_ok "the agent has a process group of its own (pgid $PG)"
+fi
+
 cg guard_probe ptrace "$A1"
 check "ptrace of the agent is a finding (technique.agent.trace)" \
 	has "$OUT" '.sourceProperties.Technique_Id == "technique.agent.trace" and .sourceProperties.Syscall == "ptrace"'

@@ -401,6 +401,11 @@ TEST(attempts_on_the_agent)
 	CHECK_INT(cw_technique_eval(r, &env, &e, sizeof(e), &h), 1);
 	CHECK(strstr(h.det.detail, "every process") != NULL);
 	cw_technique_hit_clear(&h);
+	/* kill(-pgid): the agent's process group */
+	e.arg[1] = (uint64_t)-4321;
+	CHECK_INT(cw_technique_eval(r, &env, &e, sizeof(e), &h), 1);
+	CHECK(strstr(h.det.detail, "to process group 4321") != NULL);
+	cw_technique_hit_clear(&h);
 	/* the same kinds without the guard's flag are no attempt on the agent */
 	e.flags = CW_TQF_EXITED;
 	CHECK_INT(cw_technique_eval(r, &env, &e, sizeof(e), &h), 0);
