@@ -426,9 +426,14 @@ static int open_guard(struct agent *a, const struct run_opts *o)
 	                           .ctx = a};
 	int err = cw_guard_open(&a->guard, &go);
 
+	/* Detection must not depend on it: a kernel without per-syscall
+	 * tracepoints still gets every other detector, with a loud warning. */
 	if (err) {
-		cw_err("self-protection could not start; --no-guard runs without it");
-		return err;
+		cw_warn("self-protection is off (%s): attempts on the agent are not reported and "
+		        "a killed agent goes unnoticed by the next one",
+		        strerror(-err));
+		a->guard = NULL;
+		return 0;
 	}
 	if (!a->tq)
 		cw_warn("--no-techniques: attempts on the agent are counted, not reported");

@@ -248,9 +248,9 @@ static int attach_all(struct cw_guard *g)
 				        bpf_program__section_name(prog));
 				continue;
 			}
-			cw_err("cannot attach the self-protection program %s (%s): %s",
-			       bpf_program__name(prog), bpf_program__section_name(prog),
-			       strerror(-err));
+			cw_warn("cannot attach the self-protection program %s (%s): %s",
+			        bpf_program__name(prog), bpf_program__section_name(prog),
+			        strerror(-err));
 			return err;
 		}
 		g->link_names[g->n_links] = bpf_program__name(prog);
@@ -261,12 +261,19 @@ static int attach_all(struct cw_guard *g)
 
 static int load(struct cw_guard *g, const struct cw_guard_opts *opts)
 {
+	const char *why = "";
+	char dir[64];
 	int err;
 
+	/* per-syscall tracepoints (tracefs mounted if it is not) */
+	if ((err = cw_bpf_syscall_tracefs(dir, sizeof(dir), &why))) {
+		cw_warn("self-protection needs per-syscall tracepoints (%s)", why);
+		return err;
+	}
 	g->skel = guard_bpf__open();
 	if (!g->skel) {
 		err = -errno;
-		cw_err("cannot open the self-protection BPF object: %s", strerror(-err));
+		cw_warn("cannot open the self-protection BPF object: %s", strerror(-err));
 		return err;
 	}
 	g->skel->rodata->agent_tgid = (uint32_t)getpid();
@@ -275,9 +282,8 @@ static int load(struct cw_guard *g, const struct cw_guard_opts *opts)
 	g->skel->rodata->host_pidns = opts->host_pidns;
 	g->skel->rodata->host_mntns = opts->host_mntns;
 	if ((err = guard_bpf__load(g->skel))) {
-		cw_err("the kernel refused to load the self-protection programs (%s); "
-		       "--no-guard runs without them",
-		       strerror(-err));
+		cw_warn("the kernel refused to load the self-protection programs (%s)",
+		        strerror(-err));
 		return err;
 	}
 	return attach_all(g);
@@ -338,7 +344,7 @@ int cw_guard_open(struct cw_guard **out, const struct cw_guard_opts *opts)
 	g->rb = ring_buffer__new(bpf_map__fd(g->skel->maps.guard_events), on_sample, g, NULL);
 	if (!g->rb) {
 		err = -errno;
-		cw_err("cannot map the self-protection ring buffer: %s", strerror(-err));
+		cw_warn("cannot map the self-protection ring buffer: %s", strerror(-err));
 		goto fail;
 	}
 	if (g->old_events_fd >= 0 &&
