@@ -87,12 +87,31 @@ static __always_inline void put_cgroup(struct cw_tq_event *e, struct task_struct
 		e->flags |= CW_TQF_CGROUP_TRUNC;
 }
 
+/* A record being assembled in a per-CPU array, with slack after it: the
+ * verifier bounds section offsets by powers of two (technique and guard). */
+struct caller_scratch {
+	struct cw_tq_event e;
+	char slack[1024];
+};
+
+/* The task's argv area (at most CW_TQ_ARGS bytes) into dst; its length. */
+static __always_inline __u16 put_args(char *dst, struct mm_struct *mm)
+{
+	unsigned long as = BPF_CORE_READ(mm, arg_start), ae = BPF_CORE_READ(mm, arg_end);
+	unsigned long alen = ae > as ? ae - as : 0;
+
+	if (alen > CW_TQ_ARGS)
+		alen = CW_TQ_ARGS;
+	if (alen && bpf_probe_read_user(dst, alen, (void *)as) < 0)
+		alen = 0;
+	return alen;
+}
+
 /* Who is calling: ids, namespaces, executable, argv, cgroup. */
 static __always_inline void put_caller(struct cw_tq_event *e, struct task_struct *task)
 {
 	struct mm_struct *mm = BPF_CORE_READ(task, mm);
 	struct file *exe = BPF_CORE_READ(mm, exe_file);
-	unsigned long as, ae, alen;
 
 	e->ts_ns = bpf_ktime_get_boot_ns();
 	e->cgroup_id = bpf_get_current_cgroup_id();
@@ -115,14 +134,7 @@ static __always_inline void put_caller(struct cw_tq_event *e, struct task_struct
 		if (mount_ns_of(BPF_CORE_READ(exe, f_path.mnt)) != e->mntns)
 			e->flags |= CW_TQF_FOREIGN_EXE;
 	}
-	as = BPF_CORE_READ(mm, arg_start);
-	ae = BPF_CORE_READ(mm, arg_end);
-	alen = ae > as ? ae - as : 0;
-	if (alen > CW_TQ_ARGS)
-		alen = CW_TQ_ARGS;
-	if (alen && bpf_probe_read_user(e->args, alen, (void *)as) < 0)
-		alen = 0;
-	e->args_len = alen;
+	e->args_len = put_args(e->args, mm);
 	put_cgroup(e, task);
 }
 

@@ -79,16 +79,11 @@ struct {
 } guard_ids SEC(".maps");
 
 /** @brief Per-CPU scratch where a record is assembled. */
-struct guard_scratch {
-	struct cw_tq_event e;
-	char slack[1024];
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct guard_scratch);
+	__type(value, struct caller_scratch);
 } guard_scratch SEC(".maps");
 
 static __always_inline void gcount(__u32 idx)

@@ -90,18 +90,12 @@ struct {
 	__type(value, __u8);
 } tq_ports SEC(".maps");
 
-/* Slack after the record: the verifier bounds section offsets by powers of two. */
-struct tq_scratch {
-	struct cw_tq_event e;
-	char slack[1024];
-};
-
 /** @brief Per-CPU scratch where an entry record is assembled. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct tq_scratch);
+	__type(value, struct caller_scratch);
 } tq_scratch SEC(".maps");
 
 /** @brief Per-CPU scratch for usermode-helper exec records. */
@@ -628,9 +622,7 @@ int BPF_PROG(cw_tq_umh, struct task_struct *p, pid_t old_pid, struct linux_binpr
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task_btf();
 	struct task_struct *parent = task->real_parent; /* direct loads: this runs on every exec */
 	unsigned int pflags = parent->flags;
-	struct mm_struct *mm;
 	struct cw_tq_umh *u;
-	unsigned long as, ae, alen;
 	__u32 zero = 0;
 
 	if (!(pflags & PF_KTHREAD)) {
@@ -657,15 +649,7 @@ int BPF_PROG(cw_tq_umh, struct task_struct *p, pid_t old_pid, struct linux_binpr
 	bpf_get_current_comm(u->comm, sizeof(u->comm));
 	BPF_CORE_READ_STR_INTO(&u->parent_comm, parent, comm);
 	bpf_probe_read_kernel_str(u->filename, sizeof(u->filename), BPF_CORE_READ(bprm, filename));
-	mm = BPF_CORE_READ(task, mm);
-	as = BPF_CORE_READ(mm, arg_start);
-	ae = BPF_CORE_READ(mm, arg_end);
-	alen = ae > as ? ae - as : 0;
-	if (alen > CW_TQ_ARGS)
-		alen = CW_TQ_ARGS;
-	if (alen && bpf_probe_read_user(u->args, alen, (void *)as) < 0)
-		alen = 0;
-	u->args_len = alen;
+	u->args_len = put_args(u->args, BPF_CORE_READ(task, mm));
 	if (bpf_ringbuf_output(&tq_events, u, sizeof(*u), BPF_RB_FORCE_WAKEUP))
 		count(CW_TQC_LOST);
 	else
