@@ -12,6 +12,12 @@
 #include "store.h"
 #include "util.h"
 
+/* The built-in sinks own only their small state struct. */
+static void free_priv(struct cw_sink *s)
+{
+	free(s->priv);
+}
+
 struct store_sink {
 	struct cw_store *st; /* not owned */
 	int64_t window_ms;
@@ -32,15 +38,10 @@ static int store_emit(struct cw_sink *s, struct cw_sink_item *it)
 	return 0;
 }
 
-static void store_close(struct cw_sink *s)
-{
-	free(s->priv);
-}
-
 static const struct cw_sink_ops store_ops = {
     .kind = "store",
     .emit = store_emit,
-    .close = store_close,
+    .close = free_priv,
 };
 
 struct cw_sink *cw_sink_store(struct cw_store *st, int64_t window_ms)
@@ -78,15 +79,10 @@ static int stdout_emit(struct cw_sink *s, struct cw_sink_item *it)
 	return err ? err : 0;
 }
 
-static void stdout_close(struct cw_sink *s)
-{
-	free(s->priv);
-}
-
 static const struct cw_sink_ops stdout_ops = {
     .kind = "stdout",
     .emit = stdout_emit,
-    .close = stdout_close,
+    .close = free_priv,
 };
 
 struct cw_sink *cw_sink_stdout(const struct cw_config *cfg, bool notification)
