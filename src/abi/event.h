@@ -37,6 +37,18 @@
 #define CW_F_SCRIPT       (1u << 6) /* an interpreter ran: filename is the script */
 #define CW_F_FNAME_TRUNC  (1u << 7)
 #define CW_F_HOST_NS      (1u << 8) /* task shares the host pid and mount namespaces */
+#define CW_F_CREDS        (1u << 9) /* cap_*, euid/egid, seccomp, no_new_privs are valid */
+#define CW_F_CREDS_LATE   (1u << 10) /* ... read from /proc after the event, not at it */
+
+#define CW_ANCESTORS 5 /* parents recorded above the exec'ing process */
+
+/* One ancestor of the exec'ing process, read at the exec. */
+struct cw_ancestor {
+	__u32 tgid;
+	__u32 pad;
+	__u64 start_ns; /* task start_boottime: tells a reused pid apart */
+	char comm[CW_COMM_LEN];
+};
 
 enum cw_event_type {
 	CW_EV_EXEC = 1,
@@ -69,11 +81,24 @@ struct cw_event {
 	__u32 reserved;
 	__u16 fname_len;
 	__u16 argv_len;
+	/* the new program's credentials and confinement, as the kernel holds them */
+	__u64 cap_effective;
+	__u64 cap_permitted;
+	__u64 cap_bounding;
+	__u32 euid;
+	__u32 egid;
+	__u32 ipcns;
+	__u32 utsns;
+	__u8 seccomp_mode; /* 0 disabled, 1 strict, 2 filter */
+	__u8 no_new_privs;
+	__u8 n_ancestors; /* valid entries of anc[], nearest parent first */
+	__u8 pad8[5];
+	struct cw_ancestor anc[CW_ANCESTORS];
 	char comm[CW_COMM_LEN];
 	char data[CW_DATA_MAX];
 };
 
-#define CW_EVENT_HDR_SIZE 136
+#define CW_EVENT_HDR_SIZE 344
 _Static_assert(sizeof(struct cw_event) == CW_EVENT_HDR_SIZE + CW_DATA_MAX,
                "struct cw_event layout changed: kernel and user space must agree");
 _Static_assert(__builtin_offsetof(struct cw_event, data) == CW_EVENT_HDR_SIZE,

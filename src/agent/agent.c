@@ -43,7 +43,7 @@ static void on_signal(int sig)
 /* What `cagewatch run` was asked for. */
 struct run_opts {
 	const char *pidfile, *config, *store, *catfile, *rules_dir, *exceptions, *pin_dir;
-	const char *stats_path;
+	const char *stats_path, *runtime_roots, *containerd_roots;
 	bool no_store, no_args, no_kfilter, no_techniques, no_realtime, block, no_harden;
 	bool no_stdin, no_guard, host_too, no_capture, notification;
 	unsigned long ringbuf_mb;
@@ -82,6 +82,8 @@ static const struct {
     STR("pin-dir", 'D', pin_dir),
     STR("rules", 'R', rules_dir),
     STR("stats-file", 'T', stats_path),
+    STR("runtime-roots", 'W', runtime_roots),
+    STR("containerd-roots", 'Y', containerd_roots),
 };
 #undef FLAG
 #undef STR
@@ -213,6 +215,12 @@ static void usage(FILE *f)
 	      "  --rules DIR        extra YARA rules (*.yar) besides the embedded ones\n"
 	      "  --stats-file PATH  counters for `cagewatch stats` (default "
 	      "/run/cagewatch/stats.json)\n"
+	      "  --runtime-roots DIRS\n"
+	      "                     more runc/crun state roots to read, ':'-separated (a\n"
+	      "                     dockerd --exec-root X keeps them in X/runtime-runc/moby)\n"
+	      "  --containerd-roots DIRS\n"
+	      "                     containerd root directories whose metadata names images\n"
+	      "                     and labels (default /var/lib/containerd)\n"
 	      "  -v, --verbose      debug logging\n",
 	      f);
 }
@@ -359,8 +367,15 @@ static int open_outputs(struct agent *a, const struct run_opts *o)
 static int open_exec_sensor(struct agent *a, const struct run_opts *o)
 {
 	struct cw_sensor_opts so = {.sz = sizeof(so)};
-	int err = cw_attrib_new(&a->attrib, NULL);
+	struct cw_attrib_opts ao = {.containerd_roots = o->containerd_roots};
+	char roots[4096];
+	int err;
 
+	if (o->runtime_roots) {
+		snprintf(roots, sizeof(roots), "%s:%s", o->runtime_roots, cw_runtime_default_roots());
+		ao.runtime_roots = roots;
+	}
+	err = cw_attrib_new(&a->attrib, &ao);
 	if (err) {
 		cw_err("cannot set up container attribution: %s", strerror(-err));
 		return err;

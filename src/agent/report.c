@@ -162,13 +162,21 @@ static const judge_fn judges[CW_REPORT_KINDS] = {
     [CW_REPORT_BLOCKED] = judge_blocked,
 };
 
+/* How long the parent chain's arguments may take to read (ancestry.h). */
+#define ANCESTRY_TIMEOUT_MS 100
+
 /* Build the finding and hand it to every sink. */
 static void report_finding(struct agent *a, struct cw_report *r, const struct cw_container *ctr,
                            struct cw_judged *jd, const struct cw_detection *det)
 {
+	struct cw_ancestry anc;
 	char key[8192];
 	json_t *f;
 
+	cw_ancestry_read(NULL, &r->ev, ANCESTRY_TIMEOUT_MS, &anc);
+	if (!(r->ev.flags & CW_F_CREDS) && ctr->in_container)
+		(void)cw_exec_creds_from_proc(NULL, (int)r->ev.tgid, &r->ev); /* gone: unknown */
+	jd->in.ancestry = &anc;
 	jd->in.ex = &r->ex;
 	jd->in.ctr = ctr;
 	jd->in.det = det;

@@ -270,7 +270,16 @@ static int rescan(struct cw_attrib *a)
 /* Host namespaces as those of <proc_root>/<who>. */
 static int read_host_ns(struct cw_attrib *a, const char *who)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], *st = NULL, *cb;
+
+	for (int k = 0; k < CW_NS_COUNT; k++) {
+		snprintf(path, sizeof(path), "%s/%s/ns/%s", a->proc_root, who, cw_ns_proc_names[k]);
+		a->host.ns[k] = cw_ns_inode(path);
+	}
+	snprintf(path, sizeof(path), "%s/%s/status", a->proc_root, who);
+	if (!cw_read_file(path, 1 << 16, &st, NULL) && (cb = strstr(st, "\nCapBnd:")))
+		a->host.cap_bounding = strtoull(cb + 9, NULL, 16);
+	free(st);
 
 	snprintf(path, sizeof(path), "%s/%s/ns/pid", a->proc_root, who);
 	a->host_pidns = cw_ns_inode(path);
@@ -283,13 +292,35 @@ static int read_host_ns(struct cw_attrib *a, const char *who)
 	return 0;
 }
 
+/* A ':'-separated list into strings. 0 or -ENOMEM. */
+static int split_list(const char *list, char ***out, size_t *n)
+{
+	char *copy = strdup(list), *tok, *save = NULL;
+
+	if (!copy)
+		return -ENOMEM;
+	for (tok = strtok_r(copy, ":", &save); tok; tok = strtok_r(NULL, ":", &save)) {
+		char **nv = realloc(*out, (*n + 1) * sizeof(*nv));
+
+		if (!nv || !(nv[*n] = strdup(tok))) {
+			if (nv)
+				*out = nv;
+			free(copy);
+			return -ENOMEM;
+		}
+		*out = nv;
+		(*n)++;
+	}
+	free(copy);
+	return 0;
+}
+
 int cw_attrib_new(struct cw_attrib **out, const struct cw_attrib_opts *opts)
 {
 	const char *proc = opts && opts->proc_root ? opts->proc_root : "/proc";
 	const char *roots =
 	    opts && opts->runtime_roots ? opts->runtime_roots : cw_runtime_default_roots();
 	struct cw_attrib *a;
-	char *copy, *tok, *save = NULL;
 	int err;
 
 	if (!out)
@@ -299,26 +330,16 @@ int cw_attrib_new(struct cw_attrib **out, const struct cw_attrib_opts *opts)
 	if (!a)
 		return -ENOMEM;
 	a->proc_root = strdup(proc);
-	copy = strdup(roots);
-	if (!a->proc_root || !copy) {
-		free(copy);
+	if (split_list(opts && opts->containerd_roots ? opts->containerd_roots
+	                                              : "/var/lib/containerd",
+	               &a->cd_roots, &a->ncd_roots)) {
 		cw_attrib_free(a);
 		return -ENOMEM;
 	}
-	for (tok = strtok_r(copy, ":", &save); tok; tok = strtok_r(NULL, ":", &save)) {
-		char **nr = realloc(a->roots, (a->nroots + 1) * sizeof(*nr));
-
-		if (!nr || !(nr[a->nroots] = strdup(tok))) {
-			if (nr)
-				a->roots = nr;
-			free(copy);
-			cw_attrib_free(a);
-			return -ENOMEM;
-		}
-		a->roots = nr;
-		a->nroots++;
+	if (!a->proc_root || split_list(roots, &a->roots, &a->nroots)) {
+		cw_attrib_free(a);
+		return -ENOMEM;
 	}
-	free(copy);
 	a->root_warned = calloc(a->nroots + 1, sizeof(*a->root_warned));
 	if (!a->root_warned) {
 		cw_attrib_free(a);
@@ -367,6 +388,9 @@ void cw_attrib_free(struct cw_attrib *a)
 	for (size_t i = 0; i < a->nroots; i++)
 		free(a->roots[i]);
 	free(a->roots);
+	for (size_t i = 0; i < a->ncd_roots; i++)
+		free(a->cd_roots[i]);
+	free(a->cd_roots);
 	free(a->root_warned);
 	free(a->proc_root);
 	free(a);
@@ -566,8 +590,9 @@ static void fill(struct cw_attrib *a, int idx, const struct lookup *q, struct cw
 	out->in_container = true;
 	out->init_pid = a->ctrs[idx].ended_ns ? 0 : a->ctrs[idx].init_pid;
 	out->labels = m->labels ? json_deep_copy(m->labels) : NULL;
-	if (m->labels && !out->labels)
-		cw_warn("container %s: out of memory copying labels", m->id);
+	out->settings = m->settings ? json_deep_copy(m->settings) : NULL;
+	if ((m->labels && !out->labels) || (m->settings && !out->settings))
+		cw_warn("container %s: out of memory copying labels and settings", m->id);
 	/* the cgroup layout is more specific than the state root's name */
 	if (q->ref_ok && q->ref->runtime[0] && strcmp(q->ref->runtime, "runc") &&
 	    !strcmp(m->runtime, ctr_runtime_of_root(a->roots[a->ctrs[idx].root])))
@@ -631,6 +656,7 @@ int cw_attrib_resolve(struct cw_attrib *a, const struct cw_exec *ex, struct cw_c
 		cgroup_leaf_id(ex->cgroup, out);
 	}
 	pthread_mutex_unlock(&a->lock);
+	out->host = a->host;
 	if (out->in_container && ref.pod_uid[0] && !out->pod_uid[0])
 		cw_strlcpy(out->pod_uid, ref.pod_uid, sizeof(out->pod_uid));
 	return 0;

@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "exec.h"
+#include "settings.h"
 
 /* What a cgroup path alone says. */
 struct cw_cgroup_ref {
@@ -48,12 +49,19 @@ struct cw_container {
 	char bundle[512]; /* OCI bundle dir if known */
 	int init_pid;     /* host pid of the container's init (0 if unknown): a
 	                   * live process whose /proc/PID/root is the container's root */
+	json_t *settings; /* what its runtime config asks for (settings.h), owned;
+	                   * NULL if no config was readable */
+	char log_path[512];  /* where the runtime keeps its stdout/stderr ("" none) */
+	char log_format[16]; /* "docker-json", "cri" (also podman's k8s-file), "" */
+	struct cw_host_view host; /* the host's namespaces, for comparison */
 };
 
 void cw_container_clear(struct cw_container *c); /* frees labels, zeroes */
 
 struct cw_attrib_opts {
 	const char *proc_root; /* default "/proc" */
+	const char *containerd_roots; /* ':'-separated containerd root dirs (metadata
+	                               * database); default "/var/lib/containerd" */
 	const char *
 	    runtime_roots; /* ':'-separated runc/crun state roots;
 	                    * default

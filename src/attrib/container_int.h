@@ -107,6 +107,9 @@ struct cw_attrib {
 	bool *root_warned;
 	pthread_mutex_t lock;      /* cw_attrib_sync (event thread) vs resolve (worker) */
 	struct cw_dirwatch *watch; /* state roots; NULL if inotify is unavailable */
+	char **cd_roots;           /* containerd root directories (metadata database) */
+	size_t ncd_roots;
+	struct cw_host_view host;  /* host namespaces and capability bounding set */
 };
 
 /* container_tab.c */
@@ -131,6 +134,14 @@ void ctr_load_mounts(struct cw_attrib *a);
 void ctr_refresh_pidns(const struct cw_attrib *a, struct ctr *c);
 /* Parse c's state file at path (its runtime's format, c->rt). */
 void ctr_load_state(struct cw_attrib *a, struct ctr *c, const char *path);
+/* A user label of the container (runtime bookkeeping keys are dropped,
+ * count and length bounded). */
+void ctr_add_label(struct cw_container *m, const char *k, const char *v);
+/* container_meta.c: the container engine's own records (Docker's
+ * config.v2.json and hostconfig.json, podman's and containerd's metadata
+ * databases) for name, image, image id, labels, log and privileged flag; oci
+ * is the parsed runtime config (may be NULL). */
+void ctr_runtime_metadata(struct cw_attrib *a, struct ctr *c, const json_t *oci);
 /* The runtime a state root belongs to, from its path components. */
 const char *ctr_runtime_of_root(const char *root);
 

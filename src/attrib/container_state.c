@@ -27,6 +27,7 @@ void cw_container_clear(struct cw_container *c)
 	if (!c)
 		return;
 	json_decref(c->labels);
+	json_decref(c->settings);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -242,10 +243,11 @@ static bool internal_key(const char *k)
 	static const char *const pfx[] = {
 	    "io.kubernetes.cri.",    "io.kubernetes.cri-o.",   "io.kubernetes.container.",
 	    "io.kubernetes.pod.",    "io.container.manager",   "run.oci.",
-	    "org.systemd.property.", "io.podman.annotations.",
+	    "org.systemd.property.", "io.podman.annotations.",  "io.containerd.",
 	};
 
-	if (!strcmp(k, "bundle"))
+	/* the stop signal every image has: set by the engines, not the user */
+	if (!strcmp(k, "bundle") || !strcmp(k, "org.opencontainers.image.stopSignal"))
 		return true;
 	for (size_t i = 0; i < sizeof(pfx) / sizeof(pfx[0]); i++)
 		if (has_prefix(k, pfx[i]))
@@ -253,7 +255,7 @@ static bool internal_key(const char *k)
 	return false;
 }
 
-static void add_label(struct cw_container *m, const char *k, const char *v)
+void ctr_add_label(struct cw_container *m, const char *k, const char *v)
 {
 	if (internal_key(k))
 		return;
@@ -339,11 +341,12 @@ static void apply_annotation(struct cw_container *m, const char *k, const char *
 	}
 	if (!strcmp(k, "org.opencontainers.image.ref.name") && !m->image[0])
 		cw_strlcpy(m->image, v, sizeof(m->image));
-	add_label(m, k, v);
+	ctr_add_label(m, k, v);
 }
 
-/* An OCI config.json: apply its annotations. Missing file is fine. */
-static void apply_oci_config(struct cw_container *m, const char *path)
+/* An OCI config.json: apply its annotations and keep its settings. Returns
+ * the parsed config (the caller's reference) or NULL; a missing file is fine. */
+static json_t *apply_oci_config(struct cw_container *m, const char *path)
 {
 	json_error_t jerr;
 	json_t *cfg, *ann, *v;
@@ -356,14 +359,15 @@ static void apply_oci_config(struct cw_container *m, const char *path)
 	if (err) {
 		if (err != -ENOENT)
 			cw_debug("container %s: cannot read %s: %s", m->id, path, strerror(-err));
-		return;
+		return NULL;
 	}
 	cfg = json_loadb(buf, len, 0, &jerr);
 	free(buf);
-	if (!cfg) {
-		cw_warn("container %s: %s is not valid JSON (line %d: %s); annotations ignored",
+	if (!json_is_object(cfg)) {
+		cw_warn("container %s: %s is not a JSON object (line %d: %s); annotations ignored",
 		        m->id, path, jerr.line, jerr.text);
-		return;
+		json_decref(cfg);
+		return NULL;
 	}
 	ann = json_object_get(cfg, "annotations");
 	json_object_foreach(ann, k, v)
@@ -371,7 +375,9 @@ static void apply_oci_config(struct cw_container *m, const char *path)
 		if (json_is_string(v))
 			apply_annotation(m, k, json_string_value(v));
 	}
-	json_decref(cfg);
+	json_decref(m->settings);
+	m->settings = cw_settings_from_oci(cfg);
+	return cfg;
 }
 
 /* Runtime that owns a state root, from its path components
@@ -416,24 +422,16 @@ static void hold_rootfs(struct ctr *c, const char *path)
 }
 
 /* crun: root.path of the config copy, relative to the bundle unless absolute. */
-static void rootfs_from_config(struct ctr *c, const char *cfgpath)
+static void rootfs_from_config(struct ctr *c, const json_t *cfg)
 {
-	char *buf = NULL, full[PATH_MAX * 2];
-	json_t *cfg;
-	const char *rp;
-	size_t len;
+	const char *rp = json_string_value(json_object_get(json_object_get(cfg, "root"), "path"));
+	char full[PATH_MAX * 2];
 
-	if (cw_read_file(cfgpath, BUNDLE_CONFIG_MAX, &buf, &len))
-		return;
-	cfg = json_loadb(buf, len, 0, NULL);
-	free(buf);
-	rp = json_string_value(json_object_get(json_object_get(cfg, "root"), "path"));
 	if (rp && rp[0] == '/')
 		hold_rootfs(c, rp);
 	else if (rp && c->meta.bundle[0] &&
 	         snprintf(full, sizeof(full), "%s/%s", c->meta.bundle, rp) < (int)sizeof(full))
 		hold_rootfs(c, full);
-	json_decref(cfg);
 }
 
 /* runc's state.json. */
@@ -522,7 +520,7 @@ static int parse_crun_status(struct cw_attrib *a, struct ctr *c, json_t *st, con
 void ctr_load_state(struct cw_attrib *a, struct ctr *c, const char *path)
 {
 	json_error_t jerr;
-	json_t *st;
+	json_t *st, *oci = NULL;
 	char *buf = NULL, cfgpath[PATH_MAX + 32];
 	size_t len;
 	int err;
@@ -552,15 +550,17 @@ void ctr_load_state(struct cw_attrib *a, struct ctr *c, const char *path)
 	if (c->rt->config_copy) {
 		snprintf(cfgpath, sizeof(cfgpath), "%s", path);
 		snprintf(strrchr(cfgpath, '/') + 1, 16, "config.json");
-		apply_oci_config(&c->meta, cfgpath);
-		rootfs_from_config(c, cfgpath);
+		oci = apply_oci_config(&c->meta, cfgpath);
+		rootfs_from_config(c, oci);
 	} else if (c->meta.bundle[0]) {
 		snprintf(cfgpath, sizeof(cfgpath), "%s/config.json", c->meta.bundle);
-		apply_oci_config(&c->meta, cfgpath);
+		oci = apply_oci_config(&c->meta, cfgpath);
 	}
 	if (!c->meta.runtime[0])
 		cw_strlcpy(c->meta.runtime, ctr_runtime_of_root(a->roots[c->root]),
 		           sizeof(c->meta.runtime));
+	ctr_runtime_metadata(a, c, oci);
+	json_decref(oci);
 	if (!c->meta.name[0])
 		cw_strlcpy(c->meta.name, c->meta.id, sizeof(c->meta.name));
 	c->valid = true;

@@ -230,6 +230,46 @@ static __always_inline void put_file_ids(struct cw_event *e, struct linux_binprm
 		e->flags |= CW_F_SCRIPT;
 }
 
+/* The parent chain, nearest first, up to CW_ANCESTORS or the host's init. */
+static __always_inline void put_ancestors(struct cw_event *e, struct task_struct *task)
+{
+	struct task_struct *t = BPF_CORE_READ(task, real_parent);
+	__u8 n = 0;
+
+	for (int i = 0; i < CW_ANCESTORS; i++) {
+		__u32 tgid = t ? BPF_CORE_READ(t, tgid) : 0;
+
+		if (!tgid)
+			break;
+		e->anc[i].tgid = tgid;
+		e->anc[i].start_ns = BPF_CORE_READ(t, start_boottime);
+		bpf_probe_read_kernel_str(e->anc[i].comm, sizeof(e->anc[i].comm), t->comm);
+		n++;
+		if (tgid == 1)
+			break;
+		t = BPF_CORE_READ(t, real_parent);
+	}
+	e->n_ancestors = n;
+}
+
+/* Credentials and confinement of the new program (after the exec committed
+ * them): capabilities, effective ids, seccomp mode, no_new_privs. */
+static __always_inline void put_creds(struct cw_event *e, struct task_struct *task)
+{
+	const struct cred *c = task->cred;
+
+	e->cap_effective = ((__u64)c->cap_effective.val);
+	e->cap_permitted = ((__u64)c->cap_permitted.val);
+	e->cap_bounding = ((__u64)c->cap_bset.val);
+	e->euid = c->euid.val;
+	e->egid = c->egid.val;
+	e->seccomp_mode = (__u8)task->seccomp.mode;
+	e->no_new_privs = task->atomic_flags & 1; /* PFA_NO_NEW_PRIVS */
+	e->ipcns = task->nsproxy->ipc_ns->ns.inum;
+	e->utsns = task->nsproxy->uts_ns->ns.inum;
+	e->flags |= CW_F_CREDS;
+}
+
 /* Who runs it: namespaces, ids, time, comm. */
 static __always_inline void put_ids(struct cw_event *e, struct task_struct *task, struct pid *tp,
                                     unsigned int level)
@@ -248,6 +288,8 @@ static __always_inline void put_ids(struct cw_event *e, struct task_struct *task
 	e->uid = task->cred->uid.val;
 	e->gid = task->cred->gid.val;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	put_creds(e, task);
+	put_ancestors(e, task);
 }
 
 /* The variable sections: path, cgroup, filename, argv. Returns the bytes of

@@ -24,19 +24,7 @@
 #include "catalogue.h"
 #include "exec.h"
 #include "technique_event.h"
-
-/* Namespace types, index into host-namespace arrays. */
-enum cw_ns_type {
-	CW_NS_MNT = 0,
-	CW_NS_PID,
-	CW_NS_NET,
-	CW_NS_USER,
-	CW_NS_UTS,
-	CW_NS_IPC,
-	CW_NS_CGROUP,
-	CW_NS_TIME,
-	CW_NS_COUNT
-};
+#include "util.h"
 
 /* Parsed rules + categories + exceptions. */
 struct cw_technique_rules;

@@ -37,8 +37,6 @@
 /* ------------------------------------------------------------------------ */
 /* Environment: host namespaces, /proc lookups */
 
-const char *const tq_ns_names[CW_NS_COUNT] = {"mnt", "pid", "net",    "user",
-                                              "uts", "ipc", "cgroup", "time"};
 
 int cw_technique_env_init(struct cw_technique_env *env, const char *proc_root)
 {
@@ -47,7 +45,7 @@ int cw_technique_env_init(struct cw_technique_env *env, const char *proc_root)
 	memset(env, 0, sizeof(*env));
 	env->proc_root = proc_root ? proc_root : "/proc";
 	for (int t = 0; t < CW_NS_COUNT; t++)
-		env->host_ns[t] = cw_proc_ns(env->proc_root, 1, tq_ns_names[t]);
+		env->host_ns[t] = cw_proc_ns(env->proc_root, 1, cw_ns_proc_names[t]);
 	if (!env->host_ns[CW_NS_MNT] || !env->host_ns[CW_NS_PID]) {
 		/* PID 1 unreadable (a sandbox): take our own namespaces as the host's,
 		 * as container attribution does. */
@@ -56,7 +54,7 @@ int cw_technique_env_init(struct cw_technique_env *env, const char *proc_root)
 		env->own_ns_as_host = true;
 		for (int t = 0; t < CW_NS_COUNT; t++) {
 			snprintf(path, sizeof(path), "%s/self/ns/%s", env->proc_root,
-			         tq_ns_names[t]);
+			         cw_ns_proc_names[t]);
 			env->host_ns[t] = cw_ns_inode(path);
 		}
 	}

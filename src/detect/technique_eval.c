@@ -388,6 +388,8 @@ void cw_technique_hit_exec(const struct cw_technique_hit *h, struct cw_event *ev
 	ev->netns = h->ns[CW_NS_NET];
 	ev->userns = h->ns[CW_NS_USER];
 	ev->cgroupns = h->ns[CW_NS_CGROUP];
+	ev->utsns = h->ns[CW_NS_UTS];
+	ev->ipcns = h->ns[CW_NS_IPC];
 	if (h->host_side)
 		ev->flags |= CW_F_HOST_NS;
 	if (h->ev && (h->ev->flags & CW_TQF_CGROUP_V1))

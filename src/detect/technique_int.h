@@ -77,7 +77,6 @@ struct cw_technique_rules {
 const char *tq_fs_name(uint32_t magic);
 
 /* technique_env.c */
-extern const char *const tq_ns_names[CW_NS_COUNT];
 /* Filesystem magic of path p as the caller sees it (through /proc/PID/root,
  * cwd or the dirfd; its parent when `parent`), 0 if unknown. */
 uint32_t tq_path_fs(const struct cw_technique_env *env, uint32_t tgid, uint32_t mntns, long dirfd,

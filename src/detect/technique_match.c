@@ -296,7 +296,7 @@ static bool match_setns(MATCH_ARGS)
 				continue;
 			if (h->ns[t] == env->host_ns[t])
 				return false; /* already there: no-op */
-			snprintf(h->target_ns, sizeof(h->target_ns), "%s:[%u]", tq_ns_names[t],
+			snprintf(h->target_ns, sizeof(h->target_ns), "%s:[%u]", cw_ns_proc_names[t],
 			         (uint32_t)ev->f_ino);
 			dfmt(detail, dsz, "target=host %s", h->target_ns);
 			return true;

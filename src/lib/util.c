@@ -232,6 +232,9 @@ void cw_unescape_mountinfo(char *s)
 	*o = '\0';
 }
 
+const char *const cw_ns_proc_names[CW_NS_COUNT] = {"mnt", "pid", "net",    "user",
+                                                  "uts", "ipc", "cgroup", "time"};
+
 uint32_t cw_ns_inode(const char *path)
 {
 	char buf[64], *lb;

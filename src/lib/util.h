@@ -35,6 +35,21 @@ void cw_unescape_mountinfo(char *s);
 /* A namespace's inode from its /proc link: "type:[N]" when path is a link,
  * else the inode of whatever file is there (fake proc roots in tests); 0 when
  * unreadable. */
+/* Namespace types, index into host-namespace arrays. */
+enum cw_ns_type {
+	CW_NS_MNT = 0,
+	CW_NS_PID,
+	CW_NS_NET,
+	CW_NS_USER,
+	CW_NS_UTS,
+	CW_NS_IPC,
+	CW_NS_CGROUP,
+	CW_NS_TIME,
+	CW_NS_COUNT
+};
+/* The /proc/PID/ns/ names of enum cw_ns_type, in its order. */
+extern const char *const cw_ns_proc_names[CW_NS_COUNT];
+
 uint32_t cw_ns_inode(const char *path);
 /* cw_ns_inode of <proc_root>/<pid>/ns/<type>. */
 uint32_t cw_proc_ns(const char *proc_root, int pid, const char *type);

@@ -641,6 +641,8 @@ json_t *cw_finding_build(const struct cw_config *cfg, const struct cw_finding_in
 	put_opt(&b, f, "nextSteps", in->det->cat->next_steps);
 	put_opt(&b, f, "moduleName", in->det->cat->module);
 	sp = source_properties(&b, cfg, in, ctr);
+	if (sp && procs && cw_finding_add_context(procs, sp, in, ctr))
+		b.bad = true;
 	if (sp)
 		merge_extra(&b, f, sp, in->det->extra);
 	put(&b, f, "sourceProperties", sp);

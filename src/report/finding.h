@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <jansson.h>
 
+#include "ancestry.h"
 #include "catalogue.h"
 #include "config.h"
 #include "container.h"
@@ -43,6 +44,7 @@ struct cw_finding_input {
 	                                    * bytes, SCC File.contents), or NULL */
 	size_t script_contents_len;
 	const char *finding_id; /* NULL: generate a random 32-hex id */
+	const struct cw_ancestry *ancestry; /* parent chain, or NULL */
 };
 
 /* Build the finding. Returns a new reference or NULL (errno set) on failure. */
@@ -50,6 +52,13 @@ json_t *cw_finding_build(const struct cw_config *cfg, const struct cw_finding_in
 
 /* Wrap a finding as SCC NotificationMessage {notificationConfigName, finding, resource}. */
 json_t *cw_finding_notification(const struct cw_config *cfg, json_t *finding);
+
+/* finding_context.c: the responder's context beside the detection: the
+ * ancestors appended to procs (SCC Process objects with parentPid), and in
+ * sp the container's Container_Settings, Risky_Settings and
+ * Container_Log_Path. 0 or -ENOMEM. */
+int cw_finding_add_context(json_t *procs, json_t *sp, const struct cw_finding_input *in,
+                           const struct cw_container *ctr);
 
 /* Generate a 32-char lowercase hex id. */
 void cw_finding_new_id(char out[33]);

@@ -140,7 +140,8 @@ static int proc_stat(const char *proc_root, int pid, struct cw_event *ev)
 	return 0;
 }
 
-/* uid and gid from /proc/PID/status. 0 or -errno. */
+/* ids, capabilities, seccomp mode and no_new_privs from /proc/PID/status.
+ * 0 or -errno. */
 static int proc_ids(const char *proc_root, int pid, struct cw_event *ev)
 {
 	char path[PATH_MAX], line[4096];
@@ -151,12 +152,23 @@ static int proc_ids(const char *proc_root, int pid, struct cw_event *ev)
 	if (!f)
 		return -errno;
 	while (fgets(line, sizeof(line), f)) {
-		unsigned v;
+		unsigned v, e;
+		unsigned long long c;
 
-		if (sscanf(line, "Uid: %u", &v) == 1)
-			ev->uid = v;
-		else if (sscanf(line, "Gid: %u", &v) == 1)
-			ev->gid = v;
+		if (sscanf(line, "Uid: %u %u", &v, &e) == 2)
+			ev->uid = v, ev->euid = e;
+		else if (sscanf(line, "Gid: %u %u", &v, &e) == 2)
+			ev->gid = v, ev->egid = e;
+		else if (sscanf(line, "CapEff: %llx", &c) == 1)
+			ev->cap_effective = c;
+		else if (sscanf(line, "CapPrm: %llx", &c) == 1)
+			ev->cap_permitted = c;
+		else if (sscanf(line, "CapBnd: %llx", &c) == 1)
+			ev->cap_bounding = c;
+		else if (sscanf(line, "Seccomp: %u", &v) == 1)
+			ev->seccomp_mode = (uint8_t)v;
+		else if (sscanf(line, "NoNewPrivs: %u", &v) == 1)
+			ev->no_new_privs = (uint8_t)!!v;
 	}
 	(void)fclose(f);
 	return 0;
@@ -197,6 +209,26 @@ static int proc_cgroup(const char *proc_root, int pid, struct cw_event *ev, stru
 	return 0;
 }
 
+int cw_exec_creds_from_proc(const char *proc_root, int pid, struct cw_event *ev)
+{
+	struct cw_event tmp;
+	int err;
+
+	memset(&tmp, 0, offsetof(struct cw_event, data));
+	err = proc_ids(proc_root ? proc_root : "/proc", pid, &tmp);
+	if (err)
+		return err;
+	ev->cap_effective = tmp.cap_effective;
+	ev->cap_permitted = tmp.cap_permitted;
+	ev->cap_bounding = tmp.cap_bounding;
+	ev->euid = tmp.euid;
+	ev->egid = tmp.egid;
+	ev->seccomp_mode = tmp.seccomp_mode;
+	ev->no_new_privs = tmp.no_new_privs;
+	ev->flags |= CW_F_CREDS | CW_F_CREDS_LATE;
+	return 0;
+}
+
 int cw_exec_from_proc(const char *proc_root, int pid, struct cw_event *ev, struct cw_exec *ex)
 {
 	int err;
@@ -210,9 +242,12 @@ int cw_exec_from_proc(const char *proc_root, int pid, struct cw_event *ev, struc
 	ev->pid = ev->tgid = (uint32_t)pid;
 	if ((err = proc_stat(proc_root, pid, ev)) || (err = proc_ids(proc_root, pid, ev)))
 		return err;
+	ev->flags |= CW_F_CREDS;
 	ev->pidns = cw_proc_ns(proc_root, pid, "pid");
 	ev->mntns = cw_proc_ns(proc_root, pid, "mnt");
 	ev->netns = cw_proc_ns(proc_root, pid, "net");
+	ev->ipcns = cw_proc_ns(proc_root, pid, "ipc");
+	ev->utsns = cw_proc_ns(proc_root, pid, "uts");
 	ev->userns = cw_proc_ns(proc_root, pid, "user");
 	ev->cgroupns = cw_proc_ns(proc_root, pid, "cgroup");
 	if ((err = proc_cgroup(proc_root, pid, ev, ex)))

@@ -38,4 +38,9 @@ int cw_exec_decode(const void *data, size_t len, struct cw_exec *out);
  * caller. Returns 0 or -errno (the process is gone). */
 int cw_exec_from_proc(const char *proc_root, int pid, struct cw_event *ev, struct cw_exec *ex);
 
+/* The credential and confinement fields of ev (capabilities, effective ids,
+ * seccomp, no_new_privs) from /proc/<pid>/status now, for records the kernel
+ * did not fill them in (CW_F_CREDS | CW_F_CREDS_LATE set). 0 or -errno. */
+int cw_exec_creds_from_proc(const char *proc_root, int pid, struct cw_event *ev);
+
 #endif
