@@ -110,10 +110,11 @@ static ssize_t bounded_read(const char *path, char *out, int timeout_ms)
 	return n;
 }
 
-/* Is <proc>/<pid> still the process that started at start_ns? */
-static bool same_process(const char *proc, uint32_t pid, uint64_t start_ns)
+/* Is <proc>/<pid> still the process that started at start_ns, running the
+ * program it ran then (comm unchanged: an exec since changes it)? */
+static bool same_process(const char *proc, uint32_t pid, uint64_t start_ns, const char *comm)
 {
-	char path[PATH_MAX], *buf = NULL, *p;
+	char path[PATH_MAX], *buf = NULL, *p, *open_;
 	long hz = sysconf(_SC_CLK_TCK);
 	unsigned long long ticks = 0;
 	int field = 2;
@@ -122,7 +123,13 @@ static bool same_process(const char *proc, uint32_t pid, uint64_t start_ns)
 	if (hz <= 0 || cw_read_file(path, 8192, &buf, NULL))
 		return false;
 	p = strrchr(buf, ')');
-	for (p = p ? p + 1 : buf + strlen(buf); *p && field < 22; p++)
+	open_ = strchr(buf, '(');
+	if (!p || !open_ || open_ > p || (size_t)(p - open_ - 1) != strnlen(comm, CW_COMM_LEN) ||
+	    memcmp(open_ + 1, comm, (size_t)(p - open_ - 1))) {
+		free(buf);
+		return false;
+	}
+	for (p = p + 1; *p && field < 22; p++)
 		if (*p == ' ')
 			field++;
 	if (field == 22)
@@ -141,7 +148,7 @@ static void read_one(const char *proc, const struct cw_ancestor *k, int timeout_
 	memcpy(o->comm, k->comm, CW_COMM_LEN);
 	o->comm[CW_COMM_LEN] = '\0';
 	__atomic_fetch_add(&rd.st.read, 1, __ATOMIC_RELAXED);
-	if (!same_process(proc, k->tgid, k->start_ns)) {
+	if (!same_process(proc, k->tgid, k->start_ns, o->comm)) {
 		__atomic_fetch_add(&rd.st.gone, 1, __ATOMIC_RELAXED);
 		return;
 	}
@@ -157,7 +164,7 @@ static void read_one(const char *proc, const struct cw_ancestor *k, int timeout_
 		memcpy(o->args, buf, o->args_len);
 	}
 	/* the process may have exited or exec'd meanwhile */
-	if (!same_process(proc, k->tgid, k->start_ns)) {
+	if (!same_process(proc, k->tgid, k->start_ns, o->comm)) {
 		o->alive = false;
 		o->path[0] = '\0';
 		o->args_len = 0;

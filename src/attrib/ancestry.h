@@ -1,7 +1,9 @@
 /* ancestry.h - the exec's parent chain for the finding (processes[] after the
  * process itself): pids and names exactly as the kernel had them at the exec
  * (struct cw_event.anc), binary path and arguments read from /proc while the
- * ancestor still lives and is the same process (its start time matches).
+ * ancestor still lives and runs the same program (start time and name match:
+ * a shell that has since exec'd its last command shows no arguments, rather
+ * than the command's).
  * Arguments are read by a helper thread with a deadline: a process can make
  * its argument pages slow to read (FUSE-backed or userfaultfd memory), and
  * that must not hold the report worker; a read past the deadline is counted.
@@ -21,7 +23,7 @@ struct cw_ancestor_info {
 	uint32_t pid;
 	uint32_t ppid;         /* the next ancestor's pid, 0 for the last one */
 	char comm[CW_COMM_LEN + 1];
-	bool alive;            /* still the same process when read */
+	bool alive;            /* still the same process, same program, when read */
 	char path[4096];       /* its executable ("" if gone or unreadable) */
 	char args[CW_ANC_ARGS_MAX]; /* NUL-separated argv */
 	size_t args_len;

@@ -145,9 +145,14 @@ static void docker_meta(struct cw_attrib *a, struct ctr *c, const json_t *oci)
 	set_str(m->image, sizeof(m->image), json_object_get(conf, "Image"));
 	set_image_id(m, json_string_value(json_object_get(cfg, "Image")));
 	labels_from(m, json_object_get(conf, "Labels"));
+	/* LogPath is filled in once the container started: the json-file
+	 * driver's file is always <container dir>/<id>-json.log */
 	set_str(m->log_path, sizeof(m->log_path), json_object_get(cfg, "LogPath"));
-	if (m->log_path[0])
-		cw_strlcpy(m->log_format, "docker-json", sizeof(m->log_format));
+	if (!m->log_path[0] &&
+	    snprintf(m->log_path, sizeof(m->log_path), "%s/%s-json.log", dir, m->id) >=
+	        (int)sizeof(m->log_path))
+		m->log_path[0] = '\0';
+	cw_strlcpy(m->log_format, "docker-json", sizeof(m->log_format));
 	json_decref(cfg);
 	docker_hostconfig(m, dir);
 }

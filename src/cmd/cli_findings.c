@@ -13,7 +13,9 @@
 #include <string.h>
 #include <jansson.h>
 
+#include "cli_logs.h"
 #include "cli_render.h"
+#include "finding_shape.h"
 #include "filter.h"
 #include "store.h"
 #include "termsafe.h"
@@ -25,9 +27,11 @@
 
 static const char usage_text[] =
     "usage: cagewatch findings <command> [--store PATH] ...\n"
-    "  list [--filter EXPR] [--order-by FIELD [desc]] [--limit N] [--format table|json]\n"
-    "  show ID [--json]\n"
+    "  list [--filter EXPR] [--order-by FIELD [desc]] [--limit N]\n"
+    "       [--format table|json|scc|scc-console]\n"
+    "  show ID [--json] [--format summary|json|scc|scc-console]\n"
     "  related ID [--window 15m] [--format table|json]\n"
+    "  logs ID [--before 5m] [--after 5m] [--format text|json]\n"
     "  set-state ID ACTIVE|INACTIVE\n"
     "  mute ID\n"
     "  unmute ID\n"
@@ -112,11 +116,44 @@ static int parse_format(const char *v, bool *json)
 	return 0;
 }
 
+/* Output shapes of list and show: the text view (table or summary), the
+ * findings as stored, SCC's API response shapes, the console's JSON tab. */
+enum shape { SHAPE_TEXT, SHAPE_JSON, SHAPE_SCC, SHAPE_CONSOLE };
+
+static int parse_shape(const char *v, const char *text_name, enum shape *out)
+{
+	static const char *const names[] = {"", "json", "scc", "scc-console"};
+
+	for (int i = 1; i < 4; i++)
+		if (!strcmp(v, names[i])) {
+			*out = (enum shape)i;
+			return 0;
+		}
+	if (!strcmp(v, text_name)) {
+		*out = SHAPE_TEXT;
+		return 0;
+	}
+	cw_err("findings: --format must be %s, json, scc or scc-console, not \"%s\"", text_name,
+	       v);
+	fputs(usage_text, stderr);
+	return EXIT_USAGE;
+}
+
+/* Print json (a new reference, consumed) or fail with ENOMEM. */
+static int print_owned(json_t *j)
+{
+	int ret = j ? cw_render_json(j) : -ENOMEM;
+
+	json_decref(j);
+	return ret;
+}
+
 /* `findings list`'s options. */
 struct list_opts {
 	const char *filter;
 	char order[128];
-	bool desc, json;
+	bool desc;
+	enum shape shape;
 	long limit;
 };
 
@@ -180,13 +217,43 @@ static int parse_list_opts(struct opts *o, struct list_opts *lo)
 				                 v);
 		} else if (is_opt(a, "--format")) {
 			v = opt_value(o, &i, "--format");
-			if (!v || parse_format(v, &lo->json))
+			if (!v || parse_shape(v, "table", &lo->shape))
 				return EXIT_USAGE;
 		} else {
 			return usage_err("list: unexpected argument \"%s\"", a);
 		}
 	}
 	return 0;
+}
+
+/* totalSize counts every match, also past --limit. */
+static int render_list(struct cw_store *s, const struct cw_filter *f, const struct list_opts *lo,
+                       json_t *arr)
+{
+	long long total = (long long)json_array_size(arr);
+	json_t *all = NULL;
+
+	switch (lo->shape) {
+	case SHAPE_TEXT:
+		return cw_render_table(arr);
+	case SHAPE_JSON:
+		return cw_render_json(arr);
+	case SHAPE_CONSOLE: {
+		json_t *out = json_array(), *v;
+		size_t i;
+
+		json_array_foreach(arr, i, v)
+			json_array_append_new(out, cw_shape_console(v));
+		return print_owned(out);
+	}
+	case SHAPE_SCC:
+		break;
+	}
+	if (lo->limit && (long long)lo->limit == total &&
+	    !cw_store_list(s, f, lo->order, lo->desc, 0, &all))
+		total = (long long)json_array_size(all);
+	json_decref(all);
+	return print_owned(cw_shape_list_response(arr, total, NULL));
 }
 
 static int cmd_list(struct opts *o)
@@ -212,7 +279,7 @@ static int cmd_list(struct opts *o)
 	if (!ret)
 		ret = cw_store_list(s, f, lo.order, lo.desc, lo.limit, &arr);
 	if (!ret)
-		ret = lo.json ? cw_render_json(arr) : cw_render_table(arr);
+		ret = render_list(s, f, &lo, arr);
 	json_decref(arr);
 	cw_store_close(s);
 	cw_filter_free(f);
@@ -221,22 +288,27 @@ static int cmd_list(struct opts *o)
 
 static int cmd_show(struct opts *o)
 {
-	const char *id = NULL;
-	bool json = false;
+	const char *id = NULL, *v;
+	enum shape shape = SHAPE_TEXT;
 	struct cw_store *s;
 	json_t *f;
 	int ret;
 
 	for (int i = 1; i < o->nargs; i++) {
-		if (strcmp(o->args[i], "--json") == 0)
-			json = true;
-		else if (o->args[i][0] == '-' && o->args[i][1])
+		if (strcmp(o->args[i], "--json") == 0) {
+			shape = SHAPE_JSON;
+		} else if (is_opt(o->args[i], "--format")) {
+			v = opt_value(o, &i, "--format");
+			if (!v || parse_shape(v, "summary", &shape))
+				return EXIT_USAGE;
+		} else if (o->args[i][0] == '-' && o->args[i][1])
 			return usage_err("show: unknown option \"%s\"", o->args[i]);
 		else if (!id)
 			id = o->args[i];
 		else
 			return usage_err("show: unexpected argument \"%s\"", o->args[i]);
 	}
+
 	if (!id)
 		return usage_err("%s", "show: which finding? give an ID");
 	if (open_store(o, false, &s))
@@ -245,8 +317,12 @@ static int cmd_show(struct opts *o)
 	cw_store_close(s);
 	if (ret)
 		return lookup_status(ret, id);
-	if (json)
+	if (shape == SHAPE_JSON)
 		ret = cw_render_json(f);
+	else if (shape == SHAPE_SCC)
+		ret = print_owned(cw_shape_list_result(f));
+	else if (shape == SHAPE_CONSOLE)
+		ret = print_owned(cw_shape_console(f));
 	else
 		cw_render_summary(f);
 	json_decref(f);
@@ -344,6 +420,55 @@ static int cmd_related(struct opts *o)
 	return ret ? EXIT_USAGE : EXIT_OK;
 }
 
+/* `logs ID [--before 5m] [--after 5m] [--format text|json]`. */
+static int cmd_logs(struct opts *o)
+{
+	const char *id = NULL, *v;
+	int64_t win[2] = {5 * 60 * 1000, 5 * 60 * 1000};
+	static const char *const names[2] = {"--before", "--after"};
+	bool json = false;
+	struct cw_store *s;
+	json_t *f = NULL;
+	int ret;
+
+	for (int i = 1; i < o->nargs; i++) {
+		const char *a = o->args[i];
+		int w = is_opt(a, names[0]) ? 0 : is_opt(a, names[1]) ? 1 : -1;
+
+		if (w >= 0) {
+			if (!(v = opt_value(o, &i, names[w])))
+				return EXIT_USAGE;
+			if ((win[w] = parse_window(v)) < 0)
+				return usage_err("expected a duration such as 90s, 5m or 2h, not \"%s\"",
+				                 v);
+		} else if (is_opt(a, "--format")) {
+			if (!(v = opt_value(o, &i, "--format")))
+				return EXIT_USAGE;
+			if (strcmp(v, "text") && strcmp(v, "json"))
+				return usage_err("--format must be text or json, not \"%s\"", v);
+			json = !strcmp(v, "json");
+		} else if (a[0] == '-' && a[1]) {
+			return usage_err("logs: unknown option \"%s\"", a);
+		} else if (!id) {
+			id = a;
+		} else {
+			return usage_err("logs: unexpected argument \"%s\"", a);
+		}
+	}
+	if (!id)
+		return usage_err("%s", "logs: which finding? give an ID");
+	if (open_store(o, false, &s))
+		return EXIT_USAGE;
+	ret = cw_store_get(s, id, &f);
+	if (!ret)
+		ret = cw_findings_logs(s, f, win[0], win[1], json) ? EXIT_USAGE : EXIT_OK;
+	else
+		ret = lookup_status(ret, id);
+	cw_store_close(s);
+	json_decref(f);
+	return ret;
+}
+
 static int cmd_lifecycle(struct opts *o, const char *cmd)
 {
 	bool is_state = strcmp(cmd, "set-state") == 0;
@@ -427,6 +552,8 @@ int cw_cmd_findings(int argc, char **argv)
 		ret = cmd_show(&o);
 	} else if (strcmp(cmd, "related") == 0) {
 		ret = cmd_related(&o);
+	} else if (strcmp(cmd, "logs") == 0) {
+		ret = cmd_logs(&o);
 	} else if (strcmp(cmd, "set-state") == 0 || strcmp(cmd, "mute") == 0 ||
 	           strcmp(cmd, "unmute") == 0) {
 		ret = cmd_lifecycle(&o, cmd);

@@ -399,6 +399,8 @@ static void summary_mitre_props(json_t *f, json_t *sp)
 		{
 			char label[64];
 
+			if (!strcmp(k, "Container_Settings"))
+				continue; /* shown as its own section */
 			snprintf(label, sizeof(label), "%s", k);
 			field_json(label, v);
 		}
@@ -413,7 +415,10 @@ void cw_render_summary(json_t *f)
 
 	summary_header(f, sp, id);
 	summary_detected(f, sp);
+	cw_render_ancestry(json_object_get(f, "processes"));
 	summary_resource(f, sp);
+	cw_render_settings(sp);
+	cw_render_log_hint(sp, id);
 	summary_mitre_props(f, sp);
 	printf("\nNext steps\n");
 	if (cw_render_js(f, "nextSteps"))

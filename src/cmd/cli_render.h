@@ -17,6 +17,11 @@ int cw_render_table(json_t *arr);
 int cw_render_json(json_t *v);
 /* The responder's Summary view of one finding, with next steps. */
 void cw_render_summary(json_t *f);
+/* cli_render_ctx.c: the parent chain (processes[1..]), the "Container
+ * settings" section and the container log's place, for the Summary view. */
+void cw_render_ancestry(json_t *procs);
+void cw_render_settings(json_t *sp);
+void cw_render_log_hint(json_t *sp, const char *id);
 /* ATT&CK id ("TA0004", "T1611") of an SCC tactic or technique enum name. */
 const char *cw_render_attack_id(const char *e);
 

@@ -521,6 +521,35 @@ static void merge_extra(struct jb *b, json_t *finding, json_t *sp, const json_t 
 	}
 }
 
+static json_t *path_node(const char *type, const char *id, const char *display)
+{
+	return json_pack("{s:s,s:o,s:o}", "nodeType", type, "id", cw_json_str(id), "displayName",
+	                 cw_json_str(display));
+}
+
+/* resourcePath: project, host, container (SCC has no node type for the last
+ * two: RESOURCE_PATH_NODE_TYPE_UNSPECIFIED), and resourcePathString. */
+static void put_resource_path(struct jb *b, json_t *r, const struct cw_config *cfg,
+                              const struct cw_container *ctr)
+{
+	json_t *nodes = json_array(), *rp = json_object();
+	const char *u = "RESOURCE_PATH_NODE_TYPE_UNSPECIFIED";
+	char proj[64];
+
+	snprintf(proj, sizeof(proj), "projects/%s", cfg->project_number);
+	append(b, nodes, path_node("GCP_PROJECT", proj, cfg->project));
+	append(b, nodes, path_node(u, cfg->host, cfg->host));
+	if (ctr)
+		append(b, nodes, path_node(u, ctr->id, ctr->name[0] ? ctr->name : ctr->id));
+	put(b, rp, "nodes", nodes);
+	put(b, r, "resourcePath", rp);
+	if (ctr)
+		put(b, r, "resourcePathString",
+		    fmt("%s/hosts/%s/containers/%s", proj, cfg->host, ctr->id));
+	else
+		put(b, r, "resourcePathString", fmt("%s/hosts/%s", proj, cfg->host));
+}
+
 static json_t *resource_json(struct jb *b, const struct cw_config *cfg, const char *rname,
                              const struct cw_container *ctr)
 {
@@ -542,6 +571,10 @@ static json_t *resource_json(struct jb *b, const struct cw_config *cfg, const ch
 	put(b, g, "parentDisplayName", cw_json_str(cfg->project));
 	put(b, g, "organization", fmt("organizations/%s", cfg->organization));
 	put(b, r, "gcpMetadata", g);
+	put(b, r, "cloudProvider", json_string("CLOUD_PROVIDER_UNSPECIFIED"));
+	put(b, r, "service", json_string("cagewatch"));
+	put(b, r, "location", cw_json_str(cfg->location));
+	put_resource_path(b, r, cfg, ctr);
 	json_decref(project);
 	return r;
 }
