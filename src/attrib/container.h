@@ -60,13 +60,13 @@ void cw_container_clear(struct cw_container *c); /* frees labels, zeroes */
 
 struct cw_attrib_opts {
 	const char *proc_root; /* default "/proc" */
-	const char *containerd_roots; /* ':'-separated containerd root dirs (metadata
-	                               * database); default "/var/lib/containerd" */
 	const char *
 	    runtime_roots; /* ':'-separated runc/crun state roots;
 	                    * default
 	                    * "/run/runc:/run/crun:/run/containerd/runc/k8s.io:/run/containerd/runc/default:/run/docker/runtime-runc/moby"
 	                    */
+	const char *containerd_roots; /* ':'-separated containerd root dirs (metadata
+	                               * database); default "/var/lib/containerd" */
 };
 
 struct cw_attrib;

@@ -339,8 +339,11 @@ static void apply_annotation(struct cw_container *m, const char *k, const char *
 		apply_crio_labels(m, v);
 		return;
 	}
-	if (!strcmp(k, "org.opencontainers.image.ref.name") && !m->image[0])
-		cw_strlcpy(m->image, v, sizeof(m->image));
+	if (!strcmp(k, "org.opencontainers.image.ref.name")) { /* the image, not a label */
+		if (!m->image[0])
+			cw_strlcpy(m->image, v, sizeof(m->image));
+		return;
+	}
 	ctr_add_label(m, k, v);
 }
 
@@ -409,29 +412,50 @@ static void set_created(struct ctr *c, json_t *v, const char *file)
 		cw_debug("%s: cannot parse created time \"%s\"", file, json_string_value(v));
 }
 
-/* Hold the container's root filesystem (a host path the runtime wrote). */
-static void hold_rootfs(struct ctr *c, const char *path)
+/* Hold the container's root filesystem. Through its init's /proc/PID/root
+ * when the init is known: that is the root mount in the container's own
+ * mount namespace, and holding it never keeps the host's mount of it busy
+ * (containerd unmounts a task's overlay rootfs without MNT_DETACH, and a
+ * held descriptor on the host's mount would make the task's deletion fail).
+ * Else the host path the runtime wrote, unless it is a mount point. */
+static void hold_rootfs(const struct cw_attrib *a, struct ctr *c, const char *path)
 {
+	char p[PATH_MAX + 16];
+	struct stat st, up;
 	int fd;
 
-	if (c->rootfs_fd1 > 0 || !path || path[0] != '/')
+	if (c->rootfs_fd1 > 0)
 		return;
+	if (c->init_pid > 0) {
+		snprintf(p, sizeof(p), "%s/%d/root", a->proc_root, c->init_pid);
+		fd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (fd >= 0 && (!c->init_start || proc_start_time(a->proc_root, c->init_pid) ==
+		                                        c->init_start)) {
+			c->rootfs_fd1 = fd + 1;
+			return;
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	if (!path || path[0] != '/' || snprintf(p, sizeof(p), "%s/..", path) >= (int)sizeof(p) ||
+	    stat(path, &st) || stat(p, &up) || st.st_dev != up.st_dev)
+		return; /* a mount of its own (overlay): not held from the host side */
 	fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd >= 0)
 		c->rootfs_fd1 = fd + 1;
 }
 
 /* crun: root.path of the config copy, relative to the bundle unless absolute. */
-static void rootfs_from_config(struct ctr *c, const json_t *cfg)
+static void rootfs_from_config(const struct cw_attrib *a, struct ctr *c, const json_t *cfg)
 {
 	const char *rp = json_string_value(json_object_get(json_object_get(cfg, "root"), "path"));
 	char full[PATH_MAX * 2];
 
 	if (rp && rp[0] == '/')
-		hold_rootfs(c, rp);
+		hold_rootfs(a, c, rp);
 	else if (rp && c->meta.bundle[0] &&
 	         snprintf(full, sizeof(full), "%s/%s", c->meta.bundle, rp) < (int)sizeof(full))
-		hold_rootfs(c, full);
+		hold_rootfs(a, c, full);
 }
 
 /* runc's state.json. */
@@ -446,9 +470,9 @@ static int parse_runc_state(struct cw_attrib *a, struct ctr *c, json_t *st, cons
 		cw_debug("%s: id \"%s\" differs from its directory name; using the directory", file,
 		         sid);
 	c->init_pid = (int)json_integer_value(json_object_get(st, "init_process_pid"));
-	hold_rootfs(c, json_string_value(json_object_get(cfg, "rootfs")));
 	v = json_object_get(st, "init_process_start");
 	c->init_start = json_is_integer(v) ? (uint64_t)json_integer_value(v) : 0;
+	hold_rootfs(a, c, json_string_value(json_object_get(cfg, "rootfs")));
 	set_created(c, json_object_get(st, "created"), file);
 
 	labels = json_object_get(cfg, "labels");
@@ -551,7 +575,7 @@ void ctr_load_state(struct cw_attrib *a, struct ctr *c, const char *path)
 		snprintf(cfgpath, sizeof(cfgpath), "%s", path);
 		snprintf(strrchr(cfgpath, '/') + 1, 16, "config.json");
 		oci = apply_oci_config(&c->meta, cfgpath);
-		rootfs_from_config(c, oci);
+		rootfs_from_config(a, c, oci);
 	} else if (c->meta.bundle[0]) {
 		snprintf(cfgpath, sizeof(cfgpath), "%s/config.json", c->meta.bundle);
 		oci = apply_oci_config(&c->meta, cfgpath);

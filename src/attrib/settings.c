@@ -319,18 +319,29 @@ static void put_kernel_view(json_t *out, const struct cw_event *ev, const struct
 	                                                                                   : "host"));
 }
 
-/* Privileged: the runtime says so, or the process holds every capability
- * the host has, with no seccomp filter and no masked paths. */
+/* The capabilities up to CAP_AUDIT_READ (37): runtimes older than
+ * CAP_PERFMON, CAP_BPF and CAP_CHECKPOINT_RESTORE grant "all" without them. */
+#define CLASSIC_CAPS ((1ULL << 38) - 1)
+
+/* Privileged: the runtime says so, or the process holds every classic
+ * capability the host has, with no seccomp filter and no masked paths (what
+ * a runtime's privileged mode amounts to; where the flag cannot be set, e.g.
+ * a host without CAP_SYS_RESOURCE, this is how such a container is started). */
 static bool is_privileged(json_t *out, const struct cw_event *ev, const struct cw_host_view *h)
 {
-	json_t *flag = json_object_get(out, "privileged");
 	json_t *masked = json_object_get(out, "maskedPaths");
+	uint64_t all;
+	bool derived;
 
-	if (json_is_boolean(flag))
-		return json_is_true(flag);
-	return h && h->cap_bounding && (ev->cap_bounding & h->cap_bounding) == h->cap_bounding &&
-	       (ev->cap_effective & h->cap_bounding) == h->cap_bounding && ev->seccomp_mode == 0 &&
-	       (!masked || json_integer_value(masked) == 0);
+	if (json_is_true(json_object_get(out, "privileged")))
+		return true;
+	all = h ? h->cap_bounding & CLASSIC_CAPS : 0;
+	derived = all && (ev->cap_effective & all) == all && ev->seccomp_mode == 0 &&
+	          (!masked || json_integer_value(masked) == 0);
+	if (derived)
+		json_object_set_new(out, "privilegedFrom",
+		                    json_string("every host capability, no seccomp, no masked paths"));
+	return derived;
 }
 
 static void add_risky(json_t *risky, const char *fmt_, const char *arg)

@@ -395,8 +395,8 @@ static void compile_sp(struct parser *p, const struct restriction *r)
 	if (v->kind != V_INT && r->is_eq) {
 		/* a string, or a list (Risky_Settings) holding exactly it */
 		emit(p, "((json_type(json, ?) = 'text' AND json_extract(json, ?) = ?) OR "
-		        "(json_type(json, ?) = 'array' AND EXISTS (SELECT 1 FROM json_each(json, ?) "
-		        "WHERE value = ?)))");
+		        "(json_type(json, ?) = 'array' AND EXISTS (SELECT 1 FROM "
+		        "json_each(findings.json, ?) WHERE value = ?)))");
 		for (int k = 0; k < 2; k++) {
 			param_text(p, path);
 			param_text(p, path);
