@@ -36,8 +36,8 @@
 #define CW_F_CGROUP_V1    (1u << 5) /* cgroup path came from a v1 hierarchy */
 #define CW_F_SCRIPT       (1u << 6) /* an interpreter ran: filename is the script */
 #define CW_F_FNAME_TRUNC  (1u << 7)
-#define CW_F_HOST_NS      (1u << 8) /* task shares the host pid and mount namespaces */
-#define CW_F_CREDS        (1u << 9) /* cap_*, euid/egid, seccomp, no_new_privs are valid */
+#define CW_F_HOST_NS      (1u << 8)  /* task shares the host pid and mount namespaces */
+#define CW_F_CREDS        (1u << 9)  /* cap_*, euid/egid, seccomp, no_new_privs are valid */
 #define CW_F_CREDS_LATE   (1u << 10) /* ... read from /proc after the event, not at it */
 
 #define CW_ANCESTORS 5 /* parents recorded above the exec'ing process */

@@ -372,7 +372,8 @@ static int open_exec_sensor(struct agent *a, const struct run_opts *o)
 	int err;
 
 	if (o->runtime_roots) {
-		snprintf(roots, sizeof(roots), "%s:%s", o->runtime_roots, cw_runtime_default_roots());
+		snprintf(roots, sizeof(roots), "%s:%s", o->runtime_roots,
+		         cw_runtime_default_roots());
 		ao.runtime_roots = roots;
 	}
 	err = cw_attrib_new(&a->attrib, &ao);

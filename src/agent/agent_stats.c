@@ -12,6 +12,7 @@
 
 #include "agent.h"
 #include "agent_int.h"
+#include "ancestry.h"
 #include "util.h"
 
 /* Findings the store sink could not record (it is always named "store"). */
@@ -160,6 +161,18 @@ static void write_json_file(const char *path, json_t *o)
 	}
 }
 
+/* The finding's context: ancestry reads and engine metadata. */
+static json_t *context_stats(void)
+{
+	struct cw_ancestry_stats st;
+
+	cw_ancestry_get_stats(&st);
+	return json_pack("{s:I,s:I,s:I,s:I}", "ancestors_read", (json_int_t)st.read,
+	                 "ancestors_gone", (json_int_t)st.gone, "ancestor_args_timed_out",
+	                 (json_int_t)st.args_timed_out, "metadata_errors",
+	                 (json_int_t)cw_attrib_metadata_errors());
+}
+
 void cw_agent_write_stats(struct agent *a)
 {
 	json_t *o;
@@ -175,6 +188,7 @@ void cw_agent_write_stats(struct agent *a)
 	if (a->enforce)
 		json_object_set_new(o, "block", block_stats(a->enforce));
 	json_object_set_new(o, "sinks", cw_sinks_stats(&a->sinks));
+	json_object_set_new(o, "context", context_stats());
 	write_json_file(a->stats_path, o);
 	json_decref(o);
 }
@@ -242,6 +256,14 @@ static const struct {
      "attempts on the agent from host processes (logged only)", false},
     {"guard", "lost", "guard_records_lost_total",
      "records of attempts on the agent lost (ring buffer full)", false},
+    {"context", "ancestors_read", "context_ancestors_read_total",
+     "ancestors of reported processes looked up", false},
+    {"context", "ancestors_gone", "context_ancestors_gone_total",
+     "ancestors gone or running another program when looked up", false},
+    {"context", "ancestor_args_timed_out", "context_ancestor_args_timed_out_total",
+     "ancestor argument reads that missed their deadline", false},
+    {"context", "metadata_errors", "context_metadata_errors_total",
+     "container engine records that could not be read", false},
 };
 
 /* Per-sink counters: cagewatch_sink_<name>_<counter>_total, the name reduced

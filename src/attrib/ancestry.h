@@ -21,10 +21,10 @@
 
 struct cw_ancestor_info {
 	uint32_t pid;
-	uint32_t ppid;         /* the next ancestor's pid, 0 for the last one */
+	uint32_t ppid; /* the next ancestor's pid, 0 for the last one */
 	char comm[CW_COMM_LEN + 1];
-	bool alive;            /* still the same process, same program, when read */
-	char path[4096];       /* its executable ("" if gone or unreadable) */
+	bool alive;                 /* still the same process, same program, when read */
+	char path[4096];            /* its executable ("" if gone or unreadable) */
 	char args[CW_ANC_ARGS_MAX]; /* NUL-separated argv */
 	size_t args_len;
 	bool args_truncated;
@@ -36,8 +36,8 @@ struct cw_ancestry {
 };
 
 struct cw_ancestry_stats {
-	uint64_t read;       /* ancestors looked up */
-	uint64_t gone;       /* had exited (or the pid was reused) by then */
+	uint64_t read;           /* ancestors looked up */
+	uint64_t gone;           /* had exited (or the pid was reused) by then */
 	uint64_t args_timed_out; /* argument reads that missed the deadline */
 };
 

@@ -15,15 +15,15 @@
 
 #include "util.h"
 
-#define PAGE_HDR      16
-#define ELEM_SIZE     16
-#define F_BRANCH      0x01
-#define F_LEAF        0x02
-#define LEAF_BUCKET   0x01
-#define BOLT_MAGIC    0xED0CDAEDu
-#define META_SUM_LEN  56 /* bytes of the meta covered by its checksum */
-#define MAX_DEPTH     32 /* a deeper tree is damaged */
-#define BUCKET_HDR    16
+#define PAGE_HDR     16
+#define ELEM_SIZE    16
+#define F_BRANCH     0x01
+#define F_LEAF       0x02
+#define LEAF_BUCKET  0x01
+#define BOLT_MAGIC   0xED0CDAEDu
+#define META_SUM_LEN 56 /* bytes of the meta covered by its checksum */
+#define MAX_DEPTH    32 /* a deeper tree is damaged */
+#define BUCKET_HDR   16
 
 struct cw_bolt {
 	uint8_t *buf;
@@ -78,31 +78,35 @@ static int64_t meta_at(struct cw_bolt *db, size_t off, uint32_t *psz, uint64_t *
 	return (int64_t)(rd64(m + 48) & INT64_MAX);
 }
 
-int cw_bolt_open(const char *path, size_t max_bytes, struct cw_bolt **out)
+/* Take buf (malloc'd, len bytes): choose the meta page, or free it. */
+static int bolt_adopt(uint8_t *buf, size_t len, struct cw_bolt **out)
 {
-	struct cw_bolt *db;
+	struct cw_bolt *db = calloc(1, sizeof(*db));
 	uint32_t ps0 = 0, ps1 = 0;
 	uint64_t r0 = 0, r1 = 0;
 	int64_t t0, t1 = -1;
-	char *buf = NULL;
-	size_t len;
-	int err;
 
 	*out = NULL;
-	err = cw_read_file(path, max_bytes, &buf, &len);
-	if (err)
-		return err;
-	db = calloc(1, sizeof(*db));
 	if (!db) {
 		free(buf);
 		return -ENOMEM;
 	}
-	db->buf = (uint8_t *)buf;
+	db->buf = buf;
 	db->len = len;
 	t0 = meta_at(db, 0, &ps0, &r0);
-	if (t0 >= 0 && ps0 >= 512 && ps0 <= (1u << 16))
-		t1 = meta_at(db, ps0, &ps1, &r1);
 	if (t0 < 0 || ps0 < 512 || ps0 > (1u << 16)) {
+		/* meta 0 torn: find meta 1 at a usual page size */
+		static const uint32_t sizes[] = {4096, 8192, 16384, 65536};
+
+		t0 = -1;
+		for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]) && t1 < 0; i++)
+			if ((t1 = meta_at(db, sizes[i], &ps1, &r1)) >= 0 && ps1 != sizes[i])
+				t1 = -1;
+		ps0 = ps1;
+	} else {
+		t1 = meta_at(db, ps0, &ps1, &r1);
+	}
+	if ((t0 < 0 && t1 < 0) || ps0 < 512 || ps0 > (1u << 16)) {
 		cw_bolt_close(db);
 		return -EBADMSG;
 	}
@@ -110,6 +114,27 @@ int cw_bolt_open(const char *path, size_t max_bytes, struct cw_bolt **out)
 	db->root = t1 > t0 && ps1 == ps0 ? r1 : r0;
 	*out = db;
 	return 0;
+}
+
+int cw_bolt_open(const char *path, size_t max_bytes, struct cw_bolt **out)
+{
+	char *buf = NULL;
+	size_t len;
+	int err = cw_read_file(path, max_bytes, &buf, &len);
+
+	*out = NULL;
+	return err ? err : bolt_adopt((uint8_t *)buf, len, out);
+}
+
+int cw_bolt_open_mem(const void *data, size_t len, struct cw_bolt **out)
+{
+	uint8_t *buf = malloc(len ? len : 1);
+
+	*out = NULL;
+	if (!buf)
+		return -ENOMEM;
+	memcpy(buf, data, len);
+	return bolt_adopt(buf, len, out);
 }
 
 void cw_bolt_close(struct cw_bolt *db)
@@ -277,8 +302,7 @@ int cw_bolt_bucket(const struct cw_bolt *db, const char *const *path, size_t npl
 	return 0;
 }
 
-int cw_bolt_get(const struct cw_bolt_bucket *b, const char *key, const uint8_t **val,
-                size_t *vlen)
+int cw_bolt_get(const struct cw_bolt_bucket *b, const char *key, const uint8_t **val, size_t *vlen)
 {
 	uint32_t flags;
 	int err = lookup(b, key, val, vlen, &flags);

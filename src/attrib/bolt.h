@@ -18,6 +18,8 @@ struct cw_bolt;
 /* Read the database at path (at most max_bytes). 0 or -errno (-EBADMSG: not a
  * bolt file, or no valid meta page). */
 int cw_bolt_open(const char *path, size_t max_bytes, struct cw_bolt **out);
+/* The same over a copy of len bytes at data (tests, fuzzing). */
+int cw_bolt_open_mem(const void *data, size_t len, struct cw_bolt **out);
 void cw_bolt_close(struct cw_bolt *db);
 
 /* A bucket, found from the root by a path of nplen names (nplen 0: the root).
@@ -35,8 +37,7 @@ int cw_bolt_sub(const struct cw_bolt_bucket *b, const char *name, struct cw_bolt
 
 /* The value of key in bucket b (not a sub-bucket): *val points into the
  * database's buffer, valid until cw_bolt_close. 0, -ENOENT or -EBADMSG. */
-int cw_bolt_get(const struct cw_bolt_bucket *b, const char *key, const uint8_t **val,
-                size_t *vlen);
+int cw_bolt_get(const struct cw_bolt_bucket *b, const char *key, const uint8_t **val, size_t *vlen);
 
 /* Call fn for every plain key/value in b, in key order, until it returns
  * non-zero (which is returned). Sub-buckets are skipped. -EBADMSG on a

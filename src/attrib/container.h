@@ -46,13 +46,13 @@ struct cw_container {
 	char pod_name[256];
 	char pod_namespace[256];
 	char pod_uid[64];
-	char bundle[512]; /* OCI bundle dir if known */
-	int init_pid;     /* host pid of the container's init (0 if unknown): a
-	                   * live process whose /proc/PID/root is the container's root */
-	json_t *settings; /* what its runtime config asks for (settings.h), owned;
-	                   * NULL if no config was readable */
-	char log_path[512];  /* where the runtime keeps its stdout/stderr ("" none) */
-	char log_format[16]; /* "docker-json", "cri" (also podman's k8s-file), "" */
+	char bundle[512];         /* OCI bundle dir if known */
+	int init_pid;             /* host pid of the container's init (0 if unknown): a
+	                           * live process whose /proc/PID/root is the container's root */
+	json_t *settings;         /* what its runtime config asks for (settings.h), owned;
+	                           * NULL if no config was readable */
+	char log_path[512];       /* where the runtime keeps its stdout/stderr ("" none) */
+	char log_format[16];      /* "docker-json", "cri" (also podman's k8s-file), "" */
 	struct cw_host_view host; /* the host's namespaces, for comparison */
 };
 
@@ -61,10 +61,10 @@ void cw_container_clear(struct cw_container *c); /* frees labels, zeroes */
 struct cw_attrib_opts {
 	const char *proc_root; /* default "/proc" */
 	const char *
-	    runtime_roots; /* ':'-separated runc/crun state roots;
-	                    * default
-	                    * "/run/runc:/run/crun:/run/containerd/runc/k8s.io:/run/containerd/runc/default:/run/docker/runtime-runc/moby"
-	                    */
+	    runtime_roots;            /* ':'-separated runc/crun state roots;
+	                               * default
+	                               * "/run/runc:/run/crun:/run/containerd/runc/k8s.io:/run/containerd/runc/default:/run/docker/runtime-runc/moby"
+	                               */
 	const char *containerd_roots; /* ':'-separated containerd root dirs (metadata
 	                               * database); default "/var/lib/containerd" */
 };
@@ -96,6 +96,10 @@ int cw_attrib_fd(const struct cw_attrib *a);
 /* Attribute one exec. Never fails because metadata is missing: out is filled
  * with what is known. Returns 0, or a negative errno on a real error. */
 int cw_attrib_resolve(struct cw_attrib *a, const struct cw_exec *ex, struct cw_container *out);
+
+/* Engine records (Docker's, podman's, containerd's) that existed but could
+ * not be read, since start. */
+uint64_t cw_attrib_metadata_errors(void);
 
 /* The runtimes' state roots cagewatch reads by default, colon-separated
  * (from the runtime table in container_state.c). */

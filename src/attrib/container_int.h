@@ -109,7 +109,7 @@ struct cw_attrib {
 	struct cw_dirwatch *watch; /* state roots; NULL if inotify is unavailable */
 	char **cd_roots;           /* containerd root directories (metadata database) */
 	size_t ncd_roots;
-	struct cw_host_view host;  /* host namespaces and capability bounding set */
+	struct cw_host_view host; /* host namespaces and capability bounding set */
 };
 
 /* container_tab.c */

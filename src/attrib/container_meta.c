@@ -29,7 +29,31 @@
 #define ENGINE_FILE_MAX (16u << 20)
 #define BOLT_FILE_MAX   (256u << 20)
 
-static json_t *load_json(const char *path)
+static uint64_t meta_errors; /* engine records that could not be read */
+
+uint64_t cw_attrib_metadata_errors(void)
+{
+	return __atomic_load_n(&meta_errors, __ATOMIC_RELAXED);
+}
+
+/* Count an engine record that exists but cannot be read; the first one of
+ * each engine is a warning, the rest debug (one per container would flood). */
+static void meta_failed(const char *engine, const char *id, const char *what, int err)
+{
+	static bool warned[3];
+	int k = !strcmp(engine, "docker") ? 0 : !strcmp(engine, "podman") ? 1 : 2;
+
+	__atomic_fetch_add(&meta_errors, 1, __ATOMIC_RELAXED);
+	if (!__atomic_exchange_n(&warned[k], true, __ATOMIC_RELAXED))
+		cw_warn("container %s: cannot read %s's record %s: %s; its name, image and labels "
+		        "may be missing (counted in stats: context.metadata_errors)",
+		        id, engine, what, strerror(-err));
+	else
+		cw_debug("container %s: cannot read %s: %s", id, what, strerror(-err));
+}
+
+/* A Docker record of container id. NULL (counted) if unreadable. */
+static json_t *load_json(const char *path, const char *id)
 {
 	char *buf = NULL;
 	size_t len;
@@ -37,13 +61,13 @@ static json_t *load_json(const char *path)
 	int err = cw_read_file(path, ENGINE_FILE_MAX, &buf, &len);
 
 	if (err) {
-		cw_debug("cannot read %s: %s", path, strerror(-err));
+		meta_failed("docker", id, path, err);
 		return NULL;
 	}
 	j = json_loadb(buf, len, 0, NULL);
 	free(buf);
 	if (!json_is_object(j)) {
-		cw_warn("%s is not a JSON object; the container's engine metadata is missing", path);
+		meta_failed("docker", id, path, -EBADMSG);
 		json_decref(j);
 		return NULL;
 	}
@@ -103,7 +127,7 @@ static void docker_hostconfig(struct cw_container *m, const char *dir)
 	json_t *hc, *lc;
 
 	snprintf(path, sizeof(path), "%s/hostconfig.json", dir);
-	if (!(hc = load_json(path)))
+	if (!(hc = load_json(path, m->id)))
 		return;
 	if (!m->settings)
 		m->settings = json_object();
@@ -135,7 +159,7 @@ static void docker_meta(struct cw_attrib *a, struct ctr *c, const json_t *oci)
 	if (!slash || strcmp(slash + 1, m->id))
 		return;
 	snprintf(path, sizeof(path), "%s/config.v2.json", dir);
-	if (!(cfg = load_json(path)))
+	if (!(cfg = load_json(path, m->id)))
 		return;
 	conf = json_object_get(cfg, "Config");
 	name = json_object_get(cfg, "Name");
@@ -148,9 +172,8 @@ static void docker_meta(struct cw_attrib *a, struct ctr *c, const json_t *oci)
 	/* LogPath is filled in once the container started: the json-file
 	 * driver's file is always <container dir>/<id>-json.log */
 	set_str(m->log_path, sizeof(m->log_path), json_object_get(cfg, "LogPath"));
-	if (!m->log_path[0] &&
-	    snprintf(m->log_path, sizeof(m->log_path), "%s/%s-json.log", dir, m->id) >=
-	        (int)sizeof(m->log_path))
+	if (!m->log_path[0] && snprintf(m->log_path, sizeof(m->log_path), "%s/%s-json.log", dir,
+	                                m->id) >= (int)sizeof(m->log_path))
 		m->log_path[0] = '\0';
 	cw_strlcpy(m->log_format, "docker-json", sizeof(m->log_format));
 	json_decref(cfg);
@@ -199,8 +222,7 @@ static void podman_meta(struct cw_attrib *a, struct ctr *c, const json_t *oci)
 	snprintf(graph, sizeof(graph), "%.*s", (int)(gl - strlen(tail)), m->bundle);
 	snprintf(db, sizeof(db), "%s/libpod/bolt_state.db", graph);
 	if ((err = cw_bolt_open(db, BOLT_FILE_MAX, &bolt))) {
-		cw_debug("container %s: cannot read podman's database %s: %s", m->id, db,
-		         strerror(-err));
+		meta_failed("podman", m->id, db, err);
 		return;
 	}
 	if (!(err = cw_bolt_bucket(bolt, path, 2, &b)) &&
@@ -210,8 +232,11 @@ static void podman_meta(struct cw_attrib *a, struct ctr *c, const json_t *oci)
 			podman_config(m, cfg);
 		json_decref(cfg);
 	}
-	if (err)
-		cw_debug("container %s: not in podman's database %s: %s", m->id, db, strerror(-err));
+	if (err == -EBADMSG)
+		meta_failed("podman", m->id, db, err);
+	else if (err)
+		cw_debug("container %s: not in podman's database %s: %s", m->id, db,
+		         strerror(-err));
 	cw_bolt_close(bolt);
 }
 
@@ -289,9 +314,14 @@ static void containerd_meta(struct cw_attrib *a, struct ctr *c, const json_t *oc
 	memcpy(ns, p, n);
 	ns[n] = '\0';
 	for (size_t i = 0; i < a->ncd_roots; i++) {
-		snprintf(db, sizeof(db), "%s/io.containerd.metadata.v1.bolt/meta.db", a->cd_roots[i]);
-		if (!cd_lookup(m, db, ns))
+		int err;
+
+		snprintf(db, sizeof(db), "%s/io.containerd.metadata.v1.bolt/meta.db",
+		         a->cd_roots[i]);
+		if (!(err = cd_lookup(m, db, ns)))
 			return;
+		if (err != -ENOENT)
+			meta_failed("containerd", m->id, db, err);
 	}
 	cw_debug("container %s: not in containerd's metadata under the configured roots", m->id);
 }
@@ -300,7 +330,8 @@ static void containerd_meta(struct cw_attrib *a, struct ctr *c, const json_t *oc
 static void cri_log(struct cw_container *m, const json_t *oci)
 {
 	const json_t *ann = json_object_get(oci, "annotations");
-	const char *dir = json_string_value(json_object_get(ann, "io.kubernetes.cri.sandbox-log-directory"));
+	const char *dir =
+	    json_string_value(json_object_get(ann, "io.kubernetes.cri.sandbox-log-directory"));
 	const char *path = json_string_value(json_object_get(ann, "io.kubernetes.cri-o.LogPath"));
 
 	if (path && path[0] == '/')

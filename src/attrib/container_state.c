@@ -243,7 +243,7 @@ static bool internal_key(const char *k)
 	static const char *const pfx[] = {
 	    "io.kubernetes.cri.",    "io.kubernetes.cri-o.",   "io.kubernetes.container.",
 	    "io.kubernetes.pod.",    "io.container.manager",   "run.oci.",
-	    "org.systemd.property.", "io.podman.annotations.",  "io.containerd.",
+	    "org.systemd.property.", "io.podman.annotations.", "io.containerd.",
 	};
 
 	/* the stop signal every image has: set by the engines, not the user */
@@ -429,8 +429,8 @@ static void hold_rootfs(const struct cw_attrib *a, struct ctr *c, const char *pa
 	if (c->init_pid > 0) {
 		snprintf(p, sizeof(p), "%s/%d/root", a->proc_root, c->init_pid);
 		fd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (fd >= 0 && (!c->init_start || proc_start_time(a->proc_root, c->init_pid) ==
-		                                        c->init_start)) {
+		if (fd >= 0 && (!c->init_start ||
+		                proc_start_time(a->proc_root, c->init_pid) == c->init_start)) {
 			c->rootfs_fd1 = fd + 1;
 			return;
 		}

@@ -13,16 +13,46 @@
 #include "util.h"
 
 static const char *const cap_names[] = {
-    "CAP_CHOWN",           "CAP_DAC_OVERRIDE",  "CAP_DAC_READ_SEARCH", "CAP_FOWNER",
-    "CAP_FSETID",          "CAP_KILL",          "CAP_SETGID",          "CAP_SETUID",
-    "CAP_SETPCAP",         "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST",
-    "CAP_NET_ADMIN",       "CAP_NET_RAW",       "CAP_IPC_LOCK",        "CAP_IPC_OWNER",
-    "CAP_SYS_MODULE",      "CAP_SYS_RAWIO",     "CAP_SYS_CHROOT",      "CAP_SYS_PTRACE",
-    "CAP_SYS_PACCT",       "CAP_SYS_ADMIN",     "CAP_SYS_BOOT",        "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE",    "CAP_SYS_TIME",      "CAP_SYS_TTY_CONFIG",  "CAP_MKNOD",
-    "CAP_LEASE",           "CAP_AUDIT_WRITE",   "CAP_AUDIT_CONTROL",   "CAP_SETFCAP",
-    "CAP_MAC_OVERRIDE",    "CAP_MAC_ADMIN",     "CAP_SYSLOG",          "CAP_WAKE_ALARM",
-    "CAP_BLOCK_SUSPEND",   "CAP_AUDIT_READ",    "CAP_PERFMON",         "CAP_BPF",
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_DAC_READ_SEARCH",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETPCAP",
+    "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN",
+    "CAP_NET_RAW",
+    "CAP_IPC_LOCK",
+    "CAP_IPC_OWNER",
+    "CAP_SYS_MODULE",
+    "CAP_SYS_RAWIO",
+    "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT",
+    "CAP_SYS_ADMIN",
+    "CAP_SYS_BOOT",
+    "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE",
+    "CAP_SYS_TIME",
+    "CAP_SYS_TTY_CONFIG",
+    "CAP_MKNOD",
+    "CAP_LEASE",
+    "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL",
+    "CAP_SETFCAP",
+    "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN",
+    "CAP_SYSLOG",
+    "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND",
+    "CAP_AUDIT_READ",
+    "CAP_PERFMON",
+    "CAP_BPF",
     "CAP_CHECKPOINT_RESTORE",
 };
 #define N_CAPS (sizeof(cap_names) / sizeof(cap_names[0]))
@@ -34,12 +64,13 @@ static const unsigned risky_caps[] = {21, 16, 17, 19, 2, 12, 39, 38, 33, 22};
 /* enum cw_ns_type as the OCI config names them, and the Kubernetes words
  * for sharing them with the host. */
 static const char *const ns_names[CW_NS_COUNT] = {
-    [CW_NS_MNT] = "mount", [CW_NS_PID] = "pid",       [CW_NS_NET] = "network",
-    [CW_NS_USER] = "user", [CW_NS_UTS] = "uts",       [CW_NS_IPC] = "ipc",
-    [CW_NS_CGROUP] = "cgroup", [CW_NS_TIME] = "time",
+    [CW_NS_MNT] = "mount", [CW_NS_PID] = "pid", [CW_NS_NET] = "network",   [CW_NS_USER] = "user",
+    [CW_NS_UTS] = "uts",   [CW_NS_IPC] = "ipc", [CW_NS_CGROUP] = "cgroup", [CW_NS_TIME] = "time",
 };
 static const char *const ns_risky[CW_NS_COUNT] = {
-    [CW_NS_MNT] = "hostMount", [CW_NS_PID] = "hostPID", [CW_NS_NET] = "hostNetwork",
+    [CW_NS_MNT] = "hostMount",
+    [CW_NS_PID] = "hostPID",
+    [CW_NS_NET] = "hostNetwork",
     [CW_NS_IPC] = "hostIPC",
 };
 
@@ -54,12 +85,22 @@ static const struct {
 	const char *path;
 	bool below; /* a path under it is sensitive too */
 } sensitive[] = {
-    {"/", false},          {"/proc", true},           {"/sys", true},
-    {"/dev", true},        {"/etc", true},            {"/root", true},
-    {"/run", false},       {"/var/run", false},       {"/var/lib/kubelet", true},
-    {"/var/lib/docker", true}, {"/var/lib/containerd", true}, {"/boot", true},
-    {"/var/run/docker.sock", false}, {"/run/docker.sock", false},
-    {"/run/containerd/containerd.sock", false}, {"/var/run/crio/crio.sock", false},
+    {"/", false},
+    {"/proc", true},
+    {"/sys", true},
+    {"/dev", true},
+    {"/etc", true},
+    {"/root", true},
+    {"/run", false},
+    {"/var/run", false},
+    {"/var/lib/kubelet", true},
+    {"/var/lib/docker", true},
+    {"/var/lib/containerd", true},
+    {"/boot", true},
+    {"/var/run/docker.sock", false},
+    {"/run/docker.sock", false},
+    {"/run/containerd/containerd.sock", false},
+    {"/var/run/crio/crio.sock", false},
 };
 
 static bool under(const char *p, const char *dir)
@@ -110,8 +151,9 @@ static bool has_opt(const json_t *opts, const char *want)
 /* Files every runtime binds in itself: not the user's host mounts. */
 static bool runtime_file(const char *dest)
 {
-	static const char *const files[] = {"/etc/hostname", "/etc/hosts", "/etc/resolv.conf",
-	                                    "/run/.containerenv", "/dev/shm", "/dev/termination-log"};
+	static const char *const files[] = {"/etc/hostname",    "/etc/hosts",
+	                                    "/etc/resolv.conf", "/run/.containerenv",
+	                                    "/dev/shm",         "/dev/termination-log"};
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
 		if (!strcmp(dest, files[i]))
@@ -136,11 +178,10 @@ static json_t *oci_mounts(const json_t *oci)
 
 		if (!src || !dst || src[0] != '/' || !bind || runtime_file(dst))
 			continue;
-		json_array_append_new(out,
-		                      json_pack("{s:o,s:o,s:b,s:b}", "source", cw_json_str(src),
-		                                "destination", cw_json_str(dst), "readOnly",
-		                                has_opt(opts, "ro"), "sensitive",
-		                                cw_settings_sensitive_path(src)));
+		json_array_append_new(
+		    out, json_pack("{s:o,s:o,s:b,s:b}", "source", cw_json_str(src), "destination",
+		                   cw_json_str(dst), "readOnly", has_opt(opts, "ro"), "sensitive",
+		                   cw_settings_sensitive_path(src)));
 	}
 	return out;
 }
@@ -158,8 +199,9 @@ static void oci_devices(const json_t *linux_, json_t *out)
 		const char *t = json_string_value(json_object_get(d, "type"));
 
 		if (p)
-			json_array_append_new(devs, json_pack("{s:o,s:s}", "path", cw_json_str(p),
-			                                      "type", t && strlen(t) == 1 ? t : "?"));
+			json_array_append_new(devs,
+			                      json_pack("{s:o,s:s}", "path", cw_json_str(p), "type",
+			                                t && strlen(t) == 1 ? t : "?"));
 	}
 	json_array_foreach(json_object_get(json_object_get(linux_, "resources"), "devices"), i, d)
 	{
@@ -221,7 +263,8 @@ static void put_str(json_t *o, const char *key, const char *s)
 
 json_t *cw_settings_from_oci(const json_t *oci)
 {
-	const json_t *linux_ = json_object_get(oci, "linux"), *proc = json_object_get(oci, "process");
+	const json_t *linux_ = json_object_get(oci, "linux"),
+	             *proc = json_object_get(oci, "process");
 	const json_t *sec = json_object_get(linux_, "seccomp");
 	json_t *out;
 	long long root;
@@ -231,23 +274,26 @@ json_t *cw_settings_from_oci(const json_t *oci)
 	json_object_set_new(out, "namespaces", oci_namespaces(linux_));
 	json_object_set_new(out, "mounts", oci_mounts(oci));
 	oci_devices(linux_, out);
-	json_object_set_new(out, "readOnlyRootfs",
-	                    json_boolean(json_is_true(json_object_get(json_object_get(oci, "root"),
-	                                                              "readonly"))));
-	json_object_set_new(out, "maskedPaths",
-	                    json_integer((json_int_t)json_array_size(
-	                        json_object_get(linux_, "maskedPaths"))));
+	json_object_set_new(
+	    out, "readOnlyRootfs",
+	    json_boolean(json_is_true(json_object_get(json_object_get(oci, "root"), "readonly"))));
+	json_object_set_new(
+	    out, "maskedPaths",
+	    json_integer((json_int_t)json_array_size(json_object_get(linux_, "maskedPaths"))));
 	if (json_is_object(sec)) {
 		json_t *s = json_object();
 
-		put_str(s, "defaultAction", json_string_value(json_object_get(sec, "defaultAction")));
-		json_object_set_new(s, "rules", json_integer((json_int_t)json_array_size(
-		                                    json_object_get(sec, "syscalls"))));
+		put_str(s, "defaultAction",
+		        json_string_value(json_object_get(sec, "defaultAction")));
+		json_object_set_new(
+		    s, "rules",
+		    json_integer((json_int_t)json_array_size(json_object_get(sec, "syscalls"))));
 		json_object_set_new(out, "seccompProfile", s);
 	} else {
 		json_object_set_new(out, "seccompProfile", json_string("unconfined"));
 	}
-	put_str(out, "apparmorProfile", json_string_value(json_object_get(proc, "apparmorProfile")));
+	put_str(out, "apparmorProfile",
+	        json_string_value(json_object_get(proc, "apparmorProfile")));
 	put_str(out, "selinuxLabel", json_string_value(json_object_get(proc, "selinuxLabel")));
 	json_object_set_new(out, "noNewPrivileges",
 	                    json_boolean(json_is_true(json_object_get(proc, "noNewPrivileges"))));
@@ -294,8 +340,8 @@ static const char *seccomp_mode(unsigned m)
 static void put_kernel_view(json_t *out, const struct cw_event *ev, const struct cw_host_view *h)
 {
 	const uint32_t ns[CW_NS_COUNT] = {
-	    [CW_NS_MNT] = ev->mntns,   [CW_NS_PID] = ev->pidns, [CW_NS_NET] = ev->netns,
-	    [CW_NS_USER] = ev->userns, [CW_NS_UTS] = ev->utsns, [CW_NS_IPC] = ev->ipcns,
+	    [CW_NS_MNT] = ev->mntns,       [CW_NS_PID] = ev->pidns, [CW_NS_NET] = ev->netns,
+	    [CW_NS_USER] = ev->userns,     [CW_NS_UTS] = ev->utsns, [CW_NS_IPC] = ev->ipcns,
 	    [CW_NS_CGROUP] = ev->cgroupns,
 	};
 	json_t *shared = json_array();
@@ -314,9 +360,9 @@ static void put_kernel_view(json_t *out, const struct cw_event *ev, const struct
 		if (ns[k] && h && ns[k] == h->ns[k])
 			json_array_append_new(shared, json_string(ns_names[k]));
 	json_object_set_new(out, "hostNamespaces", shared);
-	json_object_set_new(out, "userNamespace",
-	                    json_string(h && ev->userns && ev->userns != h->ns[CW_NS_USER] ? "own"
-	                                                                                   : "host"));
+	json_object_set_new(
+	    out, "userNamespace",
+	    json_string(h && ev->userns && ev->userns != h->ns[CW_NS_USER] ? "own" : "host"));
 }
 
 /* The capabilities up to CAP_AUDIT_READ (37): runtimes older than
@@ -339,8 +385,9 @@ static bool is_privileged(json_t *out, const struct cw_event *ev, const struct c
 	derived = all && (ev->cap_effective & all) == all && ev->seccomp_mode == 0 &&
 	          (!masked || json_integer_value(masked) == 0);
 	if (derived)
-		json_object_set_new(out, "privilegedFrom",
-		                    json_string("every host capability, no seccomp, no masked paths"));
+		json_object_set_new(
+		    out, "privilegedFrom",
+		    json_string("every host capability, no seccomp, no masked paths"));
 	return derived;
 }
 

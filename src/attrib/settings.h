@@ -16,7 +16,6 @@
 #include "event.h"
 #include "util.h"
 
-
 /* What the host's namespaces and capability bounding set are. */
 struct cw_host_view {
 	uint32_t ns[CW_NS_COUNT]; /* enum cw_ns_type */

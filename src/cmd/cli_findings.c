@@ -133,8 +133,7 @@ static int parse_shape(const char *v, const char *text_name, enum shape *out)
 		*out = SHAPE_TEXT;
 		return 0;
 	}
-	cw_err("findings: --format must be %s, json, scc or scc-console, not \"%s\"", text_name,
-	       v);
+	cw_err("findings: --format must be %s, json, scc or scc-console, not \"%s\"", text_name, v);
 	fputs(usage_text, stderr);
 	return EXIT_USAGE;
 }
@@ -242,8 +241,7 @@ static int render_list(struct cw_store *s, const struct cw_filter *f, const stru
 		json_t *out = json_array(), *v;
 		size_t i;
 
-		json_array_foreach(arr, i, v)
-			json_array_append_new(out, cw_shape_console(v));
+		json_array_foreach(arr, i, v) json_array_append_new(out, cw_shape_console(v));
 		return print_owned(out);
 	}
 	case SHAPE_SCC:
@@ -439,8 +437,8 @@ static int cmd_logs(struct opts *o)
 			if (!(v = opt_value(o, &i, names[w])))
 				return EXIT_USAGE;
 			if ((win[w] = parse_window(v)) < 0)
-				return usage_err("expected a duration such as 90s, 5m or 2h, not \"%s\"",
-				                 v);
+				return usage_err(
+				    "expected a duration such as 90s, 5m or 2h, not \"%s\"", v);
 		} else if (is_opt(a, "--format")) {
 			if (!(v = opt_value(o, &i, "--format")))
 				return EXIT_USAGE;

@@ -146,7 +146,8 @@ static int read_file_lines(const char *path, bool docker, int64_t from, int64_t 
 		} else {
 			const char *txt;
 
-			if (!parse_cri(line, &t, stream, sizeof(stream), &txt) && t >= from && t <= to)
+			if (!parse_cri(line, &t, stream, sizeof(stream), &txt) && t >= from &&
+			    t <= to)
 				err = add(es, t, stream, txt, strlen(txt));
 		}
 	}
@@ -215,8 +216,9 @@ static int add_findings(struct cw_store *s, json_t *f, int64_t from, int64_t to,
 		         cw_store_short_id(cw_render_js(v, "name")),
 		         cw_render_js(v, "category") ? cw_render_js(v, "category") : "?",
 		         bin ? bin : "?",
-		         json_object_get(json_object_get(v, "sourceProperties"), "Blocked") ? " (blocked)"
-		                                                                            : "");
+		         json_object_get(json_object_get(v, "sourceProperties"), "Blocked")
+		             ? " (blocked)"
+		             : "");
 		if ((err = add(es, t, "cagewatch", text, strlen(text))))
 			break;
 	}
@@ -234,8 +236,9 @@ static void print_entries(const struct entries *es, bool json)
 
 		cw_rfc3339(e->t, tb, sizeof(tb));
 		if (arr) {
-			json_array_append_new(arr, json_pack("{s:s,s:s,s:o}", "time", tb, "stream",
-			                                     e->stream, "text", cw_json_str(e->text)));
+			json_array_append_new(arr,
+			                      json_pack("{s:s,s:s,s:o}", "time", tb, "stream",
+			                                e->stream, "text", cw_json_str(e->text)));
 			continue;
 		}
 		printf("%s  %-9s  ", tb, e->stream);
@@ -254,9 +257,11 @@ static void header(json_t *sp, const char *path, int64_t from, int64_t to)
 	char a[40], b[40];
 
 	printf("Container ");
-	cw_render_put_safe(stdout, cw_render_js(sp, "Container_Name") ? cw_render_js(sp, "Container_Name") : "?");
+	cw_render_put_safe(
+	    stdout, cw_render_js(sp, "Container_Name") ? cw_render_js(sp, "Container_Name") : "?");
 	printf(" (");
-	cw_render_put_safe(stdout, cw_render_js(sp, "Container_Id") ? cw_render_js(sp, "Container_Id") : "?");
+	cw_render_put_safe(
+	    stdout, cw_render_js(sp, "Container_Id") ? cw_render_js(sp, "Container_Id") : "?");
 	printf("), %s to %s\n", cw_rfc3339(from, a, sizeof(a)), cw_rfc3339(to, b, sizeof(b)));
 	if (path) {
 		printf("Log: ");
@@ -264,14 +269,16 @@ static void header(json_t *sp, const char *path, int64_t from, int64_t to)
 		printf("\n");
 	} else {
 		printf("Log: none on this node: its runtime (");
-		cw_render_put_safe(stdout, cw_render_js(sp, "Container_Runtime") ? cw_render_js(sp, "Container_Runtime") : "?");
-		printf(") keeps no log of the container's output (plain runc, crun and ctr hand it\n"
-		       "     to whoever started the container); cagewatch's own record follows\n");
+		cw_render_put_safe(stdout, cw_render_js(sp, "Container_Runtime")
+		                               ? cw_render_js(sp, "Container_Runtime")
+		                               : "?");
+		printf(
+		    ") keeps no log of the container's output (plain runc, crun and ctr hand it\n"
+		    "     to whoever started the container); cagewatch's own record follows\n");
 	}
 }
 
-int cw_findings_logs(struct cw_store *s, json_t *f, int64_t before_ms, int64_t after_ms,
-                     bool json)
+int cw_findings_logs(struct cw_store *s, json_t *f, int64_t before_ms, int64_t after_ms, bool json)
 {
 	json_t *sp = json_object_get(f, "sourceProperties");
 	const char *path = cw_render_js(sp, "Container_Log_Path");

@@ -11,7 +11,6 @@
 /* Print the container's log lines from before_ms before to after_ms after
  * the finding's event time, merged with the container's findings in that
  * window (text, or a JSON array with json). 0 or -errno. */
-int cw_findings_logs(struct cw_store *s, json_t *f, int64_t before_ms, int64_t after_ms,
-                     bool json);
+int cw_findings_logs(struct cw_store *s, json_t *f, int64_t before_ms, int64_t after_ms, bool json);
 
 #endif

@@ -106,9 +106,11 @@ static void settings_mounts(json_t *mounts)
 	{
 		if (i)
 			printf("\n  %-24s", "");
-		cw_render_put_safe(stdout, cw_render_js(m, "source") ? cw_render_js(m, "source") : "?");
+		cw_render_put_safe(stdout,
+		                   cw_render_js(m, "source") ? cw_render_js(m, "source") : "?");
 		fputs(" -> ", stdout);
-		cw_render_put_safe(stdout, cw_render_js(m, "destination") ? cw_render_js(m, "destination") : "?");
+		cw_render_put_safe(
+		    stdout, cw_render_js(m, "destination") ? cw_render_js(m, "destination") : "?");
 		printf(" (%s%s)", json_is_true(json_object_get(m, "readOnly")) ? "ro" : "rw",
 		       json_is_true(json_object_get(m, "sensitive")) ? ", sensitive" : "");
 	}
@@ -139,7 +141,8 @@ static void settings_seccomp(json_t *cs)
 	if (json_is_object(prof))
 		snprintf(buf, sizeof(buf), "%s (profile: default action %s, %lld rules)",
 		         cw_render_js(cs, "seccomp") ? cw_render_js(cs, "seccomp") : "?",
-		         cw_render_js(prof, "defaultAction") ? cw_render_js(prof, "defaultAction") : "?",
+		         cw_render_js(prof, "defaultAction") ? cw_render_js(prof, "defaultAction")
+		                                             : "?",
 		         (long long)json_integer_value(json_object_get(prof, "rules")));
 	else
 		snprintf(buf, sizeof(buf), "%s%s%s",

@@ -37,7 +37,6 @@
 /* ------------------------------------------------------------------------ */
 /* Environment: host namespaces, /proc lookups */
 
-
 int cw_technique_env_init(struct cw_technique_env *env, const char *proc_root)
 {
 	if (!env)

@@ -233,7 +233,7 @@ void cw_unescape_mountinfo(char *s)
 }
 
 const char *const cw_ns_proc_names[CW_NS_COUNT] = {"mnt", "pid", "net",    "user",
-                                                  "uts", "ipc", "cgroup", "time"};
+                                                   "uts", "ipc", "cgroup", "time"};
 
 uint32_t cw_ns_inode(const char *path)
 {

@@ -464,6 +464,7 @@ static json_t *source_properties(struct jb *b, const struct cw_config *cfg,
 		put_opt_arr(b, sp, "Container_Name", ctr->name, sizeof(ctr->name));
 		put_opt_arr(b, sp, "Container_Runtime", ctr->runtime, sizeof(ctr->runtime));
 		put_opt_arr(b, sp, "Container_Image_Uri", ctr->image, sizeof(ctr->image));
+		put_opt_arr(b, sp, "Pod_Uid", ctr->pod_uid, sizeof(ctr->pod_uid));
 	}
 	put_opt(b, sp, "Host", cfg->host);
 	if (ev) {

@@ -43,7 +43,7 @@ struct cw_finding_input {
 	const char *script_contents;       /* script.contents (a piped script's first
 	                                    * bytes, SCC File.contents), or NULL */
 	size_t script_contents_len;
-	const char *finding_id; /* NULL: generate a random 32-hex id */
+	const char *finding_id;             /* NULL: generate a random 32-hex id */
 	const struct cw_ancestry *ancestry; /* parent chain, or NULL */
 };
 

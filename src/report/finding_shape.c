@@ -14,7 +14,8 @@ json_t *cw_shape_list_result(const json_t *finding)
 	if (!f)
 		return NULL;
 	res = json_object_get(f, "resource");
-	res = res ? json_incref(res) : json_pack("{s:O?}", "name", json_object_get(f, "resourceName"));
+	res = res ? json_incref(res)
+	          : json_pack("{s:O?}", "name", json_object_get(f, "resourceName"));
 	json_object_del(f, "resource");
 	out = json_pack("{s:o,s:o,s:s}", "finding", f, "resource", res, "stateChange", "UNUSED");
 	return out;

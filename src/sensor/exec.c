@@ -168,7 +168,7 @@ static int proc_ids(const char *proc_root, int pid, struct cw_event *ev)
 		else if (sscanf(line, "Seccomp: %u", &v) == 1)
 			ev->seccomp_mode = (uint8_t)v;
 		else if (sscanf(line, "NoNewPrivs: %u", &v) == 1)
-			ev->no_new_privs = (uint8_t)!!v;
+			ev->no_new_privs = (uint8_t) !!v;
 	}
 	(void)fclose(f);
 	return 0;

@@ -33,7 +33,9 @@ static const struct fx fixtures[] = {
      "{\"Tool_Id\": \"peirates\", \"Score\": 7, \"Flag\": true}", "default", "web-0",
      "cagewatch.dev/Container"},
     {"f3", "Execution: Container Escape", "INACTIVE", "HIGH", "MUTED", "c2", "db", "/tmp/cdk",
-     3000000, "{\"Tool_Id\": \"cdk\", \"Score\": 3}", "prod", "db-0", "cagewatch.dev/Container"},
+     3000000,
+     "{\"Tool_Id\": \"cdk\", \"Score\": 3, \"Risky_Settings\": [\"privileged\", \"hostPID\"]}",
+     "prod", "db-0", "cagewatch.dev/Container"},
     {"f4", "Discovery: Local Reconnaissance", "ACTIVE", "MEDIUM", "UNDEFINED", NULL, NULL,
      "/usr/bin/amicontained", 4000000, "{}", NULL, NULL, "cagewatch.dev/Host"},
     {"f5", "Odd \"quoted\" category; DROP", "ACTIVE", "LOW", "UNDEFINED", NULL, NULL,
@@ -318,6 +320,12 @@ TEST(every_field)
 	    {"source_properties.Container_Id = \"c1\"", "f1,f2"},
 	    {"source_properties.Occurrence_Count = 1", "f1,f2,f3,f4,f5"},
 	    {"source_properties.Missing = \"x\"", ""},
+	    /* a list holds a member equal to it, or (":") contains the text */
+	    {"source_properties.Risky_Settings = \"privileged\"", "f3"},
+	    {"source_properties.Risky_Settings = \"hostPID\"", "f3"},
+	    {"source_properties.Risky_Settings = \"priv\"", ""},
+	    {"source_properties.Risky_Settings : \"host\"", "f3"},
+	    {"-source_properties.Risky_Settings = \"privileged\"", "f1,f2,f4,f5"},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
