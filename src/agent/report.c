@@ -181,6 +181,7 @@ static void report_finding(struct agent *a, struct cw_report *r, const struct cw
 	jd->in.ctr = ctr;
 	jd->in.det = det;
 	f = cw_finding_build(&a->cfg, &jd->in);
+	jd->in.ancestry = NULL; /* anc ends here */
 	if (!f) {
 		cw_err("cannot build a finding for %s (%s): %s", r->ex.path, det->rule_id,
 		       strerror(errno));

@@ -241,7 +241,10 @@ static int render_list(struct cw_store *s, const struct cw_filter *f, const stru
 		json_t *out = json_array(), *v;
 		size_t i;
 
-		json_array_foreach(arr, i, v) json_array_append_new(out, cw_shape_console(v));
+		json_array_foreach(arr, i, v)
+		{
+			json_array_append_new(out, cw_shape_console(v));
+		}
 		return print_owned(out);
 	}
 	case SHAPE_SCC:

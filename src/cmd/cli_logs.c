@@ -152,7 +152,7 @@ static int read_file_lines(const char *path, bool docker, int64_t from, int64_t 
 		}
 	}
 	free(line);
-	fclose(f);
+	(void)fclose(f);
 	return err;
 }
 
@@ -303,7 +303,8 @@ int cw_findings_logs(struct cw_store *s, json_t *f, int64_t before_ms, int64_t a
 	err = add_findings(s, f, from, to, before_ms > after_ms ? before_ms : after_ms, &es);
 	if (err)
 		cw_warn("cannot read the other findings of the container: %s", strerror(-err));
-	qsort(es.e, es.n, sizeof(*es.e), by_time);
+	if (es.n)
+		qsort(es.e, es.n, sizeof(*es.e), by_time);
 	print_entries(&es, json);
 	if (es.dropped)
 		cw_warn("%zu more entries in the window were not shown: narrow --before/--after",
