@@ -482,7 +482,7 @@ static int open_all(struct agent *a, const struct run_opts *o, char **cattext)
 
 	a->host_too = o->host_too;
 	a->no_capture = o->no_capture;
-	a->stats_path = o->stats_path ? o->stats_path : "/run/cagewatch/stats.json";
+	a->stats_path = o->stats_path ? o->stats_path : CW_STATS_DEFAULT_PATH;
 	if (!strncmp(a->stats_path, "/run/cagewatch/", 15))
 		mkdir("/run/cagewatch", 0755);
 	if ((err = load_detection(a, o, cattext)) || (err = open_store(a, o)) ||

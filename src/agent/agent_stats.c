@@ -269,7 +269,7 @@ static const struct {
 /* Per-sink counters: cagewatch_sink_<name>_<counter>_total, the name reduced
  * to [a-z_] (the stats file's sink names are ours, but keep the exposition
  * well formed whatever they become). */
-static void print_sinks(json_t *sinks)
+static void print_sinks(FILE *out, json_t *sinks)
 {
 	static const char *const what[][2] = {
 	    {"emitted", "findings the sink delivered"},
@@ -287,38 +287,42 @@ static void print_sinks(json_t *sinks)
 			m[i] = (name[i] >= 'a' && name[i] <= 'z') ? name[i] : '_';
 		m[i] = 0;
 		for (size_t k = 0; k < 3; k++)
-			printf("# HELP cagewatch_sink_%s_%s_total %s (%s)\n"
-			       "# TYPE cagewatch_sink_%s_%s_total counter\n"
-			       "cagewatch_sink_%s_%s_total %lld\n",
-			       m, what[k][0], what[k][1], m, m, what[k][0], m, what[k][0],
-			       (long long)json_integer_value(json_object_get(v, what[k][0])));
+			fprintf(out,
+			        "# HELP cagewatch_sink_%s_%s_total %s (%s)\n"
+			        "# TYPE cagewatch_sink_%s_%s_total counter\n"
+			        "cagewatch_sink_%s_%s_total %lld\n",
+			        m, what[k][0], what[k][1], m, m, what[k][0], m, what[k][0],
+			        (long long)json_integer_value(json_object_get(v, what[k][0])));
 	}
 }
 
-static void print_prometheus(json_t *o)
+void cw_stats_prometheus(FILE *out, json_t *o)
 {
 	json_t *per = json_object_get(json_object_get(o, "kernel"), "lost_per_cpu"), *v;
 	size_t i;
 
-	printf("# HELP cagewatch_stats_time_seconds when the agent wrote these counters\n"
-	       "# TYPE cagewatch_stats_time_seconds gauge\n"
-	       "cagewatch_stats_time_seconds %.3f\n",
-	       (double)json_integer_value(json_object_get(o, "time_ms")) / 1000.0);
-	printf("# HELP cagewatch_agent_pid process id of the running agent\n"
-	       "# TYPE cagewatch_agent_pid gauge\ncagewatch_agent_pid %lld\n",
-	       (long long)json_integer_value(json_object_get(o, "pid")));
+	fprintf(out,
+	        "# HELP cagewatch_stats_time_seconds when the agent wrote these counters\n"
+	        "# TYPE cagewatch_stats_time_seconds gauge\n"
+	        "cagewatch_stats_time_seconds %.3f\n",
+	        (double)json_integer_value(json_object_get(o, "time_ms")) / 1000.0);
+	fprintf(out,
+	        "# HELP cagewatch_agent_pid process id of the running agent\n"
+	        "# TYPE cagewatch_agent_pid gauge\ncagewatch_agent_pid %lld\n",
+	        (long long)json_integer_value(json_object_get(o, "pid")));
 	for (i = 0; i < sizeof(prom) / sizeof(prom[0]); i++) {
 		v = json_object_get(json_object_get(o, prom[i].section), prom[i].key);
 		if (!json_is_integer(v))
 			continue; /* e.g. no technique sensor */
-		printf("# HELP cagewatch_%s %s\n# TYPE cagewatch_%s %s\ncagewatch_%s %lld\n",
-		       prom[i].metric, prom[i].help, prom[i].metric,
-		       prom[i].gauge ? "gauge" : "counter", prom[i].metric,
-		       (long long)json_integer_value(v));
+		fprintf(out, "# HELP cagewatch_%s %s\n# TYPE cagewatch_%s %s\ncagewatch_%s %lld\n",
+		        prom[i].metric, prom[i].help, prom[i].metric,
+		        prom[i].gauge ? "gauge" : "counter", prom[i].metric,
+		        (long long)json_integer_value(v));
 	}
 	v = json_object_get(json_object_get(o, "guard"), "previous");
 	if (v)
-		printf(
+		fprintf(
+		    out,
 		    "# HELP cagewatch_guard_previous_down_seconds how long no agent ran before "
 		    "this one\n# TYPE cagewatch_guard_previous_down_seconds gauge\n"
 		    "cagewatch_guard_previous_down_seconds %.3f\n"
@@ -327,15 +331,17 @@ static void print_prometheus(json_t *o)
 		    "cagewatch_guard_previous_processes_started %lld\n",
 		    json_real_value(json_object_get(v, "down_seconds")),
 		    (long long)json_integer_value(json_object_get(v, "processes_started")));
-	print_sinks(json_object_get(o, "sinks"));
+	print_sinks(out, json_object_get(o, "sinks"));
 	if (json_array_size(per)) {
-		printf(
+		fprintf(
+		    out,
 		    "# HELP cagewatch_kernel_execs_lost_per_cpu_total exec records lost, by CPU\n"
 		    "# TYPE cagewatch_kernel_execs_lost_per_cpu_total counter\n");
 		json_array_foreach(per, i, v)
 		{
-			printf("cagewatch_kernel_execs_lost_per_cpu_total{cpu=\"%zu\"} %lld\n", i,
-			       (long long)json_integer_value(v));
+			fprintf(out,
+			        "cagewatch_kernel_execs_lost_per_cpu_total{cpu=\"%zu\"} %lld\n", i,
+			        (long long)json_integer_value(v));
 		}
 	}
 }
@@ -396,8 +402,9 @@ static void print_text(json_t *o)
  * running agent's counters (--json is --format json). */
 int cw_cmd_stats(int argc, char **argv)
 {
-	const char *path = "/run/cagewatch/stats.json", *format = "text";
+	const char *path = CW_STATS_DEFAULT_PATH, *format = "text";
 	json_error_t jerr;
+	bool stale;
 	json_t *o;
 
 	for (int i = 1; i < argc; i++) {
@@ -425,18 +432,28 @@ int cw_cmd_stats(int argc, char **argv)
 		    path, jerr.text);
 		return CW_EXIT_ERROR;
 	}
+	stale = cw_stats_age_ms(o, cw_now_ns() / 1000000) > CW_STATS_FRESH_MS;
+	if (stale)
+		cw_warn(
+		    "the counters in %s are %.1f s old: the agent that wrote them (pid %lld) is "
+		    "stopped or stuck (it rewrites them every 0.5 s)",
+		    path, (double)cw_stats_age_ms(o, cw_now_ns() / 1000000) / 1000.0,
+		    (long long)json_integer_value(json_object_get(o, "pid")));
 	if (!strcmp(format, "json")) {
 		json_dumpf(o, stdout, JSON_INDENT(2));
 		putchar('\n');
-		json_decref(o);
-		return 0;
+	} else if (!strcmp(format, "prometheus")) {
+		cw_stats_prometheus(stdout, o);
+	} else {
+		print_text(o);
 	}
-	if (!strcmp(format, "prometheus")) {
-		print_prometheus(o);
-		json_decref(o);
-		return 0;
-	}
-	print_text(o);
 	json_decref(o);
-	return 0;
+	return stale ? CW_EXIT_RESULT : CW_EXIT_OK;
+}
+
+int64_t cw_stats_age_ms(json_t *o, int64_t now_ms)
+{
+	json_t *t = json_object_get(o, "time_ms");
+
+	return json_is_integer(t) ? now_ms - (int64_t)json_integer_value(t) : INT64_MAX;
 }

@@ -1,318 +1,67 @@
-/* cli_logs.c - `cagewatch findings logs ID`: the affected container's own log
- * lines around the finding's time, from where its runtime keeps them (Docker
- * json-file; CRI files, which podman's k8s-file also writes), merged in time
- * order with cagewatch's own record of that container (its other findings,
- * blocked execs among them). Log lines are the container's output: every one
- * is printed escaped, and the log is opened without following a FIFO.
- */
+/* cli_logs.c - `cagewatch findings logs ID`: the container's own log lines
+ * around the finding (container_log.h) on a terminal, every line escaped, or
+ * as JSON. */
 #include "cli_logs.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "cli_render.h"
-#include "finding.h"
-#include "store.h"
+#include "container_log.h"
 #include "util.h"
 
-#define LOG_READ_MAX (1ULL << 30) /* bytes read of one log file */
-#define LINES_MAX    100000       /* entries printed */
-
-struct entry {
-	int64_t t;
-	char *stream; /* "stdout", "stderr", "cagewatch" */
-	char *text;
-};
-
-struct entries {
-	struct entry *e;
-	size_t n, cap;
-	size_t dropped;
-};
-
-static int add(struct entries *es, int64_t t, const char *stream, const char *text, size_t len)
-{
-	if (es->n >= LINES_MAX) {
-		es->dropped++;
-		return 0;
-	}
-	if (es->n == es->cap) {
-		size_t cap = es->cap ? es->cap * 2 : 256;
-		struct entry *ne = realloc(es->e, cap * sizeof(*ne));
-
-		if (!ne)
-			return -ENOMEM;
-		es->e = ne;
-		es->cap = cap;
-	}
-	es->e[es->n].t = t;
-	es->e[es->n].stream = strdup(stream);
-	es->e[es->n].text = strndup(text, len);
-	if (!es->e[es->n].stream || !es->e[es->n].text) {
-		free(es->e[es->n].stream);
-		free(es->e[es->n].text);
-		return -ENOMEM;
-	}
-	es->n++;
-	return 0;
-}
-
-/* Docker json-file: {"log":"text\n","stream":"stdout","time":"..."}. */
-static int parse_docker(const char *line, int64_t *t, char *stream, size_t ssz, json_t **text)
-{
-	json_t *j = json_loads(line, 0, NULL);
-	const char *ts = json_string_value(json_object_get(j, "time"));
-	const char *st = json_string_value(json_object_get(j, "stream"));
-
-	if (!ts || !st || !json_is_string(json_object_get(j, "log")) ||
-	    cw_parse_rfc3339_ns(ts, t)) {
-		json_decref(j);
-		return -EINVAL;
-	}
-	cw_strlcpy(stream, st, ssz);
-	*text = json_incref(json_object_get(j, "log"));
-	json_decref(j);
-	return 0;
-}
-
-/* CRI: "<RFC 3339 nano> <stream> <P|F> <text>". */
-static int parse_cri(char *line, int64_t *t, char *stream, size_t ssz, const char **text)
-{
-	char *sp1 = strchr(line, ' '), *sp2, *sp3;
-
-	if (!sp1 || !(sp2 = strchr(sp1 + 1, ' ')) || !(sp3 = strchr(sp2 + 1, ' ')))
-		return -EINVAL;
-	*sp1 = *sp2 = '\0';
-	if (cw_parse_rfc3339_ns(line, t))
-		return -EINVAL;
-	cw_strlcpy(stream, sp1 + 1, ssz);
-	*text = sp3 + 1;
-	return 0;
-}
-
-/* Open a log file: no FIFO, no device, no symlink at the last component. */
-static FILE *open_log(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
-	struct stat st;
-
-	if (fd < 0)
-		return NULL;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		close(fd);
-		errno = EINVAL;
-		return NULL;
-	}
-	return fdopen(fd, "r");
-}
-
-/* Lines of one file within [from, to]. 0 or -errno. */
-static int read_file_lines(const char *path, bool docker, int64_t from, int64_t to,
-                           struct entries *es)
-{
-	FILE *f = open_log(path);
-	char *line = NULL, stream[16];
-	size_t cap = 0;
-	unsigned long long total = 0;
-	ssize_t n;
-	int err = 0;
-
-	if (!f)
-		return -errno;
-	while (!err && total < LOG_READ_MAX && (n = getline(&line, &cap, f)) > 0) {
-		int64_t t;
-
-		total += (unsigned long long)n;
-		if (line[n - 1] == '\n')
-			line[--n] = '\0';
-		if (docker) {
-			json_t *txt = NULL;
-
-			if (!parse_docker(line, &t, stream, sizeof(stream), &txt) && t >= from &&
-			    t <= to) {
-				size_t l = json_string_length(txt);
-				const char *s = json_string_value(txt);
-
-				err = add(es, t, stream, s, l && s[l - 1] == '\n' ? l - 1 : l);
-			}
-			json_decref(txt);
-		} else {
-			const char *txt;
-
-			if (!parse_cri(line, &t, stream, sizeof(stream), &txt) && t >= from &&
-			    t <= to)
-				err = add(es, t, stream, txt, strlen(txt));
-		}
-	}
-	free(line);
-	(void)fclose(f);
-	return err;
-}
-
-/* A CRI container log directory holds 0.log, 1.log, ... (one per restart). */
-static int read_log(const char *path, bool docker, int64_t from, int64_t to, struct entries *es)
-{
-	struct stat st;
-	DIR *d;
-	struct dirent *de;
-	int err = 0;
-
-	if (lstat(path, &st))
-		return -errno;
-	if (!S_ISDIR(st.st_mode))
-		return read_file_lines(path, docker, from, to, es);
-	if (!(d = opendir(path)))
-		return -errno;
-	while (!err && (de = readdir(d))) {
-		char p[PATH_MAX];
-		size_t l = strlen(de->d_name);
-
-		if (l < 5 || strcmp(de->d_name + l - 4, ".log"))
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", path, de->d_name);
-		err = read_file_lines(p, docker, from, to, es);
-	}
-	closedir(d);
-	return err;
-}
-
-static int by_time(const void *a, const void *b)
-{
-	const struct entry *x = a, *y = b;
-
-	return x->t < y->t ? -1 : x->t > y->t;
-}
-
-/* cagewatch's own record: the findings on the container in the window. */
-static int add_findings(struct cw_store *s, json_t *f, int64_t from, int64_t to, int64_t win_ms,
-                        struct entries *es)
-{
-	const char *id = cw_store_short_id(cw_render_js(f, "name"));
-	json_t *arr = NULL, *v;
-	size_t i;
-	int err = cw_store_related(s, id, win_ms, &arr);
-
-	if (err)
-		return err;
-	json_array_append(arr, f);
-	json_array_foreach(arr, i, v)
-	{
-		json_t *p = json_array_get(json_object_get(v, "processes"), 0);
-		const char *bin = cw_render_js(json_object_get(p, "binary"), "path");
-		const char *et = cw_render_js(v, "eventTime");
-		char text[1024];
-		int64_t t;
-
-		if (!et || cw_parse_rfc3339_ns(et, &t) || t < from || t > to)
-			continue;
-		snprintf(text, sizeof(text), "finding %s: %s, %s%s",
-		         cw_store_short_id(cw_render_js(v, "name")),
-		         cw_render_js(v, "category") ? cw_render_js(v, "category") : "?",
-		         bin ? bin : "?",
-		         json_object_get(json_object_get(v, "sourceProperties"), "Blocked")
-		             ? " (blocked)"
-		             : "");
-		if ((err = add(es, t, "cagewatch", text, strlen(text))))
-			break;
-	}
-	json_decref(arr);
-	return err;
-}
-
-static void print_entries(const struct entries *es, bool json)
-{
-	char tb[40];
-	json_t *arr = json ? json_array() : NULL;
-
-	for (size_t i = 0; i < es->n; i++) {
-		const struct entry *e = &es->e[i];
-
-		cw_rfc3339(e->t, tb, sizeof(tb));
-		if (arr) {
-			json_array_append_new(arr,
-			                      json_pack("{s:s,s:s,s:o}", "time", tb, "stream",
-			                                e->stream, "text", cw_json_str(e->text)));
-			continue;
-		}
-		printf("%s  %-9s  ", tb, e->stream);
-		cw_render_put_safe(stdout, e->text);
-		putchar('\n');
-	}
-	if (arr) {
-		json_dumpf(arr, stdout, JSON_INDENT(2));
-		putchar('\n');
-		json_decref(arr);
-	}
-}
-
-static void header(json_t *sp, const char *path, int64_t from, int64_t to)
+static void header(json_t *sp, const struct cw_container_log *cl)
 {
 	char a[40], b[40];
+	const char *name = cw_render_js(sp, "Container_Name"),
+	           *id = cw_render_js(sp, "Container_Id");
+	const char *rt = cw_render_js(sp, "Container_Runtime");
 
 	printf("Container ");
-	cw_render_put_safe(
-	    stdout, cw_render_js(sp, "Container_Name") ? cw_render_js(sp, "Container_Name") : "?");
+	cw_render_put_safe(stdout, name ? name : "?");
 	printf(" (");
-	cw_render_put_safe(
-	    stdout, cw_render_js(sp, "Container_Id") ? cw_render_js(sp, "Container_Id") : "?");
-	printf("), %s to %s\n", cw_rfc3339(from, a, sizeof(a)), cw_rfc3339(to, b, sizeof(b)));
-	if (path) {
+	cw_render_put_safe(stdout, id ? id : "?");
+	printf("), %s to %s\n", cw_rfc3339(cl->from_ns, a, sizeof(a)),
+	       cw_rfc3339(cl->to_ns, b, sizeof(b)));
+	if (cl->path) {
 		printf("Log: ");
-		cw_render_put_safe(stdout, path);
+		cw_render_put_safe(stdout, cl->path);
 		printf("\n");
-	} else {
-		printf("Log: none on this node: its runtime (");
-		cw_render_put_safe(stdout, cw_render_js(sp, "Container_Runtime")
-		                               ? cw_render_js(sp, "Container_Runtime")
-		                               : "?");
-		printf(
-		    ") keeps no log of the container's output (plain runc, crun and ctr hand it\n"
-		    "     to whoever started the container); cagewatch's own record follows\n");
+		return;
 	}
+	printf("Log: none on this node: its runtime (");
+	cw_render_put_safe(stdout, rt ? rt : "?");
+	printf(") keeps no log of the container's output (plain runc, crun and ctr hand it\n"
+	       "     to whoever started the container); cagewatch's own record follows\n");
 }
 
 int cw_findings_logs(struct cw_store *s, json_t *f, int64_t before_ms, int64_t after_ms, bool json)
 {
-	json_t *sp = json_object_get(f, "sourceProperties");
-	const char *path = cw_render_js(sp, "Container_Log_Path");
-	const char *fmt = cw_render_js(sp, "Container_Log_Format");
-	const char *et = cw_render_js(f, "eventTime");
-	struct entries es = {0};
-	int64_t t0, from, to;
-	int err = 0;
+	struct cw_container_log cl;
+	json_t *e;
+	size_t i;
+	int err = cw_container_log(s, f, before_ms, after_ms, &cl);
 
-	if (!et || cw_parse_rfc3339_ns(et, &t0)) {
-		cw_err("the finding has no event time");
-		return -EINVAL;
+	if (err) {
+		cw_err("cannot gather the container's log: %s",
+		       err == -EINVAL ? "the finding has no event time" : strerror(-err));
+		return err;
 	}
-	from = t0 - before_ms * 1000000LL;
-	to = t0 + after_ms * 1000000LL;
-	if (!json)
-		header(sp, path, from, to);
-	if (path && (err = read_log(path, fmt && !strcmp(fmt, "docker-json"), from, to, &es)))
-		cw_warn("cannot read the container's log %s: %s (it may have been rotated or "
-		        "removed with the container)",
-		        path, strerror(-err));
-	err = add_findings(s, f, from, to, before_ms > after_ms ? before_ms : after_ms, &es);
-	if (err)
-		cw_warn("cannot read the other findings of the container: %s", strerror(-err));
-	if (es.n)
-		qsort(es.e, es.n, sizeof(*es.e), by_time);
-	print_entries(&es, json);
-	if (es.dropped)
+	if (json) {
+		cw_render_json(cl.entries);
+	} else {
+		header(json_object_get(f, "sourceProperties"), &cl);
+		json_array_foreach(cl.entries, i, e)
+		{
+			printf("%s  %-9s  ", cw_render_js(e, "time"), cw_render_js(e, "stream"));
+			cw_render_put_safe(stdout, cw_render_js(e, "text"));
+			putchar('\n');
+		}
+	}
+	if (cl.dropped)
 		cw_warn("%zu more entries in the window were not shown: narrow --before/--after",
-		        es.dropped);
-	for (size_t i = 0; i < es.n; i++) {
-		free(es.e[i].stream);
-		free(es.e[i].text);
-	}
-	free(es.e);
+		        cl.dropped);
+	json_decref(cl.entries);
 	return 0;
 }

@@ -7,6 +7,7 @@
 
 #include "agent.h"
 #include "cli.h"
+#include "console.h"
 #include "content.h"
 #include "util.h"
 
@@ -22,8 +23,10 @@ static void usage(FILE *f)
 	      "  run                 run the agent: report known escape tools executed in "
 	      "containers\n"
 	      "                      as SCC findings, one JSON line each on stdout\n"
-	      "  findings list|show|related|set-state|mute|unmute\n"
+	      "  findings list|show|related|logs|set-state|mute|unmute\n"
 	      "                      review stored findings\n"
+	      "  serve               the web console and SCC-shaped API over the findings\n"
+	      "                      (default http://127.0.0.1:7611)\n"
 	      "  scan PATH...        check files, directories or an image rootfs for known tools\n"
 	      "  stats               counters of the running agent (seen, filtered, lost, ...)\n"
 	      "  trace               print every exec the sensor sees (debugging)\n"
@@ -54,11 +57,10 @@ static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 } commands[] = {
-    {"run", cw_cmd_run},        {"stats", cw_cmd_stats},
-    {"trace", cw_cmd_trace},    {"findings", cw_cmd_findings},
-    {"scan", cw_cmd_scan},      {"version", cmd_version},
-    {"--version", cmd_version}, {"help", cmd_help},
-    {"--help", cmd_help},       {"-h", cmd_help},
+    {"run", cw_cmd_run},           {"stats", cw_cmd_stats},    {"trace", cw_cmd_trace},
+    {"findings", cw_cmd_findings}, {"scan", cw_cmd_scan},      {"serve", cw_cmd_serve},
+    {"version", cmd_version},      {"--version", cmd_version}, {"help", cmd_help},
+    {"--help", cmd_help},          {"-h", cmd_help},
 };
 
 int main(int argc, char **argv)

@@ -71,6 +71,14 @@ int cw_store_get(struct cw_store *s, const char *id, json_t **out);
 int cw_store_list(struct cw_store *s, const struct cw_filter *f, const char *order_by, bool desc,
                   long limit, json_t **out);
 int cw_store_count(struct cw_store *s, const struct cw_filter *f, int64_t *out);
+/* One page: order_by as SCC's orderBy ("event_time desc, name"; up to four
+ * fields), at most limit (<= 0: all) after skipping offset. -EINVAL (logged)
+ * for a field that cannot order. */
+int cw_store_list_page(struct cw_store *s, const struct cw_filter *f, const char *order_by,
+                       long limit, long offset, json_t **out);
+/* Counts of the matching findings by category and severity, most first:
+ * [{category, severity, count}]. */
+int cw_store_counts(struct cw_store *s, const struct cw_filter *f, json_t **out);
 
 /* Every other finding on the same container (else the same resource) whose
  * event time is within window_ms of the finding's, oldest first. */

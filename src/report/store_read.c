@@ -197,25 +197,91 @@ static int prepare_filtered(struct cw_store *s, const char *what, const struct c
 int cw_store_list(struct cw_store *s, const struct cw_filter *f, const char *order_by, bool desc,
                   long limit, json_t **out)
 {
-	const char *col = cw_filter_order_column(order_by ? order_by : "event_time");
-	const char *dir = desc ? "DESC" : "ASC";
+	char order[160];
+
+	snprintf(order, sizeof(order), "%s%s", order_by ? order_by : "event_time",
+	         desc ? " desc" : "");
+	return cw_store_list_page(s, f, order, limit, 0, out);
+}
+
+/* SCC's orderBy ("event_time desc, name") as SQL, into buf. 0, or -EINVAL
+ * (logged) for a field that cannot order or a bad direction. */
+static int order_sql(const char *order_by, char *buf, size_t size)
+{
+	char copy[256], *save = NULL, *part;
+	size_t used = 0;
+	int n = 0;
+
+	snprintf(copy, sizeof(copy), "%s", order_by && order_by[0] ? order_by : "event_time");
+	for (part = strtok_r(copy, ",", &save); part; part = strtok_r(NULL, ",", &save)) {
+		char field[64] = "", dir[16] = "";
+		const char *col;
+
+		if (sscanf(part, " %63s %15s", field, dir) < 1 || n >= 4)
+			return -EINVAL;
+		col = cw_filter_order_column(field);
+		if (!col || (dir[0] && strcasecmp(dir, "desc") && strcasecmp(dir, "asc"))) {
+			cw_err(
+			    "cannot order by \"%s\": use fields such as event_time, create_time, "
+			    "category, state, severity, name, resource_name, each with desc or asc",
+			    part);
+			return -EINVAL;
+		}
+		used +=
+		    (size_t)snprintf(buf + used, size - used, "%s%s %s", n ? ", " : " ORDER BY ",
+		                     col, strcasecmp(dir, "desc") ? "ASC" : "DESC");
+		if (used >= size)
+			return -EINVAL;
+		n++;
+	}
+	if (!n)
+		return -EINVAL;
+	used += (size_t)snprintf(buf + used, size - used, ", id ASC LIMIT ? OFFSET ?");
+	return used < size ? 0 : -EINVAL;
+}
+
+int cw_store_list_page(struct cw_store *s, const struct cw_filter *f, const char *order_by,
+                       long limit, long offset, json_t **out)
+{
 	sqlite3_stmt *st;
-	char tail[128];
+	char tail[512];
 	int ret, idx;
 
 	*out = NULL;
-	if (!col) {
-		cw_err("cannot order by \"%s\": use a field such as event_time, create_time, "
-		       "category, state, severity, name, resource_name",
-		       order_by);
-		return -EINVAL;
-	}
-	snprintf(tail, sizeof(tail), " ORDER BY %s %s, id %s LIMIT ?", col, dir, dir);
+	if ((ret = order_sql(order_by, tail, sizeof(tail))))
+		return ret;
 	ret = prepare_filtered(s, "json", f, tail, &st, &idx);
 	if (ret)
 		return ret;
 	sqlite3_bind_int64(st, idx, limit > 0 ? limit : -1);
+	sqlite3_bind_int64(st, idx + 1, offset > 0 ? offset : 0);
 	ret = collect(s, st, out);
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int cw_store_counts(struct cw_store *s, const struct cw_filter *f, json_t **out)
+{
+	sqlite3_stmt *st;
+	int ret, rc, idx;
+
+	*out = json_array();
+	if (!*out)
+		return -ENOMEM;
+	ret = prepare_filtered(s, "category, severity, count(*)", f,
+	                       " GROUP BY category, severity ORDER BY 3 DESC", &st, &idx);
+	if (ret)
+		return ret;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *c = (const char *)sqlite3_column_text(st, 0);
+		const char *v = (const char *)sqlite3_column_text(st, 1);
+
+		json_array_append_new(*out, json_pack("{s:s,s:s,s:I}", "category", c ? c : "",
+		                                      "severity", v ? v : "", "count",
+		                                      (json_int_t)sqlite3_column_int64(st, 2)));
+	}
+	if (rc != SQLITE_DONE)
+		ret = st_sq_fail(s, rc, "counting findings by category");
 	sqlite3_finalize(st);
 	return ret;
 }
