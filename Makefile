@@ -163,10 +163,12 @@ clean:
 
 # Quick start: install dependencies, build, run the agent on embedded defaults.
 # stdout carries only findings (one JSON line each); everything else goes to stderr.
+# The agent, with the web console beside it (127.0.0.1:7611) while it runs.
 run:
 	@./tests/deps.sh >&2
 	@$(MAKE) -s --no-print-directory cagewatch >&2
-	@./cagewatch run $(ARGS)
+	@./cagewatch serve $(SERVE_ARGS) & sp=$$!; ./cagewatch run $(ARGS); rc=$$?; \
+		kill $$sp 2>/dev/null; wait $$sp 2>/dev/null; exit $$rc
 
 -include $(wildcard $(OUT)/*.d)
 

@@ -1,6 +1,7 @@
 #!/bin/sh
 # bench/store.sh - build bench/store_bench.c against build/libcw.a and run it.
-# Arguments go to the benchmark: -n COUNT (default 1000000), -d DIR (temp dir).
+# Arguments go to the benchmark: -n COUNT (default 1000000), -d DIR (temp dir),
+# -k PATH (keep the store there, e.g. for bench/console.sh).
 # Example: bench/store.sh -n 100000
 set -eu
 cd "$(dirname "$0")/.."

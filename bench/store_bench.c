@@ -120,7 +120,7 @@ static int time_list(struct cw_store *s, const char *expr, const char *order, bo
 int main(int argc, char **argv)
 {
 	long n = 1000000;
-	const char *base = NULL;
+	const char *base = NULL, *keep = NULL; /* -k: move the store there, keep it */
 	char dir[256], path[300], key[200], cmd[300];
 	struct cw_store *s;
 	json_t *f, *stored;
@@ -128,13 +128,15 @@ int main(int argc, char **argv)
 	struct stat st;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "n:d:")) != -1) {
-		if (opt == 'n') {
+	while ((opt = getopt(argc, argv, "n:d:k:")) != -1) {
+		if (opt == 'k') {
+			keep = optarg;
+		} else if (opt == 'n') {
 			n = strtol(optarg, NULL, 10);
 		} else if (opt == 'd') {
 			base = optarg;
 		} else {
-			fprintf(stderr, "usage: %s [-n COUNT] [-d DIR]\n", argv[0]);
+			fprintf(stderr, "usage: %s [-n COUNT] [-d DIR] [-k KEEP_AS]\n", argv[0]);
 			return 2;
 		}
 	}
@@ -226,6 +228,9 @@ int main(int argc, char **argv)
 	if (stat(path, &st) == 0)
 		printf("| store file size | %.1f MiB (%.0f bytes/finding) |\n",
 		       (double)st.st_size / (1 << 20), (double)st.st_size / (double)(n + 1));
+	if (keep && rename(path, keep) != 0)
+		fprintf(stderr, "store_bench: cannot keep the store as %s: %s\n", keep,
+		        strerror(errno));
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "store_bench: could not remove %s\n", dir);

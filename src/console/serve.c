@@ -261,6 +261,9 @@ static bool post_allowed(struct req *r, const char *url, struct reply *out)
 	if (!bearer) {
 		const char *o = origin ? strstr(origin, "://") : NULL;
 
+		/* "null" (a privacy setting) says nothing: the cookie decides */
+		if (origin && !strcmp(origin, "null"))
+			origin = NULL;
 		if (!r->csrf[0] || !same_secret(r->f_csrf, r->csrf) ||
 		    (origin && (!o || !host || strcmp(o + 3, host)))) {
 			reply_error(out, 403,
@@ -347,7 +350,9 @@ static enum MHD_Result send_reply(struct conn_state *st, struct reply *out)
 	MHD_add_response_header(resp, "Content-Security-Policy", csp);
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
-	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	/* same-origin: a form post then carries its real Origin (no-referrer
+	 * makes browsers send "Origin: null") */
+	MHD_add_response_header(resp, "Referrer-Policy", "same-origin");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	if (out->location[0])
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, out->location);
