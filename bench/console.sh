@@ -14,7 +14,7 @@ trap 'kill $SP 2>/dev/null; rm -rf "$work"' EXIT
 bench/store.sh -n "$N" -k "$work/findings.db" >/dev/null
 PORT=$((19000 + RANDOM % 1000))
 ./build/cagewatch serve --store "$work/findings.db" --listen "127.0.0.1:$PORT" \
-	--stats-file "$work/none.json" 2>"$work/serve.log" &
+	--stats-file "$work/none.json" --rate-limit 0 2>"$work/serve.log" &
 SP=$!
 for i in $(seq 1 50); do curl -s -o /dev/null "http://127.0.0.1:$PORT/healthz" && break; sleep 0.1; done
 /usr/bin/python3 - "$PORT" "$N" <<'PY'

@@ -23,6 +23,8 @@ static void add(struct html *h, const char *s, size_t n)
 		h->p = np;
 		h->cap = cap;
 	}
+	if (!h->p)
+		return;
 	memcpy(h->p + h->len, s, n);
 	h->len += n;
 	h->p[h->len] = '\0';

@@ -23,7 +23,7 @@
 #include "util.h"
 
 #define FORM_MAX     4096
-#define RATE_PER_SEC 100 /* requests per second per client address, burst 2x */
+#define RATE_DEFAULT 100 /* requests per second per client address, burst 2x */
 #define RATE_SLOTS   256
 
 static const char csp[] = "default-src 'none'; style-src 'self'; script-src 'self'; "
@@ -39,6 +39,8 @@ static struct {
 } buckets[RATE_SLOTS];
 static pthread_mutex_t bucket_lock = PTHREAD_MUTEX_INITIALIZER;
 
+static double rate_per_sec = RATE_DEFAULT; /* 0: no limit (--rate-limit 0) */
+
 static bool rate_ok(struct MHD_Connection *c)
 {
 	const union MHD_ConnectionInfo *ci =
@@ -48,6 +50,8 @@ static bool rate_ok(struct MHD_Connection *c)
 	bool ok;
 	size_t k;
 
+	if (rate_per_sec <= 0)
+		return true;
 	if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
 		a = ((const struct sockaddr_in *)(const void *)ci->client_addr)->sin_addr.s_addr;
 	else if (ci && ci->client_addr)
@@ -56,12 +60,12 @@ static bool rate_ok(struct MHD_Connection *c)
 	pthread_mutex_lock(&bucket_lock);
 	if (buckets[k].addr != a || !buckets[k].last_ms) {
 		buckets[k].addr = a;
-		buckets[k].tokens = 2.0 * RATE_PER_SEC;
+		buckets[k].tokens = 2.0 * rate_per_sec;
 		buckets[k].last_ms = now;
 	}
-	buckets[k].tokens += (double)(now - buckets[k].last_ms) * RATE_PER_SEC / 1000.0;
-	if (buckets[k].tokens > 2.0 * RATE_PER_SEC)
-		buckets[k].tokens = 2.0 * RATE_PER_SEC;
+	buckets[k].tokens += (double)(now - buckets[k].last_ms) * rate_per_sec / 1000.0;
+	if (buckets[k].tokens > 2.0 * rate_per_sec)
+		buckets[k].tokens = 2.0 * rate_per_sec;
 	buckets[k].last_ms = now;
 	ok = buckets[k].tokens >= 1.0;
 	if (ok)
@@ -451,20 +455,22 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 /* ---- options and start ---------------------------------------------------- */
 
 struct serve_opts {
-	const char *listen, *token_file, *cert, *key, *config, *pidfile;
+	const char *listen, *token_file, *cert, *key, *config, *pidfile, *rate;
 };
 
 static const char usage_text[] =
     "usage: cagewatch serve [--store PATH] [--listen ADDR:PORT] [--token-file F]\n"
     "                       [--tls-cert F --tls-key F] [--stats-file F] [--config F]\n"
-    "                       [--pidfile F]\n"
+    "                       [--pidfile F] [--rate-limit N]\n"
     "  --listen      where to listen (default " CW_CONSOLE_DEFAULT_LISTEN "); an address other\n"
     "                than loopback needs --token-file\n"
     "  --token-file  a file holding the token (16+ characters) that changing findings\n"
     "                needs (Authorization: Bearer, or the /login form); reading needs none\n"
     "  --tls-cert, --tls-key  serve HTTPS with this PEM certificate and key\n"
     "  --stats-file  the running agent's counters, for /healthz and /metrics (default\n"
-    "                " CW_STATS_DEFAULT_PATH ")\n";
+    "                " CW_STATS_DEFAULT_PATH ")\n"
+    "  --rate-limit  requests per second per client address, burst twice that\n"
+    "                (default 100; 0: no limit)\n";
 
 static int usage(const char *what)
 {
@@ -528,6 +534,7 @@ static int parse_args(int argc, char **argv, struct console *cs, struct serve_op
 		                   : !strcmp(a, "--stats-file") ? &cs->stats_path
 		                   : !strcmp(a, "--config")     ? &o->config
 		                   : !strcmp(a, "--pidfile")    ? &o->pidfile
+		                   : !strcmp(a, "--rate-limit") ? &o->rate
 		                                                : NULL;
 
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -542,6 +549,13 @@ static int parse_args(int argc, char **argv, struct console *cs, struct serve_op
 	}
 	if (!o->cert != !o->key)
 		return usage("--tls-cert and --tls-key go together");
+	if (o->rate) {
+		char *end;
+
+		rate_per_sec = strtod(o->rate, &end);
+		if (*end || rate_per_sec < 0 || rate_per_sec > 1e6)
+			return usage("--rate-limit takes requests per second per client (0: none)");
+	}
 	return 0;
 }
 

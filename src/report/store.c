@@ -36,7 +36,10 @@ static const char schema_sql[] =
     "CREATE INDEX IF NOT EXISTS findings_dedup ON findings(dedup_key, event_time_ms);"
     "CREATE INDEX IF NOT EXISTS findings_category ON findings(category, event_time_ms);"
     "CREATE INDEX IF NOT EXISTS findings_container ON findings(container_id, event_time_ms);"
-    "CREATE INDEX IF NOT EXISTS findings_resource ON findings(resource_name, event_time_ms);";
+    "CREATE INDEX IF NOT EXISTS findings_resource ON findings(resource_name, event_time_ms);"
+    /* counts and facets (totalSize, by category and severity) read this, not the rows */
+    "CREATE INDEX IF NOT EXISTS findings_facets ON findings(category, state, severity, mute, "
+    "event_time_ms);";
 
 static const char ins_sql[] =
     "INSERT INTO findings (id, name, parent, category, state, severity, mute, event_time_ms,"
