@@ -61,8 +61,9 @@ int page_findings(struct req *r, const char *rest, struct reply *out);
 /* page_finding.c */
 int page_finding(struct req *r, const char *rest, struct reply *out);
 int post_finding(struct req *r, const char *rest, struct reply *out);
-/* Render a list of findings as the table of the Findings page. */
-void html_findings_table(struct html *h, json_t *arr, const char *sort_base);
+/* Render a list of findings as the table of the Findings page; sort_base
+ * (NULL: no sort links) is the page's link, order its current orderBy. */
+void html_findings_table(struct html *h, json_t *arr, const char *sort_base, const char *order);
 /* api.c */
 int api_v2(struct req *r, const char *rest, struct reply *out);
 int api_healthz(struct req *r, const char *rest, struct reply *out);

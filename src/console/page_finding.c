@@ -314,7 +314,7 @@ static void tab_related(struct html *h, struct cw_store *s, struct req *r, const
 	}
 	html_rawf(h, "<p id=\"related-count\">%zu related finding%s</p>", json_array_size(arr),
 	          json_array_size(arr) == 1 ? "" : "s");
-	html_findings_table(h, arr, NULL);
+	html_findings_table(h, arr, NULL, NULL);
 	json_decref(arr);
 }
 

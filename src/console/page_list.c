@@ -25,15 +25,23 @@ static const struct {
     {"Occurrences", "occurrence_count"},
 };
 
-static void header_row(struct html *h, const char *sort_base)
+/* Column headers; a sortable one links to its own order, newest/largest
+ * first, or the other way round when the table is already sorted by it. */
+static void header_row(struct html *h, const char *sort_base, const char *order)
 {
 	html_raw(h, "<table class=\"findings\"><thead><tr>");
 	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
 		html_raw(h, "<th>");
 		if (cols[i].field && sort_base) {
-			html_rawf(h, "<a href=\"%s&amp;orderBy=%s%%20desc\">", sort_base,
-			          cols[i].field);
+			size_t n = strlen(cols[i].field);
+			bool by = order && !strncmp(order, cols[i].field, n) &&
+			          (order[n] == '\0' || order[n] == ' ');
+			bool desc = by && strstr(order + n, "desc");
+
+			html_rawf(h, "<a href=\"%s&amp;orderBy=%s%%20%s\">", sort_base,
+			          cols[i].field, by && desc ? "asc" : "desc");
 			html_text(h, cols[i].title);
+			html_raw(h, by ? (desc ? " &#9660;" : " &#9650;") : "");
 			html_raw(h, "</a>");
 		} else {
 			html_text(h, cols[i].title);
@@ -79,12 +87,12 @@ static void row(struct html *h, json_t *f)
 	html_raw(h, "</td></tr>");
 }
 
-void html_findings_table(struct html *h, json_t *arr, const char *sort_base)
+void html_findings_table(struct html *h, json_t *arr, const char *sort_base, const char *order)
 {
 	json_t *f;
 	size_t i;
 
-	header_row(h, sort_base);
+	header_row(h, sort_base, order);
 	json_array_foreach(arr, i, f)
 	{
 		row(h, f);
@@ -206,7 +214,7 @@ int page_findings(struct req *r, const char *rest, struct reply *out)
 	counts(&h, c);
 	base_link(&sb, filter, order, false);
 	sort_base = html_take(&sb, &sl);
-	html_findings_table(&h, arr, sort_base);
+	html_findings_table(&h, arr, sort_base, order);
 	free(sort_base);
 	pager(&h, filter, order, page, size, total);
 	json_decref(arr);
