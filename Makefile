@@ -48,7 +48,7 @@ RULES    := $(wildcard rules/*)
 
 # Generated headers and BPF objects are kept once made (not intermediates).
 .PRECIOUS: $(OUT)/%.bpf.o $(OUT)/%.skel.h $(OUT)/vmlinux.h
-.PHONY: check-valgrind run all clean check check-sanitize unit format format-check deps bench \
+.PHONY: man check-valgrind run all clean check check-sanitize unit format format-check deps bench \
 	fuzz fuzzers lint print-includes
 all: cagewatch
 
@@ -163,6 +163,10 @@ clean:
 
 # Quick start: install dependencies, build, run the agent on embedded defaults.
 # stdout carries only findings (one JSON line each); everything else goes to stderr.
+# Man pages from the --help texts (help2man): build/man/.
+man: $(OUT)/cagewatch
+	./tools/mkman.sh $(OUT)/cagewatch $(OUT)/man
+
 # The agent, with the web console beside it (127.0.0.1:7611) while it runs.
 run:
 	@./tests/deps.sh >&2

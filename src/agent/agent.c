@@ -221,6 +221,7 @@ static void usage(FILE *f)
 	      "  --containerd-roots DIRS\n"
 	      "                     containerd root directories whose metadata names images\n"
 	      "                     and labels (default /var/lib/containerd)\n"
+	      "  --help-config      the configuration file's keys and defaults\n"
 	      "  -v, --verbose      debug logging\n",
 	      f);
 }
@@ -250,18 +251,18 @@ static int parse_value(struct run_opts *o, int id, const char *arg)
 /* Options into *o. Returns -1 to go on, else the exit status (0 for --help). */
 static int parse_opts(int argc, char **argv, struct run_opts *o)
 {
-	struct option lo[sizeof(fields) / sizeof(fields[0]) + 5] = {
-	    {"output", required_argument, NULL, 'o'},
-	    {"ringbuf-mb", required_argument, NULL, 'r'},
-	    {"verbose", no_argument, NULL, 'v'},
-	    {"help", no_argument, NULL, 'h'},
+	struct option lo[sizeof(fields) / sizeof(fields[0]) + 6] = {
+	    {"output", required_argument, NULL, 'o'}, {"ringbuf-mb", required_argument, NULL, 'r'},
+	    {"verbose", no_argument, NULL, 'v'},      {"help", no_argument, NULL, 'h'},
+	    {"help-config", no_argument, NULL, 'g'},
 	};
-	size_t n = 4;
+	size_t n = 5;
 	int opt;
 
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
 		lo[n++] = (struct option){fields[i].name, fields[i].has_arg, NULL, fields[i].id};
 	optind = 1;
+	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "vh", lo, NULL)) != -1) {
 		size_t i = 0;
 
@@ -279,16 +280,20 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 				return CW_EXIT_ERROR;
 		} else if (opt == 'v') {
 			cw_log_set_level(CW_LOG_DEBUG);
+		} else if (opt == 'h') {
+			usage(stdout);
+			return CW_EXIT_OK;
+		} else if (opt == 'g') {
+			cw_config_help(stdout);
+			return CW_EXIT_OK;
 		} else {
-			usage(opt == 'h' ? stdout : stderr);
-			return opt == 'h' ? CW_EXIT_OK : CW_EXIT_ERROR;
+			return cw_usage_hint("run",
+			                     "unknown option, or one missing its value: '%s'",
+			                     argv[optind - 1]);
 		}
 	}
-	if (optind < argc) {
-		cw_err("unexpected argument '%s'", argv[optind]);
-		usage(stderr);
-		return CW_EXIT_ERROR;
-	}
+	if (optind < argc)
+		return cw_usage_hint("run", "unexpected argument '%s'", argv[optind]);
 	return -1;
 }
 

@@ -414,16 +414,28 @@ int cw_cmd_stats(int argc, char **argv)
 			format = argv[++i];
 		else if (!strcmp(argv[i], "--stats-file") && i + 1 < argc)
 			path = argv[++i];
-		else {
-			cw_err("usage: cagewatch stats [--stats-file PATH] "
-			       "[--format text|json|prometheus] [--json]");
-			return CW_EXIT_ERROR;
+		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			fputs("usage: cagewatch stats [--stats-file PATH] [--format "
+			      "text|json|prometheus] "
+			      "[--json]\n"
+			      "  the running agent's counters (it rewrites them every 0.5 s); "
+			      "exits 1 when\n"
+			      "  they are stale (the agent is stopped or stuck)\n"
+			      "  --stats-file PATH  where the agent writes them "
+			      "(default " CW_STATS_DEFAULT_PATH ")\n"
+			      "  --format FORMAT    text (default), json, or prometheus (text "
+			      "exposition)\n"
+			      "  --json             the same as --format json\n",
+			      stdout);
+			return CW_EXIT_OK;
+		} else {
+			return cw_usage_hint(
+			    "stats", "unknown option, or one missing its value: '%s'", argv[i]);
 		}
 	}
-	if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "prometheus")) {
-		cw_err("unknown --format \"%s\": use text, json or prometheus", format);
-		return CW_EXIT_ERROR;
-	}
+	if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "prometheus"))
+		return cw_usage_hint(
+		    "stats", "unknown --format \"%s\": use text, json or prometheus", format);
 	o = json_load_file(path, 0, &jerr);
 	if (!o) {
 		cw_err(

@@ -44,9 +44,7 @@ static int usage_err(const char *fmt, const char *arg)
 	char msg[512];
 
 	snprintf(msg, sizeof(msg), fmt, arg);
-	cw_err("findings: %s", msg);
-	fputs(usage_text, stderr);
-	return EXIT_USAGE;
+	return cw_usage_hint("findings", "%s", msg);
 }
 
 /* ---- text output helpers ---- */
@@ -133,9 +131,8 @@ static int parse_shape(const char *v, const char *text_name, enum shape *out)
 		*out = SHAPE_TEXT;
 		return 0;
 	}
-	cw_err("findings: --format must be %s, json, scc or scc-console, not \"%s\"", text_name, v);
-	fputs(usage_text, stderr);
-	return EXIT_USAGE;
+	return cw_usage_hint(
+	    "findings", "--format must be %s, json, scc or scc-console, not \"%s\"", text_name, v);
 }
 
 /* Print json (a new reference, consumed) or fail with ENOMEM. */
@@ -539,7 +536,8 @@ int cw_cmd_findings(int argc, char **argv)
 	}
 	if (o.nargs == 0) {
 		free(o.args);
-		return usage_err("%s", "findings: which command?");
+		return usage_err(
+		    "%s", "which command? list, show, related, logs, set-state, mute or unmute");
 	}
 	cmd = o.args[0];
 	if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
@@ -559,7 +557,7 @@ int cw_cmd_findings(int argc, char **argv)
 	           strcmp(cmd, "unmute") == 0) {
 		ret = cmd_lifecycle(&o, cmd);
 	} else {
-		ret = usage_err("findings: unknown command \"%s\"", cmd);
+		ret = usage_err("unknown command \"%s\"", cmd);
 	}
 	free(o.args);
 	return ret;

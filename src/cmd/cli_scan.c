@@ -296,8 +296,8 @@ int cw_cmd_scan(int argc, char **argv)
 			} else if (!strcmp(optarg, "text")) {
 				s.json = false;
 			} else {
-				cw_err("scan: --format must be text or json, not '%s'", optarg);
-				return CW_EXIT_ERROR;
+				return cw_usage_hint(
+				    "scan", "--format must be text or json, not '%s'", optarg);
 			}
 			break;
 		case 'r':
@@ -307,16 +307,12 @@ int cw_cmd_scan(int argc, char **argv)
 			scan_usage(stdout);
 			return 0;
 		default:
-			cw_err("scan: unknown or incomplete option '%s'", argv[optind - 1]);
-			scan_usage(stderr);
-			return CW_EXIT_ERROR;
+			return cw_usage_hint("scan", "unknown or incomplete option '%s'",
+			                     argv[optind - 1]);
 		}
 	}
-	if (optind >= argc) {
-		cw_err("scan: no PATH given");
-		scan_usage(stderr);
-		return CW_EXIT_ERROR;
-	}
+	if (optind >= argc)
+		return cw_usage_hint("scan", "no PATH given");
 
 	err = cw_catalogue_load_default(&s.cat);
 	if (err) {

@@ -74,7 +74,6 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(cmd, commands[i].name))
 			return commands[i].fn(argc - 1, argv + 1);
-	cw_err("unknown command '%s'", cmd);
-	usage(stderr);
+	fprintf(stderr, "cagewatch: unknown command '%s' (see `cagewatch --help`)\n", cmd);
 	return CW_EXIT_ERROR;
 }

@@ -64,12 +64,12 @@ int cw_cmd_trace(int argc, char **argv)
 	struct cw_attrib *at = NULL;
 	int err;
 
-	if (argc > 1 && strcmp(argv[1], "--containers") && strcmp(argv[1], "--help")) {
-		cw_err("usage: cagewatch trace [--containers]");
-		return CW_EXIT_ERROR;
-	}
+	if (argc > 1 && strcmp(argv[1], "--containers") && strcmp(argv[1], "--help"))
+		return cw_usage_hint("trace", "unknown option '%s'", argv[1]);
 	if (argc > 1 && !strcmp(argv[1], "--help")) {
-		puts("usage: cagewatch trace [--containers]  print every exec as a JSON line");
+		puts("usage: cagewatch trace [--containers]\n"
+		     "  print every exec the sensor sees as a JSON line (debugging)\n"
+		     "  --containers  only execs in containers");
 		return 0;
 	}
 	err = cw_attrib_new(&at, NULL);

@@ -474,9 +474,7 @@ static const char usage_text[] =
 
 static int usage(const char *what)
 {
-	cw_err("serve: %s", what);
-	fputs(usage_text, stderr);
-	return CW_EXIT_ERROR;
+	return cw_usage_hint("serve", "%s", what);
 }
 
 /* "127.0.0.1:7611" -> sockaddr; loopback said. 0 or -EINVAL. */
@@ -542,7 +540,7 @@ static int parse_args(int argc, char **argv, struct console *cs, struct serve_op
 			return CW_EXIT_OK + 100;
 		}
 		if (!dst)
-			return usage("unknown option");
+			return cw_usage_hint("serve", "unknown option '%s'", a);
 		if (i + 1 >= argc)
 			return usage("an option needs a value");
 		*dst = argv[++i];

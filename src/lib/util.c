@@ -435,3 +435,15 @@ int cw_proc_walk(const char *proc_root, int (*fn)(void *ctx, int pid), void *ctx
 	closedir(dir);
 	return rc;
 }
+
+int cw_usage_hint(const char *cmd, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "cagewatch %s: %s (see `cagewatch %s --help`)\n", cmd, msg, cmd);
+	return CW_EXIT_ERROR;
+}

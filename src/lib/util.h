@@ -117,6 +117,11 @@ int cw_read_file(const char *path, size_t max, char **out, size_t *len);
  * widen or narrow it; a symlink is refused). NULL with errno on failure. */
 FILE *cw_fopen_mode(const char *path, mode_t mode);
 
+/* Bad usage of `cagewatch CMD`: one line on stderr, what is wrong and where
+ * the options are ("cagewatch run: unknown option '--x' (see `cagewatch run
+ * --help`)"). Returns CW_EXIT_ERROR, the exit status of bad usage. */
+int cw_usage_hint(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* basename without modifying the input: pointer into s after the last '/'. */
 const char *cw_basename(const char *s);
 

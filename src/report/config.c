@@ -34,29 +34,33 @@ struct key_desc {
 	size_t off;
 	size_t size; /* buffer size for strings */
 	unsigned flags;
+	const char *help; /* for `cagewatch run --help-config` and cagewatch.conf(5) */
 };
 
-#define STR_KEY(f, fl)                                                                             \
+#define STR_KEY(f, fl, h)                                                                          \
 	{                                                                                          \
 #f, KEY_STRING, offsetof(struct cw_config, f), sizeof(((struct cw_config *)0)->f), \
-		    fl                                                                             \
+		    fl, h                                                                          \
 	}
-#define BOOL_KEY(f)                                                                                \
+#define BOOL_KEY(f, h)                                                                             \
 	{                                                                                          \
-#f, KEY_BOOL, offsetof(struct cw_config, f), sizeof(bool), 0                       \
+#f, KEY_BOOL, offsetof(struct cw_config, f), sizeof(bool), 0, h                    \
 	}
 
 static const struct key_desc keys[] = {
-    STR_KEY(organization, KEY_SEGMENT),
-    STR_KEY(project, KEY_SEGMENT),
-    STR_KEY(project_number, KEY_SEGMENT),
-    STR_KEY(source, KEY_SEGMENT),
-    STR_KEY(location, KEY_SEGMENT),
-    STR_KEY(resource_template, 0),
-    STR_KEY(host, 0),
-    BOOL_KEY(report_args),
-    STR_KEY(store_path, 0),
-    STR_KEY(notification_config, 0),
+    STR_KEY(organization, KEY_SEGMENT, "SCC organization id: organizations/{organization}"),
+    STR_KEY(project, KEY_SEGMENT, "project id: resource.gcpMetadata.projectDisplayName"),
+    STR_KEY(project_number, KEY_SEGMENT, "project number: projects/{n} in canonicalName"),
+    STR_KEY(source, KEY_SEGMENT, "the findings' source id"),
+    STR_KEY(location, KEY_SEGMENT, "the findings' location"),
+    STR_KEY(resource_template, 0,
+            "resource name; placeholders {host} {container_id} {container_name} "
+            "{pod_namespace} {pod_name} {project}"),
+    STR_KEY(host, 0, "this node's name in findings (default: the hostname)"),
+    BOOL_KEY(report_args, "put process arguments in findings (like SCC's REPORT_CLI_ARGUMENTS)"),
+    STR_KEY(store_path, 0, "the findings store (SQLite)"),
+    STR_KEY(notification_config, 0,
+            "notificationConfigName of NotificationMessage envelopes ({organization} expands)"),
 };
 
 static const struct key_desc *find_key(const char *name)
@@ -365,4 +369,29 @@ int cw_config_load(struct cw_config *cfg, const char *path)
 		return err;
 	*cfg = tmp;
 	return 0;
+}
+
+void cw_config_help(FILE *out)
+{
+	struct cw_config d;
+
+	cw_config_defaults(&d);
+	fputs("usage: cagewatch run --config FILE\n"
+	      "The configuration file is one JSON object; every key is optional and the\n"
+	      "embedded default applies where it is absent. An unknown key or a wrong type is\n"
+	      "an error naming the file, the key and what was expected.\n\nKeys:\n",
+	      out);
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const char *p = (const char *)&d + keys[i].off;
+
+		fprintf(out, "  %-20s %s\n", keys[i].name, keys[i].help);
+		if (keys[i].type == KEY_BOOL)
+			fprintf(out, "  %-20s (true or false; default %s)\n", "",
+			        *(const bool *)(const void *)p ? "true" : "false");
+		else
+			fprintf(out, "  %-20s (a string; default \"%s\")\n", "", p);
+	}
+	fputs("\nExample:\n  {\"organization\": \"123456789\", \"project\": \"prod-eu\", "
+	      "\"report_args\": false}\n",
+	      out);
 }

@@ -6,6 +6,7 @@
 #define CW_CONFIG_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 struct cw_config {
 	char organization[64];       /* "organizations/{organization}" */
@@ -33,5 +34,9 @@ int cw_config_load(struct cw_config *cfg, const char *path);
  * file; report_args takes true/false/1/0/yes/no/on/off. "{organization}" in
  * notification_config is expanded. On error cfg is unchanged and -EINVAL returned. */
 int cw_config_set(struct cw_config *cfg, const char *key, const char *value);
+
+/* The configuration file's keys, their meaning and defaults (the text of
+ * `cagewatch run --help-config` and of cagewatch.conf(5)). */
+void cw_config_help(FILE *out);
 
 #endif
