@@ -345,7 +345,17 @@ static void put_kernel_view(json_t *out, const struct cw_event *ev, const struct
 	    [CW_NS_CGROUP] = ev->cgroupns,
 	};
 	json_t *shared = json_array();
+	bool creds = ev->flags & CW_F_CREDS;
 
+	for (int k = 0; k < CW_NS_COUNT; k++)
+		if (ns[k] && h && ns[k] == h->ns[k])
+			json_array_append_new(shared, json_string(ns_names[k]));
+	json_object_set_new(out, "hostNamespaces", shared);
+	json_object_set_new(
+	    out, "userNamespace",
+	    json_string(h && ev->userns && ev->userns != h->ns[CW_NS_USER] ? "own" : "host"));
+	if (!creds)
+		return; /* the process was gone before its credentials could be read */
 	json_object_set_new(out, "user",
 	                    json_pack("{s:I,s:I,s:I,s:I}", "uid", (json_int_t)ev->uid, "gid",
 	                              (json_int_t)ev->gid, "euid", (json_int_t)ev->euid, "egid",
@@ -356,13 +366,6 @@ static void put_kernel_view(json_t *out, const struct cw_event *ev, const struct
 	                              caps_json(ev->cap_bounding)));
 	json_object_set_new(out, "seccomp", json_string(seccomp_mode(ev->seccomp_mode)));
 	json_object_set_new(out, "noNewPrivileges", json_boolean(ev->no_new_privs));
-	for (int k = 0; k < CW_NS_COUNT; k++)
-		if (ns[k] && h && ns[k] == h->ns[k])
-			json_array_append_new(shared, json_string(ns_names[k]));
-	json_object_set_new(out, "hostNamespaces", shared);
-	json_object_set_new(
-	    out, "userNamespace",
-	    json_string(h && ev->userns && ev->userns != h->ns[CW_NS_USER] ? "own" : "host"));
 }
 
 /* The capabilities up to CAP_AUDIT_READ (37): runtimes older than
@@ -381,6 +384,8 @@ static bool is_privileged(json_t *out, const struct cw_event *ev, const struct c
 
 	if (json_is_true(json_object_get(out, "privileged")))
 		return true;
+	if (!(ev->flags & CW_F_CREDS))
+		return false;
 	all = h ? h->cap_bounding & CLASSIC_CAPS : 0;
 	derived = all && (ev->cap_effective & all) == all && ev->seccomp_mode == 0 &&
 	          (!masked || json_integer_value(masked) == 0);
@@ -433,15 +438,19 @@ static json_t *risky_list(json_t *out, const struct cw_event *ev, bool privilege
 			if (!strcmp(json_string_value(s), ns_names[ns_kinds[k]]))
 				json_array_append_new(risky, json_string(ns_risky[ns_kinds[k]]));
 		}
-	if (!privileged) {
+	if (!privileged && (ev->flags & CW_F_CREDS)) {
 		if (ev->seccomp_mode == 0)
 			json_array_append_new(risky, json_string("seccomp unconfined"));
 		for (size_t k = 0; k < sizeof(risky_caps) / sizeof(risky_caps[0]); k++)
 			if (ev->cap_effective & (1ULL << risky_caps[k]))
 				json_array_append_new(risky, json_string(cap_names[risky_caps[k]]));
-		if (json_is_true(json_object_get(out, "allDevicesAllowed")))
-			json_array_append_new(risky, json_string("all devices allowed"));
 	}
+	/* credentials unknown: the config still says whether a filter was asked for */
+	if (!privileged && !(ev->flags & CW_F_CREDS) &&
+	    json_is_string(json_object_get(out, "seccompProfile")))
+		json_array_append_new(risky, json_string("seccomp unconfined"));
+	if (!privileged && json_is_true(json_object_get(out, "allDevicesAllowed")))
+		json_array_append_new(risky, json_string("all devices allowed"));
 	risky_mounts(risky, json_object_get(out, "mounts"));
 	return risky;
 }
@@ -461,7 +470,9 @@ json_t *cw_settings_build(const struct cw_event *ev, const json_t *configured,
 	priv = is_privileged(out, ev, host);
 	json_object_set_new(out, "privileged", json_boolean(priv));
 	json_object_set_new(out, "source",
-	                    json_string(configured ? "kernel+runtime-config" : "kernel"));
+	                    json_string(!(ev->flags & CW_F_CREDS) ? "runtime-config+namespaces"
+	                                : configured              ? "kernel+runtime-config"
+	                                                          : "kernel"));
 	*risky = risky_list(out, ev, priv);
 	return out;
 }

@@ -74,7 +74,9 @@ int cw_finding_add_context(json_t *procs, json_t *sp, const struct cw_finding_in
 
 	if (add_ancestors(procs, in->ancestry))
 		return -ENOMEM;
-	if (!ctr || !in->ex->ev || !(in->ex->ev->flags & CW_F_CREDS))
+	/* without the process's credentials (it was gone): the container's
+	 * configured settings and namespaces still stand */
+	if (!ctr || !in->ex->ev || (!(in->ex->ev->flags & CW_F_CREDS) && !ctr->settings))
 		return 0;
 	settings = cw_settings_build(in->ex->ev, ctr->settings, &ctr->host, &risky);
 	if (!settings || !risky || json_object_set_new(sp, "Container_Settings", settings) ||

@@ -172,6 +172,16 @@ TEST(risky_settings)
 	CHECK(!has(risky, "privileged"));
 	json_decref(s);
 	json_decref(risky);
+	/* the process gone before its credentials were read: config and namespaces */
+	ev.flags = 0;
+	s = cw_settings_build(&ev, cfg, &host, &risky);
+	CHECK(!has(risky, "seccomp unconfined") && has(risky, "hostPID") &&
+	      has(risky, "docker.sock mounted rw")); /* the config has a seccomp profile */
+	CHECK(json_object_get(s, "capabilities") == NULL);
+	CHECK_STR(json_string_value(json_object_get(s, "source")), "runtime-config+namespaces");
+	json_decref(s);
+	json_decref(risky);
+	ev.flags = CW_F_CREDS;
 	cw_settings_mark_privileged(cfg, true, "docker");
 	s = cw_settings_build(&ev, cfg, &host, &risky);
 	CHECK(has(risky, "privileged"));
