@@ -1,7 +1,7 @@
 #!/bin/bash
 # tools/mkman.sh BINARY OUTDIR - the man pages, generated with help2man from the
 # --help texts themselves (one source: a page can never disagree with --help):
-# cagewatch(8), cagewatch-run(8), -serve(8), -stats(8), -trace(8),
+# cagewatch(8), cagewatch-run(8), -serve(8), -stats(8), -trace(8), -doctor(8),
 # cagewatch-findings(1), cagewatch-scan(1), cagewatch.conf(5) (from
 # `cagewatch run --help-config`).
 set -eu
@@ -24,6 +24,7 @@ page cagewatch-run 8 "run the agent: report and block known escape tools in cont
 page cagewatch-serve 8 "web console and SCC-shaped API over the findings" "'$bin' serve --help"
 page cagewatch-stats 8 "the running agent's counters" "'$bin' stats --help"
 page cagewatch-trace 8 "print every exec the sensor sees" "'$bin' trace --help"
+page cagewatch-doctor 8 "whether this node can run the agent" "'$bin' doctor --help"
 page cagewatch-findings 1 "review stored findings" "'$bin' findings --help"
 page cagewatch-scan 1 "check files, directories or image roots for known tools" "'$bin' scan --help"
 page cagewatch.conf 5 "cagewatch configuration file" "'$bin' run --help-config"

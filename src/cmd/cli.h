@@ -6,4 +6,7 @@
  * 2 usage or environment error. */
 int cw_cmd_findings(int argc, char **argv);
 
+/* `cagewatch doctor`: the node's prerequisites (doctor.c). */
+int cw_cmd_doctor(int argc, char **argv);
+
 #endif

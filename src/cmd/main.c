@@ -29,6 +29,7 @@ static void usage(FILE *f)
 	      "                      (default http://127.0.0.1:7611)\n"
 	      "  scan PATH...        check files, directories or an image rootfs for known tools\n"
 	      "  stats               counters of the running agent (seen, filtered, lost, ...)\n"
+	      "  doctor              whether this node can run the agent, and what is missing\n"
 	      "  trace               print every exec the sensor sees (debugging)\n"
 	      "  version             print the version\n"
 	      "\n"
@@ -57,10 +58,12 @@ static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 } commands[] = {
-    {"run", cw_cmd_run},           {"stats", cw_cmd_stats},    {"trace", cw_cmd_trace},
-    {"findings", cw_cmd_findings}, {"scan", cw_cmd_scan},      {"serve", cw_cmd_serve},
-    {"version", cmd_version},      {"--version", cmd_version}, {"help", cmd_help},
-    {"--help", cmd_help},          {"-h", cmd_help},
+    {"run", cw_cmd_run},        {"stats", cw_cmd_stats},
+    {"trace", cw_cmd_trace},    {"findings", cw_cmd_findings},
+    {"scan", cw_cmd_scan},      {"serve", cw_cmd_serve},
+    {"doctor", cw_cmd_doctor},  {"version", cmd_version},
+    {"--version", cmd_version}, {"help", cmd_help},
+    {"--help", cmd_help},       {"-h", cmd_help},
 };
 
 int main(int argc, char **argv)

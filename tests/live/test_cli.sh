@@ -7,7 +7,7 @@
 source "$(dirname "$0")/lib.sh"
 live_init
 
-CMDS=(run stats trace findings scan serve)
+CMDS=(run stats trace findings scan serve doctor)
 for c in "${CMDS[@]}"; do
 	"$CAGEWATCH" "$c" --help >"$LIVE_DIR/help-$c.txt" 2>&1
 	rc=$?
@@ -24,10 +24,16 @@ check "an unknown command exits 2 ($rc) with one line" bash -c "[ $rc = 2 ] && [
 check "run --help-config lists every configuration key" \
 	bash -c "for k in organization project project_number source location resource_template host report_args store_path notification_config; do grep -q \"^  \$k \" '$LIVE_DIR/conf.txt' || exit 1; done"
 
+# doctor: on this node (root, BTF, tp_btf) the agent can run; every check reported
+"$CAGEWATCH" doctor --format json >"$LIVE_DIR/doctor.json" 2>&1
+rc=$?
+check "doctor: exit 0 here ($rc), the exec sensor really attached, every check reported" \
+	bash -c "[ $rc = 0 ] && jq -e 'length >= 10 and (map(select(.check == \"exec sensor\"))[0].status == \"ok\") and all(.[]; .detail | length > 0)' '$LIVE_DIR/doctor.json' >/dev/null"
+
 # man pages from the same texts
 "$LIVE_ROOT/tools/mkman.sh" "$CAGEWATCH" "$LIVE_DIR/man" >/dev/null 2>"$LIVE_DIR/man.err" ||
 	{ not_ok "tools/mkman.sh failed"; sed 's/^/# /' "$LIVE_DIR/man.err"; }
-for p in cagewatch.8 cagewatch-run.8 cagewatch-serve.8 cagewatch-stats.8 cagewatch-trace.8 \
+for p in cagewatch.8 cagewatch-run.8 cagewatch-serve.8 cagewatch-stats.8 cagewatch-trace.8 cagewatch-doctor.8 \
 	cagewatch-findings.1 cagewatch-scan.1 cagewatch.conf.5; do
 	check "man page $p renders" bash -c "MANWIDTH=100 man -l '$LIVE_DIR/man/$p' 2>/dev/null | grep -q 'NAME'"
 done
