@@ -43,7 +43,7 @@ static void on_signal(int sig)
 /* What `cagewatch run` was asked for. */
 struct run_opts {
 	const char *pidfile, *config, *store, *catfile, *rules_dir, *exceptions, *pin_dir;
-	const char *stats_path, *runtime_roots, *containerd_roots;
+	const char *stats_path, *runtime_roots, *containerd_roots, *log_format;
 	bool no_store, no_args, no_kfilter, no_techniques, no_realtime, block, no_harden;
 	bool no_stdin, no_guard, host_too, no_capture, notification;
 	unsigned long ringbuf_mb;
@@ -84,6 +84,7 @@ static const struct {
     STR("stats-file", 'T', stats_path),
     STR("runtime-roots", 'W', runtime_roots),
     STR("containerd-roots", 'Y', containerd_roots),
+    STR("log-format", 'L', log_format),
 };
 #undef FLAG
 #undef STR
@@ -221,6 +222,9 @@ static void usage(FILE *f)
 	      "  --containerd-roots DIRS\n"
 	      "                     containerd root directories whose metadata names images\n"
 	      "                     and labels (default /var/lib/containerd)\n"
+	      "  --log-format text|json\n"
+	      "                     log lines on stderr as text (default) or JSON objects\n"
+	      "                     {time, level, pid, msg} for log shippers\n"
 	      "  --help-config      the configuration file's keys and defaults\n"
 	      "  -v, --verbose      debug logging\n",
 	      f);
@@ -294,6 +298,10 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	}
 	if (optind < argc)
 		return cw_usage_hint("run", "unexpected argument '%s'", argv[optind]);
+	if (o->log_format && strcmp(o->log_format, "text") && strcmp(o->log_format, "json"))
+		return cw_usage_hint("run", "--log-format is text or json, not '%s'",
+		                     o->log_format);
+	cw_log_set_json(o->log_format && !strcmp(o->log_format, "json"));
 	return -1;
 }
 

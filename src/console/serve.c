@@ -455,13 +455,13 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 /* ---- options and start ---------------------------------------------------- */
 
 struct serve_opts {
-	const char *listen, *token_file, *cert, *key, *config, *pidfile, *rate;
+	const char *listen, *token_file, *cert, *key, *config, *pidfile, *rate, *log_format;
 };
 
 static const char usage_text[] =
     "usage: cagewatch serve [--store PATH] [--listen ADDR:PORT] [--token-file F]\n"
     "                       [--tls-cert F --tls-key F] [--stats-file F] [--config F]\n"
-    "                       [--pidfile F] [--rate-limit N]\n"
+    "                       [--pidfile F] [--rate-limit N] [--log-format text|json]\n"
     "  --listen      where to listen (default " CW_CONSOLE_DEFAULT_LISTEN "); an address other\n"
     "                than loopback needs --token-file\n"
     "  --token-file  a file holding the token (16+ characters) that changing findings\n"
@@ -533,6 +533,7 @@ static int parse_args(int argc, char **argv, struct console *cs, struct serve_op
 		                   : !strcmp(a, "--config")     ? &o->config
 		                   : !strcmp(a, "--pidfile")    ? &o->pidfile
 		                   : !strcmp(a, "--rate-limit") ? &o->rate
+		                   : !strcmp(a, "--log-format") ? &o->log_format
 		                                                : NULL;
 
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -547,6 +548,9 @@ static int parse_args(int argc, char **argv, struct console *cs, struct serve_op
 	}
 	if (!o->cert != !o->key)
 		return usage("--tls-cert and --tls-key go together");
+	if (o->log_format && strcmp(o->log_format, "text") && strcmp(o->log_format, "json"))
+		return usage("--log-format is text or json");
+	cw_log_set_json(o->log_format && !strcmp(o->log_format, "json"));
 	if (o->rate) {
 		char *end;
 

@@ -27,12 +27,41 @@ enum cw_log_level cw_log_get_level(void)
 	return log_level;
 }
 
+static bool log_json;
+
+void cw_log_set_json(bool json)
+{
+	log_json = json;
+}
+
+/* {"time": ..., "level": ..., "pid": ..., "msg": ...} for log shippers; text
+ * is already terminal-safe (no control bytes): quote and backslash escaped. */
+static void log_json_line(const char *level, const char *text)
+{
+	char t[40], *out = malloc(strlen(text) * 2 + 1), *o = out;
+
+	if (!out)
+		return;
+	for (const char *p = text; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			*o++ = '\\';
+		*o++ = (unsigned char)*p < 0x20 ? ' ' : *p;
+	}
+	*o = '\0';
+	fprintf(stderr, "{\"time\":\"%s\",\"level\":\"%s\",\"pid\":%d,\"msg\":\"%s\"}\n",
+	        cw_rfc3339(cw_now_ns(), t, sizeof(t)), level, (int)getpid(), out);
+	free(out);
+}
+
 /* One write per message so lines from threads don't interleave. */
 static void log_line(enum cw_log_level lvl, const char *text)
 {
 	static const char *const names[] = {"error", "warning", "info", "debug"};
 
-	fprintf(stderr, "cagewatch: %s: %s\n", names[lvl], text);
+	if (log_json)
+		log_json_line(names[lvl], text);
+	else
+		fprintf(stderr, "cagewatch: %s: %s\n", names[lvl], text);
 }
 
 /* Messages carry container-chosen text (paths, names): rendered terminal-safe

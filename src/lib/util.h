@@ -120,6 +120,9 @@ FILE *cw_fopen_mode(const char *path, mode_t mode);
 /* Bad usage of `cagewatch CMD`: one line on stderr, what is wrong and where
  * the options are ("cagewatch run: unknown option '--x' (see `cagewatch run
  * --help`)"). Returns CW_EXIT_ERROR, the exit status of bad usage. */
+/* Log lines as JSON objects (--log-format json) instead of text. */
+void cw_log_set_json(bool json);
+
 int cw_usage_hint(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* basename without modifying the input: pointer into s after the last '/'. */

@@ -30,6 +30,12 @@ rc=$?
 check "doctor: exit 0 here ($rc), the exec sensor really attached, every check reported" \
 	bash -c "[ $rc = 0 ] && jq -e 'length >= 10 and (map(select(.check == \"exec sensor\"))[0].status == \"ok\") and all(.[]; .detail | length > 0)' '$LIVE_DIR/doctor.json' >/dev/null"
 
+# --log-format json: every log line a JSON object a log shipper can parse
+timeout -s INT 3 "$CAGEWATCH" run --log-format json --no-store --pin-dir "" \
+	--stats-file "$LIVE_DIR/st.json" >/dev/null 2>"$LIVE_DIR/log.json"
+check "run --log-format json: every stderr line is {time, level, pid, msg} ($(wc -l <"$LIVE_DIR/log.json") lines)" \
+	bash -c "[ -s '$LIVE_DIR/log.json' ] && jq -e -s 'all(.[]; .time and .level and .pid and (.msg | type == \"string\")) and any(.[]; .msg | startswith(\"sensor attached\"))' '$LIVE_DIR/log.json' >/dev/null"
+
 # man pages from the same texts
 "$LIVE_ROOT/tools/mkman.sh" "$CAGEWATCH" "$LIVE_DIR/man" >/dev/null 2>"$LIVE_DIR/man.err" ||
 	{ not_ok "tools/mkman.sh failed"; sed 's/^/# /' "$LIVE_DIR/man.err"; }
