@@ -456,6 +456,7 @@ static void signal_label(uint64_t sig, char *out, size_t sz)
 static bool match_agent_signal(MATCH_ARGS)
 {
 	char sig[24];
+	int32_t pid;
 
 	(void)env;
 	(void)ru;
@@ -464,12 +465,16 @@ static bool match_agent_signal(MATCH_ARGS)
 	signal_label(ev->arg[0], sig, sizeof(sig));
 	snprintf(h->signal, sizeof(h->signal), "%s", sig);
 	h->target_pid = (int)ev->target_pid;
-	if (ev->sys == CW_TQS_KILL && (int64_t)ev->arg[1] == -1)
+	/* kill()'s pid is a pid_t: the kernel reads the low 32 bits of the
+	 * register (a record's other bits are anything, and -INT64_MIN would
+	 * overflow: found by fuzz_records) */
+	pid = (int32_t)(uint32_t)ev->arg[1];
+	if (ev->sys == CW_TQS_KILL && pid == -1)
 		dfmt(detail, dsz, "signal=%s to every process (the agent, pid %u, among them)", sig,
 		     ev->target_pid);
-	else if (ev->sys == CW_TQS_KILL && (int64_t)ev->arg[1] < -1)
+	else if (ev->sys == CW_TQS_KILL && pid < -1)
 		dfmt(detail, dsz, "signal=%s to process group %lld (the agent's, pid %u)", sig,
-		     (long long)-(int64_t)ev->arg[1], ev->target_pid);
+		     -(long long)pid, ev->target_pid);
 	else
 		dfmt(detail, dsz, "signal=%s target=agent pid %u", sig, ev->target_pid);
 	return true;
