@@ -114,28 +114,14 @@ static ssize_t bounded_read(const char *path, char *out, int timeout_ms)
  * program it ran then (comm unchanged: an exec since changes it)? */
 static bool same_process(const char *proc, uint32_t pid, uint64_t start_ns, const char *comm)
 {
-	char path[PATH_MAX], *buf = NULL, *p, *open_;
 	long hz = sysconf(_SC_CLK_TCK);
-	unsigned long long ticks = 0;
-	int field = 2;
+	char now[CW_COMM_LEN + 1];
+	uint64_t ticks;
 
-	snprintf(path, sizeof(path), "%s/%u/stat", proc, pid);
-	if (hz <= 0 || cw_read_file(path, 8192, &buf, NULL))
+	if (hz <= 0 || cw_proc_stat_start(proc, (int)pid, &ticks, now, sizeof(now)))
 		return false;
-	p = strrchr(buf, ')');
-	open_ = strchr(buf, '(');
-	if (!p || !open_ || open_ > p || (size_t)(p - open_ - 1) != strnlen(comm, CW_COMM_LEN) ||
-	    memcmp(open_ + 1, comm, (size_t)(p - open_ - 1))) {
-		free(buf);
-		return false;
-	}
-	for (p = p + 1; *p && field < 22; p++)
-		if (*p == ' ')
-			field++;
-	if (field == 22)
-		ticks = strtoull(p, NULL, 10);
-	free(buf);
-	return field == 22 && ticks == start_ns / (1000000000ULL / (unsigned long long)hz);
+	return !strncmp(now, comm, CW_COMM_LEN) &&
+	       ticks == start_ns / (1000000000ULL / (unsigned long long)hz);
 }
 
 static void read_one(const char *proc, const struct cw_ancestor *k, int timeout_ms,

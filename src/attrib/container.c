@@ -271,24 +271,22 @@ static int rescan(struct cw_attrib *a)
 static int read_host_ns(struct cw_attrib *a, const char *who)
 {
 	char path[PATH_MAX], *st = NULL, *cb;
+	int err = 0;
 
 	for (int k = 0; k < CW_NS_COUNT; k++) {
 		snprintf(path, sizeof(path), "%s/%s/ns/%s", a->proc_root, who, cw_ns_proc_names[k]);
 		a->host.ns[k] = cw_ns_inode(path);
+		if (!a->host.ns[k] && (k == CW_NS_PID || k == CW_NS_MNT) && !err)
+			err = -errno;
 	}
+	a->host_pidns = a->host.ns[CW_NS_PID];
+	a->host_mntns = a->host.ns[CW_NS_MNT];
+	if (err)
+		return err;
 	snprintf(path, sizeof(path), "%s/%s/status", a->proc_root, who);
 	if (!cw_read_file(path, 1 << 16, &st, NULL) && (cb = strstr(st, "\nCapBnd:")))
 		a->host.cap_bounding = strtoull(cb + 9, NULL, 16);
 	free(st);
-
-	snprintf(path, sizeof(path), "%s/%s/ns/pid", a->proc_root, who);
-	a->host_pidns = cw_ns_inode(path);
-	if (!a->host_pidns)
-		return -errno;
-	snprintf(path, sizeof(path), "%s/%s/ns/mnt", a->proc_root, who);
-	a->host_mntns = cw_ns_inode(path);
-	if (!a->host_mntns)
-		return -errno;
 	return 0;
 }
 

@@ -183,26 +183,12 @@ static int ctr_add_cgroup(struct ctr *c, char *kpath)
 	return 0;
 }
 
-/* Start time (field 22, clock ticks since boot) of a process, 0 if unknown. */
+/* Start time (clock ticks since boot) of a process, 0 if unknown. */
 static uint64_t proc_start_time(const char *proc_root, int pid)
 {
-	char path[PATH_MAX], *buf = NULL, *p;
-	unsigned long long v = 0;
-	int field = 2;
+	uint64_t v = 0;
 
-	snprintf(path, sizeof(path), "%s/%d/stat", proc_root, pid);
-	if (cw_read_file(path, 8192, &buf, NULL))
-		return 0;
-	p = strrchr(buf, ')'); /* comm may hold spaces and parentheses */
-	if (p) {
-		for (p++; *p && field < 22; p++)
-			if (*p == ' ')
-				field++;
-		if (field == 22)
-			v = strtoull(p, NULL, 10);
-	}
-	free(buf);
-	return v;
+	return cw_proc_stat_start(proc_root, pid, &v, NULL, 0) ? 0 : v;
 }
 
 /* Find the container's pid namespace now (its init may have gone). */

@@ -64,7 +64,7 @@ static json_t *first(json_t *arr)
 	return json_array_get(arr, 0);
 }
 
-static void field(const char *label, const char *value)
+void cw_render_field(const char *label, const char *value)
 {
 	if (!value)
 		return;
@@ -88,7 +88,7 @@ static void field_json(const char *label, json_t *v)
 	char *t = scalar_text(v);
 
 	if (t && t[0])
-		field(label, t);
+		cw_render_field(label, t);
 	free(t);
 }
 
@@ -209,7 +209,7 @@ static void print_enum_list(const char *label, json_t *arr)
 		snprintf(line + len, sizeof(line) - len, "%s%s%s%s%s", i ? ", " : "", e,
 		         id ? " (" : "", id ? id : "", id ? ")" : "");
 	}
-	field(label, line);
+	cw_render_field(label, line);
 }
 
 static void print_args(json_t *args)
@@ -247,18 +247,18 @@ static void print_file(const char *label, json_t *file)
 	char *size = scalar_text(json_object_get(file, "size"));
 	char *hashed = scalar_text(json_object_get(file, "hashedSize"));
 
-	field(label, cw_render_js(file, "path"));
+	cw_render_field(label, cw_render_js(file, "path"));
 	if (sha) {
 		if (json_is_true(json_object_get(file, "partiallyHashed")))
 			snprintf(buf, sizeof(buf), "%s (first %s bytes)", sha,
 			         hashed ? hashed : "?");
 		else
 			snprintf(buf, sizeof(buf), "%s", sha);
-		field("  SHA-256", buf);
+		cw_render_field("  SHA-256", buf);
 	}
 	if (size) {
 		snprintf(buf, sizeof(buf), "%s bytes", size);
-		field("  Size", buf);
+		cw_render_field("  Size", buf);
 	}
 	free(size);
 	free(hashed);
@@ -270,18 +270,18 @@ static void summary_header(json_t *f, json_t *sp, const char *id)
 	printf("Finding ");
 	cw_render_put_safe(stdout, id);
 	putchar('\n');
-	field("Name", cw_render_js(f, "name"));
-	field("Category", cw_render_js(f, "category"));
-	field("Severity", cw_render_js(f, "severity"));
-	field("Finding class", cw_render_js(f, "findingClass"));
-	field("Event time", cw_render_js(f, "eventTime"));
-	field("Create time", cw_render_js(f, "createTime"));
+	cw_render_field("Name", cw_render_js(f, "name"));
+	cw_render_field("Category", cw_render_js(f, "category"));
+	cw_render_field("Severity", cw_render_js(f, "severity"));
+	cw_render_field("Finding class", cw_render_js(f, "findingClass"));
+	cw_render_field("Event time", cw_render_js(f, "eventTime"));
+	cw_render_field("Create time", cw_render_js(f, "createTime"));
 	field_json("Occurrences", json_object_get(sp, "Occurrence_Count"));
-	field("State", cw_render_js(f, "state"));
-	field("  State changed", cw_render_js(sp, "State_Change_Time"));
-	field("Mute", cw_render_js(f, "mute"));
-	field("  Mute updated", cw_render_js(f, "muteUpdateTime"));
-	field("  Muted by", cw_render_js(f, "muteInitiator"));
+	cw_render_field("State", cw_render_js(f, "state"));
+	cw_render_field("  State changed", cw_render_js(sp, "State_Change_Time"));
+	cw_render_field("Mute", cw_render_js(f, "mute"));
+	cw_render_field("  Mute updated", cw_render_js(f, "muteUpdateTime"));
+	cw_render_field("  Muted by", cw_render_js(f, "muteInitiator"));
 }
 
 /* Summary: the process (pid, parent, user). */
@@ -295,10 +295,10 @@ static void summary_process(json_t *proc)
 
 	snprintf(buf, sizeof(buf), "%s%spid %s%s%s", comm ? comm : "", comm ? ", " : "",
 	         pid ? pid : "?", uid ? ", user id " : "", uid ? uid : "");
-	field("Process", buf);
+	cw_render_field("Process", buf);
 	if (ppid) {
 		snprintf(buf, sizeof(buf), "pid %s", ppid);
-		field("Parent process", buf);
+		cw_render_field("Parent process", buf);
 	}
 	free(pid);
 	free(ppid);
@@ -312,26 +312,27 @@ static void summary_detected(json_t *f, json_t *sp)
 	char buf[1024];
 
 	printf("\nWhat was detected\n");
-	field("Description", cw_render_js(f, "description"));
+	cw_render_field("Description", cw_render_js(f, "description"));
 	print_file("Program binary", json_object_get(proc, "binary"));
 	print_args(json_object_get(proc, "args"));
 	if (json_is_true(json_object_get(proc, "argumentsTruncated")))
-		field("  (arguments truncated)", "yes");
+		cw_render_field("  (arguments truncated)", "yes");
 	print_file("Script", json_object_get(proc, "script"));
 	if (proc)
 		summary_process(proc);
 	if (cw_render_js(sp, "Tool_Name") && cw_render_js(sp, "Tool_Id")) {
 		snprintf(buf, sizeof(buf), "%s (%s)", cw_render_js(sp, "Tool_Name"),
 		         cw_render_js(sp, "Tool_Id"));
-		field("Tool", buf);
+		cw_render_field("Tool", buf);
 	} else {
-		field("Tool", cw_render_js(sp, "Tool_Name") ? cw_render_js(sp, "Tool_Name")
-		                                            : cw_render_js(sp, "Tool_Id"));
+		cw_render_field("Tool", cw_render_js(sp, "Tool_Name")
+		                            ? cw_render_js(sp, "Tool_Name")
+		                            : cw_render_js(sp, "Tool_Id"));
 	}
-	field("Rule", cw_render_js(sp, "Rule_Id"));
-	field("  Matched on", cw_render_js(sp, "Matched_On"));
-	field("  Match detail", cw_render_js(sp, "Match_Detail"));
-	field("Module", cw_render_js(f, "moduleName"));
+	cw_render_field("Rule", cw_render_js(sp, "Rule_Id"));
+	cw_render_field("  Matched on", cw_render_js(sp, "Matched_On"));
+	cw_render_field("  Match detail", cw_render_js(sp, "Match_Detail"));
+	cw_render_field("Module", cw_render_js(f, "moduleName"));
 }
 
 /* Summary: the resource and the container (or pod) it is about. */
@@ -343,29 +344,31 @@ static void summary_resource(json_t *f, json_t *sp)
 	char buf[1024];
 
 	printf("\nAffected resource\n");
-	field("Resource full name", cw_render_js(f, "resourceName")
-	                                ? cw_render_js(f, "resourceName")
-	                                : cw_render_js(res, "name"));
-	field("Resource display name", cw_render_js(res, "displayName"));
-	field("Resource type", cw_render_js(res, "type"));
-	field("Project", cw_render_js(gcp, "projectDisplayName")
-	                     ? cw_render_js(gcp, "projectDisplayName")
-	                     : cw_render_js(res, "projectDisplayName"));
-	field("Project full name", cw_render_js(gcp, "project") ? cw_render_js(gcp, "project")
-	                                                        : cw_render_js(res, "project"));
+	cw_render_field("Resource full name", cw_render_js(f, "resourceName")
+	                                          ? cw_render_js(f, "resourceName")
+	                                          : cw_render_js(res, "name"));
+	cw_render_field("Resource display name", cw_render_js(res, "displayName"));
+	cw_render_field("Resource type", cw_render_js(res, "type"));
+	cw_render_field("Project", cw_render_js(gcp, "projectDisplayName")
+	                               ? cw_render_js(gcp, "projectDisplayName")
+	                               : cw_render_js(res, "projectDisplayName"));
+	cw_render_field("Project full name", cw_render_js(gcp, "project")
+	                                         ? cw_render_js(gcp, "project")
+	                                         : cw_render_js(res, "project"));
 	printf("\nContainer\n");
-	field("Name", cw_render_js(ctr, "name") ? cw_render_js(ctr, "name")
-	                                        : cw_render_js(sp, "Container_Name"));
-	field("ID", cw_render_js(sp, "Container_Id"));
-	field("Image", cw_render_js(ctr, "uri") ? cw_render_js(ctr, "uri")
-	                                        : cw_render_js(sp, "Container_Image_Uri"));
-	field("Image ID", cw_render_js(ctr, "imageId"));
-	field("Runtime", cw_render_js(sp, "Container_Runtime"));
+	cw_render_field("Name", cw_render_js(ctr, "name") ? cw_render_js(ctr, "name")
+	                                                  : cw_render_js(sp, "Container_Name"));
+	cw_render_field("ID", cw_render_js(sp, "Container_Id"));
+	cw_render_field("Image", cw_render_js(ctr, "uri")
+	                             ? cw_render_js(ctr, "uri")
+	                             : cw_render_js(sp, "Container_Image_Uri"));
+	cw_render_field("Image ID", cw_render_js(ctr, "imageId"));
+	cw_render_field("Runtime", cw_render_js(sp, "Container_Runtime"));
 	if (pod) {
 		snprintf(buf, sizeof(buf), "%s/%s",
 		         cw_render_js(pod, "ns") ? cw_render_js(pod, "ns") : "",
 		         cw_render_js(pod, "name") ? cw_render_js(pod, "name") : "");
-		field("Pod", buf);
+		cw_render_field("Pod", buf);
 	}
 	if (!ctr && !cw_render_js(sp, "Container_Id") && !pod)
 		printf("  (not in a container)\n");
@@ -387,11 +390,11 @@ static void summary_mitre_props(json_t *f, json_t *sp)
 			         cw_render_attack_id(t) ? " (" : "",
 			         cw_render_attack_id(t) ? cw_render_attack_id(t) : "",
 			         cw_render_attack_id(t) ? ")" : "");
-			field("Tactic", buf);
+			cw_render_field("Tactic", buf);
 		}
 		print_enum_list("Techniques", json_object_get(mitre, "primaryTechniques"));
 		print_enum_list("Additional tactics", json_object_get(mitre, "additionalTactics"));
-		field("ATT&CK version", cw_render_js(mitre, "version"));
+		cw_render_field("ATT&CK version", cw_render_js(mitre, "version"));
 	}
 	if (json_object_size(sp)) {
 		printf("\nSource properties\n");

@@ -9,6 +9,9 @@
 void cw_render_put_safe(FILE *out, const char *s);
 /* Multi-line text, each line indented and escaped. */
 void cw_render_put_text(FILE *out, const char *s, const char *indent);
+/* "  LABEL                   value" on stdout, the value escaped; nothing
+ * when value is NULL. */
+void cw_render_field(const char *label, const char *value);
 /* The string member key of o, or NULL. */
 const char *cw_render_js(json_t *o, const char *key);
 /* One row per finding (id, time, severity, category, ...). 0 or -errno. */

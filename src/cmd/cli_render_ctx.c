@@ -41,15 +41,6 @@ static void line_list(const char *l, json_t *arr, const char *none)
 	putchar('\n');
 }
 
-static void line_str(const char *l, const char *v)
-{
-	if (!v)
-		return;
-	label(l);
-	cw_render_put_safe(stdout, v);
-	putchar('\n');
-}
-
 static void line_bool(const char *l, json_t *v, const char *extra)
 {
 	if (!json_is_boolean(v))
@@ -130,7 +121,7 @@ static void settings_ids(json_t *cs)
 	         (long long)json_integer_value(json_object_get(u, "euid")),
 	         (long long)json_integer_value(json_object_get(u, "egid")),
 	         cw_render_js(cs, "userNamespace") ? cw_render_js(cs, "userNamespace") : "?");
-	line_str("User", buf);
+	cw_render_field("User", buf);
 }
 
 static void settings_seccomp(json_t *cs)
@@ -149,7 +140,7 @@ static void settings_seccomp(json_t *cs)
 		         cw_render_js(cs, "seccomp") ? cw_render_js(cs, "seccomp") : "?",
 		         json_is_string(prof) ? " (profile: " : "",
 		         json_is_string(prof) ? "unconfined)" : "");
-	line_str("Seccomp", buf);
+	cw_render_field("Seccomp", buf);
 }
 
 void cw_render_settings(json_t *sp)
@@ -171,14 +162,14 @@ void cw_render_settings(json_t *sp)
 	}
 	settings_seccomp(cs);
 	line_bool("No new privileges", json_object_get(cs, "noNewPrivileges"), NULL);
-	line_str("AppArmor profile", cw_render_js(cs, "apparmorProfile"));
-	line_str("SELinux label", cw_render_js(cs, "selinuxLabel"));
+	cw_render_field("AppArmor profile", cw_render_js(cs, "apparmorProfile"));
+	cw_render_field("SELinux label", cw_render_js(cs, "selinuxLabel"));
 	line_list("Host namespaces", json_object_get(cs, "hostNamespaces"), "none");
 	line_bool("Read-only rootfs", json_object_get(cs, "readOnlyRootfs"), NULL);
 	if (json_object_get(cs, "mounts"))
 		settings_mounts(json_object_get(cs, "mounts"));
 	line_bool("All devices allowed", json_object_get(cs, "allDevicesAllowed"), NULL);
-	line_str("Settings from", cw_render_js(cs, "source"));
+	cw_render_field("Settings from", cw_render_js(cs, "source"));
 }
 
 void cw_render_log_hint(json_t *sp, const char *id)
@@ -191,8 +182,8 @@ void cw_render_log_hint(json_t *sp, const char *id)
 		       "   the container's output to whoever started it)\n");
 		return;
 	}
-	line_str("Path", path);
-	line_str("Format", cw_render_js(sp, "Container_Log_Format"));
+	cw_render_field("Path", path);
+	cw_render_field("Format", cw_render_js(sp, "Container_Log_Format"));
 	printf("  Lines around the finding:  cagewatch findings logs ");
 	cw_render_put_safe(stdout, id);
 	putchar('\n');

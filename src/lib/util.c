@@ -476,3 +476,29 @@ int cw_usage_hint(const char *cmd, const char *fmt, ...)
 	fprintf(stderr, "cagewatch %s: %s (see `cagewatch %s --help`)\n", cmd, msg, cmd);
 	return CW_EXIT_ERROR;
 }
+
+int cw_proc_stat_start(const char *proc_root, int pid, uint64_t *start, char *comm, size_t csz)
+{
+	char path[PATH_MAX], *buf = NULL, *open_, *close_, *p;
+	int field = 2, err;
+
+	snprintf(path, sizeof(path), "%s/%d/stat", proc_root, pid);
+	if ((err = cw_read_file(path, 8192, &buf, NULL)) || !buf)
+		return err ? err : -EIO;
+	open_ = strchr(buf, '(');
+	close_ = strrchr(buf, ')'); /* comm may hold spaces and parentheses */
+	if (!open_ || !close_ || close_ < open_) {
+		free(buf);
+		return -EBADMSG;
+	}
+	if (comm && csz)
+		snprintf(comm, csz, "%.*s", (int)(close_ - open_ - 1), open_ + 1);
+	for (p = close_ + 1; *p && field < 22; p++)
+		if (*p == ' ')
+			field++;
+	err = field == 22 ? 0 : -EBADMSG;
+	if (!err)
+		*start = strtoull(p, NULL, 10);
+	free(buf);
+	return err;
+}

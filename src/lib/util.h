@@ -51,6 +51,10 @@ enum cw_ns_type {
 extern const char *const cw_ns_proc_names[CW_NS_COUNT];
 
 uint32_t cw_ns_inode(const char *path);
+/* From <proc_root>/<pid>/stat: the start time (field 22, clock ticks since
+ * boot) and, when comm is given, the name (which may hold spaces and
+ * parentheses; truncated to csz). 0, or -errno / -EBADMSG. */
+int cw_proc_stat_start(const char *proc_root, int pid, uint64_t *start, char *comm, size_t csz);
 /* cw_ns_inode of <proc_root>/<pid>/ns/<type>. */
 uint32_t cw_proc_ns(const char *proc_root, int pid, const char *type);
 
