@@ -95,7 +95,14 @@ static void *enforcer_main(void *arg)
 	int64_t last = cw_mono_ms();
 
 	while (!cw_agent_stop) {
-		int err = cw_enforce_handle(a->enforce, 200);
+		int err;
+
+		if (cw_rules_refresh(a, &a->enf_rules) &&
+		    (err = cw_enforce_set_content(a->enforce, a->enf_rules->content)))
+			cw_warn("--block: files allowed under the old rules keep their ignore "
+			        "marks (%s); they are judged again when modified",
+			        strerror(-err));
+		err = cw_enforce_handle(a->enforce, 200);
 
 		if (err < 0) {
 			cw_err("--block: handling exec permission events failed: %s; execs in "
@@ -162,7 +169,6 @@ static bool check_lost(struct agent *a, bool final)
  * be missed: said once, counted as unreadable. */
 static void open_capture(struct agent *a)
 {
-	struct cw_content_stats cs;
 	struct rlimit rl;
 	int err;
 
@@ -171,8 +177,6 @@ static void open_capture(struct agent *a)
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
-	cw_content_get_stats(a->content, &cs);
-	a->context_rules = cs.context_rules;
 	if (a->no_capture)
 		return;
 	err = cw_capture_open(&a->cap, NULL);
@@ -305,42 +309,28 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	return -1;
 }
 
-/* Naming, the catalogue and the content rules. 0 or -errno (logged). */
-static int load_detection(struct agent *a, const struct run_opts *o, char **cattext)
+/* The first rules set (rules.c): the same loader a reload uses. 0 or -errno
+ * (logged). */
+static int load_rules(struct agent *a, const struct run_opts *o)
 {
-	struct cw_content_opts co = {0};
-	size_t catlen = 0;
+	struct cw_rules_src *src = &a->rules_src;
 	int err;
 
-	cw_config_defaults(&a->cfg);
-	if (o->config && (err = cw_config_load(&a->cfg, o->config)))
-		return err;
-	if (o->no_args)
-		a->cfg.report_args = false;
-	if (o->store)
-		cw_strlcpy(a->cfg.store_path, o->store, sizeof(a->cfg.store_path));
-	if (o->catfile) {
-		err = cw_read_file(o->catfile, 64 << 20, cattext, &catlen);
-		if (err) {
-			cw_err("cannot read catalogue %s: %s", o->catfile, cw_strerror(err));
-			return err;
-		}
-		err = cw_catalogue_load(&a->cat, *cattext, catlen, o->catfile);
-	} else {
-		err = cw_catalogue_load_default(&a->cat);
-	}
-	if (err) {
-		cw_err("no usable tool catalogue; refusing to start");
+	src->config = o->config;
+	src->catfile = o->catfile;
+	src->rules_dir = o->rules_dir;
+	src->exceptions = o->exceptions;
+	src->store = o->store;
+	src->no_args = o->no_args;
+	src->no_techniques = o->no_techniques;
+	if ((err = cw_rules_load(a, src, &a->rules))) {
+		cw_err("the configuration or rules could not be loaded (see above); refusing to "
+		       "start");
 		return err;
 	}
-	co.user_rules_dir = o->rules_dir;
-	co.catalogue = a->cat;
-	co.catalogue_text = *cattext;
-	co.catalogue_len = catlen;
-	co.catalogue_origin = o->catfile;
-	if ((err = cw_content_new(&a->content, &co)))
-		cw_err("the content rules could not be loaded; refusing to start");
-	return err;
+	a->cfg = a->rules->cfg;
+	a->ev_rules = cw_rules_ref(a->rules);
+	return 0;
 }
 
 /* The store, before any BPF is loaded: a bad --store fails fast. */
@@ -414,27 +404,11 @@ static int open_exec_sensor(struct agent *a, const struct run_opts *o)
 static int open_techniques(struct agent *a, const struct run_opts *o)
 {
 	struct cw_technique_opts to = {.sz = sizeof(to)};
-	int err = cw_technique_rules_load_default(&a->tq_rules);
+	int err;
 
-	if (!err && o->exceptions) {
-		char *text = NULL;
-		size_t len;
-
-		err = cw_read_file(o->exceptions, 16 << 20, &text, &len);
-		if (err)
-			cw_err("cannot read technique exceptions %s: %s", o->exceptions,
-			       cw_strerror(err));
-		else
-			err = cw_technique_exceptions_load(a->tq_rules, text, len, o->exceptions);
-		free(text);
-	}
-	if (err) {
-		cw_err("technique rules could not be loaded; refusing to start");
-		return err;
-	}
 	to.host_pidns = a->host_pidns;
 	to.host_mntns = a->host_mntns;
-	to.rules = a->tq_rules;
+	to.rules = a->rules->tq;
 	to.on_detection = cw_source_technique;
 	to.on_stdin = cw_source_stdin;
 	to.no_stdin = o->no_stdin;
@@ -471,7 +445,7 @@ static int open_guard(struct agent *a, const struct run_opts *o)
 
 static int open_block(struct agent *a)
 {
-	struct cw_enforce_opts eo = {.content = a->content,
+	struct cw_enforce_opts eo = {.content = a->rules->content,
 	                             .host_mntns = a->host_mntns,
 	                             .on_block = cw_source_blocked,
 	                             .ctx = a};
@@ -481,6 +455,7 @@ static int open_block(struct agent *a)
 		cw_err("--block could not start; run without it to detect only");
 		return err;
 	}
+	a->enf_rules = cw_rules_ref(a->rules);
 	err = cw_enforce_rescan(a->enforce);
 	cw_info("--block: execs of known tools in containers are refused; %d container "
 	        "mount namespace(s) watched",
@@ -489,7 +464,7 @@ static int open_block(struct agent *a)
 }
 
 /* Everything that watches, in order. 0 or -errno (logged). */
-static int open_all(struct agent *a, const struct run_opts *o, char **cattext)
+static int open_all(struct agent *a, const struct run_opts *o)
 {
 	int err;
 
@@ -498,7 +473,7 @@ static int open_all(struct agent *a, const struct run_opts *o, char **cattext)
 	a->stats_path = o->stats_path ? o->stats_path : CW_STATS_DEFAULT_PATH;
 	if (!strncmp(a->stats_path, "/run/cagewatch/", 15))
 		mkdir("/run/cagewatch", 0755);
-	if ((err = load_detection(a, o, cattext)) || (err = open_store(a, o)) ||
+	if ((err = load_rules(a, o)) || (err = open_store(a, o)) ||
 	    (err = open_exec_sensor(a, o)) ||
 	    (!o->no_techniques && (err = open_techniques(a, o))) ||
 	    (!o->no_guard && (err = open_guard(a, o))))
@@ -510,7 +485,7 @@ static int open_all(struct agent *a, const struct run_opts *o, char **cattext)
 	else
 		cw_info(
 		    "sensor attached; %d running container(s) known; %zu tools in the catalogue",
-		    err, cw_catalogue_tool_count(a->cat));
+		    err, cw_catalogue_tool_count(a->rules->cat));
 	if (o->block && (err = open_block(a)))
 		return err;
 	return open_outputs(a, o);
@@ -554,6 +529,11 @@ static int start(struct agent *a, const struct run_opts *o, bool *worker, bool *
 		return -err;
 	}
 	*enforcer = a->enforce != NULL;
+	if ((err = pthread_create(&a->reloader, NULL, cw_reloader_main, a))) {
+		cw_err("cannot start the reload thread: %s", strerror(err));
+		return -err;
+	}
+	a->reloader_up = true;
 	if (a->guard && (err = cw_guard_protect(a->guard)) < 0)
 		cw_warn("self-protection cannot register the agent's threads and BPF objects: %s",
 		        strerror(-err));
@@ -564,12 +544,29 @@ static int start(struct agent *a, const struct run_opts *o, bool *worker, bool *
 	return 0;
 }
 
+/* The event thread took a new rules set: what it cached outside the set
+ * (the kernel's known-clean marks, the capture's ignore marks) came from the
+ * old rules and goes. */
+static void forget_old_verdicts(struct agent *a)
+{
+	int n = cw_sensor_forget_clean(a->sensor), err = cw_capture_forget_ignores(a->cap);
+
+	if (err)
+		cw_warn("reload: the capture's ignore marks stay (%s)", strerror(-err));
+	cw_technique_set_rules(a->tq, a->ev_rules->tq);
+	cw_info("reload: rules generation %u judges this node's execs; %d known-clean "
+	        "file(s) will be judged again",
+	        a->ev_rules->gen, n < 0 ? 0 : n);
+}
+
 /* Drain every source once. Returns records handled or -errno. */
 static int drain(struct agent *a)
 {
-	int n, err = cw_sensor_consume(a->sensor);
+	int n, err;
 
-	if (err < 0)
+	if (cw_rules_refresh(a, &a->ev_rules))
+		forget_old_verdicts(a);
+	if ((err = cw_sensor_consume(a->sensor)) < 0)
 		return err;
 	n = err;
 	if (a->tq && (err = cw_technique_poll(a->tq, 0)) < 0)
@@ -637,6 +634,9 @@ static int event_loop(struct agent *a)
 /* Stop the threads (the worker drains its queue first) and close everything. */
 static void teardown(struct agent *a, bool worker, bool enforcer, bool clean)
 {
+	cw_agent_stop = 1;
+	if (a->reloader_up)
+		pthread_join(a->reloader, NULL);
 	if (enforcer) {
 		cw_agent_stop = 1;
 		pthread_join(a->enforcer, NULL);
@@ -654,12 +654,24 @@ static void teardown(struct agent *a, bool worker, bool enforcer, bool clean)
 	cw_guard_close(a->guard, clean);
 	cw_technique_close(a->tq);
 	cw_capture_close(a->cap);
-	cw_technique_rules_free(a->tq_rules);
 	cw_sensor_close(a->sensor);
-	cw_content_free(a->content);
 	cw_store_close(a->store);
 	cw_attrib_free(a->attrib);
-	cw_catalogue_free(a->cat);
+	cw_rules_put(a->enf_rules);
+	cw_rules_put(a->ev_rules);
+	cw_rules_put(a->rules);
+}
+
+/* SIGHUP means reload: blocked before any thread exists, so every thread
+ * inherits the mask and only the reload thread takes it (sigtimedwait). One
+ * that arrives during start-up waits for that thread. */
+static void block_sighup(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
 }
 
 int cw_cmd_run(int argc, char **argv)
@@ -667,7 +679,6 @@ int cw_cmd_run(int argc, char **argv)
 	struct run_opts o = {0};
 	struct agent a = {0};
 	bool worker = false, enforcer = false;
-	char *cattext = NULL;
 	int rc = parse_opts(argc, argv, &o);
 
 	if (rc >= 0)
@@ -677,11 +688,13 @@ int cw_cmd_run(int argc, char **argv)
 		       "CAP_PERFMON) and reads every process's /proc entries; run it with sudo");
 		return CW_EXIT_ERROR;
 	}
+	block_sighup();
 	pthread_mutex_init(&a.lock, NULL);
+	pthread_mutex_init(&a.rules_lock, NULL);
 	pthread_cond_init(&a.cond, NULL);
 	pthread_cond_init(&a.space, NULL);
 	rc = CW_EXIT_ERROR;
-	if (open_all(&a, &o, &cattext) == 0 && start(&a, &o, &worker, &enforcer) == 0) {
+	if (open_all(&a, &o) == 0 && start(&a, &o, &worker, &enforcer) == 0) {
 		rc = event_loop(&a);
 		drain(&a); /* what is already there */
 		check_lost(&a, true);
@@ -692,6 +705,5 @@ int cw_cmd_run(int argc, char **argv)
 	/* whatever rc is, the agent stops on its own here: only a kill or a crash
 	 * leaves the heartbeat unclosed */
 	teardown(&a, worker, enforcer, true);
-	free(cattext);
 	return rc;
 }

@@ -9,6 +9,7 @@
  *               judge, then the finding, then every sink (sink.h);
  *   judge.c     the judge of exec reports (content layers over the files);
  *   agent_stats.c  the stats file, `cagewatch stats` and its Prometheus form;
+ *   rules.c     the rules as one reference-counted set, and reload (SIGHUP);
  *   agent.c     options, set-up, the event loop and tear-down.
  */
 #ifndef CW_AGENT_INT_H
@@ -48,13 +49,37 @@ enum cw_report_kind {
 	CW_REPORT_KINDS
 };
 
+struct agent;
+
+/* Where the rules come from: what `cagewatch run` was given. Read again on
+ * every reload. */
+struct cw_rules_src {
+	const char *config, *catfile, *rules_dir, *exceptions, *store;
+	bool no_args, no_techniques;
+};
+
+/* One generation of everything the agent judges with (rules.c). Immutable
+ * once current, except the content verdict cache (locked inside content). */
+struct cw_rules {
+	int refs; /* under agent.rules_lock */
+	unsigned gen;
+	struct agent *a;
+	struct cw_config cfg; /* naming for findings; store_path is the startup one's */
+	struct cw_catalogue *cat;
+	struct cw_content *content;
+	struct cw_technique_rules *tq; /* NULL with --no-techniques */
+	char *cattext;                 /* --catalogue's text, kept for content rules */
+	bool context_rules;            /* some content rule reads name/argv */
+};
+
 /* One report handed from a source to the worker. The exec fields describe the
  * process for every kind; the files and content fields are the exec kind's. */
 struct cw_report {
 	struct cw_report *next;
 	enum cw_report_kind kind;
-	bool host_side;     /* about a host usermode-helper exec */
-	struct cw_event ev; /* header used; data[] already decoded into ex */
+	struct cw_rules *rules; /* the set it was made under: a reference */
+	bool host_side;         /* about a host usermode-helper exec */
+	struct cw_event ev;     /* header used; data[] already decoded into ex */
 	struct cw_exec ex;
 	struct cw_detection det; /* technique/blocked: the detection; exec: name match */
 	struct cw_file_info bin;
@@ -84,16 +109,22 @@ struct cw_judged {
 };
 
 struct agent {
-	struct cw_config cfg;
-	struct cw_catalogue *cat;
-	struct cw_content *content;
+	struct cw_config cfg; /* as started: store path, stdout's envelope */
+	struct cw_rules_src rules_src;
+	pthread_mutex_t rules_lock; /* rules, refs, reload counters, content_retired */
+	struct cw_rules *rules;     /* current set */
+	struct cw_rules *ev_rules;  /* the event thread's reference */
+	struct cw_rules *enf_rules; /* the --block thread's reference */
+	uint64_t reloads, reload_failures;
+	struct cw_content_stats content_retired; /* counters of freed sets */
+	pthread_t reloader;
+	bool reloader_up;
 	struct cw_attrib *attrib;    /* resolve on the worker, sync on the event thread */
 	struct cw_store *store;      /* behind the store sink */
 	struct cw_sinks sinks;       /* worker thread only */
 	struct cw_sink *stdout_sink; /* in sinks; made asynchronous once hardened */
 	struct cw_sensor *sensor;
-	struct cw_technique *tq; /* NULL when technique detection is off */
-	struct cw_technique_rules *tq_rules;
+	struct cw_technique *tq;    /* NULL when technique detection is off */
 	struct cw_enforce *enforce; /* --block; NULL otherwise */
 	struct cw_capture *cap;     /* exec-time file capture; NULL if unavailable */
 	struct cw_guard *guard;     /* self-protection; NULL with --no-guard */
@@ -118,7 +149,6 @@ struct agent {
 	/* content scans of executables never judged (worker, under lock) */
 	uint64_t scans_queued, scans_done, unreadable[4];
 	bool kernel_filter; /* known-clean executables dropped in the kernel */
-	bool context_rules; /* some content rule reads name/argv: no capture ignore marks */
 	bool no_capture;    /* --no-capture: files are opened after the exec only */
 	bool realtime;      /* event thread and worker at SCHED_FIFO 1 */
 	/* worker thread (read under lock for stats) */
@@ -139,8 +169,9 @@ static inline uint64_t cw_kdev_to_udev(uint32_t kdev)
 }
 
 /* report.c */
-/* A zeroed report of this kind with every fd -1, or NULL (logged). */
-struct cw_report *cw_report_new(enum cw_report_kind kind);
+/* A zeroed report of this kind with every fd -1, holding a reference to
+ * rules (the set its source judged with), or NULL (logged). */
+struct cw_report *cw_report_new(enum cw_report_kind kind, struct cw_rules *rules);
 void cw_report_free(struct cw_report *r);
 /* Hand a report to the worker (waits for room up to ENQUEUE_WAIT_S, then
  * drops it, counted and warned about). */
@@ -160,6 +191,23 @@ int cw_source_technique(void *agent, const struct cw_technique_hit *hit);
 int cw_source_stdin(void *agent, const struct cw_technique_stdin *in);
 void cw_source_blocked(void *agent, struct cw_enforce_block *b);
 int cw_source_guard(void *agent, const void *data, size_t len);
+
+/* rules.c */
+/* Build a whole set from src (logged errors name file and line); *out holds
+ * one reference. 0 or -errno, *out NULL. */
+int cw_rules_load(struct agent *a, const struct cw_rules_src *src, struct cw_rules **out);
+/* A reference to the current set (NULL before start). */
+struct cw_rules *cw_rules_get(struct agent *a);
+struct cw_rules *cw_rules_ref(struct cw_rules *r); /* one more reference to r */
+void cw_rules_put(struct cw_rules *r);             /* NULL is fine */
+/* Swap *held for the current set if it changed; true when it did (the caller
+ * then empties the caches it keeps outside the set). */
+bool cw_rules_refresh(struct agent *a, struct cw_rules **held);
+/* Load a new set from a->rules_src and make it current, or keep the running
+ * one (logged, counted in reload_failures). 0 or -errno. */
+int cw_agent_reload(struct agent *a);
+/* Thread: SIGHUP (blocked in every thread) becomes cw_agent_reload(). */
+void *cw_reloader_main(void *agent);
 
 /* agent_stats.c */
 void cw_agent_write_stats(struct agent *a);

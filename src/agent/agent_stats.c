@@ -82,6 +82,30 @@ static json_t *capture_stats(struct cw_capture *cap)
 }
 
 /* Counters for `cagewatch stats`, written atomically as JSON. */
+/* The content layer's counters over every rules generation so far (event
+ * thread: a->ev_rules is its own reference). */
+static void content_totals(struct agent *a, struct cw_content_stats *cs)
+{
+	cw_content_get_stats(a->ev_rules->content, cs);
+	pthread_mutex_lock(&a->rules_lock);
+	cs->hits += a->content_retired.hits;
+	cs->misses += a->content_retired.misses;
+	cs->bytes_scanned += a->content_retired.bytes_scanned;
+	pthread_mutex_unlock(&a->rules_lock);
+}
+
+/* Which rules are in force and how reloads went. */
+static json_t *rules_stats(struct agent *a)
+{
+	json_t *o;
+
+	pthread_mutex_lock(&a->rules_lock);
+	o = json_pack("{s:I,s:I,s:I}", "generation", (json_int_t)a->rules->gen, "reloads",
+	              (json_int_t)a->reloads, "reload_failures", (json_int_t)a->reload_failures);
+	pthread_mutex_unlock(&a->rules_lock);
+	return o;
+}
+
 /* The exec sensor's and the agent's own counters (the stats file's core). */
 static json_t *core_stats(struct agent *a)
 {
@@ -92,7 +116,7 @@ static json_t *core_stats(struct agent *a)
 
 	if (cw_sensor_counters(a->sensor, c, lost, 1024))
 		return NULL;
-	cw_content_get_stats(a->content, &cs);
+	content_totals(a, &cs);
 	per = json_array();
 	for (int i = 0; i < ncpu && i < 1024; i++)
 		json_array_append_new(per, json_integer((json_int_t)lost[i]));
@@ -189,6 +213,7 @@ void cw_agent_write_stats(struct agent *a)
 		json_object_set_new(o, "block", block_stats(a->enforce));
 	json_object_set_new(o, "sinks", cw_sinks_stats(&a->sinks));
 	json_object_set_new(o, "context", context_stats());
+	json_object_set_new(o, "rules", rules_stats(a));
 	write_json_file(a->stats_path, o);
 	json_decref(o);
 }
@@ -264,6 +289,10 @@ static const struct {
      "ancestor argument reads that missed their deadline", false},
     {"context", "metadata_errors", "context_metadata_errors_total",
      "container engine records that could not be read", false},
+    {"rules", "generation", "rules_generation", "rules in force: 0 at start, +1 per reload", true},
+    {"rules", "reloads", "rules_reloads_total", "reloads that took effect", false},
+    {"rules", "reload_failures", "rules_reload_failures_total",
+     "reloads refused (a new file was broken; the running rules stayed)", false},
 };
 
 /* Per-sink counters: cagewatch_sink_<name>_<counter>_total, the name reduced

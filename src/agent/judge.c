@@ -141,15 +141,15 @@ static void check_binary(struct agent *a, struct cw_report *r)
 	}
 	cw_debug("content check of %s (%lld bytes, pid %u%s)", r->ex.path, (long long)r->key.size,
 	         r->ev.tgid, r->captured ? ", captured at exec" : "");
-	hit = cw_content_check_fd(a->content, r->bin_fd, r->ex.path, argv_c, r->ex.argc, &r->key,
-	                          &r->bin, &r->content_det);
+	hit = cw_content_check_fd(r->rules->content, r->bin_fd, r->ex.path, argv_c, r->ex.argc,
+	                          &r->key, &r->bin, &r->content_det);
 	if (hit < 0)
 		cw_warn("content check of %s failed: %s", r->ex.path, strerror(-hit));
 	r->content_hit = hit > 0;
 	pthread_mutex_lock(&a->lock);
 	a->scans_done++;
 	pthread_mutex_unlock(&a->lock);
-	if (hit == 0 && r->bin_fd >= 0 && a->cap && !a->context_rules &&
+	if (hit == 0 && r->bin_fd >= 0 && a->cap && !r->rules->context_rules &&
 	    !(r->ev.flags & CW_F_MEMFD))
 		cw_capture_ignore(a->cap, r->bin_fd);
 }
@@ -157,7 +157,7 @@ static void check_binary(struct agent *a, struct cw_report *r)
 /* Worker: the content layers over program text that is no file: what an
  * interpreter read from stdin (`curl | sh`) or got as `-c` (`sh -c "$(cat x)"`).
  * A match becomes the detection, with the script's source and completeness. */
-static bool judge_inline(struct agent *a, struct cw_report *r, struct cw_file_info *script)
+static bool judge_inline(struct cw_report *r, struct cw_file_info *script)
 {
 	const char *argv_c[CW_MAX_ARGS + 1];
 	struct cw_detection d = {0};
@@ -166,8 +166,8 @@ static bool judge_inline(struct agent *a, struct cw_report *r, struct cw_file_in
 
 	for (int i = 0; i <= r->ex.argc; i++)
 		argv_c[i] = r->ex.argv[i];
-	hit = cw_content_check_mem(a->content, r->inline_text, r->inline_len, r->inline_label,
-	                           argv_c, r->ex.argc, script, &d);
+	hit = cw_content_check_mem(r->rules->content, r->inline_text, r->inline_len,
+	                           r->inline_label, argv_c, r->ex.argc, script, &d);
 	if (hit < 0)
 		cw_warn("content check of %s (pid %u) failed: %s", r->inline_label, r->ev.tgid,
 		        strerror(-hit));
@@ -204,7 +204,7 @@ static void reopen_files(struct agent *a, struct cw_report *r, const struct cw_c
 /* The script operand (or inline text): judged, its detection taking over
  * when the binary itself matched nothing. Returns whether the finding
  * describes a script. */
-static bool judge_script(struct agent *a, struct cw_report *r, struct cw_judged *jd)
+static bool judge_script(struct cw_report *r, struct cw_judged *jd)
 {
 	const char *argv_c[CW_MAX_ARGS + 1];
 	int hit;
@@ -214,12 +214,12 @@ static bool judge_script(struct agent *a, struct cw_report *r, struct cw_judged 
 			cw_strlcpy(jd->script.path, r->script_path, sizeof(jd->script.path));
 			return true;
 		}
-		return r->inline_text ? judge_inline(a, r, &jd->script) : false;
+		return r->inline_text ? judge_inline(r, &jd->script) : false;
 	}
 	for (int i = 0; i <= r->ex.argc; i++)
 		argv_c[i] = r->ex.argv[i];
-	hit = cw_content_check_fd(a->content, r->script_fd, r->script_path, argv_c, r->ex.argc,
-	                          NULL, &jd->script, &jd->script_det);
+	hit = cw_content_check_fd(r->rules->content, r->script_fd, r->script_path, argv_c,
+	                          r->ex.argc, NULL, &jd->script, &jd->script_det);
 	if (hit < 0)
 		cw_warn("content check of %s failed: %s", r->script_path, strerror(-hit));
 	if (hit > 0 && !r->content_hit) {
@@ -246,7 +246,7 @@ const struct cw_detection *cw_judge_exec(struct agent *a, struct cw_report *r,
 		cw_agent_set_realtime(false);
 	if (!r->content_cached)
 		check_binary(a, r);
-	have_script = judge_script(a, r, jd);
+	have_script = judge_script(r, jd);
 	if (a->realtime && reading)
 		cw_agent_set_realtime(true);
 	/* Hash and content evidence outrank a name: they survive renaming. */

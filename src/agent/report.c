@@ -39,7 +39,7 @@ void cw_agent_set_realtime(bool on)
 	}
 }
 
-struct cw_report *cw_report_new(enum cw_report_kind kind)
+struct cw_report *cw_report_new(enum cw_report_kind kind, struct cw_rules *rules)
 {
 	struct cw_report *r = calloc(1, sizeof(*r));
 
@@ -48,6 +48,7 @@ struct cw_report *cw_report_new(enum cw_report_kind kind)
 		return NULL;
 	}
 	r->kind = kind;
+	r->rules = cw_rules_ref(rules);
 	r->bin_fd = r->script_fd = r->root_fd = r->cwd_fd = -1;
 	return r;
 }
@@ -67,6 +68,7 @@ void cw_report_free(struct cw_report *r)
 	free(r->inline_text);
 	cw_detection_clear(&r->det);
 	cw_detection_clear(&r->content_det);
+	cw_rules_put(r->rules); /* last: the detections point into it */
 	free(r);
 }
 
@@ -129,7 +131,8 @@ static const struct cw_detection *judge_technique(struct agent *a, struct cw_rep
                                                   const struct cw_container *ctr,
                                                   struct cw_judged *jd)
 {
-	const char *why = cw_technique_excepted(a->tq_rules, r->det.rule_id, ctr->name, ctr->image);
+	const char *why =
+	    cw_technique_excepted(r->rules->tq, r->det.rule_id, ctr->name, ctr->image);
 
 	(void)jd;
 	if (why) {
@@ -180,7 +183,7 @@ static void report_finding(struct agent *a, struct cw_report *r, const struct cw
 	jd->in.ex = &r->ex;
 	jd->in.ctr = ctr;
 	jd->in.det = det;
-	f = cw_finding_build(&a->cfg, &jd->in);
+	f = cw_finding_build(&r->rules->cfg, &jd->in);
 	jd->in.ancestry = NULL; /* anc ends here */
 	if (!f) {
 		cw_err("cannot build a finding for %s (%s): %s", r->ex.path, det->rule_id,

@@ -86,8 +86,9 @@ static void fast_path(struct agent *a)
 	a->fast_path++;
 	if (a->kernel_filter && !(cur.ev->flags & (CW_F_MEMFD | CW_F_DELETED | CW_F_SCRIPT)) &&
 	    !strcmp(cw_basename(cur.filename), cw_basename(cur.path)) &&
-	    !cw_catalogue_name_relevant(a->cat, cw_basename(cur.path)) &&
-	    !cw_catalogue_name_relevant(a->cat, cw_basename(cur.argc ? cur.argv[0] : "")) &&
+	    !cw_catalogue_name_relevant(a->ev_rules->cat, cw_basename(cur.path)) &&
+	    !cw_catalogue_name_relevant(a->ev_rules->cat,
+	                                cw_basename(cur.argc ? cur.argv[0] : "")) &&
 	    cw_sensor_mark_clean(a->sensor, cur.ev) == 0)
 		a->marked_clean++;
 }
@@ -97,21 +98,21 @@ static bool first_look(struct agent *a, struct first_look *fl)
 {
 	const char *argv_c[CW_MAX_ARGS + 1];
 
-	fl->name_hit = cw_catalogue_match(a->cat, &cur, &fl->name_det);
+	fl->name_hit = cw_catalogue_match(a->ev_rules->cat, &cur, &fl->name_det);
 	key_from_event(cur.ev, &fl->key);
 	for (int i = 0; i <= cur.argc; i++)
 		argv_c[i] = cur.argv[i];
-	fl->cached = cw_content_lookup(a->content, &fl->key, cur.path, argv_c, cur.argc, &fl->bin,
-	                               &fl->cdet);
-	fl->kind = cw_catalogue_operand(a->cat, &cur, &fl->operand);
-	fl->inl = fl->kind ? 0 : cw_catalogue_inline(a->cat, &cur, &fl->inline_text);
+	fl->cached = cw_content_lookup(a->ev_rules->content, &fl->key, cur.path, argv_c, cur.argc,
+	                               &fl->bin, &fl->cdet);
+	fl->kind = cw_catalogue_operand(a->ev_rules->cat, &cur, &fl->operand);
+	fl->inl = fl->kind ? 0 : cw_catalogue_inline(a->ev_rules->cat, &cur, &fl->inline_text);
 	return fl->name_hit > 0 || fl->cached != 0 || fl->kind != 0 || fl->inl > 0;
 }
 
 /* The exec report of cur, files taken. */
 static void queue_exec(struct agent *a, struct first_look *fl)
 {
-	struct cw_report *r = cw_report_new(CW_REPORT_EXEC);
+	struct cw_report *r = cw_report_new(CW_REPORT_EXEC, a->ev_rules);
 
 	if (!r) {
 		cw_detection_clear(&fl->name_det);
@@ -171,7 +172,7 @@ int cw_source_exec(void *ctx, const void *data, size_t len)
 int cw_source_technique(void *ctx, const struct cw_technique_hit *hit)
 {
 	struct agent *a = ctx;
-	struct cw_report *r = cw_report_new(CW_REPORT_TECHNIQUE);
+	struct cw_report *r = cw_report_new(CW_REPORT_TECHNIQUE, a->ev_rules);
 
 	if (!r)
 		return 0;
@@ -191,7 +192,7 @@ int cw_source_stdin(void *ctx, const struct cw_technique_stdin *in)
 {
 	static const char *const source[] = {"stdin (pipe)", "stdin (file)", "stdin (socket)"};
 	struct agent *a = ctx;
-	struct cw_report *r = cw_report_new(CW_REPORT_EXEC);
+	struct cw_report *r = cw_report_new(CW_REPORT_EXEC, a->ev_rules);
 
 	if (!r || !(r->inline_text = malloc(in->len ? in->len : 1))) {
 		cw_err("out of memory queueing what pid %u read from stdin", in->hit->tgid);
@@ -218,7 +219,7 @@ int cw_source_stdin(void *ctx, const struct cw_technique_stdin *in)
 void cw_source_blocked(void *ctx, struct cw_enforce_block *b)
 {
 	struct agent *a = ctx;
-	struct cw_report *r = cw_report_new(CW_REPORT_BLOCKED);
+	struct cw_report *r = cw_report_new(CW_REPORT_BLOCKED, a->enf_rules);
 	json_t *extra;
 	int err;
 

@@ -184,6 +184,9 @@ struct cw_technique_stats {
 };
 int cw_technique_stats(const struct cw_technique *t, struct cw_technique_stats *out);
 void cw_technique_close(struct cw_technique *t);
+/* Evaluate with r from now on (a reload; same thread as poll/feed). r must
+ * watch the same syscalls: the attached tracepoints stay as they are. */
+void cw_technique_set_rules(struct cw_technique *t, const struct cw_technique_rules *r);
 /* How an open sensor is attached (CW_TQ_ATTACH_SYSCALL_TP or _RAW). */
 enum cw_technique_attach cw_technique_attach_mode(const struct cw_technique *t);
 /* "syscall-tracepoints", "raw-tracepoints" or "auto". */

@@ -463,6 +463,18 @@ int cw_enforce_open(struct cw_enforce **out, const struct cw_enforce_opts *opts)
 	return 0;
 }
 
+int cw_enforce_set_content(struct cw_enforce *e, struct cw_content *content)
+{
+	if (!e || !content || content == e->content)
+		return 0;
+	e->content = content;
+	/* files allowed under the old rules are asked about again: the inode
+	 * ignore marks go, the mount marks that raise the events stay */
+	if (fanotify_mark(e->fd, FAN_MARK_FLUSH, 0, AT_FDCWD, NULL))
+		return -errno;
+	return 0;
+}
+
 void cw_enforce_close(struct cw_enforce *e)
 {
 	if (!e)

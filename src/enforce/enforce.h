@@ -50,6 +50,9 @@ struct cw_enforce;
  * (logged with what to do). */
 int cw_enforce_open(struct cw_enforce **out, const struct cw_enforce_opts *opts);
 void cw_enforce_close(struct cw_enforce *e);
+/* Judge with content from now on (a reload), on the thread that calls
+ * cw_enforce_handle; what the old rules allowed is judged again. 0 or -errno. */
+int cw_enforce_set_content(struct cw_enforce *e, struct cw_content *content);
 /* Wait up to timeout_ms for permission events and answer them all. Returns the
  * number answered or -errno. Run it on a thread of its own: an answer may need
  * a file hashed and scanned. */

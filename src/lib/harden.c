@@ -131,6 +131,7 @@ static const char *const allowed[] = {
     "rt_sigaction",
     "rt_sigprocmask",
     "rt_sigreturn",
+    "rt_sigtimedwait",
     "sigaltstack",
     "tgkill",
     "kill",

@@ -266,6 +266,14 @@ void cw_capture_expire(struct cw_capture *c, bool lost_changed)
 	}
 }
 
+int cw_capture_forget_ignores(struct cw_capture *c)
+{
+	/* without FAN_MARK_MOUNT/FILESYSTEM: the inode marks, i.e. the ignores */
+	if (c && fanotify_mark(c->fd, FAN_MARK_FLUSH, 0, AT_FDCWD, NULL))
+		return -errno;
+	return 0;
+}
+
 int cw_capture_ignore(struct cw_capture *c, int fd)
 {
 	if (!c || fd < 0)

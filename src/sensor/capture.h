@@ -75,6 +75,8 @@ void cw_capture_expire(struct cw_capture *c, bool lost_changed);
 /* fd's file was judged clean: its later execs raise no event until it is
  * written. Returns 0 or a negative errno. */
 int cw_capture_ignore(struct cw_capture *c, int fd);
+/* Drop every ignore mark (the rules changed): files are captured again. */
+int cw_capture_forget_ignores(struct cw_capture *c);
 
 void cw_capture_get_stats(struct cw_capture *c, struct cw_capture_stats *st);
 

@@ -167,6 +167,25 @@ int cw_sensor_mark_clean(struct cw_sensor *s, const struct cw_event *ev)
 	return 0;
 }
 
+int cw_sensor_forget_clean(struct cw_sensor *s)
+{
+	int fd = bpf_map__fd(s->skel->maps.known_clean), n = 0;
+	struct cw_file_id cur, next;
+	bool have = false;
+
+	/* delete each key once its successor is known: deleting first would
+	 * restart the walk at the map's first bucket */
+	while (bpf_map_get_next_key(fd, have ? &cur : NULL, &next) == 0) {
+		if (have && bpf_map_delete_elem(fd, &cur) == 0)
+			n++;
+		cur = next;
+		have = true;
+	}
+	if (have && bpf_map_delete_elem(fd, &cur) == 0)
+		n++;
+	return n;
+}
+
 void cw_sensor_close(struct cw_sensor *s)
 {
 	if (!s)

@@ -42,6 +42,9 @@ int cw_sensor_ncpu(const struct cw_sensor *s);
 /* Tell the kernel side that this exec's file is clean and name-neutral: its
  * later execs (unchanged file, same name) are dropped in the kernel. */
 int cw_sensor_mark_clean(struct cw_sensor *s, const struct cw_event *ev);
+/* Forget every known-clean mark (the rules changed): each file is judged
+ * again at its next exec. Returns the number of marks removed. */
+int cw_sensor_forget_clean(struct cw_sensor *s);
 void cw_sensor_close(struct cw_sensor *s);
 
 #endif

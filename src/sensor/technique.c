@@ -543,6 +543,12 @@ int cw_technique_stats(const struct cw_technique *t, struct cw_technique_stats *
 	return 0;
 }
 
+void cw_technique_set_rules(struct cw_technique *t, const struct cw_technique_rules *r)
+{
+	if (t && r)
+		t->rules = r;
+}
+
 void cw_technique_close(struct cw_technique *t)
 {
 	if (!t)
