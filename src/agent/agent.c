@@ -479,6 +479,7 @@ static int open_all(struct agent *a, const struct run_opts *o)
 	    (!o->no_guard && (err = open_guard(a, o))))
 		return err;
 	err = cw_attrib_scan(a->attrib);
+	a->containers_at_start = err;
 	if (err < 0)
 		cw_warn("scanning running containers failed: %s; they are attributed on first exec",
 		        strerror(-err));
@@ -541,6 +542,7 @@ static int start(struct agent *a, const struct run_opts *o, bool *worker, bool *
 		cw_err("cannot write pid file %s: %s", o->pidfile, strerror(-err));
 		return err;
 	}
+	cw_service_ready(a, a->containers_at_start);
 	return 0;
 }
 
@@ -585,6 +587,7 @@ static void housekeeping(struct agent *a, unsigned checks)
 
 	cw_capture_expire(a->cap, lost);
 	cw_technique_stdin_sweep(a->tq);
+	cw_service_tick(a);
 	if (checks % 5 == 0)
 		cw_agent_write_stats(a);
 	if (checks % 10 == 0 && a->guard && (err = cw_guard_beat(a->guard)))
@@ -634,6 +637,7 @@ static int event_loop(struct agent *a)
 /* Stop the threads (the worker drains its queue first) and close everything. */
 static void teardown(struct agent *a, bool worker, bool enforcer, bool clean)
 {
+	cw_service_state("STOPPING=1");
 	cw_agent_stop = 1;
 	if (a->reloader_up)
 		pthread_join(a->reloader, NULL);

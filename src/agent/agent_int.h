@@ -10,6 +10,7 @@
  *   judge.c     the judge of exec reports (content layers over the files);
  *   agent_stats.c  the stats file, `cagewatch stats` and its Prometheus form;
  *   rules.c     the rules as one reference-counted set, and reload (SIGHUP);
+ *   service.c   systemd's notify protocol: ready, watchdog, reload, stop;
  *   agent.c     options, set-up, the event loop and tear-down.
  */
 #ifndef CW_AGENT_INT_H
@@ -119,6 +120,7 @@ struct agent {
 	struct cw_content_stats content_retired; /* counters of freed sets */
 	pthread_t reloader;
 	bool reloader_up;
+	int containers_at_start;     /* running containers found by the start-up scan */
 	struct cw_attrib *attrib;    /* resolve on the worker, sync on the event thread */
 	struct cw_store *store;      /* behind the store sink */
 	struct cw_sinks sinks;       /* worker thread only */
@@ -208,6 +210,11 @@ bool cw_rules_refresh(struct agent *a, struct cw_rules **held);
 int cw_agent_reload(struct agent *a);
 /* Thread: SIGHUP (blocked in every thread) becomes cw_agent_reload(). */
 void *cw_reloader_main(void *agent);
+
+/* service.c: no-ops without a service manager's NOTIFY_SOCKET */
+void cw_service_ready(struct agent *a, int containers); /* READY=1, starts the watchdog */
+void cw_service_tick(struct agent *a);                  /* event loop: WATCHDOG=1 when due */
+void cw_service_state(const char *state);               /* "RELOADING=1", "STOPPING=1", ... */
 
 /* agent_stats.c */
 void cw_agent_write_stats(struct agent *a);

@@ -193,8 +193,10 @@ int cw_agent_reload(struct agent *a)
 	struct cw_rules *next, *old;
 	int err;
 
+	cw_service_state("RELOADING=1");
 	cw_info("reload: reading the configuration, catalogue, content and technique rules");
 	err = cw_rules_load(a, &a->rules_src, &next);
+	cw_service_state("READY=1"); /* refused or not, the agent is serving */
 	if (err) {
 		pthread_mutex_lock(&a->rules_lock);
 		a->reload_failures++;

@@ -70,6 +70,7 @@ int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : NULL;
 
+	cw_log_detect_journal();
 	if (!cmd) {
 		usage(stderr);
 		return CW_EXIT_ERROR;

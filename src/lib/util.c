@@ -28,6 +28,17 @@ enum cw_log_level cw_log_get_level(void)
 }
 
 static bool log_json;
+static bool log_journal; /* stderr is systemd's journal stream: "<N>" priorities */
+
+void cw_log_detect_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	log_journal = js && sscanf(js, "%llu:%llu", &dev, &ino) == 2 && fstat(2, &st) == 0 &&
+	              (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
 
 void cw_log_set_json(bool json)
 {
@@ -58,8 +69,12 @@ static void log_line(enum cw_log_level lvl, const char *text)
 {
 	static const char *const names[] = {"error", "warning", "info", "debug"};
 
+	static const char *const prio[] = {"<3>", "<4>", "<6>", "<7>"}; /* syslog levels */
+
 	if (log_json)
 		log_json_line(names[lvl], text);
+	else if (log_journal)
+		fprintf(stderr, "%s%s: %s\n", prio[lvl], names[lvl], text);
 	else
 		fprintf(stderr, "cagewatch: %s: %s\n", names[lvl], text);
 }

@@ -16,6 +16,9 @@ enum cw_log_level { CW_LOG_ERROR = 0, CW_LOG_WARN = 1, CW_LOG_INFO = 2, CW_LOG_D
 /* Messages go to stderr prefixed with "cagewatch: "; stdout is for findings only.
  * Control bytes, C1 and bidi characters in a message are escaped (termsafe.h). */
 void cw_log_set_level(enum cw_log_level lvl);
+/* Under systemd (JOURNAL_STREAM names stderr) lines carry "<N>" syslog
+ * priorities for the journal instead of the "cagewatch: " prefix. */
+void cw_log_detect_journal(void);
 enum cw_log_level cw_log_get_level(void);
 void cw_log(enum cw_log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Multi-line text that no container chose (libbpf's and the verifier's logs),
