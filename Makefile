@@ -48,7 +48,7 @@ RULES    := $(wildcard rules/*)
 
 # Generated headers and BPF objects are kept once made (not intermediates).
 .PRECIOUS: $(OUT)/%.bpf.o $(OUT)/%.skel.h $(OUT)/vmlinux.h
-.PHONY: man check-valgrind run all clean check check-sanitize unit format format-check deps bench \
+.PHONY: man install deb check-valgrind run all clean check check-sanitize unit format format-check deps bench \
 	fuzz fuzzers lint print-includes
 all: cagewatch
 
@@ -81,7 +81,7 @@ $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 # Every skeleton exists before the first compile; after that the .d files say
 # which object needs which.
 $(OUT)/%.o: %.c | $(OUT) $(SKELS)
-	$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 # embed.S holds every embedded data file (rules/)
 $(OUT)/embed.o: src/lib/embed.S $(RULES) $(wildcard rules/yara/*) | $(OUT)
@@ -166,6 +166,30 @@ clean:
 # Man pages from the --help texts (help2man): build/man/.
 man: $(OUT)/cagewatch
 	./tools/mkman.sh $(OUT)/cagewatch $(OUT)/man
+
+# `make install DESTDIR=...`: the layout of the Debian package (Debian policy):
+# the agent in /usr/sbin, the shipped rules (the text the binary embeds, to
+# copy and adapt) in /usr/share/cagewatch, config in /etc/cagewatch, the unit,
+# man pages and bash completion. State (/var/lib/cagewatch) and runtime
+# (/run/cagewatch) directories are made by the package and the unit.
+PREFIX ?= /usr
+install: $(OUT)/cagewatch man
+	install -D -m 0755 $(OUT)/cagewatch $(DESTDIR)$(PREFIX)/sbin/cagewatch
+	install -d $(DESTDIR)$(PREFIX)/share/cagewatch/yara $(DESTDIR)/etc/cagewatch/rules.d
+	install -m 0644 rules/catalogue.json rules/techniques.json $(DESTDIR)$(PREFIX)/share/cagewatch/
+	install -m 0644 rules/yara/*.yar $(DESTDIR)$(PREFIX)/share/cagewatch/yara/
+	install -D -m 0644 deploy/config/config.json $(DESTDIR)/etc/cagewatch/config.json
+	install -D -m 0644 deploy/systemd/cagewatch.service $(DESTDIR)/lib/systemd/system/cagewatch.service
+	install -D -m 0644 contrib/bash-completion/cagewatch \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/cagewatch
+	for p in $(OUT)/man/*.[158]; do \
+		s=$${p##*.}; install -D -m 0644 $$p $(DESTDIR)$(PREFIX)/share/man/man$$s/$${p##*/}; \
+	done
+
+# `make deb`: the Debian package in $(OUT)/ (tools/mkdeb.sh: built from a
+# copy of the tracked sources with dpkg-buildpackage; debhelper, lintian).
+deb:
+	./tools/mkdeb.sh $(OUT)
 
 # The agent, with the web console beside it (127.0.0.1:7611) while it runs.
 run:

@@ -356,6 +356,8 @@ int cw_config_load(struct cw_config *cfg, const char *path)
 		return err;
 	json_object_foreach(root, key, val)
 	{
+		if (key[0] == '_') /* "_comment" and the like: notes for people */
+			continue;
 		if ((err = set_key(&tmp, key, val, path)))
 			break;
 		if (strcmp(key, "notification_config") == 0)
@@ -379,7 +381,9 @@ void cw_config_help(FILE *out)
 	fputs("usage: cagewatch run --config FILE\n"
 	      "The configuration file is one JSON object; every key is optional and the\n"
 	      "embedded default applies where it is absent. An unknown key or a wrong type is\n"
-	      "an error naming the file, the key and what was expected.\n\nKeys:\n",
+	      "an error naming the file, the key and what was expected; keys starting with\n"
+	      "'_' (\"_comment\") are notes and ignored. SIGHUP (systemctl reload) reads the\n"
+	      "file again; store_path and notification_config need a restart.\n\nKeys:\n",
 	      out);
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		const char *p = (const char *)&d + keys[i].off;
