@@ -43,7 +43,7 @@ static void on_signal(int sig)
 /* What `cagewatch run` was asked for. */
 struct run_opts {
 	const char *pidfile, *config, *store, *catfile, *rules_dir, *exceptions, *pin_dir;
-	const char *stats_path, *runtime_roots, *containerd_roots, *log_format;
+	const char *stats_path, *runtime_roots, *containerd_roots, *log_format, *node_name;
 	bool no_store, no_args, no_kfilter, no_techniques, no_realtime, block, no_harden;
 	bool no_stdin, no_guard, host_too, no_capture, notification;
 	unsigned long ringbuf_mb;
@@ -85,6 +85,7 @@ static const struct {
     STR("runtime-roots", 'W', runtime_roots),
     STR("containerd-roots", 'Y', containerd_roots),
     STR("log-format", 'L', log_format),
+    STR("node-name", 'O', node_name),
 };
 #undef FLAG
 #undef STR
@@ -226,6 +227,8 @@ static void usage(FILE *f)
 	      "  --containerd-roots DIRS\n"
 	      "                     containerd root directories whose metadata names images\n"
 	      "                     and labels (default /var/lib/containerd)\n"
+	      "  --node-name NAME   the host name findings carry (config key host; e.g. a\n"
+	      "                     Kubernetes node name from the downward API)\n"
 	      "  --log-format text|json\n"
 	      "                     log lines on stderr as text (default) or JSON objects\n"
 	      "                     {time, level, pid, msg} for log shippers\n"
@@ -321,6 +324,7 @@ static int load_rules(struct agent *a, const struct run_opts *o)
 	src->rules_dir = o->rules_dir;
 	src->exceptions = o->exceptions;
 	src->store = o->store;
+	src->node_name = o->node_name;
 	src->no_args = o->no_args;
 	src->no_techniques = o->no_techniques;
 	if ((err = cw_rules_load(a, src, &a->rules))) {

@@ -55,7 +55,7 @@ struct agent;
 /* Where the rules come from: what `cagewatch run` was given. Read again on
  * every reload. */
 struct cw_rules_src {
-	const char *config, *catfile, *rules_dir, *exceptions, *store;
+	const char *config, *catfile, *rules_dir, *exceptions, *store, *node_name;
 	bool no_args, no_techniques;
 };
 

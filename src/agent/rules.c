@@ -120,6 +120,11 @@ int cw_rules_load(struct agent *a, const struct cw_rules_src *src, struct cw_rul
 	}
 	if (src->no_args)
 		r->cfg.report_args = false;
+	if (src->node_name && (err = cw_config_set(&r->cfg, "host", src->node_name))) {
+		cw_err("--node-name '%s' is not a usable host name", src->node_name);
+		rules_free(r);
+		return err;
+	}
 	if (src->store)
 		cw_strlcpy(r->cfg.store_path, src->store, sizeof(r->cfg.store_path));
 	r->a = a;

@@ -56,7 +56,7 @@ static const struct key_desc keys[] = {
     STR_KEY(resource_template, 0,
             "resource name; placeholders {host} {container_id} {container_name} "
             "{pod_namespace} {pod_name} {project}"),
-    STR_KEY(host, 0, "this node's name in findings (default: the hostname)"),
+    STR_KEY(host, KEY_SEGMENT, "this node's name in findings (default: the hostname)"),
     BOOL_KEY(report_args, "put process arguments in findings (like SCC's REPORT_CLI_ARGUMENTS)"),
     STR_KEY(store_path, 0, "the findings store (SQLite)"),
     STR_KEY(notification_config, 0,

@@ -83,6 +83,45 @@ wait "$AGENT_PID"
 check "the agent stops cleanly ($?)" [ $? = 0 ]
 AGENT_PID=
 
+# the DaemonSet: valid against the Kubernetes API's types, and its pod, run by
+# runc as a kubelet would on this node (with this machine's Debian and the
+# package as the image), detects a tool in another container under the node
+# name, and answers its probes
+K8S=$LIVE_ROOT/deploy/kubernetes/cagewatch.yaml
+/usr/bin/python3 "$LIVE_ROOT/tests/live/k8s_schema.py" "$K8S" >"$LIVE_DIR/schema.txt" 2>&1
+check "the manifest is valid against the Kubernetes API types ($(grep -c '^ok' "$LIVE_DIR/schema.txt") documents)" [ $? = 0 ]
+grep -v '^ok' "$LIVE_DIR/schema.txt" | sed 's/^/# /'
+check "the DaemonSet runs the agent with hostPID, capabilities (not privileged), probes and limits" \
+	bash -c "/usr/bin/python3 -c 'import yaml,sys; d=[x for x in yaml.safe_load_all(open(sys.argv[1])) if x and x[\"kind\"]==\"DaemonSet\"][0][\"spec\"][\"template\"][\"spec\"]; c=d[\"containers\"][0]; s=c[\"securityContext\"]; sys.exit(not (d[\"hostPID\"] and not s[\"privileged\"] and \"SYS_ADMIN\" in s[\"capabilities\"][\"add\"] and s[\"capabilities\"][\"drop\"]==[\"ALL\"] and c[\"resources\"][\"limits\"][\"memory\"] and all(k in c for k in (\"livenessProbe\",\"readinessProbe\")) and \"--node-name=\$(NODE_NAME)\" in c[\"args\"]))' '$K8S'"
+check "the image build file uses Debian and the package only" \
+	bash -c "grep -q '^FROM debian:' '$LIVE_ROOT/deploy/container/Containerfile' && ! grep -Eiq 'curl|wget|pip |npm |git clone' '$LIVE_ROOT/deploy/container/Containerfile'"
+PB=$LIVE_DIR/bundles/k8s-agent
+mkdir -p "$PB/rootfs" && (cd "$PB" && runc spec) &&
+	/usr/bin/python3 "$LIVE_ROOT/tests/live/k8s_pod.py" "$K8S" "$PB" test-node-1
+check "the pod's OCI bundle is generated from the manifest" test -s "$PB/probes.json"
+runc run -d --bundle "$PB" k8s-agent </dev/null >"$PB/out" 2>"$PB/err" && LIVE_CONTAINERS+=(k8s-agent)
+probe() { # startupProbe|readinessProbe|livenessProbe: its exec command in the pod
+	local -a c
+	mapfile -t c < <(jq -r --arg k "$1" '.[$k][]' "$PB/probes.json")
+	runc exec k8s-agent "${c[@]}" >/dev/null 2>&1
+}
+for i in $(seq 1 150); do probe startupProbe && break; sleep 0.2; done
+check "the pod starts: its startup probe passes (capabilities, mounts and seccomp suffice)" probe startupProbe
+sed 's/^/# pod: /' "$PB/err" | grep -E 'error|warning' | head -5
+check "readiness probe passes" probe readinessProbe
+check "liveness probe passes" probe livenessProbe
+cexec cw-pkg "$LIVE_DIR/x.pid" sh -c 'cp /opt/cdk /tmp/k8s-tool && /tmp/k8s-tool' >/dev/null 2>&1
+for i in $(seq 1 100); do
+	h=$(/usr/sbin/cagewatch findings list --store /var/lib/cagewatch/findings.db --format json 2>/dev/null |
+		jq -r '.[] | .finding // . | select(.processes[0].binary.path == "/tmp/k8s-tool") | .sourceProperties.Host' 2>/dev/null | head -1)
+	[ -n "$h" ] && break
+	sleep 0.1
+done
+check "the pod reports a tool in another container, under the node name ($h)" [ "$h" = test-node-1 ]
+runc kill k8s-agent TERM
+for i in $(seq 1 100); do [ "$(runc state k8s-agent 2>/dev/null | jq -r .status)" = stopped ] && break; sleep 0.1; done
+check "the pod's agent stops on SIGTERM" [ "$(runc state k8s-agent 2>/dev/null | jq -r .status)" = stopped ]
+
 # the live suites against the installed binary
 for t in test_reload.sh test_recognition.sh; do
 	CAGEWATCH=/usr/sbin/cagewatch bash "$LIVE_ROOT/tests/live/$t" >"$LIVE_DIR/$t.log" 2>&1
