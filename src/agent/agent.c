@@ -27,6 +27,7 @@
 
 #include "agent.h"
 #include "agent_int.h"
+#include "doctor.h"
 #include "harden.h"
 #include "util.h"
 
@@ -493,6 +494,7 @@ static int open_all(struct agent *a, const struct run_opts *o)
 		    err, cw_catalogue_tool_count(a->rules->cat));
 	if (o->block && (err = open_block(a)))
 		return err;
+	cw_doctor_log_summary();
 	return open_outputs(a, o);
 }
 

@@ -1,19 +1,30 @@
 /* doctor.c - `cagewatch doctor [--format text|json]`: whether this node can
  * run the agent, one line per prerequisite, each with what it enables and
  * what to do when it is missing. The checks are real: the exec sensor is
- * loaded and attached (then closed), the exec-time capture's fanotify group
- * is opened, the syscall tracepoints are looked up. Exit 0 when everything
- * the agent needs is there (optional features may be missing), 1 when the
- * agent cannot run, 2 for bad usage. A table of checks: adding one is a row. */
+ * loaded and attached (then closed), one program of each BPF type is loaded
+ * and attached (probe.bpf.c), the exec-time capture's fanotify group is
+ * opened and a permission mark placed, the syscall tracepoints are looked up.
+ * Exit 0 when the agent can run fully, 3 when it runs degraded (an optional
+ * feature is missing), 1 when it cannot run, 2 for bad usage. The agent logs
+ * the same summary at start (cw_doctor_log_summary). A table of checks:
+ * adding one is a row. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/capability.h>
+#include <sys/fanotify.h>
 #include <sys/statfs.h>
+#include <time.h>
 #include <unistd.h>
+#include <bpf/libbpf.h>
 #include <jansson.h>
 
 #include "bpfload.h"
+#include "doctor.h"
+#include "probe.skel.h"
 #include "capture.h"
 #include "container.h"
 #include "sensor.h"
@@ -36,6 +47,42 @@ static bool ck_root(char *d, size_t n)
 {
 	snprintf(d, n, "euid %d", (int)geteuid());
 	return geteuid() == 0;
+}
+
+/* The capabilities the agent uses (harden.c keeps the running set). */
+static bool ck_caps(char *d, size_t n)
+{
+	static const struct {
+		cap_value_t c;
+		const char *name;
+		bool need;
+	} caps[] = {{CAP_BPF, "CAP_BPF", true},
+	            {CAP_PERFMON, "CAP_PERFMON", true},
+	            {CAP_SYS_ADMIN, "CAP_SYS_ADMIN", false},
+	            {CAP_SYS_PTRACE, "CAP_SYS_PTRACE", true},
+	            {CAP_DAC_READ_SEARCH, "CAP_DAC_READ_SEARCH", true},
+	            {CAP_SYS_NICE, "CAP_SYS_NICE", false}};
+	cap_t now = cap_get_proc();
+	size_t used = 0;
+	bool ok = now != NULL;
+
+	d[0] = '\0';
+	for (size_t i = 0; now && i < sizeof(caps) / sizeof(caps[0]); i++) {
+		cap_flag_value_t v = CAP_CLEAR;
+
+		if (cap_get_flag(now, caps[i].c, CAP_EFFECTIVE, &v) == 0 && v == CAP_SET)
+			continue;
+		ok &= !caps[i].need;
+		if (used < n)
+			used += (size_t)snprintf(d + used, n - used, "%s%s",
+			                         used ? " " : "missing: ", caps[i].name);
+	}
+	cap_free(now);
+	if (!used)
+		snprintf(d, n,
+		         "CAP_BPF CAP_PERFMON CAP_SYS_ADMIN CAP_SYS_PTRACE CAP_DAC_READ_SEARCH "
+		         "CAP_SYS_NICE effective");
+	return ok;
 }
 
 static bool ck_btf(char *d, size_t n)
@@ -81,6 +128,114 @@ static bool ck_tracefs(char *d, size_t n)
 	snprintf(d, n, "%s: %d of %zu syscall tracepoints probed", dir, found,
 	         sizeof(events) / sizeof(events[0]));
 	return found == (int)(sizeof(events) / sizeof(events[0]));
+}
+
+/* Load and attach probe.bpf.c's program `name` alone. 0 or -errno. */
+static int probe_prog(const char *name)
+{
+	struct probe_bpf *skel = probe_bpf__open();
+	struct bpf_program *p, *want = NULL;
+	struct bpf_link *link;
+	int err;
+
+	if (!skel)
+		return -errno;
+	bpf_object__for_each_program(p, skel->obj)
+	{
+		bool me = !strcmp(bpf_program__name(p), name);
+
+		bpf_program__set_autoload(p, me);
+		want = me ? p : want;
+	}
+	err = want ? probe_bpf__load(skel) : -ENOENT;
+	if (!err) {
+		link = bpf_program__attach(want);
+		err = link ? 0 : -errno;
+		bpf_link__destroy(link);
+	}
+	probe_bpf__destroy(skel);
+	return err;
+}
+
+/* Which program types load and attach: tp_btf or raw_tp is needed (the exec
+ * sensor), the rest are reported for what a kernel allows. */
+static bool ck_prog_types(char *d, size_t n)
+{
+	static const char *const progs[][2] = {{"pr_tp_btf", "tp_btf"}, {"pr_raw_tp", "raw_tp"},
+	                                       {"pr_tp", "tp"},         {"pr_fentry", "fentry"},
+	                                       {"pr_lsm", "lsm"},       {"pr_kprobe", "kprobe"}};
+	size_t used = 0;
+	bool base = false;
+
+	cw_bpf_log_init();
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		int err = probe_prog(progs[i][0]);
+
+		base |= !err && i < 2;
+		if (used < n)
+			used += (size_t)snprintf(d + used, n - used, "%s%s %s", used ? ", " : "",
+			                         progs[i][1], err ? strerror(-err) : "ok");
+	}
+	return base;
+}
+
+/* Permission events (--block): a FAN_OPEN_EXEC_PERM mark on a file of our
+ * own, so no other exec can wait on this check. */
+static bool ck_fanotify_perm(char *d, size_t n)
+{
+	static const char *const dirs[] = {"/tmp", "/run/cagewatch", "/var/lib/cagewatch", "/run"};
+	char path[64] = "";
+	int fd = fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC | FAN_NONBLOCK, O_RDONLY);
+	int tmp = -1, err = 0;
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]) && tmp < 0; i++) {
+		snprintf(path, sizeof(path), "%s/cagewatch-doctor.XXXXXX", dirs[i]);
+		tmp = mkstemp(path);
+	}
+
+	if (fd < 0 || tmp < 0)
+		err = -errno;
+	else if (fanotify_mark(fd, FAN_MARK_ADD, FAN_OPEN_EXEC_PERM, AT_FDCWD, path))
+		err = -errno;
+	if (tmp >= 0) {
+		close(tmp);
+		unlink(path);
+	}
+	if (fd >= 0)
+		close(fd);
+	snprintf(d, n, "%s",
+	         err ? strerror(-err)
+	             : "exec permission events (FAN_OPEN_EXEC_PERM) can be marked");
+	if (err == -EINVAL)
+		snprintf(d, n, "the kernel lacks CONFIG_FANOTIFY_ACCESS_PERMISSIONS");
+	return !err;
+}
+
+/* Findings carry wall-clock times: a clock far in the past makes them wrong. */
+static bool ck_clock(char *d, size_t n)
+{
+	char t[40];
+	int64_t now = cw_now_ns();
+	bool ok = now > 1704067200LL * 1000000000LL; /* 2024-01-01 */
+
+	snprintf(d, n, "%s%s", cw_rfc3339(now, t, sizeof(t)),
+	         ok ? "" : ": before 2024, findings' times will be wrong (sync the clock: NTP)");
+	return ok;
+}
+
+/* The agent resolves container paths through /proc/PID/root whatever its
+ * own mount namespace; the host's own paths (runtime state, logs) are seen
+ * as mounted into it. */
+static bool ck_mount_ns(char *d, size_t n)
+{
+	uint32_t host = cw_proc_ns("/proc", 1, "mnt"), own = cw_proc_ns("/proc", getpid(), "mnt");
+
+	snprintf(d, n, "%s",
+	         !host         ? "/proc/1/ns/mnt unreadable: cannot tell"
+	         : host == own ? "the host's mount namespace"
+	                       : "a mount namespace of its own (a container): runtime state and "
+	                         "logs are read where they are mounted in");
+	return host && host == own;
 }
 
 static bool ck_fanotify(char *d, size_t n)
@@ -158,64 +313,115 @@ static bool ck_store(char *d, size_t n)
 	return ok;
 }
 
+enum level { REQUIRED, OPTIONAL, INFO }; /* INFO: reported, not used by this version */
+
 static const struct check {
 	const char *name;
-	bool required; /* the agent cannot run without it */
+	enum level level;
+	bool at_start; /* also in the agent's start-up summary (it loaded the rest itself) */
 	const char *enables;
 	bool (*fn)(char *detail, size_t n);
 } checks[] = {
-    {"root", true, "loading BPF, reading /proc and container roots", ck_root},
-    {"kernel BTF", true, "the CO-RE BPF programs", ck_btf},
-    {"exec sensor", true, "detection of tools run in containers", ck_exec_sensor},
-    {"host namespaces", false, "telling containers from the host (else the agent's own)",
+    {"root", REQUIRED, false, "loading BPF, reading /proc and container roots", ck_root},
+    {"capabilities", REQUIRED, true, "BPF, /proc of every process, files whatever their modes",
+     ck_caps},
+    {"kernel BTF", REQUIRED, false, "the CO-RE BPF programs", ck_btf},
+    {"BPF program types", REQUIRED, false,
+     "tp_btf or raw_tp: the exec sensor; tp: syscall tracepoints; fentry, lsm, kprobe: not "
+     "used by this version (reported for planning)",
+     ck_prog_types},
+    {"exec sensor", REQUIRED, false, "detection of tools run in containers", ck_exec_sensor},
+    {"host namespaces", OPTIONAL, true, "telling containers from the host (else the agent's own)",
      ck_host_ns},
-    {"syscall tracepoints", false, "escape-technique detection and self-protection", ck_tracefs},
-    {"fanotify", false, "exec-time capture of short-lived tools and --block", ck_fanotify},
-    {"bpffs", false, "pinned self-protection (a killed agent's gap seen by the next)", ck_bpffs},
-    {"cgroup layout", false, "container attribution by cgroup", ck_cgroup},
-    {"runtime state", false, "container names, images and settings", ck_runtimes},
-    {"findings store", false, "the default store path", ck_store},
+    {"mount namespace", INFO, true, "where host paths (runtime state, logs) are read", ck_mount_ns},
+    {"syscall tracepoints", OPTIONAL, true, "escape-technique detection and self-protection",
+     ck_tracefs},
+    {"fanotify", OPTIONAL, false, "exec-time capture of short-lived tools", ck_fanotify},
+    {"fanotify permission", OPTIONAL, true, "--block (refusing known tools before they run)",
+     ck_fanotify_perm},
+    {"bpffs", OPTIONAL, true, "pinned self-protection (a killed agent's gap seen by the next)",
+     ck_bpffs},
+    {"cgroup layout", OPTIONAL, true, "container attribution by cgroup", ck_cgroup},
+    {"runtime state", OPTIONAL, true, "container names, images and settings", ck_runtimes},
+    {"findings store", OPTIONAL, false, "the default store path", ck_store},
+    {"clock", OPTIONAL, true, "the findings' event and create times", ck_clock},
 };
+#define NCHECKS (sizeof(checks) / sizeof(checks[0]))
+
+static const char *status_of(const struct check *c, bool ok)
+{
+	return ok                     ? "ok"
+	       : c->level == REQUIRED ? "FAIL"
+	       : c->level == OPTIONAL ? "missing"
+	                              : "info";
+}
+
+void cw_doctor_log_summary(void)
+{
+	char d[512], missing[2048] = "";
+	size_t used = 0, nok = 0, nrun = 0;
+
+	for (size_t i = 0; i < NCHECKS; i++) {
+		if (!checks[i].at_start)
+			continue;
+		nrun++;
+		if (checks[i].fn(d, sizeof(d)) || checks[i].level == INFO) {
+			nok++;
+			continue;
+		}
+		if (used < sizeof(missing))
+			used += (size_t)snprintf(missing + used, sizeof(missing) - used,
+			                         "%s%s (%s: %s)", used ? "; " : "", checks[i].name,
+			                         d, checks[i].enables);
+	}
+	if (used)
+		cw_warn("doctor: %zu of %zu start-up checks ok; degraded: %s (`cagewatch doctor` "
+		        "explains)",
+		        nok, nrun, missing);
+	else
+		cw_info("doctor: all %zu start-up checks ok", nrun);
+}
+
+static int usage_doctor(void)
+{
+	puts("usage: cagewatch doctor [--format text|json]\n"
+	     "  whether this node can run the agent: every prerequisite checked for real\n"
+	     "  (the exec sensor and one program of each BPF type loaded and attached,\n"
+	     "  fanotify opened and a permission mark placed, tracepoints looked up)\n"
+	     "  exit status: 0 the agent runs fully, 3 it runs degraded (an optional\n"
+	     "  feature is missing), 1 it cannot run, 2 bad usage\n"
+	     "  --format FORMAT  text (default) or json");
+	return CW_EXIT_OK;
+}
 
 int cw_cmd_doctor(int argc, char **argv)
 {
-	bool json = false, fatal = false;
-	json_t *arr = json_array();
+	bool json = false, fatal = false, degraded = false;
+	json_t *arr;
 
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			puts("usage: cagewatch doctor [--format text|json]\n"
-			     "  whether this node can run the agent: every prerequisite checked "
-			     "for real\n"
-			     "  (the exec sensor is loaded and attached, fanotify opened, "
-			     "tracepoints looked\n"
-			     "  up); exits 0 when the agent can run, 1 when it cannot\n"
-			     "  --format FORMAT  text (default) or json");
-			json_decref(arr);
-			return CW_EXIT_OK;
-		}
-		if (!strcmp(argv[i], "--format") && i + 1 < argc && !strcmp(argv[i + 1], "json"))
-			json = true, i++;
-		else if (!strcmp(argv[i], "--format") && i + 1 < argc &&
-		         !strcmp(argv[i + 1], "text"))
-			i++;
-		else {
-			json_decref(arr);
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return usage_doctor();
+		if (!strcmp(argv[i], "--format") && i + 1 < argc &&
+		    (!strcmp(argv[i + 1], "json") || !strcmp(argv[i + 1], "text")))
+			json = !strcmp(argv[++i], "json");
+		else
 			return cw_usage_hint("doctor", "unknown option '%s'", argv[i]);
-		}
 	}
+	arr = json_array();
 	cw_log_set_level(CW_LOG_ERROR); /* the checks' own failures are the report */
-	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
+	for (size_t i = 0; i < NCHECKS; i++) {
 		char d[512] = "";
 		bool ok = checks[i].fn(d, sizeof(d));
-		const char *st = ok ? "ok" : checks[i].required ? "FAIL" : "missing";
+		const char *st = status_of(&checks[i], ok);
 
-		fatal |= !ok && checks[i].required;
+		fatal |= !ok && checks[i].level == REQUIRED;
+		degraded |= !ok && checks[i].level == OPTIONAL;
 		if (json)
 			json_array_append_new(
 			    arr, json_pack("{s:s,s:s,s:b,s:s,s:s}", "check", checks[i].name,
-			                   "status", st, "required", checks[i].required, "enables",
-			                   checks[i].enables, "detail", d));
+			                   "status", st, "required", checks[i].level == REQUIRED,
+			                   "enables", checks[i].enables, "detail", d));
 		else
 			printf("%-8s %-20s %s\n         %-20s (%s)\n", st, checks[i].name, d, "",
 			       checks[i].enables);
@@ -224,8 +430,10 @@ int cw_cmd_doctor(int argc, char **argv)
 		json_dumpf(arr, stdout, JSON_INDENT(2));
 		putchar('\n');
 	} else {
-		puts(fatal ? "the agent cannot run here" : "the agent can run here");
+		puts(fatal      ? "the agent cannot run here"
+		     : degraded ? "the agent can run here, degraded (see 'missing' above)"
+		                : "the agent can run here fully");
 	}
 	json_decref(arr);
-	return fatal ? CW_EXIT_RESULT : CW_EXIT_OK;
+	return fatal ? CW_EXIT_RESULT : degraded ? CW_EXIT_DEGRADED : CW_EXIT_OK;
 }

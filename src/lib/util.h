@@ -102,7 +102,8 @@ enum cw_exit {
 	 * findings found no such finding, run stopped on a failure after it
 	 * had started watching */
 	CW_EXIT_RESULT = 1,
-	CW_EXIT_ERROR = 2, /* usage or environment error: nothing was done */
+	CW_EXIT_ERROR = 2,    /* usage or environment error: nothing was done */
+	CW_EXIT_DEGRADED = 3, /* doctor: the agent runs, an optional feature is missing */
 };
 uint32_t cw_fnv1a32_str(const char *s);
 

@@ -27,8 +27,19 @@ check "run --help-config lists every configuration key" \
 # doctor: on this node (root, BTF, tp_btf) the agent can run; every check reported
 "$CAGEWATCH" doctor --format json >"$LIVE_DIR/doctor.json" 2>&1
 rc=$?
-check "doctor: exit 0 here ($rc), the exec sensor really attached, every check reported" \
-	bash -c "[ $rc = 0 ] && jq -e 'length >= 10 and (map(select(.check == \"exec sensor\"))[0].status == \"ok\") and all(.[]; .detail | length > 0)' '$LIVE_DIR/doctor.json' >/dev/null"
+want=$(jq 'if any(.[]; .status == "FAIL") then 1 elif any(.[]; .status == "missing") then 3 else 0 end' "$LIVE_DIR/doctor.json")
+check "doctor: the exit status ($rc) says full (0), degraded (3) or cannot run (1) as the checks do ($want)" \
+	[ "$rc" = "$want" ]
+check "doctor: the exec sensor really attached, every check reported with its detail" \
+	bash -c "jq -e 'length >= 14 and (map(select(.check == \"exec sensor\"))[0].status == \"ok\") and all(.[]; .detail | length > 0)' '$LIVE_DIR/doctor.json' >/dev/null"
+got=$(jq -r '.[] | select(.check == "BPF program types") | .detail' "$LIVE_DIR/doctor.json")
+check "doctor: each BPF program type loaded and attached for real ($got)" \
+	bash -c "grep -q 'tp_btf ok' <<<'$got' && grep -q 'raw_tp ok' <<<'$got' && grep -q 'fentry ' <<<'$got' && grep -q 'lsm ' <<<'$got' && grep -q 'kprobe ' <<<'$got'"
+check "doctor: capabilities, fanotify permission events and the clock are checked" \
+	bash -c "jq -e '[.[].check] | index(\"capabilities\") and index(\"fanotify permission\") and index(\"clock\")' '$LIVE_DIR/doctor.json' >/dev/null"
+timeout -s INT 3 "$CAGEWATCH" run --no-store --pin-dir "" --stats-file "$LIVE_DIR/st0.json" >/dev/null 2>"$LIVE_DIR/start.err"
+check "the agent logs doctor's summary at start: $(grep -m1 'doctor:' "$LIVE_DIR/start.err" | cut -c1-100)" \
+	grep -q 'doctor: ' "$LIVE_DIR/start.err"
 
 # --log-format json: every log line a JSON object a log shipper can parse
 timeout -s INT 3 "$CAGEWATCH" run --log-format json --no-store --pin-dir "" \

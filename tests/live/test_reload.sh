@@ -112,4 +112,26 @@ check "stats counters did not go backwards across the reload" \
 	bash -c "[ \$(jq .cache.misses '$ST') -ge 1 ]"
 check "the agent is still running" kill -0 "$AGENT_PID"
 check "the agent stops cleanly" stop_agent
+
+# --block: a file allowed under the old rules (and let through by the kernel
+# since: an ignore mark) is refused after a reload whose rules know it
+cp "$LIVE_DIR/rl_tool" "$R/opt/rl_block"
+sed -i 's/cw-reload-test-marker-5b1e09/cw-reload-block-marker-77aa/' "$D/site.yar"
+: >"$OUT.2"
+check "agent starts with --block --rules" start_agent "$OUT.2" --block --rules "$D" --stats-file "$ST"
+o=$(cexec cw-reload "$LIVE_DIR/x.pid" sh -c '/opt/rl_block; /opt/rl_block; echo "rc=$?"' 2>&1)
+check "--block: the file is allowed under the first rules ($(tail -1 <<<"$o"))" grep -q 'rc=0' <<<"$o"
+for i in $(seq 1 30); do [ "$(stat_of .block.clean_marks)" -ge 1 ] 2>/dev/null && break; sleep 0.1; done
+check "--block: and marked clean for the kernel (clean_marks $(stat_of .block.clean_marks))" \
+	[ "$(stat_of .block.clean_marks)" -ge 1 ]
+sed -i 's/cw-reload-block-marker-77aa/cw-reload-test-marker-5b1e09/' "$D/site.yar"
+hup
+check "--block: reload takes effect" wait_stat .rules.generation 1
+sleep 0.3 # the --block thread takes the new rules within one 200 ms wait
+o=$(cexec cw-reload "$LIVE_DIR/x.pid" sh -c '/opt/rl_block; echo "rc=$?"' 2>&1)
+check "--block: the same file is refused after the reload ($(tail -1 <<<"$o"))" grep -q 'rc=126' <<<"$o"
+f=$(wait_finding "$OUT.2" '.sourceProperties.Blocked == true and .processes[0].binary.path == "/opt/rl_block"')
+check "--block: the refusal is a finding of the new rule" \
+	[ "$(jq -r .sourceProperties.Rule_Id <<<"${f:-null}")" = yara.site_reload_tool ]
+check "the --block agent stops cleanly" stop_agent
 live_done
