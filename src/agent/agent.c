@@ -48,6 +48,8 @@ struct run_opts {
 	bool no_store, no_args, no_kfilter, no_techniques, no_realtime, block, no_harden;
 	bool no_stdin, no_guard, host_too, no_capture, notification;
 	unsigned long ringbuf_mb;
+	const char *sinks[CW_CONFIG_SINKS_MAX]; /* --sink URL, repeatable */
+	unsigned n_sinks;
 };
 
 /* Options that set a flag or take a string: one row each. */
@@ -228,6 +230,12 @@ static void usage(FILE *f)
 	      "  --containerd-roots DIRS\n"
 	      "                     containerd root directories whose metadata names images\n"
 	      "                     and labels (default /var/lib/containerd)\n"
+	      "  --sink URL         also deliver every stored finding to URL (repeatable; the\n"
+	      "                     config key sinks): http(s)://... (webhook, the finding's\n"
+	      "                     JSON), falco+http(s)://... (Falco's alert shape, for\n"
+	      "                     falcosidekick), syslog:///dev/log, syslog+udp://HOST[:PORT],\n"
+	      "                     syslog+tcp://HOST[:PORT] (RFC 5424). In order, at least\n"
+	      "                     once, from the store's outbox: resumed after a restart\n"
 	      "  --node-name NAME   the host name findings carry (config key host; e.g. a\n"
 	      "                     Kubernetes node name from the downward API)\n"
 	      "  --log-format text|json\n"
@@ -243,6 +251,14 @@ static int parse_value(struct run_opts *o, int id, const char *arg)
 {
 	char *end;
 
+	if (id == 'U') {
+		if (o->n_sinks >= CW_CONFIG_SINKS_MAX) {
+			cw_err("--sink: at most %d sinks", CW_CONFIG_SINKS_MAX);
+			return CW_EXIT_ERROR;
+		}
+		o->sinks[o->n_sinks++] = arg;
+		return 0;
+	}
 	if (id == 'o') {
 		if (strcmp(arg, "finding") && strcmp(arg, "notification")) {
 			cw_err("--output must be 'finding' or 'notification', not '%s'", arg);
@@ -263,12 +279,12 @@ static int parse_value(struct run_opts *o, int id, const char *arg)
 /* Options into *o. Returns -1 to go on, else the exit status (0 for --help). */
 static int parse_opts(int argc, char **argv, struct run_opts *o)
 {
-	struct option lo[sizeof(fields) / sizeof(fields[0]) + 6] = {
+	struct option lo[sizeof(fields) / sizeof(fields[0]) + 7] = {
 	    {"output", required_argument, NULL, 'o'}, {"ringbuf-mb", required_argument, NULL, 'r'},
 	    {"verbose", no_argument, NULL, 'v'},      {"help", no_argument, NULL, 'h'},
-	    {"help-config", no_argument, NULL, 'g'},
+	    {"help-config", no_argument, NULL, 'g'},  {"sink", required_argument, NULL, 'U'},
 	};
-	size_t n = 5;
+	size_t n = 6;
 	int opt;
 
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
@@ -287,7 +303,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 				*(const char **)(void *)p = optarg;
 			else
 				*(bool *)(void *)p = true;
-		} else if (opt == 'o' || opt == 'r') {
+		} else if (opt == 'o' || opt == 'r' || opt == 'U') {
 			if (parse_value(o, opt, optarg))
 				return CW_EXIT_ERROR;
 		} else if (opt == 'v') {
@@ -352,7 +368,40 @@ static int open_store(struct agent *a, const struct run_opts *o)
 	return err;
 }
 
-/* The sinks: the store first (anything printed is stored), then stdout. */
+/* The remote sinks (config "sinks", then --sink): after the store, which is
+ * their outbox. 0 or -errno (logged). */
+static int open_remote(struct agent *a, const struct run_opts *o)
+{
+	const char *urls[2 * CW_CONFIG_SINKS_MAX];
+	size_t n = 0;
+	int err;
+
+	for (unsigned i = 0; i < a->cfg.n_sinks; i++)
+		urls[n++] = a->cfg.sinks[i];
+	for (unsigned i = 0; i < o->n_sinks; i++)
+		urls[n++] = o->sinks[i];
+	if (!n)
+		return 0;
+	if (!a->store) {
+		cw_err(
+		    "--sink needs the findings store: it is the sinks' outbox (drop --no-store)");
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct cw_sink *s = cw_sink_remote_new(urls[i], a->cfg.store_path, &a->cfg);
+
+		if (!s || (err = cw_sinks_add(&a->sinks, s)))
+			return s ? err : -EINVAL;
+		a->remote[a->n_remote++] = s;
+	}
+	if ((err = cw_store_outbox_enable(a->store, urls, n, 0)))
+		cw_err("cannot set up the sinks' outbox in %s: %s", a->cfg.store_path,
+		       strerror(-err));
+	return err;
+}
+
+/* The sinks: the store first (anything printed is stored), then stdout, then
+ * the remote ones. */
 static int open_outputs(struct agent *a, const struct run_opts *o)
 {
 	struct cw_sink *out;
@@ -368,7 +417,9 @@ static int open_outputs(struct agent *a, const struct run_opts *o)
 		return -ENOMEM;
 	}
 	a->stdout_sink = out;
-	return cw_sinks_add(&a->sinks, out);
+	if ((err = cw_sinks_add(&a->sinks, out)))
+		return err;
+	return open_remote(a, o);
 }
 
 /* Attribution and the exec sensor (with exec-time capture). */
@@ -526,6 +577,11 @@ static int start(struct agent *a, const struct run_opts *o, bool *worker, bool *
 		cw_err("cannot start the stdout output's thread: %s", strerror(-err));
 		return err;
 	}
+	for (size_t i = 0; i < a->n_remote; i++)
+		if ((err = cw_sink_remote_start(a->remote[i]))) {
+			cw_err("cannot start a sink's delivery thread: %s", strerror(-err));
+			return err;
+		}
 	if ((err = pthread_create(&a->worker, NULL, cw_report_worker, a))) {
 		cw_err("cannot start the worker thread: %s", strerror(err));
 		return -err;

@@ -125,6 +125,8 @@ struct agent {
 	struct cw_store *store;      /* behind the store sink */
 	struct cw_sinks sinks;       /* worker thread only */
 	struct cw_sink *stdout_sink; /* in sinks; made asynchronous once hardened */
+	struct cw_sink *remote[2 * CW_CONFIG_SINKS_MAX]; /* in sinks; started once hardened */
+	size_t n_remote;
 	struct cw_sensor *sensor;
 	struct cw_technique *tq;    /* NULL when technique detection is off */
 	struct cw_enforce *enforce; /* --block; NULL otherwise */

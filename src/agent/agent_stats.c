@@ -300,10 +300,15 @@ static const struct {
  * well formed whatever they become). */
 static void print_sinks(FILE *out, json_t *sinks)
 {
-	static const char *const what[][2] = {
-	    {"emitted", "findings the sink delivered"},
-	    {"failed", "findings the sink failed to deliver"},
-	    {"dropped", "findings the slow sink had no room for"}};
+	static const char *const what[][3] = {
+	    {"emitted", "findings the sink delivered", "counter"},
+	    {"failed", "findings the sink failed to deliver", "counter"},
+	    {"dropped", "findings the slow sink had no room for", "counter"},
+	    /* remote sinks (sink_remote.c) */
+	    {"delivered", "findings the peer took from the outbox", "counter"},
+	    {"retried", "delivery attempts the peer refused or missed", "counter"},
+	    {"skipped", "findings that left the bounded outbox undelivered", "counter"},
+	    {"lag", "findings stored but not yet delivered", "gauge"}};
 	const char *name;
 	json_t *v;
 
@@ -313,15 +318,25 @@ static void print_sinks(FILE *out, json_t *sinks)
 		size_t i;
 
 		for (i = 0; i < sizeof(m) - 1 && name[i]; i++)
-			m[i] = (name[i] >= 'a' && name[i] <= 'z') ? name[i] : '_';
+			m[i] = ((name[i] >= 'a' && name[i] <= 'z') ||
+			        (name[i] >= '0' && name[i] <= '9'))
+			           ? name[i]
+			           : '_';
 		m[i] = 0;
-		for (size_t k = 0; k < 3; k++)
+		for (size_t k = 0; k < sizeof(what) / sizeof(what[0]); k++) {
+			bool gauge = !strcmp(what[k][2], "gauge");
+
+			if (!json_object_get(v, what[k][0]))
+				continue;
 			fprintf(out,
-			        "# HELP cagewatch_sink_%s_%s_total %s (%s)\n"
-			        "# TYPE cagewatch_sink_%s_%s_total counter\n"
-			        "cagewatch_sink_%s_%s_total %lld\n",
-			        m, what[k][0], what[k][1], m, m, what[k][0], m, what[k][0],
+			        "# HELP cagewatch_sink_%s_%s%s %s (%s)\n"
+			        "# TYPE cagewatch_sink_%s_%s%s %s\n"
+			        "cagewatch_sink_%s_%s%s %lld\n",
+			        m, what[k][0], gauge ? "" : "_total", what[k][1], m, m, what[k][0],
+			        gauge ? "" : "_total", what[k][2], m, what[k][0],
+			        gauge ? "" : "_total",
 			        (long long)json_integer_value(json_object_get(v, what[k][0])));
+		}
 	}
 }
 

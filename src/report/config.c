@@ -344,6 +344,35 @@ static int set_key(struct cw_config *tmp, const char *key, json_t *val, const ch
 	return set_string(tmp, k, json_string_value(val), path);
 }
 
+/* "sinks": an array of at most CW_CONFIG_SINKS_MAX URL strings; the URLs
+ * themselves are checked when the sinks are made (cw_sink_remote_new). */
+static int set_sinks(struct cw_config *tmp, json_t *val, const char *path)
+{
+	size_t i;
+	json_t *v;
+
+	if (!json_is_array(val) || json_array_size(val) > CW_CONFIG_SINKS_MAX) {
+		cw_err("config file %s: key \"sinks\" must be an array of at most %d URL strings "
+		       "([\"https://...\", \"syslog:///dev/log\"])",
+		       path, CW_CONFIG_SINKS_MAX);
+		return -EINVAL;
+	}
+	tmp->n_sinks = 0;
+	json_array_foreach(val, i, v)
+	{
+		const char *u = json_string_value(v);
+
+		if (!u || !u[0] || strlen(u) != json_string_length(v) ||
+		    strlen(u) >= sizeof(tmp->sinks[0])) {
+			cw_err("config file %s: sinks[%zu] is not a URL string of 1 to %zu bytes",
+			       path, i, sizeof(tmp->sinks[0]) - 1);
+			return -EINVAL;
+		}
+		cw_strlcpy(tmp->sinks[tmp->n_sinks++], u, sizeof(tmp->sinks[0]));
+	}
+	return 0;
+}
+
 int cw_config_load(struct cw_config *cfg, const char *path)
 {
 	struct cw_config tmp = *cfg;
@@ -358,6 +387,11 @@ int cw_config_load(struct cw_config *cfg, const char *path)
 	{
 		if (key[0] == '_') /* "_comment" and the like: notes for people */
 			continue;
+		if (!strcmp(key, "sinks")) {
+			if ((err = set_sinks(&tmp, val, path)))
+				break;
+			continue;
+		}
 		if ((err = set_key(&tmp, key, val, path)))
 			break;
 		if (strcmp(key, "notification_config") == 0)
@@ -395,7 +429,12 @@ void cw_config_help(FILE *out)
 		else
 			fprintf(out, "  %-20s (a string; default \"%s\")\n", "", p);
 	}
+	fprintf(out, "  %-20s %s\n  %-20s %s\n", "sinks",
+	        "remote outputs, each a URL (as `cagewatch run --sink URL`):", "",
+	        "http(s)://, falco+http(s)://, syslog:///dev/log, syslog+udp://, syslog+tcp://");
+	fprintf(out, "  %-20s (an array of at most %d strings; default none)\n", "",
+	        CW_CONFIG_SINKS_MAX);
 	fputs("\nExample:\n  {\"organization\": \"123456789\", \"project\": \"prod-eu\", "
-	      "\"report_args\": false}\n",
+	      "\"report_args\": false,\n   \"sinks\": [\"https://hooks.example/cagewatch\"]}\n",
 	      out);
 }

@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#define CW_CONFIG_SINKS_MAX 8
+
 struct cw_config {
 	char organization[64];       /* "organizations/{organization}" */
 	char project[128];           /* project id, -> resource.gcpMetadata.projectDisplayName */
@@ -19,7 +21,9 @@ struct cw_config {
 	char host[256];              /* hostname; default from uname */
 	bool report_args;            /* like SCC REPORT_CLI_ARGUMENTS; default true */
 	char store_path[512];        /* SQLite store; default /var/lib/cagewatch/findings.db */
-	char notification_config[256]; /* name used for the NotificationMessage envelope */
+	char notification_config[256];        /* name used for the NotificationMessage envelope */
+	char sinks[CW_CONFIG_SINKS_MAX][512]; /* "sinks": remote outputs by URL (sink_remote.c) */
+	unsigned n_sinks;
 };
 
 /* Fill the embedded defaults. Returns 0. */

@@ -188,12 +188,20 @@ json_t *cw_sinks_stats(struct cw_sinks *set)
 	for (size_t i = 0; o && i < set->n; i++) {
 		struct cw_sink_counters c;
 
+		json_t *e;
+
 		cw_sink_counters(set->v[i], &c);
-		json_object_set_new(o, set->v[i]->name,
-		                    json_pack("{s:s,s:I,s:I,s:I}", "kind", set->v[i]->ops->kind,
-		                              "emitted", (json_int_t)c.emitted, "failed",
-		                              (json_int_t)c.failed, "dropped",
-		                              (json_int_t)c.dropped));
+		e = json_pack("{s:s,s:I,s:I,s:I}", "kind", set->v[i]->ops->kind, "emitted",
+		              (json_int_t)c.emitted, "failed", (json_int_t)c.failed, "dropped",
+		              (json_int_t)c.dropped);
+		if (e && set->v[i]->ops->stats) {
+			json_t *more = set->v[i]->ops->stats(set->v[i]);
+
+			if (more)
+				json_object_update(e, more);
+			json_decref(more);
+		}
+		json_object_set_new(o, set->v[i]->name, e);
 	}
 	return o;
 }

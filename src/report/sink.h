@@ -37,6 +37,9 @@ struct cw_sink_ops {
 	int (*emit)(struct cw_sink *s, struct cw_sink_item *it);
 	/* Release the sink's state (after every emit has returned). */
 	void (*close)(struct cw_sink *s);
+	/* Optional: more counters for `cagewatch stats` (an object merged into
+	 * the sink's entry; any thread). */
+	json_t *(*stats)(struct cw_sink *s);
 };
 
 struct cw_sink_counters {
@@ -84,5 +87,16 @@ struct cw_sink *cw_sink_store(struct cw_store *st, int64_t window_ms);
 /* One JSON line per finding on stdout; notification: wrap each as SCC's
  * NotificationMessage (cfg names it). */
 struct cw_sink *cw_sink_stdout(const struct cw_config *cfg, bool notification);
+/* A remote sink named by URL (sink_remote.c): http(s)://, falco+http(s)://,
+ * syslog:///dev/log, syslog+udp://host[:514], syslog+tcp://host[:601]. It
+ * delivers from the store's outbox (store_path) on its own thread, in order,
+ * at least once, resuming at its position after a restart; emit only wakes
+ * it. cfg is copied. NULL with the reason logged for a bad URL. */
+struct cw_sink *cw_sink_remote_new(const char *url, const char *store_path,
+                                   const struct cw_config *cfg);
+/* The position key a remote sink keeps in the outbox (its URL). */
+const char *cw_sink_remote_key(struct cw_sink *s);
+/* Start its delivery thread (after privileges are dropped). 0 or -errno. */
+int cw_sink_remote_start(struct cw_sink *s);
 
 #endif

@@ -664,6 +664,7 @@ void cw_store_close(struct cw_store *s)
 	sqlite3_finalize(s->ins);
 	sqlite3_finalize(s->dedup_find);
 	sqlite3_finalize(s->dedup_upd);
+	sqlite3_finalize(s->ob_ins);
 	if (s->db && sqlite3_close(s->db) != SQLITE_OK)
 		cw_warn("store %s: close: %s", s->path, sqlite3_errmsg(s->db));
 	free(s->path);

@@ -91,6 +91,26 @@ int cw_store_related(struct cw_store *s, const char *id, int64_t window_ms, json
 int cw_store_set_state(struct cw_store *s, const char *id, const char *state, json_t **out);
 int cw_store_set_mute(struct cw_store *s, const char *id, bool muted, json_t **out);
 
+/* The outbox of the remote sinks (store_outbox.c). */
+struct cw_outbox_state {
+	int64_t position; /* last sequence number the sink delivered */
+	int64_t skipped;  /* rows it never got (the bound dropped them first) */
+	int64_t head;     /* last sequence number appended */
+	int64_t first;    /* oldest row still kept (0: none) */
+};
+/* From now on every recorded finding is also appended to the outbox, in its
+ * transaction; registers the sinks (a new one starts at the oldest kept row)
+ * and bounds the outbox at max_rows (<= 0: 100,000). 0 or -errno. */
+int cw_store_outbox_enable(struct cw_store *s, const char *const *sinks, size_t n,
+                           int64_t max_rows);
+/* sink's position and the outbox's extent; -ENOENT if the sink is unknown. */
+int cw_store_outbox_state(struct cw_store *s, const char *sink, struct cw_outbox_state *out);
+/* The first row after `after`: its sequence number and finding (new
+ * reference). -ENOENT when there is none yet. */
+int cw_store_outbox_next(struct cw_store *s, int64_t after, int64_t *seq, json_t **finding);
+/* sink delivered everything up to seq (and never got `skipped` rows). */
+int cw_store_outbox_ack(struct cw_store *s, const char *sink, int64_t seq, int64_t skipped);
+
 /* PRAGMA integrity_check: 0 when "ok", -EBADMSG (logged) otherwise. */
 int cw_store_check(struct cw_store *s);
 

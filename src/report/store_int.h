@@ -20,6 +20,9 @@ struct cw_store {
 	bool quiet; /* precheck: errors are returned, not logged */
 	int64_t schema_version;
 	sqlite3_stmt *ins, *dedup_find, *dedup_upd;
+	sqlite3_stmt *ob_ins; /* outbox append; NULL: no remote sinks (store_outbox.c) */
+	int64_t ob_max;       /* outbox bound (rows) */
+	uint64_t ob_appends;
 };
 
 #define BUSY_TIMEOUT_MS 10000
@@ -53,6 +56,10 @@ void st_rollback(struct cw_store *s);
 int st_resolve(struct cw_store *s, const char *id, struct row *r);
 bool st_is_busy(int rc);
 int st_exec_retry(struct cw_store *s, const char *sql, const char *what);
+/* store_outbox.c: append f to the outbox in the caller's transaction (a no-op
+ * unless enabled); the outbox tables. */
+int st_outbox_append(struct cw_store *s, const char *name, int64_t ms, json_t *f);
+int st_outbox_tables(struct cw_store *s);
 void st_backoff(int attempt);
 
 #endif

@@ -228,6 +228,8 @@ int cw_store_record(struct cw_store *s, json_t *finding, const char *dedup_key, 
 		*stored = json_incref(finding);
 commit:
 	if (!ret)
+		ret = st_outbox_append(s, st_jstr(*stored, "name"), ev_ms, *stored);
+	if (!ret)
 		ret = st_exec_retry(s, "COMMIT", "committing a finding");
 	if (ret) {
 		st_rollback(s);

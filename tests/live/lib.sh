@@ -10,7 +10,7 @@ T_FAILED=0
 LIVE_DIR=
 LIVE_CONTAINERS=()
 AGENT_PID=
-LIVE_PINS=/sys/fs/bpf/cagewatch-live
+LIVE_PINS=${LIVE_PINS:-/sys/fs/bpf/cagewatch-live}
 
 ok() { T_PASSED=$((T_PASSED + 1)); echo "ok - $*"; }
 not_ok() { T_FAILED=$((T_FAILED + 1)); echo "not ok - $*"; }

@@ -1,0 +1,180 @@
+/* store_outbox.c - the findings store as the outbox of the remote sinks
+ * (sink_remote.c). Every finding the agent stores is appended, in the same
+ * transaction, to the outbox table (a sequence number and the finding's JSON
+ * as printed); each remote sink keeps its delivery position in sink_positions
+ * and moves it only after its peer acknowledged. After a crash, a restart or
+ * an outage a sink goes on from its position: nothing stored is lost, nothing
+ * is skipped silently.
+ *
+ * The outbox is bounded: rows every configured sink has delivered are
+ * deleted, and past max_rows the oldest rows go even if a sink has not
+ * delivered them yet; that sink then finds a gap, counts it as skipped and
+ * says so. The tables are added to any store a writer opens (the schema
+ * version does not change: readers and older agents ignore them).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+#include "store_int.h"
+#include "util.h"
+
+static const char outbox_sql[] =
+    "CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " name TEXT NOT NULL, time_ms INTEGER NOT NULL, json TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS sink_positions (sink TEXT PRIMARY KEY,"
+    " seq INTEGER NOT NULL DEFAULT 0, skipped INTEGER NOT NULL DEFAULT 0,"
+    " updated_ms INTEGER);";
+
+#define PRUNE_EVERY 64 /* appends between two prunes */
+
+int st_outbox_tables(struct cw_store *s)
+{
+	return st_exec_retry(s, outbox_sql, "creating the outbox tables");
+}
+
+int cw_store_outbox_enable(struct cw_store *s, const char *const *sinks, size_t n, int64_t max_rows)
+{
+	int ret;
+
+	if (!s || s->readonly)
+		return -EROFS;
+	if ((ret = st_outbox_tables(s)))
+		return ret;
+	for (size_t i = 0; i < n && !ret; i++) {
+		sqlite3_stmt *st = NULL;
+
+		ret = st_prepare(
+		    s, "INSERT OR IGNORE INTO sink_positions (sink, seq) VALUES (?1, 0)", &st, 0);
+		if (!ret) {
+			sqlite3_bind_text(st, 1, sinks[i], -1, SQLITE_TRANSIENT);
+			if (sqlite3_step(st) != SQLITE_DONE)
+				ret = st_sq_fail(s, sqlite3_errcode(s->db), "registering a sink");
+		}
+		sqlite3_finalize(st);
+	}
+	if (!ret)
+		ret = st_prepare(s, "INSERT INTO outbox (name, time_ms, json) VALUES (?1, ?2, ?3)",
+		                 &s->ob_ins, SQLITE_PREPARE_PERSISTENT);
+	s->ob_max = max_rows > 0 ? max_rows : 100000;
+	return ret;
+}
+
+/* Delete what every registered sink has delivered, and the oldest rows past
+ * the bound. In the caller's transaction. */
+static int prune(struct cw_store *s)
+{
+	char sql[320];
+
+	snprintf(sql, sizeof(sql),
+	         "DELETE FROM outbox WHERE seq <= (SELECT coalesce(min(seq), 0) FROM "
+	         "sink_positions); DELETE FROM outbox WHERE seq <= (SELECT max(seq) FROM outbox) "
+	         "- %lld;",
+	         (long long)s->ob_max);
+	return st_exec_retry(s, sql, "pruning the outbox");
+}
+
+int st_outbox_append(struct cw_store *s, const char *name, int64_t ms, json_t *f)
+{
+	char *text;
+	int rc;
+
+	if (!s->ob_ins)
+		return 0;
+	if (!(text = json_dumps(f, JSON_COMPACT)))
+		return -ENOMEM;
+	sqlite3_bind_text(s->ob_ins, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s->ob_ins, 2, ms);
+	sqlite3_bind_text(s->ob_ins, 3, text, -1, free);
+	rc = sqlite3_step(s->ob_ins);
+	sqlite3_reset(s->ob_ins);
+	sqlite3_clear_bindings(s->ob_ins);
+	if (rc != SQLITE_DONE)
+		return st_sq_fail(s, rc, "appending to the outbox");
+	return ++s->ob_appends % PRUNE_EVERY ? 0 : prune(s);
+}
+
+/* One integer from a one-row query with an optional text parameter. */
+static int query_int(struct cw_store *s, const char *sql, const char *arg, int64_t *out)
+{
+	sqlite3_stmt *st = NULL;
+	int ret = st_prepare(s, sql, &st, 0), rc;
+
+	if (ret)
+		return ret;
+	if (arg)
+		sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	else
+		ret = rc == SQLITE_DONE ? -ENOENT : st_sq_fail(s, rc, "reading the outbox");
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int cw_store_outbox_state(struct cw_store *s, const char *sink, struct cw_outbox_state *out)
+{
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	if ((ret = query_int(s, "SELECT seq FROM sink_positions WHERE sink = ?1", sink,
+	                     &out->position)) ||
+	    (ret = query_int(s, "SELECT skipped FROM sink_positions WHERE sink = ?1", sink,
+	                     &out->skipped)) ||
+	    (ret = query_int(s, "SELECT coalesce(max(seq), 0) FROM outbox", NULL, &out->head)) ||
+	    (ret = query_int(s, "SELECT coalesce(min(seq), 0) FROM outbox", NULL, &out->first)))
+		return ret;
+	/* AUTOINCREMENT: sequence numbers survive the deletion of every row */
+	if (out->head == 0 && query_int(s, "SELECT seq FROM sqlite_sequence WHERE name = 'outbox'",
+	                                NULL, &out->head) == -ENOENT)
+		out->head = 0;
+	return 0;
+}
+
+int cw_store_outbox_next(struct cw_store *s, int64_t after, int64_t *seq, json_t **finding)
+{
+	sqlite3_stmt *st = NULL;
+	int ret = st_prepare(s, "SELECT seq, json FROM outbox WHERE seq > ?1 ORDER BY seq LIMIT 1",
+	                     &st, 0),
+	    rc;
+	json_error_t jerr;
+
+	*finding = NULL;
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(st, 1, after);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*seq = sqlite3_column_int64(st, 0);
+		*finding = json_loads((const char *)sqlite3_column_text(st, 1), 0, &jerr);
+		ret = *finding ? 0 : -EBADMSG;
+	} else {
+		ret = rc == SQLITE_DONE ? -ENOENT : st_sq_fail(s, rc, "reading the outbox");
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int cw_store_outbox_ack(struct cw_store *s, const char *sink, int64_t seq, int64_t skipped)
+{
+	sqlite3_stmt *st = NULL;
+	int ret =
+	        st_prepare(s,
+	                   "UPDATE sink_positions SET seq = max(seq, ?2), skipped = skipped + ?3, "
+	                   "updated_ms = ?4 WHERE sink = ?1",
+	                   &st, 0),
+	    rc;
+
+	if (ret)
+		return ret;
+	sqlite3_bind_text(st, 1, sink, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, seq);
+	sqlite3_bind_int64(st, 3, skipped);
+	sqlite3_bind_int64(st, 4, st_now_ms());
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : st_sq_fail(s, rc, "moving a sink's position");
+}
