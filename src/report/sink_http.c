@@ -74,7 +74,9 @@ static json_t *falco_alert(json_t *f, const char *host)
 	if (json_string_value(json_object_get(mitre, "primaryTactic")))
 		json_array_append_new(tags, json_string(jstr(mitre, "primaryTactic")));
 	json_array_foreach(json_object_get(mitre, "primaryTechniques"), i, t)
-	    json_array_append(tags, t);
+	{
+		json_array_append(tags, t);
+	}
 	if (asprintf(&out, "%s: %s %s (container=%s image=%s proc=%s args=%s finding=%s)",
 	             jstr(f, "eventTime"), falco_priority(jstr(f, "severity")), jstr(f, "category"),
 	             jstr(c0, "name"), jstr(c0, "uri"), jstr(json_object_get(p0, "binary"), "path"),
