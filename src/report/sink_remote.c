@@ -28,8 +28,8 @@
 #define BACKOFF_MAX_MS   30000
 #define IDLE_WAIT_MS     1000 /* a missed wake-up costs at most this */
 
-static const struct cw_transport_ops *const transports[] = {&cw_transport_http,
-                                                            &cw_transport_syslog};
+static const struct cw_transport_ops *const transports[] = {
+    &cw_transport_http, &cw_transport_syslog, &cw_transport_nats};
 
 /* scheme[+transport]://rest: which transport takes it, with its mode. */
 static const struct cw_transport_ops *find_transport(const char *url, struct cw_remote *r)
@@ -261,7 +261,8 @@ struct cw_sink *cw_sink_remote_new(const char *url, const char *store_path,
 		return NULL;
 	if (strlen(url) >= sizeof(r->url) || !(r->ops = find_transport(url, r))) {
 		cw_err("--sink %s: not a sink URL: expected http(s)://, falco+http(s)://, "
-		       "syslog:///dev/log, syslog+udp://HOST[:PORT] or syslog+tcp://HOST[:PORT]",
+		       "nats://HOST[:PORT][,...]?stream=NAME, syslog:///dev/log, "
+		       "syslog+udp://HOST[:PORT] or syslog+tcp://HOST[:PORT]",
 		       url);
 		free(r);
 		return NULL;

@@ -50,5 +50,6 @@ struct cw_transport_ops {
 
 extern const struct cw_transport_ops cw_transport_http;
 extern const struct cw_transport_ops cw_transport_syslog;
+extern const struct cw_transport_ops cw_transport_nats;
 
 #endif

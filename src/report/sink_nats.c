@@ -1,0 +1,232 @@
+/* sink_nats.c - the NATS JetStream transport (libnats):
+ *
+ *   nats://HOST[:4222][,HOST[:PORT]...]?stream=NAME&subject=SUBJ
+ *          [&replicas=N][&creds=FILE][&ca=FILE][&tls=true][&user=U&password=P]
+ *
+ * Each finding is published as SCC's NotificationMessage JSON to the subject
+ * (default cagewatch.findings.<host>, the host reduced to a token) and is
+ * delivered once JetStream has acknowledged it: it is then stored in the
+ * stream on as many servers as the stream's replicas. The message id is the
+ * finding's name and occurrence (Nats-Msg-Id), so a retry, or a resend after
+ * the agent died between the ack and its position update, is de-duplicated by
+ * the stream within its duplicate window. With stream= the stream is
+ * checked at connect and created when missing (subjects cagewatch.findings.>,
+ * file storage, `replicas` copies); every publish expects that stream.
+ * Connections reconnect on their own; a publish that fails is retried by
+ * sink_remote.c with backoff.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <nats/nats.h>
+
+#include "finding.h"
+#include "sink_remote.h"
+#include "util.h"
+
+struct nats_tp {
+	natsConnection *nc;
+	jsCtx *js;
+};
+
+/* The query parameter key=value of the URL in r->path, into out. */
+static bool param(const struct cw_remote *r, const char *key, char *out, size_t n)
+{
+	const char *q = strchr(r->path, '?');
+	size_t kl = strlen(key);
+
+	for (q = q ? q + 1 : NULL; q && *q; q = strchr(q, '&') ? strchr(q, '&') + 1 : NULL) {
+		if (!strncmp(q, key, kl) && q[kl] == '=') {
+			size_t vl = strcspn(q + kl + 1, "&");
+
+			if (vl >= n)
+				return false;
+			memcpy(out, q + kl + 1, vl);
+			out[vl] = '\0';
+			return true;
+		}
+	}
+	return false;
+}
+
+static int nats_parse(struct cw_remote *r, const char *url)
+{
+	const char *hosts;
+	size_t hl;
+
+	if (strncmp(url, "nats://", 7))
+		return -EINVAL;
+	hosts = url + 7;
+	hl = strcspn(hosts, "/?");
+	if (!hl || hl >= sizeof(r->host) || strlen(url) >= sizeof(r->path))
+		return -EINVAL;
+	memcpy(r->host, hosts, hl); /* "a:4222,b:4222" */
+	r->host[hl] = '\0';
+	cw_strlcpy(r->path, url, sizeof(r->path));
+	return 0;
+}
+
+/* NATS subject token of the host name: no '.', '*', '>' or spaces. */
+static void subject_of(const struct cw_remote *r, char *out, size_t n)
+{
+	char host[200];
+
+	if (param(r, "subject", out, n))
+		return;
+	cw_strlcpy(host, r->cfg.host[0] ? r->cfg.host : "unknown", sizeof(host));
+	for (char *p = host; *p; p++)
+		if (*p == '.' || *p == '*' || *p == '>' || *p <= ' ' || *p > '~')
+			*p = '_';
+	snprintf(out, n, "cagewatch.findings.%s", host);
+}
+
+static int fail(struct cw_remote *r, const char *what, natsStatus s)
+{
+	snprintf(r->why, sizeof(r->why), "%s: %s (%s)", what, natsStatus_GetText(s),
+	         nats_GetLastError(NULL) ? nats_GetLastError(NULL) : "");
+	return -EIO;
+}
+
+/* Options from the URL: servers, reconnects, credentials, TLS. */
+static natsStatus options(struct cw_remote *r, natsOptions **out)
+{
+	char servers[1024] = "", hosts[256], creds[256], ca[256], user[128], pass[128], tls[8];
+	char *save = NULL, *h;
+	size_t used = 0;
+	natsStatus s = natsOptions_Create(out);
+
+	/* "a:1,b:2" -> "nats://a:1,nats://b:2": every server of the cluster */
+	cw_strlcpy(hosts, r->host, sizeof(hosts));
+	for (h = strtok_r(hosts, ",", &save); h && used < sizeof(servers);
+	     h = strtok_r(NULL, ",", &save))
+		used += (size_t)snprintf(servers + used, sizeof(servers) - used, "%snats://%s",
+		                         used ? "," : "", h);
+	if (s == NATS_OK)
+		s = natsOptions_SetURL(*out, servers);
+	if (s == NATS_OK)
+		s = natsOptions_SetName(*out, "cagewatch");
+	if (s == NATS_OK)
+		s = natsOptions_SetMaxReconnect(*out, -1);
+	if (s == NATS_OK)
+		s = natsOptions_SetReconnectWait(*out, 1000);
+	if (s == NATS_OK)
+		s = natsOptions_SetTimeout(*out, 2000);
+	if (s == NATS_OK && param(r, "creds", creds, sizeof(creds)))
+		s = natsOptions_SetUserCredentialsFromFiles(*out, creds, NULL);
+	if (s == NATS_OK && param(r, "user", user, sizeof(user)) &&
+	    param(r, "password", pass, sizeof(pass)))
+		s = natsOptions_SetUserInfo(*out, user, pass);
+	if (s == NATS_OK && param(r, "tls", tls, sizeof(tls)) && !strcmp(tls, "true"))
+		s = natsOptions_SetSecure(*out, true);
+	if (s == NATS_OK && param(r, "ca", ca, sizeof(ca)))
+		s = natsOptions_LoadCATrustedCertificates(*out, ca);
+	return s;
+}
+
+/* The stream of stream=, created when missing. */
+static int ensure_stream(struct cw_remote *r, jsCtx *js, const char *stream)
+{
+	jsStreamInfo *si = NULL;
+	jsStreamConfig sc;
+	jsErrCode jerr = 0;
+	const char *subjects[] = {"cagewatch.findings.>"};
+	char rep[8] = "1";
+	natsStatus s = js_GetStreamInfo(&si, js, stream, NULL, &jerr);
+
+	if (s == NATS_OK) {
+		jsStreamInfo_Destroy(si);
+		return 0;
+	}
+	if (s != NATS_NOT_FOUND)
+		return fail(r, "looking up the stream", s);
+	(void)param(r, "replicas", rep, sizeof(rep));
+	jsStreamConfig_Init(&sc);
+	sc.Name = stream;
+	sc.Subjects = subjects;
+	sc.SubjectsLen = 1;
+	sc.Storage = js_FileStorage;
+	sc.Replicas = atoi(rep) > 0 ? atoi(rep) : 1;
+	s = js_AddStream(&si, js, &sc, NULL, &jerr);
+	jsStreamInfo_Destroy(si);
+	if (s != NATS_OK)
+		return fail(r, "creating the stream", s);
+	cw_info("sink %s: created the JetStream stream %s (%lld replica(s))", r->display, stream,
+	        (long long)sc.Replicas);
+	return 0;
+}
+
+static int connect_js(struct cw_remote *r, struct nats_tp *t)
+{
+	natsOptions *o = NULL;
+	char stream[128];
+	natsStatus s = options(r, &o);
+	int err;
+
+	if (s == NATS_OK)
+		s = natsConnection_Connect(&t->nc, o);
+	natsOptions_Destroy(o);
+	if (s != NATS_OK)
+		return fail(r, "connecting", s);
+	if ((s = natsConnection_JetStream(&t->js, t->nc, NULL)) != NATS_OK)
+		return fail(r, "JetStream context", s);
+	if (param(r, "stream", stream, sizeof(stream)) && (err = ensure_stream(r, t->js, stream)))
+		return err;
+	return 0;
+}
+
+static void drop(struct nats_tp *t)
+{
+	jsCtx_Destroy(t->js);
+	natsConnection_Destroy(t->nc);
+	t->js = NULL;
+	t->nc = NULL;
+}
+
+static int nats_send(struct cw_remote *r, json_t *f)
+{
+	struct nats_tp *t = r->tp ? r->tp : (r->tp = calloc(1, sizeof(struct nats_tp)));
+	json_t *msg = t ? cw_finding_notification(&r->cfg, f) : NULL;
+	char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL, subj[256], id[600], stream[128];
+	json_t *occ = json_object_get(json_object_get(f, "sourceProperties"), "Occurrence_Count");
+	jsPubOptions po;
+	jsPubAck *ack = NULL;
+	jsErrCode jerr = 0;
+	natsStatus s;
+	int err = 0;
+
+	json_decref(msg);
+	if (!text)
+		return -ENOMEM;
+	if (!t->js && (err = connect_js(r, t))) {
+		drop(t);
+		free(text);
+		return err;
+	}
+	subject_of(r, subj, sizeof(subj));
+	snprintf(id, sizeof(id), "%s#%lld", json_string_value(json_object_get(f, "name")),
+	         (long long)json_integer_value(occ));
+	jsPubOptions_Init(&po);
+	po.MsgId = id;
+	if (param(r, "stream", stream, sizeof(stream)))
+		po.ExpectStream = stream;
+	s = js_Publish(&ack, t->js, subj, text, (int)strlen(text), &po, &jerr);
+	jsPubAck_Destroy(ack);
+	free(text);
+	return s == NATS_OK ? 0 : fail(r, "publishing", s);
+}
+
+static void nats_close(struct cw_remote *r)
+{
+	if (r->tp)
+		drop(r->tp);
+	free(r->tp);
+	r->tp = NULL;
+}
+
+const struct cw_transport_ops cw_transport_nats = {
+    .kind = "nats",
+    .parse = nats_parse,
+    .send = nats_send,
+    .close = nats_close,
+};
