@@ -396,6 +396,7 @@ static int open_remote(struct agent *a, const struct run_opts *o)
 		if (!s || (err = cw_sinks_add(&a->sinks, s)))
 			return s ? err : -EINVAL;
 		a->remote[a->n_remote++] = s;
+		urls[i] = cw_sink_remote_key(s);
 	}
 	if ((err = cw_store_outbox_enable(a->store, urls, n, 0)))
 		cw_err("cannot set up the sinks' outbox in %s: %s", a->cfg.store_path,

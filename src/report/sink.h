@@ -94,7 +94,8 @@ struct cw_sink *cw_sink_stdout(const struct cw_config *cfg, bool notification);
  * it. cfg is copied. NULL with the reason logged for a bad URL. */
 struct cw_sink *cw_sink_remote_new(const char *url, const char *store_path,
                                    const struct cw_config *cfg);
-/* The position key a remote sink keeps in the outbox (its URL). */
+/* The position key a remote sink keeps in the outbox (its URL without
+ * credentials or #options). */
 const char *cw_sink_remote_key(struct cw_sink *s);
 /* Start its delivery thread (after privileges are dropped). 0 or -errno. */
 int cw_sink_remote_start(struct cw_sink *s);

@@ -5,6 +5,9 @@
  * peers are verified (libcurl's default, kept). Delivered means a 2xx
  * answer; anything else is retried by sink_remote.c. Each request carries
  * Idempotency-Key: the finding's name and occurrence, the same on a retry.
+ * Extra headers come from the URL's fragment, which is never sent:
+ *   https://hooks.example/x#header=Authorization:%20Bearer%20TOKEN&header=X-A:%201
+ * (percent-decoded; logs and stats show the URL without it).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -30,15 +33,53 @@ static int http_parse(struct cw_remote *r, const char *url)
 	}
 	if (!strncmp(url, "falco+http://", 13) || !strncmp(url, "falco+https://", 14)) {
 		r->mode = HTTP_FALCO;
-		cw_strlcpy(r->path, url + 6, sizeof(r->path)); /* the URL curl gets */
-		return strlen(url + 6) < sizeof(r->path) ? 0 : -EINVAL;
-	}
-	if (!strncmp(url, "http://", 7) || !strncmp(url, "https://", 8)) {
+		url += 6; /* the URL curl gets */
+	} else if (!strncmp(url, "http://", 7) || !strncmp(url, "https://", 8)) {
 		r->mode = HTTP_FINDING;
-		cw_strlcpy(r->path, url, sizeof(r->path));
-		return strlen(url) < sizeof(r->path) ? 0 : -EINVAL;
+	} else {
+		return -EINVAL;
 	}
-	return -EINVAL;
+	if (strlen(url) >= sizeof(r->path))
+		return -EINVAL;
+	cw_strlcpy(r->path, url, sizeof(r->path));
+	if (strchr(r->path, '#')) {
+		cw_strlcpy(r->opts, strchr(r->path, '#') + 1, sizeof(r->opts));
+		*strchr(r->path, '#') = '\0';
+	}
+	return 0;
+}
+
+/* %XX-decode in place. */
+static void unescape(char *s)
+{
+	char *o = s;
+
+	for (; *s; s++) {
+		unsigned v;
+
+		if (*s == '%' && s[1] && s[2] && sscanf(s + 1, "%2x", &v) == 1 && v >= 0x20) {
+			*o++ = (char)v;
+			s += 2;
+		} else {
+			*o++ = *s;
+		}
+	}
+	*o = '\0';
+}
+
+/* The fragment's header=NAME:VALUE options, appended to h. */
+static struct curl_slist *extra_headers(const struct cw_remote *r, struct curl_slist *h)
+{
+	char opts[sizeof(r->opts)], *save = NULL, *kv;
+
+	cw_strlcpy(opts, r->opts, sizeof(opts));
+	for (kv = strtok_r(opts, "&", &save); kv; kv = strtok_r(NULL, "&", &save)) {
+		if (strncmp(kv, "header=", 7) || !strchr(kv + 7, ':'))
+			continue;
+		unescape(kv + 7);
+		h = curl_slist_append(h, kv + 7);
+	}
+	return h;
 }
 
 static const char *jstr(json_t *o, const char *key)
@@ -106,6 +147,7 @@ static int post(struct cw_remote *r, CURL *c, const char *body, const char *idem
 	h = curl_slist_append(h, "Content-Type: application/json");
 	snprintf(hdr, sizeof(hdr), "Idempotency-Key: %s", idem);
 	h = curl_slist_append(h, hdr);
+	h = extra_headers(r, h);
 	curl_easy_setopt(c, CURLOPT_URL, r->path);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);

@@ -40,20 +40,29 @@ static const struct cw_transport_ops *find_transport(const char *url, struct cw_
 	return NULL;
 }
 
-/* scheme://user:password@host/... -> scheme://host/... (logs never carry
- * credentials). */
+/* scheme://user:password@host/...?password=P#options -> scheme://host/...
+ * ?password=...#...: what logs, stats and the store's position key show
+ * (credentials never; rotating one keeps the sink's position). */
 static void strip_userinfo(const char *url, char *out, size_t n)
 {
-	const char *auth = strstr(url, "://"), *at, *slash;
+	const char *auth = strstr(url, "://"), *at = NULL, *slash;
+	char tmp[1024], *pw;
 
 	cw_strlcpy(out, url, n);
-	if (!auth)
-		return;
-	auth += 3;
-	slash = strchr(auth, '/');
-	at = strchr(auth, '@');
-	if (at && (!slash || at < slash) && (size_t)(auth - url) < n)
-		snprintf(out + (auth - url), n - (size_t)(auth - url), "%s", at + 1);
+	if (auth) {
+		auth += 3;
+		slash = strchr(auth, '/');
+		at = strchr(auth, '@');
+		if (at && (!slash || at < slash) && (size_t)(auth - url) < n)
+			snprintf(out + (auth - url), n - (size_t)(auth - url), "%s", at + 1);
+	}
+	if (strchr(out, '#')) /* options may hold secrets (headers) */
+		strcpy(strchr(out, '#'), "#...");
+	if ((pw = strstr(out, "password=")) != NULL) { /* nats://...&password=P */
+		*pw = '\0';
+		snprintf(tmp, sizeof(tmp), "%spassword=...%s", out, pw + 9 + strcspn(pw + 9, "&#"));
+		cw_strlcpy(out, tmp, n);
+	}
 }
 
 /* Sleep up to ms, or until woken (a new finding, or stopping). */
@@ -120,7 +129,7 @@ static bool deliver(struct cw_remote *r, json_t *finding)
 /* The outbox's extent and this sink's position; false on a store error. */
 static bool refresh(struct cw_remote *r, struct cw_store *st, struct cw_outbox_state *os)
 {
-	int err = cw_store_outbox_state(st, r->url, os);
+	int err = cw_store_outbox_state(st, r->display, os);
 
 	if (err) {
 		cw_warn("sink %s: cannot read the outbox: %s", r->display, strerror(-err));
@@ -145,7 +154,7 @@ static bool step(struct cw_remote *r, struct cw_store *st, int64_t *pos)
 	if (err == -EBADMSG) { /* cannot happen short of damage: say so, skip it */
 		cw_err("sink %s: outbox row after %lld is not JSON: skipped", r->display,
 		       (long long)*pos);
-		(void)cw_store_outbox_ack(st, r->url, *pos + 1, 1);
+		(void)cw_store_outbox_ack(st, r->display, *pos + 1, 1);
 		*pos += 1;
 		return true;
 	}
@@ -163,7 +172,7 @@ static bool step(struct cw_remote *r, struct cw_store *st, int64_t *pos)
 		return false;
 	}
 	json_decref(f);
-	if ((err = cw_store_outbox_ack(st, r->url, seq, gap)))
+	if ((err = cw_store_outbox_ack(st, r->display, seq, gap)))
 		cw_warn("sink %s: cannot record the delivery position (%s): the finding may be "
 		        "sent again after a restart",
 		        r->display, strerror(-err));
@@ -276,7 +285,7 @@ struct cw_sink *cw_sink_remote_new(const char *url, const char *store_path,
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* nap() counts on it */
 	pthread_cond_init(&r->wake, &ca);
 	pthread_condattr_destroy(&ca);
-	snprintf(name, sizeof(name), "%s-%08x", r->ops->kind, cw_fnv1a32_str(url));
+	snprintf(name, sizeof(name), "%s-%08x", r->ops->kind, cw_fnv1a32_str(r->display));
 	if (!(s = cw_sink_new(&remote_ops, r, name)))
 		remote_close(&(struct cw_sink){.priv = r});
 	return s;
@@ -284,7 +293,7 @@ struct cw_sink *cw_sink_remote_new(const char *url, const char *store_path,
 
 const char *cw_sink_remote_key(struct cw_sink *s)
 {
-	return ((struct cw_remote *)s->priv)->url;
+	return ((struct cw_remote *)s->priv)->display;
 }
 
 int cw_sink_remote_start(struct cw_sink *s)

@@ -15,15 +15,16 @@
 /* One remote sink: the URL, the loop's state and the transport's. */
 struct cw_remote {
 	const struct cw_transport_ops *ops;
-	char url[512];     /* as given: the outbox position's key */
-	char display[512]; /* the URL without user:password@, for logs and stats */
+	char url[512];     /* as given */
+	char display[512]; /* without credentials or #options: logs, stats, the position key */
 	char store_path[512];
 	struct cw_config cfg; /* the agent's naming (a copy) */
 	/* parsed by the transport */
 	int mode; /* transport-specific: finding or Falco shape, unix/udp/tcp */
 	char host[256], port[16], path[256];
-	void *tp;      /* transport state, opened lazily by send, freed by close */
-	char why[640]; /* the last failure in the transport's words */
+	char opts[512]; /* the URL's #fragment: sink options never sent to the peer */
+	void *tp;       /* transport state, opened lazily by send, freed by close */
+	char why[640];  /* the last failure in the transport's words */
 	/* the loop */
 	pthread_t thread;
 	bool started;

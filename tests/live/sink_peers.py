@@ -3,7 +3,7 @@
 peers of the remote sinks, on 127.0.0.1: an HTTP receiver that answers 503 to
 its first FAIL_FIRST requests and to every request while DIR/http.down exists
 (else 200; each accepted body appended to DIR/<path>.jsonl, Idempotency-Key
-to DIR/<path>.keys), a syslog UDP and a syslog TCP receiver (RFC 6587 octet
+to DIR/<path>.keys, Authorization to DIR/<path>.auth), a syslog UDP and a syslog TCP receiver (RFC 6587 octet
 counting) appending each message to DIR/udp.log / DIR/tcp.log. Runs until
 killed."""
 import http.server
@@ -34,6 +34,8 @@ class Hook(http.server.BaseHTTPRequestHandler):
                     f.write(body.replace(b"\n", b" ") + b"\n")
                 with open(os.path.join(d, name + ".keys"), "a") as f:
                     f.write(self.headers.get("Idempotency-Key", "") + "\n")
+                with open(os.path.join(d, name + ".auth"), "a") as f:
+                    f.write(self.headers.get("Authorization", "") + "\n")
         self.send_response(503 if down else 200)
         self.send_header("Content-Length", "0")
         self.end_headers()

@@ -27,9 +27,10 @@ check "--sink without a store is refused (exit $?)" grep -q 'needs the findings 
 "$CAGEWATCH" run --store "$LIVE_DIR/x.db" --sink ftp://example/x >/dev/null 2>"$LIVE_DIR/e2"
 check "a URL no sink takes is refused with the forms that work" grep -q 'not a sink URL' "$LIVE_DIR/e2"
 
+HOOK="http://127.0.0.1:$HP/hook#header=Authorization:%20Bearer%20t0k3n-s3cret"
 SINKS=(--sink "falco+http://127.0.0.1:$HP/falco" --sink "syslog+udp://127.0.0.1:$UP"
 	--sink "syslog+tcp://127.0.0.1:$TP")
-check "agent starts with four sinks" start_agent "$OUT" --sink "http://127.0.0.1:$HP/hook" \
+check "agent starts with four sinks" start_agent "$OUT" --sink "$HOOK" \
 	"${SINKS[@]}" --stats-file "$ST"
 check "container starts" start_container cw-sinks
 R=$LIVE_DIR/bundles/cw-sinks/rootfs
@@ -55,6 +56,10 @@ check "in the store's order (eventTime ascending)" \
 	bash -c "jq -r .eventTime '$P/hook.jsonl' | sort -c"
 check "each request carries Idempotency-Key name#occurrence" \
 	bash -c "[ \$(grep -c '^organizations/.*/findings/[0-9a-f]*#1\$' '$P/hook.keys') = 3 ]"
+check "the URL fragment's header reaches the peer on every request" \
+	bash -c "[ \$(grep -cx 'Bearer t0k3n-s3cret' '$P/hook.auth') = 3 ] && ! grep -q . '$P/falco.auth'"
+check "... and the secret is in no log line and no stats entry" \
+	bash -c "! grep -q t0k3n '$OUT.err' '$ST' && jq -e '[.sinks[] | select(.url == \"http://127.0.0.1:$HP/hook#...\")] | length == 1' '$ST' >/dev/null"
 for i in $(seq 1 50); do [ "$(wc -l <"$P/falco.jsonl" 2>/dev/null)" -ge 3 ] && break; sleep 0.1; done
 falco_ok=$(jq -s 'length == 3 and all(.[]; (keys == ["hostname","output","output_fields","priority","rule","source","tags","time"]) and .priority == {"Execution: Container Escape": "Error", "Execution: Local Reconnaissance Tool Execution": "Warning"}[.rule] and .output_fields["container.name"] == "cw-sinks" and any(.tags[]; . == "cagewatch") and (.time as $t | .output | contains($t)))' "$P/falco.jsonl" 2>&1)
 check "falco+http: Falco's alert shape (output, priority, rule, time, output_fields, source, tags, hostname): $falco_ok" \
@@ -80,13 +85,13 @@ for i in $(seq 1 50); do [ "$(names | wc -l)" -ge 4 ] && break; sleep 0.1; done
 check "the fourth finding is stored while the webhook is down" [ "$(names | wc -l)" = 4 ]
 sleep 1.5
 check "stats: the webhook's lag is 1 and it is retrying" \
-	bash -c "jq -e '[.sinks[] | select(.url == \"http://127.0.0.1:$HP/hook\")][0] | .lag == 1 and .retried >= 1' '$ST' >/dev/null"
+	bash -c "jq -e '[.sinks[] | select(.url == \"http://127.0.0.1:$HP/hook#...\")][0] | .lag == 1 and .retried >= 1' '$ST' >/dev/null"
 "$CAGEWATCH" stats --stats-file "$ST" --format prometheus >"$LIVE_DIR/metrics.txt" 2>&1
 check "/metrics: per remote sink delivered, retried, skipped counters and a lag gauge" \
 	bash -c "[ \$(grep -cE '^cagewatch_sink_(webhook|syslog)_[0-9a-f]{8}_delivered_total [0-9]+\$' '$LIVE_DIR/metrics.txt') = 4 ] && grep -qE '^# TYPE cagewatch_sink_webhook_[0-9a-f]{8}_lag gauge' '$LIVE_DIR/metrics.txt' && grep -qE '^cagewatch_sink_webhook_[0-9a-f]{8}_lag 1\$' '$LIVE_DIR/metrics.txt' && grep -q '_skipped_total 0' '$LIVE_DIR/metrics.txt'"
 check "the agent stops while the peer is down" stop_agent
 rm -f "$P/http.down"
-echo "{\"sinks\": [\"http://127.0.0.1:$HP/hook\"]}" >"$LIVE_DIR/conf.json"
+echo "{\"sinks\": [\"$HOOK\"]}" >"$LIVE_DIR/conf.json"
 check "agent restarts, the webhook named by the config file's sinks" start_agent "$OUT.2" \
 	--config "$LIVE_DIR/conf.json" "${SINKS[@]}" --stats-file "$ST"
 check "after the restart the webhook gets the finding stored during the outage" wait_hook 4
