@@ -79,8 +79,8 @@ static int load_techniques(const struct cw_rules_src *src, struct cw_rules *r)
 	return err;
 }
 
-/* Free a set nobody holds; its content counters are added to the agent's
- * retired totals so that `cagewatch stats` never goes backwards. */
+/* Free a set nobody holds; the content counters `cagewatch stats` shows are
+ * added to the agent's retired totals so that they never go backwards. */
 static void rules_free(struct cw_rules *r)
 {
 	struct cw_content_stats cs;
@@ -91,8 +91,6 @@ static void rules_free(struct cw_rules *r)
 		r->a->content_retired.hits += cs.hits;
 		r->a->content_retired.misses += cs.misses;
 		r->a->content_retired.bytes_scanned += cs.bytes_scanned;
-		r->a->content_retired.matches += cs.matches;
-		r->a->content_retired.evictions += cs.evictions;
 		pthread_mutex_unlock(&r->a->rules_lock);
 	}
 	cw_technique_rules_free(r->tq);
@@ -169,15 +167,17 @@ void cw_rules_put(struct cw_rules *r)
 
 bool cw_rules_refresh(struct agent *a, struct cw_rules **held)
 {
-	bool changed;
+	struct cw_rules *old = *held;
 
 	pthread_mutex_lock(&a->rules_lock);
-	changed = a->rules != *held;
+	if (a->rules != old) {
+		*held = a->rules;
+		(*held)->refs++;
+	}
 	pthread_mutex_unlock(&a->rules_lock);
-	if (!changed)
+	if (*held == old)
 		return false;
-	cw_rules_put(*held);
-	*held = cw_rules_get(a);
+	cw_rules_put(old); /* frees it if this was the last holder */
 	return true;
 }
 

@@ -73,9 +73,7 @@ static bool ck_caps(char *d, size_t n)
 		if (cap_get_flag(now, caps[i].c, CAP_EFFECTIVE, &v) == 0 && v == CAP_SET)
 			continue;
 		ok &= !caps[i].need;
-		if (used < n)
-			used += (size_t)snprintf(d + used, n - used, "%s%s",
-			                         used ? " " : "missing: ", caps[i].name);
+		cw_appendf(d, n, &used, "%s%s", used ? " " : "missing: ", caps[i].name);
 	}
 	cap_free(now);
 	if (!used)
@@ -172,9 +170,8 @@ static bool ck_prog_types(char *d, size_t n)
 		int err = probe_prog(progs[i][0]);
 
 		base |= !err && i < 2;
-		if (used < n)
-			used += (size_t)snprintf(d + used, n - used, "%s%s %s", used ? ", " : "",
-			                         progs[i][1], err ? strerror(-err) : "ok");
+		cw_appendf(d, n, &used, "%s%s %s", used ? ", " : "", progs[i][1],
+		           err ? strerror(-err) : "ok");
 	}
 	return base;
 }
@@ -291,8 +288,8 @@ static bool ck_runtimes(char *d, size_t n)
 	snprintf(roots, sizeof(roots), "%s", cw_runtime_default_roots());
 	d[0] = '\0';
 	for (r = strtok_r(roots, ":", &save); r; r = strtok_r(NULL, ":", &save))
-		if (access(r, R_OK | X_OK) == 0 && used < n)
-			used += (size_t)snprintf(d + used, n - used, "%s%s", used ? " " : "", r);
+		if (access(r, R_OK | X_OK) == 0)
+			cw_appendf(d, n, &used, "%s%s", used ? " " : "", r);
 	if (!used)
 		snprintf(d, n,
 		         "no runtime state root yet (none started a container): --runtime-roots "
@@ -369,10 +366,8 @@ void cw_doctor_log_summary(void)
 			nok++;
 			continue;
 		}
-		if (used < sizeof(missing))
-			used += (size_t)snprintf(missing + used, sizeof(missing) - used,
-			                         "%s%s (%s: %s)", used ? "; " : "", checks[i].name,
-			                         d, checks[i].enables);
+		cw_appendf(missing, sizeof(missing), &used, "%s%s (%s: %s)", used ? "; " : "",
+		           checks[i].name, d, checks[i].enables);
 	}
 	if (used)
 		cw_warn("doctor: %zu of %zu start-up checks ok; degraded: %s (`cagewatch doctor` "

@@ -108,6 +108,20 @@ void cw_log_trusted(enum cw_log_level lvl, const char *text)
 		log_line(lvl, text);
 }
 
+void cw_appendf(char *buf, size_t n, size_t *used, const char *fmt, ...)
+{
+	va_list ap;
+	int w;
+
+	if (!n || *used >= n - 1)
+		return;
+	va_start(ap, fmt);
+	w = vsnprintf(buf + *used, n - *used, fmt, ap);
+	va_end(ap);
+	if (w >= 0)
+		*used = (size_t)w >= n - *used ? n - 1 : *used + (size_t)w;
+}
+
 size_t cw_strlcpy(char *dst, const char *src, size_t dstsz)
 {
 	size_t len = strlen(src);

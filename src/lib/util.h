@@ -31,6 +31,11 @@ void cw_log_trusted(enum cw_log_level lvl, const char *text);
 
 /* Copy at most dstsz-1 bytes and always terminate; returns strlen(src). */
 size_t cw_strlcpy(char *dst, const char *src, size_t dstsz);
+/* Append printf-style text to buf (size n) at *used, never past its end; a
+ * truncated append leaves *used at n - 1, so later appends add nothing. For
+ * lists built up a piece at a time ("a, b, c"). */
+void cw_appendf(char *buf, size_t n, size_t *used, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* Undo /proc/PID/mountinfo's escapes (\ooo for space, tab, newline, backslash)
  * in place. */
 void cw_unescape_mountinfo(char *s);

@@ -98,10 +98,8 @@ static natsStatus options(struct cw_remote *r, natsOptions **out)
 
 	/* "a:1,b:2" -> "nats://a:1,nats://b:2": every server of the cluster */
 	cw_strlcpy(hosts, r->host, sizeof(hosts));
-	for (h = strtok_r(hosts, ",", &save); h && used < sizeof(servers);
-	     h = strtok_r(NULL, ",", &save))
-		used += (size_t)snprintf(servers + used, sizeof(servers) - used, "%snats://%s",
-		                         used ? "," : "", h);
+	for (h = strtok_r(hosts, ",", &save); h; h = strtok_r(NULL, ",", &save))
+		cw_appendf(servers, sizeof(servers), &used, "%snats://%s", used ? "," : "", h);
 	if (s == NATS_OK)
 		s = natsOptions_SetURL(*out, servers);
 	if (s == NATS_OK)

@@ -96,8 +96,9 @@ int st_outbox_append(struct cw_store *s, const char *name, int64_t ms, json_t *f
 	return ++s->ob_appends % PRUNE_EVERY ? 0 : prune(s);
 }
 
-/* One integer from a one-row query with an optional text parameter. */
-static int query_int(struct cw_store *s, const char *sql, const char *arg, int64_t *out)
+/* The first one or two integer columns of a one-row query with an optional
+ * text parameter (b may be NULL). -ENOENT when there is no row. */
+static int query_ints(struct cw_store *s, const char *sql, const char *arg, int64_t *a, int64_t *b)
 {
 	sqlite3_stmt *st = NULL;
 	int ret = st_prepare(s, sql, &st, 0), rc;
@@ -107,10 +108,13 @@ static int query_int(struct cw_store *s, const char *sql, const char *arg, int64
 	if (arg)
 		sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*out = sqlite3_column_int64(st, 0);
-	else
+	if (rc == SQLITE_ROW) {
+		*a = sqlite3_column_int64(st, 0);
+		if (b)
+			*b = sqlite3_column_int64(st, 1);
+	} else {
 		ret = rc == SQLITE_DONE ? -ENOENT : st_sq_fail(s, rc, "reading the outbox");
+	}
 	sqlite3_finalize(st);
 	return ret;
 }
@@ -120,16 +124,14 @@ int cw_store_outbox_state(struct cw_store *s, const char *sink, struct cw_outbox
 	int ret;
 
 	memset(out, 0, sizeof(*out));
-	if ((ret = query_int(s, "SELECT seq FROM sink_positions WHERE sink = ?1", sink,
-	                     &out->position)) ||
-	    (ret = query_int(s, "SELECT skipped FROM sink_positions WHERE sink = ?1", sink,
-	                     &out->skipped)) ||
-	    (ret = query_int(s, "SELECT coalesce(max(seq), 0) FROM outbox", NULL, &out->head)) ||
-	    (ret = query_int(s, "SELECT coalesce(min(seq), 0) FROM outbox", NULL, &out->first)))
+	if ((ret = query_ints(s, "SELECT seq, skipped FROM sink_positions WHERE sink = ?1", sink,
+	                      &out->position, &out->skipped)) ||
+	    (ret = query_ints(s, "SELECT coalesce(max(seq), 0), coalesce(min(seq), 0) FROM outbox",
+	                      NULL, &out->head, &out->first)))
 		return ret;
 	/* AUTOINCREMENT: sequence numbers survive the deletion of every row */
-	if (out->head == 0 && query_int(s, "SELECT seq FROM sqlite_sequence WHERE name = 'outbox'",
-	                                NULL, &out->head) == -ENOENT)
+	if (out->head == 0 && query_ints(s, "SELECT seq FROM sqlite_sequence WHERE name = 'outbox'",
+	                                 NULL, &out->head, NULL) == -ENOENT)
 		out->head = 0;
 	return 0;
 }

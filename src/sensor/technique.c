@@ -289,10 +289,7 @@ static int choose_programs(struct cw_technique *t, const char *dir, char *missin
 				t->watched_kinds |= 1u << kind_of(ev + 9);
 			} else {
 				n++;
-				used += snprintf(missing + used, used < msz ? msz - used : 0,
-				                 "%s%s", used ? ", " : "", ev + 9);
-				if (used >= msz)
-					used = msz - 1;
+				cw_appendf(missing, msz, &used, "%s%s", used ? ", " : "", ev + 9);
 			}
 		}
 	}
