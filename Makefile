@@ -24,11 +24,11 @@ OUT     := build
 SANFLAGS :=
 endif
 
-PKGS    := libbpf jansson sqlite3 yara libcrypto libseccomp libcap libmicrohttpd libsystemd libcurl libnats
+PKGS    := libbpf jansson sqlite3 yara libcrypto libseccomp libcap libmicrohttpd libsystemd libcurl libnats libpq
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
 	   -I$(OUT) $(INCLUDES) $(SANFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -ljansson -lsqlite3 -lyara -lcrypto -lseccomp -lcap -lmicrohttpd -lsystemd -lcurl -lnats) -lelf -lz -lm -lpthread
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -ljansson -lsqlite3 -lyara -lcrypto -lseccomp -lcap -lmicrohttpd -lsystemd -lcurl -lnats -lpq) -lelf -lz -lm -lpthread
 LDFLAGS += $(SANFLAGS)
 
 BPF_SRCS := $(wildcard src/bpf/*.bpf.c)

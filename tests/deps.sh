@@ -5,7 +5,7 @@ set -eu
 pkgs=(make gcc libc6-dev pkg-config clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev
       libjansson-dev libsqlite3-dev libyara-dev libssl-dev libseccomp-dev libcap-dev libclang-rt-14-dev
       runc crun containerd docker.io podman busybox-static jq sqlite3 util-linux procps valgrind
-      libmicrohttpd-dev libsystemd-dev libcurl4-openssl-dev libnats-dev nats-server chromium chromium-driver python3-selenium openssl curl help2man man-db bash-completion debhelper dpkg-dev lintian python3-kubernetes python3-yaml
+      libmicrohttpd-dev libsystemd-dev libcurl4-openssl-dev libnats-dev nats-server postgresql libpq-dev chromium chromium-driver python3-selenium openssl curl help2man man-db bash-completion debhelper dpkg-dev lintian python3-kubernetes python3-yaml
       cppcheck clang-tidy clang-format)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -60,9 +60,13 @@ struct opts {
 static int open_store(const struct opts *o, bool write, struct cw_store **s)
 {
 	int ret = cw_store_open(s, o->store, write ? 0 : CW_STORE_READONLY);
+	char shown[512];
 
+	cw_url_redact(o->store, shown, sizeof(shown));
 	if (ret == -ENOENT)
-		cw_err("no store at %s; run `cagewatch run` first or pass --store", o->store);
+		cw_err("no store at %s; %s", shown,
+		       strstr(o->store, "://") ? "has `cagewatch collect` written to it yet?"
+		                               : "run `cagewatch run` first or pass --store");
 	return ret;
 }
 

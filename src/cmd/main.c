@@ -1,5 +1,6 @@
 /* main.c - the `cagewatch` command line: dispatches to the agent (`run`), the
- * review commands (`findings ...`), the offline scanner (`scan`) and `trace`.
+ * review commands (`findings ...`), the offline scanner (`scan`), the fleet
+ * collector (`collect`) and `trace`.
  * Exit status: 0 ok, 1 something found / not found, 2 usage or environment error.
  */
 #include <stdio.h>
@@ -7,6 +8,7 @@
 
 #include "agent.h"
 #include "cli.h"
+#include "collect.h"
 #include "console.h"
 #include "content.h"
 #include "util.h"
@@ -28,6 +30,8 @@ static void usage(FILE *f)
 	      "  serve               the web console and SCC-shaped API over the findings\n"
 	      "                      (default http://127.0.0.1:7611)\n"
 	      "  scan PATH...        check files, directories or an image rootfs for known tools\n"
+	      "  collect             the fleet's collector: findings from NATS JetStream into\n"
+	      "                      PostgreSQL (`findings --store postgres://...` reads them)\n"
 	      "  stats               counters of the running agent (seen, filtered, lost, ...)\n"
 	      "  doctor              whether this node can run the agent, and what is missing\n"
 	      "  trace               print every exec the sensor sees (debugging)\n"
@@ -58,12 +62,19 @@ static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 } commands[] = {
-    {"run", cw_cmd_run},        {"stats", cw_cmd_stats},
-    {"trace", cw_cmd_trace},    {"findings", cw_cmd_findings},
-    {"scan", cw_cmd_scan},      {"serve", cw_cmd_serve},
-    {"doctor", cw_cmd_doctor},  {"version", cmd_version},
-    {"--version", cmd_version}, {"help", cmd_help},
-    {"--help", cmd_help},       {"-h", cmd_help},
+    {"run", cw_cmd_run},
+    {"stats", cw_cmd_stats},
+    {"trace", cw_cmd_trace},
+    {"findings", cw_cmd_findings},
+    {"scan", cw_cmd_scan},
+    {"serve", cw_cmd_serve},
+    {"doctor", cw_cmd_doctor},
+    {"version", cmd_version},
+    {"collect", cw_cmd_collect},
+    {"--version", cmd_version},
+    {"help", cmd_help},
+    {"--help", cmd_help},
+    {"-h", cmd_help},
 };
 
 int main(int argc, char **argv)

@@ -531,3 +531,28 @@ int cw_proc_stat_start(const char *proc_root, int pid, uint64_t *start, char *co
 	free(buf);
 	return err;
 }
+
+/* scheme://user:password@host/...?password=P#options -> scheme://host/...
+ * ?password=...#...: what logs, stats and the store's position key show
+ * (credentials never; rotating one keeps the sink's position). */
+void cw_url_redact(const char *url, char *out, size_t n)
+{
+	const char *auth = strstr(url, "://"), *at = NULL, *slash;
+	char tmp[1024], *pw;
+
+	cw_strlcpy(out, url, n);
+	if (auth) {
+		auth += 3;
+		slash = strchr(auth, '/');
+		at = strchr(auth, '@');
+		if (at && (!slash || at < slash) && (size_t)(auth - url) < n)
+			snprintf(out + (auth - url), n - (size_t)(auth - url), "%s", at + 1);
+	}
+	if (strchr(out, '#')) /* options may hold secrets (headers) */
+		strcpy(strchr(out, '#'), "#...");
+	if ((pw = strstr(out, "password=")) != NULL) { /* nats://...&password=P */
+		*pw = '\0';
+		snprintf(tmp, sizeof(tmp), "%spassword=...%s", out, pw + 9 + strcspn(pw + 9, "&#"));
+		cw_strlcpy(out, tmp, n);
+	}
+}

@@ -141,4 +141,8 @@ int cw_usage_hint(const char *cmd, const char *fmt, ...) __attribute__((format(p
 /* basename without modifying the input: pointer into s after the last '/'. */
 const char *cw_basename(const char *s);
 
+/* url without credentials or #options (scheme://user:pw@host/..?password=P#o
+ * -> scheme://host/..?password=...#...): what logs, stats and keys show. */
+void cw_url_redact(const char *url, char *out, size_t n);
+
 #endif

@@ -8,9 +8,11 @@
  *   unary       := ( NOT | "-" ) unary | "(" conj ")" | restriction
  *   restriction := field op value        op := = : > < >= <=
  *
- * Only column names and JSON paths written in this file appear in the SQL
- * text; every user value (and every user-named source_properties key) is
- * bound to a `?` placeholder.
+ * Every filter is compiled twice, for SQLite (the node's store) and for
+ * PostgreSQL (the fleet's): the SQL pieces that differ are the dialect tables
+ * in filter_dialect.c. Only column names, JSON paths and templates written in
+ * these files appear in the SQL text; every user value (and every user-named
+ * source_properties key) is bound to a placeholder.
  */
 #include "filter.h"
 #include "filter_int.h"
@@ -36,7 +38,7 @@ enum ftype {
 struct field {
 	const char *name;
 	enum ftype type;
-	const char *col; /* column name, or JSON path for F_JSON */
+	const char *col; /* column name, or dotted JSON path for F_JSON ("processes.0.name") */
 };
 
 static const struct field fields[] = {
@@ -46,9 +48,9 @@ static const struct field fields[] = {
     {"state", F_TEXT, "state"},
     {"severity", F_TEXT, "severity"},
     {"mute", F_TEXT, "mute"},
-    {"finding_class", F_JSON, "$.findingClass"},
-    {"external_uri", F_JSON, "$.externalUri"},
-    {"module_name", F_JSON, "$.moduleName"},
+    {"finding_class", F_JSON, "findingClass"},
+    {"external_uri", F_JSON, "externalUri"},
+    {"module_name", F_JSON, "moduleName"},
     {"event_time", F_TIME, "event_time_ms"},
     {"create_time", F_TIME, "create_time_ms"},
     {"state_change_time", F_TIME, "state_change_ms"},
@@ -60,8 +62,8 @@ static const struct field fields[] = {
     {"resource.type", F_TEXT, "resource_type"},
     {"resource.project_display_name", F_TEXT, "project_display_name"},
     {"resource.project_name", F_TEXT, "project_name"},
-    {"resource.parent_name", F_JSON, "$.resource.gcpMetadata.parent"},
-    {"resource.parent_display_name", F_JSON, "$.resource.gcpMetadata.parentDisplayName"},
+    {"resource.parent_name", F_JSON, "resource.gcpMetadata.parent"},
+    {"resource.parent_display_name", F_JSON, "resource.gcpMetadata.parentDisplayName"},
     {"container.name", F_TEXT, "container_name"},
     {"containers.name", F_TEXT, "container_name"},
     {"container.id", F_TEXT, "container_id"},
@@ -76,8 +78,8 @@ static const struct field fields[] = {
     {"kubernetes.pods.ns", F_TEXT, "pod_ns"},
     {"process.binary.path", F_TEXT, "binary_path"},
     {"processes.binary.path", F_TEXT, "binary_path"},
-    {"process.name", F_JSON, "$.processes[0].name"},
-    {"mitre_attack.primary_tactic", F_JSON, "$.mitreAttack.primaryTactic"},
+    {"process.name", F_JSON, "processes.0.name"},
+    {"mitre_attack.primary_tactic", F_JSON, "mitreAttack.primaryTactic"},
 };
 
 #define SP_PREFIX "source_properties."
@@ -118,10 +120,9 @@ const char *cw_filter_order_column(const char *field)
 
 /* ---- output ---- */
 
-static void emit(struct parser *p, const char *s)
+/* Append n bytes of SQL text. */
+static void emit_raw(struct parser *p, const char *s, size_t n)
 {
-	size_t n = strlen(s);
-
 	if (p->oom)
 		return;
 	if (p->len + n + 1 > p->cap) {
@@ -139,8 +140,27 @@ static void emit(struct parser *p, const char *s)
 		p->sql = nb;
 		p->cap = cap;
 	}
-	memcpy(p->sql + p->len, s, n + 1);
+	memcpy(p->sql + p->len, s, n);
 	p->len += n;
+	p->sql[p->len] = '\0';
+}
+
+/* Append SQL text from this file; in a dialect with numbered placeholders
+ * each `?` becomes $N (params are added in the order their `?` appear). */
+static void emit(struct parser *p, const char *s)
+{
+	char num[16];
+
+	if (!p->d->numbered) {
+		emit_raw(p, s, strlen(s));
+		return;
+	}
+	for (const char *q; (q = strchr(s, '?')); s = q + 1) {
+		emit_raw(p, s, (size_t)(q - s));
+		snprintf(num, sizeof(num), "$%d", ++p->nph);
+		emit_raw(p, num, strlen(num));
+	}
+	emit_raw(p, s, strlen(s));
 }
 
 static struct cw_filter_param *new_param(struct parser *p)
@@ -186,6 +206,15 @@ static void param_text(struct parser *p, const char *s)
 		p->oom = true;
 		p->failed = true;
 	}
+}
+
+/* A JSON path parameter in the dialect's form, from a dotted path. */
+static void param_path(struct parser *p, const char *dotted)
+{
+	char buf[320];
+
+	p->d->path(dotted, buf, sizeof(buf));
+	param_text(p, buf);
 }
 
 /* ---- parser ---- */
@@ -312,16 +341,15 @@ static void compile_text(struct parser *p, const struct restriction *r)
 		return;
 	}
 	if (f->type == F_TEXT) {
-		snprintf(buf, sizeof(buf), r->is_eq ? "%s = ?" : "instr(%s, ?) > 0", f->col);
+		snprintf(buf, sizeof(buf), r->is_eq ? "%s = ?" : p->d->text_has, f->col);
 		emit(p, buf);
 	} else if (r->is_colon && v->s[0] == 0) {
-		emit(p, "json_type(json, ?) IS NOT NULL");
-		param_text(p, f->col);
+		emit(p, p->d->json_present);
+		param_path(p, f->col);
 		return;
 	} else {
-		emit(p, r->is_eq ? "json_extract(json, ?) = ?"
-		                 : "instr(CAST(json_extract(json, ?) AS TEXT), ?) > 0");
-		param_text(p, f->col);
+		emit(p, r->is_eq ? p->d->json_eq : p->d->json_has);
+		param_path(p, f->col);
 	}
 	param_text(p, v->s);
 }
@@ -364,7 +392,7 @@ static void compile_number(struct parser *p, const struct restriction *r)
 static void compile_sp(struct parser *p, const struct restriction *r)
 {
 	const struct value *v = r->v;
-	char buf[160], path[300];
+	char buf[256], path[300];
 
 	if (!valid_sp_key(r->spkey)) {
 		fl_fail(p, r->fpos,
@@ -373,11 +401,10 @@ static void compile_sp(struct parser *p, const struct restriction *r)
 		        r->spkey);
 		return;
 	}
-	snprintf(path, sizeof(path), "$.sourceProperties.%s", r->spkey);
+	snprintf(path, sizeof(path), "sourceProperties.%s", r->spkey);
 	if (r->is_colon) {
-		emit(p, v->s[0] ? "instr(CAST(json_extract(json, ?) AS TEXT), ?) > 0"
-		                : "json_type(json, ?) IS NOT NULL");
-		param_text(p, path);
+		emit(p, v->s[0] ? p->d->json_has : p->d->json_present);
+		param_path(p, path);
 		if (v->s[0])
 			param_text(p, v->s);
 		return;
@@ -387,31 +414,26 @@ static void compile_sp(struct parser *p, const struct restriction *r)
 			fl_fail(p, r->oppos, "operator \"%s\" does not apply to true/false", r->op);
 			return;
 		}
-		emit(p, "json_type(json, ?) = ?");
-		param_text(p, path);
+		emit(p, p->d->sp_bool);
+		param_path(p, path);
 		param_text(p, v->i ? "true" : "false");
 		return;
 	}
 	if (v->kind != V_INT && r->is_eq) {
 		/* a string, or a list (Risky_Settings) holding exactly it */
-		emit(p, "((json_type(json, ?) = 'text' AND json_extract(json, ?) = ?) OR "
-		        "(json_type(json, ?) = 'array' AND EXISTS (SELECT 1 FROM "
-		        "json_each(findings.json, ?) WHERE value = ?)))");
+		emit(p, p->d->sp_text_or_list);
 		for (int k = 0; k < 2; k++) {
-			param_text(p, path);
-			param_text(p, path);
+			param_path(p, path);
+			param_path(p, path);
 			param_text(p, v->s);
 		}
 		return;
 	}
-	snprintf(buf, sizeof(buf),
-	         v->kind == V_INT ? "(json_type(json, ?) IN ('integer', 'real') AND "
-	                            "json_extract(json, ?) %s ?)"
-	                          : "(json_type(json, ?) = 'text' AND json_extract(json, ?) %s ?)",
+	snprintf(buf, sizeof(buf), v->kind == V_INT ? p->d->sp_num_cmp : p->d->sp_text_cmp,
 	         sql_op(r->op));
 	emit(p, buf);
-	param_text(p, path);
-	param_text(p, path);
+	param_path(p, path);
+	param_path(p, path);
 	if (v->kind == V_INT)
 		param_int(p, v->i);
 	else
@@ -505,7 +527,7 @@ static void parse_unary(struct parser *p)
 		fl_next(p);
 		emit(p, "NOT coalesce(");
 		parse_unary(p);
-		emit(p, ", 0)");
+		emit(p, p->d->false_close);
 	} else if (p->tok == T_LPAREN) {
 		size_t open = p->pos;
 		char buf[64];
@@ -557,18 +579,16 @@ static void free_params(struct cw_filter_param *params, size_t n)
 	free(params);
 }
 
-int cw_filter_compile(const char *expr, struct cw_filter **out, char *err, size_t errsz)
+/* Compile expr in dialect d into sql: 0, -EINVAL (err written) or -ENOMEM. */
+static int compile_in(const char *expr, const struct fl_dialect *d, struct cw_filter_sql *sql,
+                      char *err, size_t errsz)
 {
-	struct parser p = {.src = expr ? expr : "", .err = err, .errsz = errsz};
-	struct cw_filter *f;
+	struct parser p = {.src = expr ? expr : "", .err = err, .errsz = errsz, .d = d};
 	char buf[64];
 
-	*out = NULL;
-	if (errsz)
-		err[0] = 0;
 	fl_next(&p);
 	if (p.tok == T_END && !p.failed) {
-		emit(&p, "1");
+		emit(&p, d->all);
 	} else {
 		parse_conj(&p);
 		if (!p.failed && p.tok != T_END)
@@ -576,19 +596,38 @@ int cw_filter_compile(const char *expr, struct cw_filter **out, char *err, size_
 			        fl_tok_desc(&p, buf, sizeof(buf)));
 	}
 	free(p.text);
-	f = p.failed ? NULL : calloc(1, sizeof(*f));
-	if (!f) {
-		bool oom = p.oom || !p.failed;
-
+	if (p.failed) {
 		free(p.sql);
 		free_params(p.params, p.nparams);
-		if (oom)
+		if (p.oom)
 			snprintf(err, errsz, "filter: out of memory");
-		return oom ? -ENOMEM : -EINVAL;
+		return p.oom ? -ENOMEM : -EINVAL;
 	}
-	f->where = p.sql;
-	f->params = p.params;
-	f->nparams = p.nparams;
+	sql->where = p.sql;
+	sql->params = p.params;
+	sql->nparams = p.nparams;
+	return 0;
+}
+
+int cw_filter_compile(const char *expr, struct cw_filter **out, char *err, size_t errsz)
+{
+	struct cw_filter *f = calloc(1, sizeof(*f));
+	int ret;
+
+	*out = NULL;
+	if (errsz)
+		err[0] = 0;
+	if (!f) {
+		snprintf(err, errsz, "filter: out of memory");
+		return -ENOMEM;
+	}
+	ret = compile_in(expr, &fl_sqlite, &f->sqlite, err, errsz);
+	if (!ret)
+		ret = compile_in(expr, &fl_postgres, &f->pg, err, errsz);
+	if (ret) {
+		cw_filter_free(f);
+		return ret;
+	}
 	*out = f;
 	return 0;
 }
@@ -597,8 +636,10 @@ void cw_filter_free(struct cw_filter *f)
 {
 	if (!f)
 		return;
-	free(f->where);
-	free_params(f->params, f->nparams);
+	free(f->sqlite.where);
+	free_params(f->sqlite.params, f->sqlite.nparams);
+	free(f->pg.where);
+	free_params(f->pg.params, f->pg.nparams);
 	free(f);
 }
 
@@ -606,10 +647,11 @@ int cw_filter_bind(const struct cw_filter *f, sqlite3_stmt *st, int first)
 {
 	int idx = first;
 
-	for (size_t i = 0; f && i < f->nparams; i++, idx++) {
-		int rc = f->params[i].type == CW_FP_INT
-		             ? sqlite3_bind_int64(st, idx, f->params[i].i)
-		             : sqlite3_bind_text(st, idx, f->params[i].s, -1, SQLITE_TRANSIENT);
+	for (size_t i = 0; f && i < f->sqlite.nparams; i++, idx++) {
+		const struct cw_filter_param *fp = &f->sqlite.params[i];
+		int rc = fp->type == CW_FP_INT
+		             ? sqlite3_bind_int64(st, idx, fp->i)
+		             : sqlite3_bind_text(st, idx, fp->s, -1, SQLITE_TRANSIENT);
 
 		if (rc != SQLITE_OK)
 			return rc == SQLITE_NOMEM ? -ENOMEM : -EINVAL;

@@ -22,10 +22,17 @@ struct cw_filter_param {
 	char *s;
 };
 
-struct cw_filter {
-	char *where; /* SQL boolean expression over table `findings`; "1" when empty */
+/* One dialect's compiled filter: a boolean SQL expression over table
+ * `findings` and the values of its placeholders, in order. */
+struct cw_filter_sql {
+	char *where; /* SQLite: `?` placeholders, "1" when empty; PostgreSQL: $1.., "TRUE" */
 	struct cw_filter_param *params;
 	size_t nparams;
+};
+
+struct cw_filter {
+	struct cw_filter_sql sqlite; /* over the node store's columns and `json` text */
+	struct cw_filter_sql pg;     /* over the fleet store's columns and `doc` jsonb */
 };
 
 /* Compile expr (NULL or blank = match everything). On a bad filter returns
@@ -34,7 +41,7 @@ struct cw_filter {
 int cw_filter_compile(const char *expr, struct cw_filter **out, char *err, size_t errsz);
 void cw_filter_free(struct cw_filter *f);
 
-/* Bind the parameters to st starting at placeholder index first (1-based).
+/* Bind the SQLite parameters to st starting at placeholder index first (1-based).
  * Returns the next free index or a negative errno. */
 int cw_filter_bind(const struct cw_filter *f, sqlite3_stmt *st, int first);
 

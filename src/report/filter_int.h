@@ -22,7 +22,27 @@ enum tok {
 	T_NOT,
 };
 
+/* The SQL pieces that differ between the stores' dialects (filter_dialect.c).
+ * Templates hold `?` for each parameter; a %s in the *_cmp ones is the
+ * comparison operator, in text_has the column. JSON paths are given to
+ * path() dotted ("sourceProperties.Key", "processes.0.name"). */
+struct fl_dialect {
+	const char *name;
+	bool numbered;           /* placeholders are $1, $2, ... */
+	const char *all;         /* the empty filter */
+	const char *false_close; /* closes "NOT coalesce(" with the dialect's false */
+	const char *text_has;    /* column contains ? */
+	const char *json_present, *json_eq, *json_has; /* (path) / (path, v) */
+	const char *sp_bool;                           /* (path, "true"/"false") */
+	const char *sp_text_or_list; /* (path, path, v) twice: a string equal or a list holding v */
+	const char *sp_num_cmp, *sp_text_cmp; /* (path, path, v) */
+	void (*path)(const char *dotted, char *out, size_t n);
+};
+extern const struct fl_dialect fl_sqlite, fl_postgres;
+
 struct parser {
+	const struct fl_dialect *d;
+	int nph; /* placeholders emitted */
 	const char *src;
 	size_t pos; /* start of the current token */
 	size_t end; /* one past the current token */

@@ -22,6 +22,7 @@
 #include <nats/nats.h>
 
 #include "finding.h"
+#include "nats_url.h"
 #include "sink_remote.h"
 #include "util.h"
 
@@ -30,15 +31,15 @@ struct nats_tp {
 	jsCtx *js;
 };
 
-/* The query parameter key=value of the URL in r->path, into out. */
-static bool param(const struct cw_remote *r, const char *key, char *out, size_t n)
+/* The query parameter key=value of a nats:// URL, into out. */
+bool cw_nats_param(const char *url, const char *key, char *out, size_t n)
 {
-	const char *q = strchr(r->path, '?');
+	const char *q = strchr(url, '?');
 	size_t kl = strlen(key);
 
 	for (q = q ? q + 1 : NULL; q && *q; q = strchr(q, '&') ? strchr(q, '&') + 1 : NULL) {
 		if (!strncmp(q, key, kl) && q[kl] == '=') {
-			size_t vl = strcspn(q + kl + 1, "&");
+			size_t vl = strcspn(q + kl + 1, "&#");
 
 			if (vl >= n)
 				return false;
@@ -48,6 +49,11 @@ static bool param(const struct cw_remote *r, const char *key, char *out, size_t 
 		}
 	}
 	return false;
+}
+
+static bool param(const struct cw_remote *r, const char *key, char *out, size_t n)
+{
+	return cw_nats_param(r->path, key, out, n);
 }
 
 static int nats_parse(struct cw_remote *r, const char *url)
@@ -88,42 +94,49 @@ static int fail(struct cw_remote *r, const char *what, natsStatus s)
 	return -EIO;
 }
 
-/* Options from the URL: servers, reconnects, credentials, TLS. */
-static natsStatus options(struct cw_remote *r, natsOptions **out)
+/* Options from a nats:// URL: every server of the list, reconnects forever,
+ * credentials, TLS. */
+natsStatus cw_nats_options(const char *url, const char *name, natsOptions **out)
 {
 	char servers[1024] = "", hosts[256], creds[256], ca[256], user[128], pass[128], tls[8];
 	char *save = NULL, *h;
-	size_t used = 0;
+	size_t used = 0, hl = strncmp(url, "nats://", 7) ? 0 : strcspn(url + 7, "/?#");
 	natsStatus s = natsOptions_Create(out);
 
-	/* "a:1,b:2" -> "nats://a:1,nats://b:2": every server of the cluster */
-	cw_strlcpy(hosts, r->host, sizeof(hosts));
+	if (!hl || hl >= sizeof(hosts))
+		return s == NATS_OK ? NATS_INVALID_ARG : s;
+	/* "a:1,b:2" -> "nats://a:1,nats://b:2" */
+	memcpy(hosts, url + 7, hl);
+	hosts[hl] = '\0';
 	for (h = strtok_r(hosts, ",", &save); h; h = strtok_r(NULL, ",", &save))
 		cw_appendf(servers, sizeof(servers), &used, "%snats://%s", used ? "," : "", h);
 	if (s == NATS_OK)
 		s = natsOptions_SetURL(*out, servers);
 	if (s == NATS_OK)
-		s = natsOptions_SetName(*out, "cagewatch");
+		s = natsOptions_SetName(*out, name);
 	if (s == NATS_OK)
 		s = natsOptions_SetMaxReconnect(*out, -1);
 	if (s == NATS_OK)
 		s = natsOptions_SetReconnectWait(*out, 1000);
 	if (s == NATS_OK)
 		s = natsOptions_SetTimeout(*out, 2000);
-	if (s == NATS_OK && param(r, "creds", creds, sizeof(creds)))
+	if (s == NATS_OK && cw_nats_param(url, "creds", creds, sizeof(creds)))
 		s = natsOptions_SetUserCredentialsFromFiles(*out, creds, NULL);
-	if (s == NATS_OK && param(r, "user", user, sizeof(user)) &&
-	    param(r, "password", pass, sizeof(pass)))
+	if (s == NATS_OK && cw_nats_param(url, "user", user, sizeof(user)) &&
+	    cw_nats_param(url, "password", pass, sizeof(pass)))
 		s = natsOptions_SetUserInfo(*out, user, pass);
-	if (s == NATS_OK && param(r, "tls", tls, sizeof(tls)) && !strcmp(tls, "true"))
+	if (s == NATS_OK && cw_nats_param(url, "tls", tls, sizeof(tls)) && !strcmp(tls, "true"))
 		s = natsOptions_SetSecure(*out, true);
-	if (s == NATS_OK && param(r, "ca", ca, sizeof(ca)))
+	if (s == NATS_OK && cw_nats_param(url, "ca", ca, sizeof(ca)))
 		s = natsOptions_LoadCATrustedCertificates(*out, ca);
 	return s;
 }
 
-/* The stream of stream=, created when missing. */
-static int ensure_stream(struct cw_remote *r, jsCtx *js, const char *stream)
+/* The stream named `stream`, created when missing (subjects
+ * cagewatch.findings.>, file storage, the URL's replicas= copies). 0, or
+ * -EIO with why set. */
+int cw_nats_ensure_stream(jsCtx *js, const char *url, const char *stream, const char *who,
+                          char *why, size_t whysz)
 {
 	jsStreamInfo *si = NULL;
 	jsStreamConfig sc;
@@ -136,29 +149,33 @@ static int ensure_stream(struct cw_remote *r, jsCtx *js, const char *stream)
 		jsStreamInfo_Destroy(si);
 		return 0;
 	}
-	if (s != NATS_NOT_FOUND)
-		return fail(r, "looking up the stream", s);
-	(void)param(r, "replicas", rep, sizeof(rep));
-	jsStreamConfig_Init(&sc);
-	sc.Name = stream;
-	sc.Subjects = subjects;
-	sc.SubjectsLen = 1;
-	sc.Storage = js_FileStorage;
-	sc.Replicas = atoi(rep) > 0 ? atoi(rep) : 1;
-	s = js_AddStream(&si, js, &sc, NULL, &jerr);
-	jsStreamInfo_Destroy(si);
-	if (s != NATS_OK)
-		return fail(r, "creating the stream", s);
-	cw_info("sink %s: created the JetStream stream %s (%lld replica(s))", r->display, stream,
-	        (long long)sc.Replicas);
-	return 0;
+	if (s == NATS_NOT_FOUND) {
+		(void)cw_nats_param(url, "replicas", rep, sizeof(rep));
+		jsStreamConfig_Init(&sc);
+		sc.Name = stream;
+		sc.Subjects = subjects;
+		sc.SubjectsLen = 1;
+		sc.Storage = js_FileStorage;
+		sc.Replicas = atoi(rep) > 0 ? atoi(rep) : 1;
+		s = js_AddStream(&si, js, &sc, NULL, &jerr);
+		jsStreamInfo_Destroy(si);
+		if (s == NATS_OK) {
+			cw_info("%s: created the JetStream stream %s (%lld replica(s))", who,
+			        stream, (long long)sc.Replicas);
+			return 0;
+		}
+	}
+	snprintf(why, whysz, "%s the stream %s: %s (%s)",
+	         s == NATS_NOT_FOUND ? "creating" : "looking up", stream, natsStatus_GetText(s),
+	         nats_GetLastError(NULL) ? nats_GetLastError(NULL) : "");
+	return -EIO;
 }
 
 static int connect_js(struct cw_remote *r, struct nats_tp *t)
 {
 	natsOptions *o = NULL;
 	char stream[128];
-	natsStatus s = options(r, &o);
+	natsStatus s = cw_nats_options(r->path, "cagewatch", &o);
 	int err;
 
 	if (s == NATS_OK)
@@ -168,7 +185,9 @@ static int connect_js(struct cw_remote *r, struct nats_tp *t)
 		return fail(r, "connecting", s);
 	if ((s = natsConnection_JetStream(&t->js, t->nc, NULL)) != NATS_OK)
 		return fail(r, "JetStream context", s);
-	if (param(r, "stream", stream, sizeof(stream)) && (err = ensure_stream(r, t->js, stream)))
+	if (param(r, "stream", stream, sizeof(stream)) &&
+	    (err =
+	         cw_nats_ensure_stream(t->js, r->path, stream, r->display, r->why, sizeof(r->why))))
 		return err;
 	return 0;
 }

@@ -40,31 +40,6 @@ static const struct cw_transport_ops *find_transport(const char *url, struct cw_
 	return NULL;
 }
 
-/* scheme://user:password@host/...?password=P#options -> scheme://host/...
- * ?password=...#...: what logs, stats and the store's position key show
- * (credentials never; rotating one keeps the sink's position). */
-static void strip_userinfo(const char *url, char *out, size_t n)
-{
-	const char *auth = strstr(url, "://"), *at = NULL, *slash;
-	char tmp[1024], *pw;
-
-	cw_strlcpy(out, url, n);
-	if (auth) {
-		auth += 3;
-		slash = strchr(auth, '/');
-		at = strchr(auth, '@');
-		if (at && (!slash || at < slash) && (size_t)(auth - url) < n)
-			snprintf(out + (auth - url), n - (size_t)(auth - url), "%s", at + 1);
-	}
-	if (strchr(out, '#')) /* options may hold secrets (headers) */
-		strcpy(strchr(out, '#'), "#...");
-	if ((pw = strstr(out, "password=")) != NULL) { /* nats://...&password=P */
-		*pw = '\0';
-		snprintf(tmp, sizeof(tmp), "%spassword=...%s", out, pw + 9 + strcspn(pw + 9, "&#"));
-		cw_strlcpy(out, tmp, n);
-	}
-}
-
 /* Sleep up to ms, or until woken (a new finding, or stopping). */
 static void nap(struct cw_remote *r, int64_t ms)
 {
@@ -277,7 +252,7 @@ struct cw_sink *cw_sink_remote_new(const char *url, const char *store_path,
 		return NULL;
 	}
 	cw_strlcpy(r->url, url, sizeof(r->url));
-	strip_userinfo(url, r->display, sizeof(r->display));
+	cw_url_redact(url, r->display, sizeof(r->display));
 	cw_strlcpy(r->store_path, store_path, sizeof(r->store_path));
 	r->cfg = *cfg;
 	pthread_mutex_init(&r->lock, NULL);

@@ -181,8 +181,12 @@ void st_rollback(struct cw_store *s)
 
 int st_prepare(struct cw_store *s, const char *sql, sqlite3_stmt **st, unsigned flags)
 {
-	int rc = sqlite3_prepare_v3(s->db, sql, -1, flags, st, NULL);
+	int rc;
 
+	*st = NULL;
+	if (!s->db)
+		return -EOPNOTSUPP; /* a PostgreSQL store: not an SQLite statement */
+	rc = sqlite3_prepare_v3(s->db, sql, -1, flags, st, NULL);
 	if (rc != SQLITE_OK)
 		return st_sq_fail(s, rc, "preparing a query");
 	return 0;
@@ -630,6 +634,27 @@ static int setup_writer(struct cw_store *s, unsigned flags)
 	return ret;
 }
 
+/* A postgres:// store: shown (path) without its credentials. */
+static int open_pg(struct cw_store **out, const char *url, unsigned flags)
+{
+	struct cw_store *s = calloc(1, sizeof(*s));
+	char shown[512];
+	int ret;
+
+	if (!s)
+		return -ENOMEM;
+	cw_url_redact(url, shown, sizeof(shown));
+	s->path = strdup(shown);
+	s->readonly = flags & CW_STORE_READONLY;
+	ret = s->path ? pg_open(s, url, flags) : -ENOMEM;
+	if (ret) {
+		cw_store_close(s);
+		return ret;
+	}
+	*out = s;
+	return 0;
+}
+
 int cw_store_open(struct cw_store **out, const char *path, unsigned flags)
 {
 	bool ro = flags & CW_STORE_READONLY, create = (flags & CW_STORE_CREATE) && !ro;
@@ -641,6 +666,8 @@ int cw_store_open(struct cw_store **out, const char *path, unsigned flags)
 		cw_err("store: no path given");
 		return -EINVAL;
 	}
+	if (st_is_pg_url(path))
+		return open_pg(out, path, flags);
 	if ((ret = prepare_file(path, create)) < 0)
 		return ret;
 	s = calloc(1, sizeof(*s));
@@ -661,6 +688,7 @@ void cw_store_close(struct cw_store *s)
 {
 	if (!s)
 		return;
+	pg_close(s);
 	sqlite3_finalize(s->ins);
 	sqlite3_finalize(s->dedup_find);
 	sqlite3_finalize(s->dedup_upd);

@@ -37,7 +37,9 @@
 
 struct cw_store;
 
-/* Open (or with CW_STORE_CREATE create) the store at path. The file header is
+/* Open (or with CW_STORE_CREATE create) the store at path, or at a
+ * postgres://user@host/db URL: the fleet's store, its tables created unless
+ * read-only (see store_pg.c). The file header is
  * checked before SQLite touches the file: anything that is not a cagewatch
  * store is refused and left byte-for-byte unchanged. A missing file without
  * CW_STORE_CREATE returns -ENOENT without logging (callers word that case). */
@@ -57,6 +59,16 @@ const char *cw_store_path(const struct cw_store *s);
  * committed before this returns. */
 int cw_store_record(struct cw_store *s, json_t *finding, const char *dedup_key, int64_t window_ms,
                     json_t **stored);
+
+/* Record n findings in one transaction: the collector's batch. PostgreSQL
+ * stores only (-EOPNOTSUPP otherwise): each finding is merged by name, so a
+ * batch replayed, reordered or split across collectors stores the same
+ * (store_pg_merge.c). 0 when all are committed; -errno and nothing committed
+ * otherwise (-ENOTCONN: the connection is lost, reopen; -EAGAIN: retry). */
+int cw_store_record_all(struct cw_store *s, json_t *const *findings, size_t n);
+/* Keep a message that is not a finding (PostgreSQL: table `rejected`). */
+int cw_store_reject(struct cw_store *s, const char *origin, const char *reason, const void *body,
+                    size_t len);
 
 /* The finding's short id: the last path component of its name. */
 const char *cw_store_short_id(const char *name);

@@ -1,7 +1,11 @@
 /* store_int.h - what the parts of the findings store share (internal):
  *   store.c        errors and retries, JSON helpers, opening and the schema;
  *   store_write.c  recording with dedup, lifecycle updates;
- *   store_read.c   look-ups, filtered listing, related findings.
+ *   store_read.c   look-ups, filtered listing, related findings;
+ *   store_pg.c     the same operations on PostgreSQL (the fleet's store),
+ *                  store_pg_merge.c its idempotent merge of findings.
+ * A store opened from a postgres:// URL has pg set and no db; every public
+ * cw_store_* call on it goes to store_pg.c.
  */
 #ifndef CW_STORE_INT_H
 #define CW_STORE_INT_H
@@ -13,8 +17,11 @@
 
 #include "store.h"
 
+struct pg_conn;
+
 struct cw_store {
 	sqlite3 *db;
+	struct pg_conn *pg; /* PostgreSQL: the connection (db is NULL) */
 	char *path;
 	bool readonly;
 	bool quiet; /* precheck: errors are returned, not logged */
@@ -24,6 +31,31 @@ struct cw_store {
 	int64_t ob_max;       /* outbox bound (rows) */
 	uint64_t ob_appends;
 };
+
+/* The indexed text columns both stores keep, in this order (st_columns). */
+#define ST_N_TEXT 18
+void st_columns(json_t *f, const char *c[ST_N_TEXT]);
+bool st_time_ms(json_t *f, const char *key, int64_t *out);
+/* Lifecycle edits of a finding's JSON (store_write.c). */
+int st_change_state(json_t *f, const char *value, int64_t now);
+int st_change_mute(json_t *f, const char *value, int64_t now);
+/* " ORDER BY ..., id ASC" for SCC's orderBy; -EINVAL (logged) (store_read.c) */
+int st_order_sql(const char *order_by, char *buf, size_t size);
+
+/* store_pg.c */
+bool st_is_pg_url(const char *path);
+int pg_open(struct cw_store *s, const char *url, unsigned flags);
+void pg_close(struct cw_store *s);
+int pg_record(struct cw_store *s, json_t *finding, json_t **stored);
+int pg_get(struct cw_store *s, const char *id, json_t **out);
+int pg_list_page(struct cw_store *s, const struct cw_filter *f, const char *order_by, long limit,
+                 long offset, json_t **out);
+int pg_counts(struct cw_store *s, const struct cw_filter *f, json_t **out);
+int pg_count(struct cw_store *s, const struct cw_filter *f, int64_t *out);
+int pg_related(struct cw_store *s, const char *id, int64_t window_ms, json_t **out);
+int pg_update(struct cw_store *s, const char *id, const char *column, const char *value,
+              int (*change)(json_t *f, const char *value, int64_t now), json_t **out);
+int pg_check(struct cw_store *s);
 
 #define BUSY_TIMEOUT_MS 10000
 #define BUSY_RETRIES    50

@@ -41,6 +41,10 @@ int cw_store_outbox_enable(struct cw_store *s, const char *const *sinks, size_t 
 
 	if (!s || s->readonly)
 		return -EROFS;
+	if (s->pg) {
+		cw_err("store %s: the remote sinks' outbox is the node's SQLite store", s->path);
+		return -EOPNOTSUPP;
+	}
 	if ((ret = st_outbox_tables(s)))
 		return ret;
 	for (size_t i = 0; i < n && !ret; i++) {

@@ -119,9 +119,12 @@ int st_resolve(struct cw_store *s, const char *id, struct row *r)
 int cw_store_get(struct cw_store *s, const char *id, json_t **out)
 {
 	struct row r;
-	int ret = st_resolve(s, id, &r);
+	int ret;
 
+	if (s->pg)
+		return pg_get(s, id, out);
 	*out = NULL;
+	ret = st_resolve(s, id, &r);
 	if (ret)
 		return ret;
 	*out = json_incref(r.json);
@@ -178,7 +181,7 @@ static int prepare_filtered(struct cw_store *s, const char *what, const struct c
 	int ret, idx;
 
 	if (asprintf(&sql, "SELECT %s FROM findings WHERE %s%s", what,
-	             f && f->where ? f->where : "1", tail) < 0)
+	             f && f->sqlite.where ? f->sqlite.where : "1", tail) < 0)
 		return -ENOMEM;
 	ret = st_prepare(s, sql, st, 0);
 	free(sql);
@@ -206,7 +209,7 @@ int cw_store_list(struct cw_store *s, const struct cw_filter *f, const char *ord
 
 /* SCC's orderBy ("event_time desc, name") as SQL, into buf. 0, or -EINVAL
  * (logged) for a field that cannot order or a bad direction. */
-static int order_sql(const char *order_by, char *buf, size_t size)
+int st_order_sql(const char *order_by, char *buf, size_t size)
 {
 	char copy[256], *save = NULL, *part;
 	size_t used = 0;
@@ -236,7 +239,7 @@ static int order_sql(const char *order_by, char *buf, size_t size)
 	}
 	if (!n)
 		return -EINVAL;
-	used += (size_t)snprintf(buf + used, size - used, ", id ASC LIMIT ? OFFSET ?");
+	used += (size_t)snprintf(buf + used, size - used, ", id ASC");
 	return used < size ? 0 : -EINVAL;
 }
 
@@ -248,8 +251,11 @@ int cw_store_list_page(struct cw_store *s, const struct cw_filter *f, const char
 	int ret, idx;
 
 	*out = NULL;
-	if ((ret = order_sql(order_by, tail, sizeof(tail))))
+	if (s->pg)
+		return pg_list_page(s, f, order_by, limit, offset, out);
+	if ((ret = st_order_sql(order_by, tail, sizeof(tail))))
 		return ret;
+	cw_strlcpy(tail + strlen(tail), " LIMIT ? OFFSET ?", sizeof(tail) - strlen(tail));
 	ret = prepare_filtered(s, "json", f, tail, &st, &idx);
 	if (ret)
 		return ret;
@@ -265,6 +271,8 @@ int cw_store_counts(struct cw_store *s, const struct cw_filter *f, json_t **out)
 	sqlite3_stmt *st;
 	int ret, rc, idx;
 
+	if (s->pg)
+		return pg_counts(s, f, out);
 	*out = json_array();
 	if (!*out)
 		return -ENOMEM;
@@ -291,6 +299,8 @@ int cw_store_count(struct cw_store *s, const struct cw_filter *f, int64_t *out)
 	sqlite3_stmt *st;
 	int ret, rc, idx;
 
+	if (s->pg)
+		return pg_count(s, f, out);
 	ret = prepare_filtered(s, "count(*)", f, "", &st, &idx);
 	if (ret)
 		return ret;
@@ -310,6 +320,8 @@ int cw_store_related(struct cw_store *s, const char *id, int64_t window_ms, json
 	bool by_ctr;
 	int ret;
 
+	if (s->pg)
+		return pg_related(s, id, window_ms, out);
 	*out = NULL;
 	ret = st_resolve(s, id, &r);
 	if (ret)

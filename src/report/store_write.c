@@ -29,7 +29,47 @@ static void bind_opt(sqlite3_stmt *st, int idx, const char *v)
 		sqlite3_bind_null(st, idx);
 }
 
-static bool time_ms(json_t *f, const char *key, int64_t *out)
+/* The indexed text columns of finding f (st_text_columns order; NULL when
+ * absent), borrowed from f. */
+void st_columns(json_t *f, const char *c[ST_N_TEXT])
+{
+	static const char *const paths[ST_N_TEXT] = {
+	    "name",
+	    "parent",
+	    "category",
+	    "state",
+	    "severity",
+	    "mute",
+	    "resourceName|resource/name",
+	    "resource/displayName",
+	    "resource/type",
+	    "resource/gcpMetadata/projectDisplayName|resource/projectDisplayName",
+	    "resource/gcpMetadata/project|resource/project|resource/projectName",
+	    "sourceProperties/Container_Id",
+	    "containers/0/name|sourceProperties/Container_Name",
+	    "containers/0/uri",
+	    "containers/0/imageId",
+	    "kubernetes/pods/0/ns",
+	    "kubernetes/pods/0/name",
+	    "processes/0/binary/path",
+	};
+
+	for (size_t i = 0; i < ST_N_TEXT; i++) {
+		char alt[128];
+		const char *p = paths[i];
+
+		c[i] = NULL;
+		while (!c[i] && *p) {
+			size_t n = strcspn(p, "|");
+
+			snprintf(alt, sizeof(alt), "%.*s", (int)n, p);
+			c[i] = st_jstr(f, alt);
+			p += n + (p[n] == '|');
+		}
+	}
+}
+
+bool st_time_ms(json_t *f, const char *key, int64_t *out)
 {
 	const char *v = json_string_value(json_object_get(f, key));
 
@@ -40,54 +80,28 @@ static int insert(struct cw_store *s, json_t *f, const char *dedup_key, int64_t 
                   int64_t count)
 {
 	sqlite3_stmt *st = s->ins;
-	const char *rname = st_jstr(f, "resourceName");
-	const char *pname = st_jstr(f, "resource/gcpMetadata/project");
-	const char *pdisp = st_jstr(f, "resource/gcpMetadata/projectDisplayName");
-	const char *cname = st_jstr(f, "containers/0/name");
+	const char *c[ST_N_TEXT];
 	int64_t ct, mt;
 	char *text;
 	int rc;
 
-	if (!rname)
-		rname = st_jstr(f, "resource/name");
-	if (!pname)
-		pname = st_jstr(f, "resource/project");
-	if (!pname)
-		pname = st_jstr(f, "resource/projectName");
-	if (!pdisp)
-		pdisp = st_jstr(f, "resource/projectDisplayName");
-	if (!cname)
-		cname = st_jstr(f, "sourceProperties/Container_Name");
+	st_columns(f, c);
 	text = json_dumps(f, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	if (!text)
 		return -ENOMEM;
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
-	bind_opt(st, 1, cw_store_short_id(st_jstr(f, "name")));
-	bind_opt(st, 2, st_jstr(f, "name"));
-	bind_opt(st, 3, st_jstr(f, "parent"));
-	bind_opt(st, 4, st_jstr(f, "category"));
-	bind_opt(st, 5, st_jstr(f, "state"));
-	bind_opt(st, 6, st_jstr(f, "severity"));
-	bind_opt(st, 7, st_jstr(f, "mute"));
+	bind_opt(st, 1, cw_store_short_id(c[0]));
+	for (int k = 0; k < 6; k++) /* name .. mute */
+		bind_opt(st, 2 + k, c[k]);
 	sqlite3_bind_int64(st, 8, ev_ms);
-	if (time_ms(f, "createTime", &ct))
+	if (st_time_ms(f, "createTime", &ct))
 		sqlite3_bind_int64(st, 9, ct);
-	bind_opt(st, 10, rname);
-	bind_opt(st, 11, st_jstr(f, "resource/displayName"));
-	bind_opt(st, 12, st_jstr(f, "resource/type"));
-	bind_opt(st, 13, pdisp);
-	bind_opt(st, 14, pname);
-	bind_opt(st, 15, st_jstr(f, "sourceProperties/Container_Id"));
-	bind_opt(st, 16, cname);
-	bind_opt(st, 17, st_jstr(f, "containers/0/uri"));
-	bind_opt(st, 18, st_jstr(f, "containers/0/imageId"));
-	bind_opt(st, 19, st_jstr(f, "kubernetes/pods/0/ns"));
-	bind_opt(st, 20, st_jstr(f, "kubernetes/pods/0/name"));
-	bind_opt(st, 21, st_jstr(f, "processes/0/binary/path"));
+	for (int k = 6; k < ST_N_TEXT; k++) /* resource_name .. binary_path */
+		bind_opt(st, 10 + k - 6, c[k]);
 	bind_opt(st, 22, dedup_key && dedup_key[0] ? dedup_key : NULL);
 	sqlite3_bind_int64(st, 23, count);
-	if (time_ms(f, "muteUpdateTime", &mt))
+	if (st_time_ms(f, "muteUpdateTime", &mt))
 		sqlite3_bind_int64(st, 25, mt);
 	sqlite3_bind_text(st, 26, text, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
@@ -98,7 +112,7 @@ static int insert(struct cw_store *s, json_t *f, const char *dedup_key, int64_t 
 		return 0;
 	if ((rc & 0xff) == SQLITE_CONSTRAINT) {
 		cw_err("store %s: finding %s is already stored (ids must be unique)", s->path,
-		       st_jstr(f, "name"));
+		       c[0]);
 		return -EEXIST;
 	}
 	return st_sq_fail(s, rc, "inserting a finding");
@@ -173,6 +187,8 @@ int cw_store_record(struct cw_store *s, json_t *finding, const char *dedup_key, 
 	int ret, rc;
 
 	*stored = NULL;
+	if (s && s->pg && !s->readonly)
+		return pg_record(s, finding, stored);
 	if (!s || s->readonly) {
 		cw_err("store %s: opened read-only: cannot record a finding", s ? s->path : "");
 		return -EROFS;
@@ -259,6 +275,8 @@ static int update_finding(struct cw_store *s, const char *id, const char *column
 		cw_err("store %s: opened read-only: cannot change a finding", s->path);
 		return -EROFS;
 	}
+	if (s->pg)
+		return pg_update(s, id, column, value, change, out);
 	ret = st_exec_retry(s, "BEGIN IMMEDIATE", "starting a write");
 	if (ret)
 		return ret;
@@ -310,7 +328,7 @@ out:
 	return ret;
 }
 
-static int change_state(json_t *f, const char *value, int64_t now)
+int st_change_state(json_t *f, const char *value, int64_t now)
 {
 	json_t *sp = st_jobj(f, "sourceProperties");
 
@@ -320,7 +338,7 @@ static int change_state(json_t *f, const char *value, int64_t now)
 	return 0;
 }
 
-static int change_mute(json_t *f, const char *value, int64_t now)
+int st_change_mute(json_t *f, const char *value, int64_t now)
 {
 	json_t *info = st_jobj(f, "muteInfo"), *sm = info ? st_jobj(info, "staticMute") : NULL;
 	char who[64];
@@ -340,13 +358,13 @@ int cw_store_set_state(struct cw_store *s, const char *id, const char *state, js
 		cw_err("state must be ACTIVE or INACTIVE, not \"%s\"", state ? state : "");
 		return -EINVAL;
 	}
-	return update_finding(s, id, "state", state, "state_change_ms", change_state, out);
+	return update_finding(s, id, "state", state, "state_change_ms", st_change_state, out);
 }
 
 int cw_store_set_mute(struct cw_store *s, const char *id, bool muted, json_t **out)
 {
 	return update_finding(s, id, "mute", muted ? "MUTED" : "UNMUTED", "mute_update_ms",
-	                      change_mute, out);
+	                      st_change_mute, out);
 }
 
 int cw_store_check(struct cw_store *s)
@@ -354,6 +372,8 @@ int cw_store_check(struct cw_store *s)
 	sqlite3_stmt *st;
 	int ret, rc;
 
+	if (s->pg)
+		return pg_check(s);
 	ret = st_prepare(s, "PRAGMA integrity_check", &st, 0);
 	if (ret)
 		return ret;

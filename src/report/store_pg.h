@@ -1,0 +1,19 @@
+/* store_pg.h - what store_pg.c and store_pg_merge.c share (internal). */
+#ifndef CW_STORE_PG_H
+#define CW_STORE_PG_H
+
+#include <stdbool.h>
+#include <libpq-fe.h>
+
+#include "store_int.h"
+
+/* Run sql with text parameters; the result, or NULL with *err set (and
+ * logged: -ENOTCONN, -EAGAIN, -EEXIST or -EIO, see store_pg.c). */
+PGresult *pgs_exec(struct cw_store *s, const char *sql, int n, const char *const *vals,
+                   const char *what, int *err);
+/* A statement without parameters or rows: 0 or -errno. */
+int pgs_cmd(struct cw_store *s, const char *sql, const char *what);
+/* Find one finding (see st_resolve); *name is its full name (free it). */
+int pgs_resolve(struct cw_store *s, const char *id, bool lock, struct row *row, char **name);
+
+#endif
