@@ -235,6 +235,20 @@ static const struct {
      false},
     {"kernel", "lost", "kernel_execs_lost_total", "exec records lost (ring buffer full)", false},
     {"agent", "processed", "agent_execs_processed_total", "exec records the agent handled", false},
+    {"collector", "received", "collector_messages_received_total",
+     "messages the collector fetched from JetStream", false},
+    {"collector", "stored", "collector_findings_stored_total",
+     "findings committed to the fleet store (then acknowledged)", false},
+    {"collector", "rejected", "collector_messages_rejected_total",
+     "messages that were not findings (kept in table rejected)", false},
+    {"collector", "redelivered", "collector_messages_redelivered_total",
+     "messages JetStream delivered more than once", false},
+    {"collector", "store_errors", "collector_store_errors_total",
+     "batches the fleet store could not commit (redelivered)", false},
+    {"collector", "nats_errors", "collector_nats_errors_total", "failed connects and fetches",
+     false},
+    {"collector", "pending", "collector_pending", "messages the consumer has not delivered yet",
+     true},
     {"agent", "jobs_dropped", "agent_jobs_dropped_total",
      "unmatched execs not content-checked (queue full)", false},
     {"agent", "queued", "agent_queue_length", "jobs waiting for the worker", true},
@@ -391,10 +405,33 @@ void cw_stats_prometheus(FILE *out, json_t *o)
 }
 
 /* The human-readable form of the stats file. */
+/* A collector's stats file (`cagewatch collect --stats-file`). */
+static void print_collector(json_t *o)
+{
+	json_t *c = json_object_get(o, "collector");
+
+#define I(key) ((long long)json_integer_value(json_object_get(c, key)))
+	printf("collector pid %lld  store %s (%s)  NATS %s  durable %s\n",
+	       (long long)json_integer_value(json_object_get(o, "pid")),
+	       json_string_value(json_object_get(c, "store")),
+	       json_is_true(json_object_get(c, "store_up")) ? "up" : "DOWN",
+	       json_is_true(json_object_get(c, "nats_up")) ? "up" : "DOWN",
+	       json_string_value(json_object_get(c, "durable")));
+	printf("collector: received %lld  stored %lld in %lld batches  rejected %lld  redelivered "
+	       "%lld  store errors %lld  NATS errors %lld  ack errors %lld  pending %lld\n",
+	       I("received"), I("stored"), I("batches"), I("rejected"), I("redelivered"),
+	       I("store_errors"), I("nats_errors"), I("ack_errors"), I("pending"));
+#undef I
+}
+
 static void print_text(json_t *o)
 {
 	json_t *k, *ag, *c, *t, *bl, *gd, *pv;
 
+	if (json_object_get(o, "collector")) {
+		print_collector(o);
+		return;
+	}
 	k = json_object_get(o, "kernel");
 	ag = json_object_get(o, "agent");
 	c = json_object_get(o, "cache");

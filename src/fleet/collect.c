@@ -52,18 +52,21 @@ static json_t *finding_of(const char *data, int len, char *why, size_t whysz)
 		snprintf(why, whysz, "not JSON: %s", jerr.text);
 		return NULL;
 	}
+	res = json_is_object(f) && json_is_object(res) ? json_deep_copy(res) : NULL;
 	f = json_is_object(f) ? json_deep_copy(f) : json_incref(msg);
-	json_decref(msg);
+	json_decref(msg); /* f and res are our own */
 	name = json_string_value(json_object_get(f, "name"));
 	et = json_string_value(json_object_get(f, "eventTime"));
 	if (!json_is_object(f) || !name || !strchr(name, '/') || !et ||
 	    cw_parse_rfc3339_ms(et, &ms) != 0) {
 		snprintf(why, whysz, "not a finding (no name, or no RFC 3339 eventTime)");
 		json_decref(f);
+		json_decref(res);
 		return NULL;
 	}
-	if (json_is_object(res) && !json_object_get(f, "resource"))
-		json_object_set_new(f, "resource", json_deep_copy(res));
+	if (res && !json_object_get(f, "resource"))
+		json_object_set(f, "resource", res);
+	json_decref(res);
 	return f;
 }
 

@@ -98,20 +98,25 @@ static int fail(struct cw_remote *r, const char *what, natsStatus s)
  * credentials, TLS. */
 natsStatus cw_nats_options(const char *url, const char *name, natsOptions **out)
 {
-	char servers[1024] = "", hosts[256], creds[256], ca[256], user[128], pass[128], tls[8];
+	char servers[16][272], hosts[1024], creds[256], ca[256], user[128], pass[128], tls[8];
+	const char *list[16];
 	char *save = NULL, *h;
-	size_t used = 0, hl = strncmp(url, "nats://", 7) ? 0 : strcspn(url + 7, "/?#");
+	int n = 0;
+	size_t hl = strncmp(url, "nats://", 7) ? 0 : strcspn(url + 7, "/?#");
 	natsStatus s = natsOptions_Create(out);
 
 	if (!hl || hl >= sizeof(hosts))
 		return s == NATS_OK ? NATS_INVALID_ARG : s;
-	/* "a:1,b:2" -> "nats://a:1,nats://b:2" */
+	/* "a:1,b:2" -> {"nats://a:1", "nats://b:2"}: every server of the cluster */
 	memcpy(hosts, url + 7, hl);
 	hosts[hl] = '\0';
-	for (h = strtok_r(hosts, ",", &save); h; h = strtok_r(NULL, ",", &save))
-		cw_appendf(servers, sizeof(servers), &used, "%snats://%s", used ? "," : "", h);
+	for (h = strtok_r(hosts, ",", &save); h && n < 16; h = strtok_r(NULL, ",", &save)) {
+		snprintf(servers[n], sizeof(servers[n]), "nats://%s", h);
+		list[n] = servers[n];
+		n++;
+	}
 	if (s == NATS_OK)
-		s = natsOptions_SetURL(*out, servers);
+		s = n ? natsOptions_SetServers(*out, list, n) : NATS_INVALID_ARG;
 	if (s == NATS_OK)
 		s = natsOptions_SetName(*out, name);
 	if (s == NATS_OK)

@@ -3,6 +3,8 @@
 #define CW_STORE_PG_H
 
 #include <stdbool.h>
+#include <stdint.h>
+#include <jansson.h>
 #include <libpq-fe.h>
 
 #include "store_int.h"
@@ -15,5 +17,10 @@ PGresult *pgs_exec(struct cw_store *s, const char *sql, int n, const char *const
 int pgs_cmd(struct cw_store *s, const char *sql, const char *what);
 /* Find one finding (see st_resolve); *name is its full name (free it). */
 int pgs_resolve(struct cw_store *s, const char *id, bool lock, struct row *row, char **name);
+
+/* The merge of stored finding cur (holding occurrence cur_evid's evidence)
+ * and an incoming copy (store_pg_merge.c's rules); *evid the occurrence whose
+ * evidence the result holds. A new object, NULL on allocation failure. */
+json_t *pgs_merge(json_t *cur, int64_t cur_evid, json_t *in, int64_t *evid);
 
 #endif

@@ -165,7 +165,7 @@ static int copy_key(json_t *dst, json_t *src, const char *key)
 
 /* The merge of stored finding cur (holding occurrence cur_evid's evidence)
  * and incoming in (see the top of this file); *evid its evidence. */
-static json_t *merge(json_t *cur, int64_t cur_evid, json_t *in, int64_t *evid)
+json_t *pgs_merge(json_t *cur, int64_t cur_evid, json_t *in, int64_t *evid)
 {
 	static const char *const mute_keys[] = {"mute", "muteUpdateTime", "muteInitiator",
 	                                        "muteInfo"};
@@ -222,7 +222,7 @@ static int record_in_tx(struct cw_store *s, json_t *f, json_t **stored)
 	if (r && PQntuples(r) == 1)
 		evid = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
 	PQclear(r);
-	merged = err ? NULL : merge(row.json, evid, f, &evid);
+	merged = err ? NULL : pgs_merge(row.json, evid, f, &evid);
 	if (!err && !merged)
 		err = -ENOMEM;
 	if (!err)

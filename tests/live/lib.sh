@@ -192,3 +192,58 @@ start_storm() {
 	runc run -d --bundle "$b" "$name" </dev/null >"$b/runc.log" 2>&1 || { cat "$b/runc.log"; return 1; }
 	LIVE_CONTAINERS+=("$name")
 }
+
+# ---- PostgreSQL and a NATS JetStream cluster, started by the fleet tests ----
+PG_DIR= PG_PORT= PG_URL=
+# pg_start: a fresh PostgreSQL cluster on 127.0.0.1 (trust auth for the
+# loopback test), database "cagewatch"; PG_URL is its URL.
+pg_start() {
+	local bin
+	bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+	[ -x "$bin/initdb" ] || { echo "PostgreSQL server missing (tests/deps.sh installs postgresql)"; return 1; }
+	PG_BIN=$bin
+	PG_DIR=$(mktemp -d /tmp/cagewatch-pg.XXXXXX)
+	PG_PORT=$((40000 + RANDOM % 20000))
+	chown postgres "$PG_DIR"
+	runuser -u postgres -- "$bin/initdb" -D "$PG_DIR/data" -A trust -U postgres >"$PG_DIR/initdb.log" 2>&1 ||
+		{ cat "$PG_DIR/initdb.log"; return 1; }
+	pg_up || return 1
+	PG_URL="postgresql://postgres@127.0.0.1:$PG_PORT/cagewatch"
+	psql -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -c "CREATE DATABASE cagewatch" postgres
+}
+pg_up() {
+	runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w -t 60 \
+		-o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1" start >/dev/null
+}
+# pg_down [MODE]: fast (default) or immediate (a crash: recovery at the next start)
+pg_down() {
+	[ -n "$PG_DIR" ] && runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m "${1:-fast}" -w stop >/dev/null 2>&1
+}
+pg_cleanup() { pg_down immediate; [ -n "$PG_DIR" ] && rm -rf "$PG_DIR"; PG_DIR=; }
+# pg_sql SQL: one value
+pg_sql() { psql -Atq -h 127.0.0.1 -p "$PG_PORT" -U postgres -c "$1" cagewatch; }
+
+NATS_PIDS=() NATS_PORTS=() NATS_MPORTS=()
+# nats_cluster_start N: N nats-servers with JetStream, clustered on loopback
+nats_cluster_start() {
+	local n=$1 base=$((20000 + RANDOM % 15000)) i routes=
+	for i in $(seq 0 $((n - 1))); do
+		NATS_PORTS[$i]=$((base + i * 3)) NATS_MPORTS[$i]=$((base + i * 3 + 1))
+		routes+="${routes:+,}nats-route://127.0.0.1:$((base + i * 3 + 2))"
+	done
+	NATS_ROUTES=$routes
+	for i in $(seq 0 $((n - 1))); do nats_up "$i" || return 1; done
+}
+nats_up() { # I
+	local i=$1 k
+	nats-server -n "cw-$i" -a 127.0.0.1 -p "${NATS_PORTS[$i]}" -m "${NATS_MPORTS[$i]}" -js \
+		-sd "$LIVE_DIR/nats-$i" --cluster_name cwfleet --cluster "nats://127.0.0.1:$((NATS_PORTS[$i] + 2))" \
+		--routes "$NATS_ROUTES" >>"$LIVE_DIR/nats-$i.log" 2>&1 &
+	NATS_PIDS[$i]=$!
+	for k in $(seq 1 100); do curl -sf "http://127.0.0.1:${NATS_MPORTS[$i]}/varz" >/dev/null && return 0; sleep 0.1; done
+	return 1
+}
+nats_kill() { kill -"${2:-TERM}" "${NATS_PIDS[$1]}" 2>/dev/null; wait "${NATS_PIDS[$1]}" 2>/dev/null; NATS_PIDS[$1]=; }
+nats_cleanup() { local i; for i in "${!NATS_PIDS[@]}"; do [ -n "${NATS_PIDS[$i]}" ] && nats_kill "$i" KILL; done; return 0; }
+# nats_urls: "127.0.0.1:P1,127.0.0.1:P2,..." for a nats:// URL
+nats_urls() { local i s=; for i in "${!NATS_PORTS[@]}"; do s+="${s:+,}127.0.0.1:${NATS_PORTS[$i]}"; done; echo "$s"; }
