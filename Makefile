@@ -49,7 +49,7 @@ RULES    := $(wildcard rules/*)
 # Generated headers and BPF objects are kept once made (not intermediates).
 .PRECIOUS: $(OUT)/%.bpf.o $(OUT)/%.skel.h $(OUT)/vmlinux.h
 .PHONY: man install deb check-valgrind run all clean check check-sanitize unit format format-check deps bench \
-	fuzz fuzzers lint print-includes
+	fuzz fuzzers lint print-includes print-libs
 all: cagewatch
 
 ifeq ($(SANITIZE),1)
@@ -156,7 +156,10 @@ lint: $(patsubst $(OUT)/%,$(LINT_INC)/%,$(SKELS))
 
 # The include flags for code built outside this Makefile (tests, bench).
 print-includes:
-	@echo $(addprefix -I$(CURDIR)/,$(SRC_DIRS) src/bpf)
+	@echo $(addprefix -I$(CURDIR)/,$(SRC_DIRS) src/bpf) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+# The libraries libcw.a needs, for the same.
+print-libs:
+	@echo $(LDLIBS)
 
 clean:
 	rm -rf build build-san build-fuzz cagewatch

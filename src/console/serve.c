@@ -614,7 +614,7 @@ int cw_cmd_serve(int argc, char **argv)
 	struct serve_opts o = {.listen = CW_CONSOLE_DEFAULT_LISTEN};
 	struct MHD_Daemon *d;
 	struct sockaddr_in sa;
-	char *cert = NULL, *key = NULL;
+	char *cert = NULL, *key = NULL, shown[512];
 	bool loopback;
 	sigset_t set;
 	int rc, sig;
@@ -650,7 +650,8 @@ int cw_cmd_serve(int argc, char **argv)
 			(void)fclose(pf);
 		}
 	}
-	cw_info("console on %s://%s (store %s)%s", cert ? "https" : "http", o.listen, cs.store_path,
+	cw_url_redact(cs.store_path, shown, sizeof(shown));
+	cw_info("console on %s://%s (store %s)%s", cert ? "https" : "http", o.listen, shown,
 	        cs.token ? "; changes need the token" : "");
 	sigwait(&set, &sig);
 	MHD_stop_daemon(d);

@@ -29,7 +29,20 @@
 struct nats_tp {
 	natsConnection *nc;
 	jsCtx *js;
+	int failed; /* async publishes JetStream refused (ErrHandler; delivery thread) */
+	char err[200];
 };
+
+/* An asynchronous publish failed: the batch is sent again. */
+static void on_pub_err(jsCtx *js, jsPubAckErr *pae, void *closure)
+{
+	struct nats_tp *t = closure;
+
+	(void)js;
+	t->failed++;
+	snprintf(t->err, sizeof(t->err), "%s",
+	         pae->ErrText ? pae->ErrText : natsStatus_GetText(pae->Err));
+}
 
 /* The query parameter key=value of a nats:// URL, into out. */
 bool cw_nats_param(const char *url, const char *key, char *out, size_t n)
@@ -178,6 +191,7 @@ int cw_nats_ensure_stream(jsCtx *js, const char *url, const char *stream, const 
 
 static int connect_js(struct cw_remote *r, struct nats_tp *t)
 {
+	jsOptions jo;
 	natsOptions *o = NULL;
 	char stream[128];
 	natsStatus s = cw_nats_options(r->path, "cagewatch", &o);
@@ -188,7 +202,11 @@ static int connect_js(struct cw_remote *r, struct nats_tp *t)
 	natsOptions_Destroy(o);
 	if (s != NATS_OK)
 		return fail(r, "connecting", s);
-	if ((s = natsConnection_JetStream(&t->js, t->nc, NULL)) != NATS_OK)
+	jsOptions_Init(&jo);
+	jo.PublishAsync.ErrHandler = on_pub_err;
+	jo.PublishAsync.ErrHandlerClosure = t;
+	jo.PublishAsync.MaxPending = 1024;
+	if ((s = natsConnection_JetStream(&t->js, t->nc, &jo)) != NATS_OK)
 		return fail(r, "JetStream context", s);
 	if (param(r, "stream", stream, sizeof(stream)) &&
 	    (err =
@@ -205,37 +223,87 @@ static void drop(struct nats_tp *t)
 	t->nc = NULL;
 }
 
-static int nats_send(struct cw_remote *r, json_t *f)
+/* The NotificationMessage text of f and its message id (name#occurrence). */
+static char *message(struct cw_remote *r, json_t *f, char *id, size_t idsz)
 {
-	struct nats_tp *t = r->tp ? r->tp : (r->tp = calloc(1, sizeof(struct nats_tp)));
-	json_t *msg = t ? cw_finding_notification(&r->cfg, f) : NULL;
-	char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL, subj[256], id[600], stream[128];
+	json_t *msg = cw_finding_notification(&r->cfg, f);
 	json_t *occ = json_object_get(json_object_get(f, "sourceProperties"), "Occurrence_Count");
-	jsPubOptions po;
-	jsPubAck *ack = NULL;
-	jsErrCode jerr = 0;
-	natsStatus s;
-	int err = 0;
+	char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
 
 	json_decref(msg);
-	if (!text)
+	snprintf(id, idsz, "%s#%lld", json_string_value(json_object_get(f, "name")),
+	         (long long)json_integer_value(occ));
+	return text;
+}
+
+static int ensure_connected(struct cw_remote *r, struct nats_tp **tp)
+{
+	struct nats_tp *t = r->tp ? r->tp : (r->tp = calloc(1, sizeof(struct nats_tp)));
+	int err;
+
+	*tp = t;
+	if (!t)
 		return -ENOMEM;
 	if (!t->js && (err = connect_js(r, t))) {
 		drop(t);
-		free(text);
 		return err;
 	}
+	return 0;
+}
+
+/* Publish every one asynchronously, then wait for all the acks: the batch is
+ * delivered when JetStream acknowledged each (stored on the stream's
+ * replicas). On any failure nothing is counted as delivered and the whole
+ * batch is sent again; the stream drops the copies it already has by id. */
+static int nats_send_batch(struct cw_remote *r, json_t **fs, size_t n, size_t *done)
+{
+	char subj[256], id[600], stream[128];
+	bool expect = param(r, "stream", stream, sizeof(stream));
+	struct nats_tp *t;
+	jsPubOptions po;
+	natsMsgList pend = {0};
+	natsStatus s = NATS_OK;
+	int err = ensure_connected(r, &t);
+
+	*done = 0;
+	if (err)
+		return err;
 	subject_of(r, subj, sizeof(subj));
-	snprintf(id, sizeof(id), "%s#%lld", json_string_value(json_object_get(f, "name")),
-	         (long long)json_integer_value(occ));
-	jsPubOptions_Init(&po);
-	po.MsgId = id;
-	if (param(r, "stream", stream, sizeof(stream)))
-		po.ExpectStream = stream;
-	s = js_Publish(&ack, t->js, subj, text, (int)strlen(text), &po, &jerr);
-	jsPubAck_Destroy(ack);
-	free(text);
-	return s == NATS_OK ? 0 : fail(r, "publishing", s);
+	t->failed = 0;
+	for (size_t i = 0; i < n && s == NATS_OK; i++) {
+		char *text = message(r, fs[i], id, sizeof(id));
+
+		if (!text)
+			return -ENOMEM;
+		jsPubOptions_Init(&po);
+		po.MsgId = id;
+		if (expect)
+			po.ExpectStream = stream;
+		s = js_PublishAsync(t->js, subj, text, (int)strlen(text), &po);
+		free(text);
+	}
+	if (s == NATS_OK) {
+		jsPubOptions_Init(&po);
+		po.MaxWait = 10000;
+		s = js_PublishAsyncComplete(t->js, &po);
+	}
+	if (s != NATS_OK || t->failed) {
+		if (js_PublishAsyncGetPendingList(&pend, t->js) == NATS_OK)
+			natsMsgList_Destroy(&pend);
+		if (s == NATS_OK)
+			snprintf(r->why, sizeof(r->why), "publishing: %d of %zu refused (%s)",
+			         t->failed, n, t->err);
+		return s == NATS_OK ? -EIO : fail(r, "publishing", s);
+	}
+	*done = n;
+	return 0;
+}
+
+static int nats_send(struct cw_remote *r, json_t *f)
+{
+	size_t done;
+
+	return nats_send_batch(r, &f, 1, &done);
 }
 
 static void nats_close(struct cw_remote *r)
@@ -250,5 +318,6 @@ const struct cw_transport_ops cw_transport_nats = {
     .kind = "nats",
     .parse = nats_parse,
     .send = nats_send,
+    .send_batch = nats_send_batch,
     .close = nats_close,
 };

@@ -27,6 +27,7 @@
 #define BACKOFF_FIRST_MS 100
 #define BACKOFF_MAX_MS   30000
 #define IDLE_WAIT_MS     1000 /* a missed wake-up costs at most this */
+#define BATCH            256  /* rows read and acknowledged at once */
 
 static const struct cw_transport_ops *const transports[] = {
     &cw_transport_http, &cw_transport_syslog, &cw_transport_nats};
@@ -77,13 +78,29 @@ static void count(struct cw_remote *r, uint64_t *field, uint64_t n)
 	pthread_mutex_unlock(&r->lock);
 }
 
-/* Deliver one row until the peer takes it or the agent stops. true when taken. */
-static bool deliver(struct cw_remote *r, json_t *finding)
+/* One attempt at fs[0..n): the transport's batch send, else one by one.
+ * *done: how many of them the peer has (a prefix). */
+static int send_some(struct cw_remote *r, json_t **fs, size_t n, size_t *done)
+{
+	int err = 0;
+
+	if (r->ops->send_batch)
+		return r->ops->send_batch(r, fs, n, done);
+	for (*done = 0; *done < n && !(err = r->ops->send(r, fs[*done]));)
+		(*done)++;
+	return err;
+}
+
+/* Deliver the rows until the peer takes them all or the agent stops. Returns
+ * how many were taken (a prefix). */
+static size_t deliver(struct cw_remote *r, json_t **fs, size_t n)
 {
 	int64_t backoff = BACKOFF_FIRST_MS;
+	size_t taken = 0, done;
 	int err;
 
-	while ((err = r->ops->send(r, finding)) != 0) {
+	while ((err = send_some(r, fs + taken, n - taken, &done)) != 0) {
+		taken += done;
 		count(r, &r->n.retried, 1);
 		if (r->n.retried == 1 || r->n.retried % 100 == 0)
 			cw_warn(
@@ -92,13 +109,13 @@ static bool deliver(struct cw_remote *r, json_t *finding)
 			    r->display, r->why[0] ? r->why : strerror(-err), (long long)backoff,
 			    (unsigned long long)r->n.retried);
 		if (stopping(r))
-			return false;
+			return taken;
 		nap(r, backoff);
 		if (stopping(r))
-			return false;
+			return taken;
 		backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
 	}
-	return true;
+	return taken + done;
 }
 
 /* The outbox's extent and this sink's position; false on a store error. */
@@ -118,41 +135,43 @@ static bool refresh(struct cw_remote *r, struct cw_store *st, struct cw_outbox_s
 	return true;
 }
 
-/* One step: the next row after pos, delivered and acknowledged. Returns
- * false when there was nothing to do (or it could not be done now). */
+/* One step: the next rows after pos (up to BATCH), delivered and
+ * acknowledged with one position update. Returns false when there was
+ * nothing to do (or it could not be done now). */
 static bool step(struct cw_remote *r, struct cw_store *st, int64_t *pos)
 {
-	int64_t seq = 0, gap;
-	json_t *f = NULL;
-	int err = cw_store_outbox_next(st, *pos, &seq, &f);
+	int64_t seqs[BATCH], gap;
+	json_t *fs[BATCH];
+	size_t n = 0, taken;
+	int err = cw_store_outbox_next_n(st, *pos, BATCH, seqs, fs, &n);
 
 	if (err == -EBADMSG) { /* cannot happen short of damage: say so, skip it */
-		cw_err("sink %s: outbox row after %lld is not JSON: skipped", r->display,
-		       (long long)*pos);
-		(void)cw_store_outbox_ack(st, r->display, *pos + 1, 1);
-		*pos += 1;
+		cw_err("sink %s: outbox row %lld is not JSON: skipped", r->display,
+		       (long long)seqs[0]);
+		(void)cw_store_outbox_ack(st, r->display, seqs[0], 1);
+		*pos = seqs[0];
 		return true;
 	}
 	if (err)
 		return false;
-	gap = seq - *pos - 1;
+	gap = seqs[0] - *pos - 1;
 	if (gap > 0 && *pos > 0)
 		cw_warn("sink %s: %lld finding(s) left the bounded outbox before they were "
 		        "delivered (counted in skipped)",
 		        r->display, (long long)gap);
 	if (*pos == 0 || gap < 0)
 		gap = 0; /* a new sink starts at the oldest row kept */
-	if (!deliver(r, f)) {
-		json_decref(f);
+	taken = deliver(r, fs, n);
+	for (size_t i = 0; i < n; i++)
+		json_decref(fs[i]);
+	if (!taken)
 		return false;
-	}
-	json_decref(f);
-	if ((err = cw_store_outbox_ack(st, r->display, seq, gap)))
-		cw_warn("sink %s: cannot record the delivery position (%s): the finding may be "
+	if ((err = cw_store_outbox_ack(st, r->display, seqs[taken - 1], gap)))
+		cw_warn("sink %s: cannot record the delivery position (%s): the findings may be "
 		        "sent again after a restart",
 		        r->display, strerror(-err));
-	*pos = seq;
-	count(r, &r->n.delivered, 1);
+	*pos = seqs[taken - 1];
+	count(r, &r->n.delivered, taken);
 	return true;
 }
 

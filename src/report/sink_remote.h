@@ -45,6 +45,10 @@ struct cw_transport_ops {
 	/* Deliver one finding; 0 once the peer has it (as far as the transport
 	 * can tell), -errno with r->why set otherwise. Delivery thread only. */
 	int (*send)(struct cw_remote *r, json_t *finding);
+	/* Optional: deliver fs[0..n) at once (a transport that can pipeline);
+	 * *done how many the peer has, a prefix (all of them when 0 is
+	 * returned). Without it, send is called for each. */
+	int (*send_batch)(struct cw_remote *r, json_t **fs, size_t n, size_t *done);
 	/* Release r->tp (delivery thread, at its end). */
 	void (*close)(struct cw_remote *r);
 };

@@ -120,6 +120,11 @@ int cw_store_outbox_state(struct cw_store *s, const char *sink, struct cw_outbox
 /* The first row after `after`: its sequence number and finding (new
  * reference). -ENOENT when there is none yet. */
 int cw_store_outbox_next(struct cw_store *s, int64_t after, int64_t *seq, json_t **finding);
+/* Up to max rows after `after`, in order: seqs[] and findings fs[] (new
+ * references), *n of them. -ENOENT when there is none yet; -EBADMSG (seqs[0]
+ * set, *n 0) when the first is damaged. */
+int cw_store_outbox_next_n(struct cw_store *s, int64_t after, size_t max, int64_t *seqs,
+                           json_t **fs, size_t *n);
 /* sink delivered everything up to seq (and never got `skipped` rows). */
 int cw_store_outbox_ack(struct cw_store *s, const char *sink, int64_t seq, int64_t skipped);
 

@@ -140,27 +140,45 @@ int cw_store_outbox_state(struct cw_store *s, const char *sink, struct cw_outbox
 	return 0;
 }
 
-int cw_store_outbox_next(struct cw_store *s, int64_t after, int64_t *seq, json_t **finding)
+int cw_store_outbox_next_n(struct cw_store *s, int64_t after, size_t max, int64_t *seqs,
+                           json_t **fs, size_t *n)
 {
 	sqlite3_stmt *st = NULL;
-	int ret = st_prepare(s, "SELECT seq, json FROM outbox WHERE seq > ?1 ORDER BY seq LIMIT 1",
+	int ret = st_prepare(s, "SELECT seq, json FROM outbox WHERE seq > ?1 ORDER BY seq LIMIT ?2",
 	                     &st, 0),
-	    rc;
-	json_error_t jerr;
+	    rc = SQLITE_DONE;
 
-	*finding = NULL;
+	*n = 0;
 	if (ret)
 		return ret;
 	sqlite3_bind_int64(st, 1, after);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*seq = sqlite3_column_int64(st, 0);
-		*finding = json_loads((const char *)sqlite3_column_text(st, 1), 0, &jerr);
-		ret = *finding ? 0 : -EBADMSG;
-	} else {
-		ret = rc == SQLITE_DONE ? -ENOENT : st_sq_fail(s, rc, "reading the outbox");
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+	while (*n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		seqs[*n] = sqlite3_column_int64(st, 0);
+		fs[*n] = json_loads((const char *)sqlite3_column_text(st, 1), 0, NULL);
+		if (!fs[*n]) { /* damage: the rows before it, then this one alone */
+			ret = *n ? 0 : -EBADMSG;
+			break;
+		}
+		(*n)++;
 	}
+	if (!ret && rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = st_sq_fail(s, rc, "reading the outbox");
+	else if (!ret && *n == 0)
+		ret = -ENOENT;
 	sqlite3_finalize(st);
+	if (ret == -EBADMSG)
+		*n = 0;
+	return ret;
+}
+
+int cw_store_outbox_next(struct cw_store *s, int64_t after, int64_t *seq, json_t **finding)
+{
+	size_t n;
+	int ret;
+
+	*finding = NULL;
+	ret = cw_store_outbox_next_n(s, after, 1, seq, finding, &n);
 	return ret;
 }
 
