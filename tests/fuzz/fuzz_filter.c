@@ -25,6 +25,16 @@ static void open_store(void)
 		abort();
 }
 
+/* How many times c occurs in s. */
+static size_t count_char(const char *s, char c)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += *s == c;
+	return n;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char err[512], *expr = fuzz_str(data, size);
@@ -37,6 +47,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (cw_filter_compile(expr, &f, err, sizeof(err)) == 0) {
 		FUZZ_ASSERT(cw_store_list(store, f, "event_time", true, 5, &arr) == 0);
 		FUZZ_ASSERT(cw_store_count(store, f, &n) == 0);
+		/* both dialects: one placeholder per parameter, no value in the text */
+		FUZZ_ASSERT(count_char(f->sqlite.where, '?') == f->sqlite.nparams);
+		FUZZ_ASSERT(count_char(f->pg.where, '$') == f->pg.nparams);
+		FUZZ_ASSERT(f->sqlite.nparams == f->pg.nparams);
 		json_decref(arr);
 		cw_filter_free(f);
 	} else {
