@@ -138,7 +138,7 @@ format-check:
 # The generated skeletons are read through copies wrapped in NOLINTBEGIN/END:
 # bpftool's code is not ours to fix (the analyzer cannot follow its frees).
 LINT_INC = $(OUT)/lint-include
-LINT_CFLAGS = -std=c11 -D_GNU_SOURCE $(INCLUDES) -I$(LINT_INC) -isystem $(OUT)
+LINT_CFLAGS = -std=c11 -D_GNU_SOURCE $(INCLUDES) -I$(LINT_INC) -isystem $(OUT) $(shell pkg-config --cflags-only-I libpq 2>/dev/null)
 BPF_LINT_CFLAGS = --target=bpf -D__BPF__ -D__TARGET_ARCH_$(ARCH) $(INCLUDES) -isystem $(OUT)
 
 $(LINT_INC)/%.skel.h: $(OUT)/%.skel.h

@@ -169,8 +169,8 @@ static void settle(struct collector *c, natsMsg **ms, size_t n, bool ok)
 
 static int handle(struct collector *c, natsMsgList *list)
 {
-	json_t **fs = calloc((size_t)list->Count + 1, sizeof(*fs));
-	natsMsg **ms = calloc((size_t)list->Count + 1, sizeof(*ms));
+	json_t **fs = calloc((size_t)list->Count + 1, sizeof(json_t *));
+	natsMsg **ms = calloc((size_t)list->Count + 1, sizeof(natsMsg *));
 	size_t n = 0;
 	int err = fs && ms ? 0 : -ENOMEM;
 

@@ -307,7 +307,7 @@ static const char *sql_op(const char *op)
 
 static bool valid_sp_key(const char *k)
 {
-	size_t n = strlen(k);
+	size_t n = k ? strlen(k) : 0;
 
 	if (n < 1 || n > 255 || !isalpha((unsigned char)k[0]))
 		return false;

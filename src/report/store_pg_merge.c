@@ -297,11 +297,11 @@ int cw_store_record_all(struct cw_store *s, json_t *const *findings, size_t n)
 		err = valid(s, findings[i]);
 	if (err)
 		return err;
-	sorted = malloc((n ? n : 1) * sizeof(*sorted));
+	sorted = malloc((n ? n : 1) * sizeof(json_t *));
 	if (!sorted)
 		return -ENOMEM;
-	memcpy(sorted, findings, n * sizeof(*sorted));
-	qsort(sorted, n, sizeof(*sorted), by_name);
+	memcpy(sorted, findings, n * sizeof(json_t *));
+	qsort(sorted, n, sizeof(json_t *), by_name);
 	err = pgs_cmd(s, "BEGIN", "starting a batch");
 	for (size_t i = 0; i < n && !err; i++) {
 		json_t *stored = NULL;
