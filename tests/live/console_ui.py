@@ -68,6 +68,11 @@ try:
     box.clear()
     box.send_keys("state=")
     box.submit()
+    # submit() does not wait for the next page: wait for the error element
+    try:
+        WebDriverWait(drv, 10).until(lambda d: d.find_elements(By.ID, "filter-error"))
+    except Exception:
+        pass
     err = drv.find_elements(By.ID, "filter-error")
     check("a bad filter shows its error next to the box",
           err and "expected a value" in err[0].text)
