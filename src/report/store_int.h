@@ -54,7 +54,8 @@ int pg_counts(struct cw_store *s, const struct cw_filter *f, json_t **out);
 int pg_count(struct cw_store *s, const struct cw_filter *f, int64_t *out);
 int pg_related(struct cw_store *s, const char *id, int64_t window_ms, json_t **out);
 int pg_update(struct cw_store *s, const char *id, const char *column, const char *value,
-              int (*change)(json_t *f, const char *value, int64_t now), json_t **out);
+              const char *time_column, int (*change)(json_t *f, const char *value, int64_t now),
+              json_t **out);
 int pg_check(struct cw_store *s);
 
 #define BUSY_TIMEOUT_MS 10000

@@ -61,6 +61,18 @@ static PGconn *conn(struct cw_store *s)
 	return (PGconn *)s->pg;
 }
 
+/* The connection's last error, its first line ("ERROR:  ..."), into msg. */
+static void last_error(struct cw_store *s, char *msg, size_t n)
+{
+	size_t len;
+
+	cw_strlcpy(msg, PQerrorMessage(conn(s)), n);
+	msg[strcspn(msg, "\n")] = '\0';
+	len = strlen(msg);
+	while (len && msg[len - 1] == ' ')
+		msg[--len] = '\0';
+}
+
 /* Log a failed statement; -ENOTCONN when the connection is gone (reopen),
  * -EAGAIN for a deadlock or serialization failure (retry the transaction),
  * -EEXIST for a constraint, -EIO otherwise. */
@@ -68,13 +80,8 @@ static int pg_fail(struct cw_store *s, PGresult *r, const char *what)
 {
 	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
 	char msg[512];
-	size_t n;
 
-	cw_strlcpy(msg, PQerrorMessage(conn(s)), sizeof(msg));
-	msg[strcspn(msg, "\n")] = '\0'; /* the first line: "ERROR:  ..." */
-	n = strlen(msg);
-	while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
-		msg[--n] = '\0';
+	last_error(s, msg, sizeof(msg));
 	if (PQstatus(conn(s)) == CONNECTION_BAD) {
 		cw_warn("store %s: %s: the connection is lost (%s)", s->path, what, msg);
 		return -ENOTCONN;
@@ -128,8 +135,7 @@ int pg_open(struct cw_store *s, const char *url, unsigned flags)
 	if (PQstatus(conn(s)) != CONNECTION_OK) {
 		char msg[512];
 
-		cw_strlcpy(msg, PQerrorMessage(conn(s)), sizeof(msg));
-		msg[strcspn(msg, "\n")] = '\0';
+		last_error(s, msg, sizeof(msg));
 		if (!s->quiet)
 			cw_err("store %s: cannot connect: %s", s->path, msg);
 		return -ECONNREFUSED;
@@ -298,7 +304,7 @@ int pg_count(struct cw_store *s, const struct cw_filter *f, int64_t *out)
 /* One finding by full name, short id or unique short-id prefix: its name,
  * event time, container id and resource name into row (json too). `lock`
  * adds FOR UPDATE (inside a transaction). */
-int pgs_resolve(struct cw_store *s, const char *id, bool lock, struct row *row, char **name)
+static int pgs_resolve(struct cw_store *s, const char *id, bool lock, struct row *row, char **name)
 {
 	static const char *const where[] = {"name = $1", "id = $1", "starts_with(id, $1)"};
 	char sql[300];
@@ -395,7 +401,8 @@ int pg_related(struct cw_store *s, const char *id, int64_t window_ms, json_t **o
 /* set-state and mute: lock the row, let change() edit the JSON, write it
  * with the column and its change time. 1 when it changed, 0 when it was so. */
 int pg_update(struct cw_store *s, const char *id, const char *column, const char *value,
-              int (*change)(json_t *f, const char *value, int64_t now), json_t **out)
+              const char *time_column, int (*change)(json_t *f, const char *value, int64_t now),
+              json_t **out)
 {
 	struct row row = {0};
 	char *name = NULL, *text = NULL, sql[200], nowbuf[24];
@@ -418,7 +425,7 @@ int pg_update(struct cw_store *s, const char *id, const char *column, const char
 		snprintf(nowbuf, sizeof(nowbuf), "%" PRId64, now);
 		snprintf(sql, sizeof(sql),
 		         "UPDATE findings SET %s = $1, %s = $2, json = $3 WHERE name = $4", column,
-		         !strcmp(column, "state") ? "state_change_ms" : "mute_update_ms");
+		         time_column);
 		PQclear(text ? pgs_exec(s, sql, 4, vals, "updating a finding", &err) : NULL);
 		err = text ? (err ? err : 1) : -ENOMEM;
 	}

@@ -15,8 +15,6 @@ PGresult *pgs_exec(struct cw_store *s, const char *sql, int n, const char *const
                    const char *what, int *err);
 /* A statement without parameters or rows: 0 or -errno. */
 int pgs_cmd(struct cw_store *s, const char *sql, const char *what);
-/* Find one finding (see st_resolve); *name is its full name (free it). */
-int pgs_resolve(struct cw_store *s, const char *id, bool lock, struct row *row, char **name);
 
 /* The merge of stored finding cur (holding occurrence cur_evid's evidence)
  * and an incoming copy (store_pg_merge.c's rules); *evid the occurrence whose

@@ -204,9 +204,7 @@ static int record_in_tx(struct cw_store *s, json_t *f, json_t **stored)
 	const char *name = st_jstr(f, "name");
 	int64_t evid = 0;
 	bool inserted = false;
-	struct row row;
-	char *rname;
-	json_t *merged;
+	json_t *cur = NULL, *merged = NULL;
 	PGresult *r;
 	int err = write_row(s, f, count_of(f), true, &inserted);
 
@@ -214,23 +212,24 @@ static int record_in_tx(struct cw_store *s, json_t *f, json_t **stored)
 		*stored = err ? NULL : json_incref(f);
 		return err;
 	}
-	err = pgs_resolve(s, name, true, &row, &rname);
-	if (err)
-		return err == -ENOENT ? -EAGAIN : err; /* deleted meanwhile: retry */
-	r = pgs_exec(s, "SELECT evidence_occurrence FROM findings WHERE name = $1", 1, &name,
-	             "merging a finding", &err);
-	if (r && PQntuples(r) == 1)
+	/* it is there: lock the row, merge, write back */
+	r = pgs_exec(s, "SELECT evidence_occurrence, json FROM findings WHERE name = $1 FOR UPDATE",
+	             1, &name, "merging a finding", &err);
+	if (r && PQntuples(r) != 1)
+		err = -EAGAIN; /* deleted meanwhile: retry the batch */
+	if (!err) {
 		evid = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		cur = json_loads(PQgetvalue(r, 0, 1), 0, NULL);
+		err = cur ? 0 : -EBADMSG;
+	}
 	PQclear(r);
-	merged = err ? NULL : pgs_merge(row.json, evid, f, &evid);
-	if (!err && !merged)
+	if (!err && !(merged = pgs_merge(cur, evid, f, &evid)))
 		err = -ENOMEM;
 	if (!err)
 		err = write_row(s, merged, evid, false, NULL);
 	*stored = err ? NULL : json_incref(merged);
 	json_decref(merged);
-	st_row_clear(&row);
-	free(rname);
+	json_decref(cur);
 	return err;
 }
 

@@ -276,7 +276,7 @@ static int update_finding(struct cw_store *s, const char *id, const char *column
 		return -EROFS;
 	}
 	if (s->pg)
-		return pg_update(s, id, column, value, change, out);
+		return pg_update(s, id, column, value, time_column, change, out);
 	ret = st_exec_retry(s, "BEGIN IMMEDIATE", "starting a write");
 	if (ret)
 		return ret;
