@@ -78,7 +78,7 @@ struct cw_event {
 	__u32 dev; /* kernel dev_t of the executable's superblock */
 	__u16 path_len;
 	__u16 cgroup_len;
-	__u32 reserved;
+	__u32 hold; /* enum cw_hold_reason: --block holds this exec until judged */
 	__u16 fname_len;
 	__u16 argv_len;
 	/* the new program's credentials and confinement, as the kernel holds them */
@@ -125,13 +125,54 @@ struct cw_file_ver {
 _Static_assert(sizeof(struct cw_file_id) == 16, "cw_file_id layout");
 _Static_assert(sizeof(struct cw_file_ver) == 32, "cw_file_ver layout");
 
+/* Why `--block` holds an exec in a container (cw_event.hold): the exec
+ * program sends the new program SIGSTOP, delivered before its first
+ * instruction, records it in the held map and the agent lets it go (SIGCONT)
+ * or kills it once judged. */
+enum cw_hold_reason {
+	CW_HOLD_NONE = 0,
+	CW_HOLD_MOUNT = 1,  /* its file is on a mount not marked yet: a new container's
+	                     * entrypoint, a new mount, a memfd, another namespace's file */
+	CW_HOLD_SCRIPT = 2, /* an interpreter with a script operand (`sh x.sh`) */
+	CW_HOLD_STDIN = 3,  /* an interpreter reading its program from stdin (pipe or file) */
+};
+
+/* Value of the held map (key: tgid). The agent, or its guardian when the
+ * agent cannot answer in time, deletes the entry and then signals: whoever
+ * deletes it decides. */
+struct cw_held_rec {
+	__u64 start_ns; /* task start_boottime: tells a reused pid apart */
+	__u64 held_ns;  /* bpf_ktime_get_boot_ns() at the hold */
+	__u32 reason;   /* enum cw_hold_reason */
+	__u32 mntns;
+};
+
+/* Value of the interp map (key: the program's comm, NUL-padded): option
+ * letters that give the program inline (`sh -c`, `perl -e`, `python -c/-m`):
+ * with one of them there is no script to hold for. */
+struct cw_interp {
+	char inline_opts[8];
+};
+
+/* Key of the marked_mnt map: mounts the agent has put a fanotify mark on (or
+ * that need none): the mount's unique id where the kernel has one (6.8+),
+ * else its mountinfo id. */
+struct cw_mnt_key {
+	__u64 id;
+};
+
+_Static_assert(sizeof(struct cw_held_rec) == 24, "cw_held_rec layout");
+
 /* Per-CPU counters, index into the counters map. */
 enum cw_counter {
 	CW_CNT_SEEN = 0,     /* exec events the program ran for */
 	CW_CNT_FILTERED = 1, /* dropped in kernel by design (filters) */
 	CW_CNT_SUBMITTED = 2,
-	CW_CNT_LOST = 3,  /* ring buffer full: event lost */
-	CW_CNT_CLEAN = 4, /* skipped in kernel: executable known clean (known_clean map) */
+	CW_CNT_LOST = 3,        /* ring buffer full: event lost */
+	CW_CNT_CLEAN = 4,       /* skipped in kernel: executable known clean (known_clean map) */
+	CW_CNT_HELD = 5,        /* --block: execs held until the agent judged them */
+	CW_CNT_HOLD_FAILED = 6, /* --block: would have been held, but the held map was
+	                         * full or the record could not be sent: let run */
 	CW_CNT_MAX
 };
 

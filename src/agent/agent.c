@@ -45,6 +45,7 @@ static void on_signal(int sig)
 struct run_opts {
 	const char *pidfile, *config, *store, *catfile, *rules_dir, *exceptions, *pin_dir;
 	const char *stats_path, *runtime_roots, *containerd_roots, *log_format, *node_name;
+	const char *block_timeout; /* ms */
 	bool no_store, no_args, no_kfilter, no_techniques, no_realtime, block, no_harden;
 	bool no_stdin, no_guard, host_too, no_capture, notification;
 	unsigned long ringbuf_mb;
@@ -78,6 +79,7 @@ static const struct {
     STR("technique-exceptions", 'E', exceptions),
     FLAG("host", 'H', host_too),
     FLAG("block", 'B', block),
+    STR("block-timeout", 'J', block_timeout),
     FLAG("no-capture", 'X', no_capture),
     FLAG("no-harden", 'Z', no_harden),
     FLAG("no-stdin-capture", 'I', no_stdin),
@@ -220,6 +222,8 @@ static void usage(FILE *f)
 	      "                     missed; for comparison and kernels without fanotify)\n"
 	      "  --block            refuse execs of known tools in containers (fanotify exec\n"
 	      "                     permission: judged by content before they start)\n"
+	      "  --block-timeout MS longest an exec is held for a verdict before it is let\n"
+	      "                     go and counted (default 2000)\n"
 	      "  --ringbuf-mb N     kernel ring buffer size in MiB (power of two, default 4)\n"
 	      "  --rules DIR        extra YARA rules (*.yar) besides the embedded ones\n"
 	      "  --stats-file PATH  counters for `cagewatch stats` (default "
@@ -451,6 +455,7 @@ static int open_exec_sensor(struct agent *a, const struct run_opts *o)
 	so.host_pidns = a->host_pidns;
 	so.host_mntns = a->host_mntns;
 	so.ringbuf_bytes = o->ringbuf_mb << 20;
+	so.hold = o->block;
 	so.on_event = cw_source_exec;
 	so.ctx = a;
 	if ((err = cw_sensor_open(&a->sensor, &so)))
@@ -503,15 +508,25 @@ static int open_guard(struct agent *a, const struct run_opts *o)
 	return 0;
 }
 
-static int open_block(struct agent *a)
+static int open_block(struct agent *a, const struct run_opts *o)
 {
+	struct cw_sensor_hold_maps m;
 	struct cw_enforce_opts eo = {.content = a->rules->content,
 	                             .host_mntns = a->host_mntns,
 	                             .on_block = cw_source_blocked,
 	                             .ctx = a};
-	int err = cw_enforce_open(&a->enforce, &eo);
+	char *end = NULL;
+	long limit = o->block_timeout ? strtol(o->block_timeout, &end, 10) : 2000;
+	int err;
 
-	if (err) {
+	if ((end && *end) || limit < 10 || limit > 600000) {
+		cw_err("--block-timeout must be a number of milliseconds between 10 and 600000");
+		return -EINVAL;
+	}
+	cw_sensor_hold_maps(a->sensor, &m);
+	eo.hold = true;
+	eo.marked_mnt_fd = m.marked_mnt;
+	if ((err = cw_enforce_open(&a->enforce, &eo)) || (err = cw_held_open(a, (int)limit))) {
 		cw_err("--block could not start; run without it to detect only");
 		return err;
 	}
@@ -547,7 +562,7 @@ static int open_all(struct agent *a, const struct run_opts *o)
 		cw_info(
 		    "sensor attached; %d running container(s) known; %zu tools in the catalogue",
 		    err, cw_catalogue_tool_count(a->rules->cat));
-	if (o->block && (err = open_block(a)))
+	if (o->block && (err = open_block(a, o)))
 		return err;
 	cw_doctor_log_summary();
 	return open_outputs(a, o);
@@ -725,6 +740,7 @@ static void teardown(struct agent *a, bool worker, bool enforcer, bool clean)
 	cw_technique_close(a->tq);
 	cw_capture_close(a->cap);
 	cw_sensor_close(a->sensor);
+	cw_hold_close(a->hold); /* after the sensor: no new holds; lets go what is left */
 	cw_store_close(a->store);
 	cw_attrib_free(a->attrib);
 	cw_rules_put(a->enf_rules);

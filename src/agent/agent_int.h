@@ -28,6 +28,7 @@
 #include "container.h"
 #include "content.h"
 #include "enforce.h"
+#include "hold.h"
 #include "exec.h"
 #include "finding.h"
 #include "guard.h"
@@ -130,6 +131,7 @@ struct agent {
 	struct cw_sensor *sensor;
 	struct cw_technique *tq;    /* NULL when technique detection is off */
 	struct cw_enforce *enforce; /* --block; NULL otherwise */
+	struct cw_hold *hold;       /* --block's hold of what fanotify cannot judge */
 	struct cw_capture *cap;     /* exec-time file capture; NULL if unavailable */
 	struct cw_guard *guard;     /* self-protection; NULL with --no-guard */
 	pthread_t enforcer;
@@ -195,6 +197,20 @@ int cw_source_technique(void *agent, const struct cw_technique_hit *hit);
 int cw_source_stdin(void *agent, const struct cw_technique_stdin *in);
 void cw_source_blocked(void *agent, struct cw_enforce_block *b);
 int cw_source_guard(void *agent, const void *data, size_t len);
+
+/* held.c: --block's holds (execs stopped before their first instruction) */
+/* Start the hold's user side (guardian included). 0 or -errno (logged). */
+int cw_held_open(struct agent *a, int limit_ms);
+/* Event thread, a held exec: mark the mounts it was held for. Returns whether
+ * the worker must see it even with nothing else to judge (stdin). */
+bool cw_held_event(struct agent *a, const struct cw_event *ev);
+/* Let a held exec go (nothing to judge). */
+void cw_held_let_go(struct agent *a, const struct cw_event *ev);
+/* Worker, before the judge: what a held interpreter is about to read. */
+void cw_held_prepare(struct cw_report *r);
+/* Worker, after the judge: kill on content or hash evidence (det gets
+ * Blocked and Block_Method), else let go. Clears r->ev.hold. */
+void cw_held_decide(struct agent *a, struct cw_report *r, struct cw_detection *det);
 
 /* rules.c */
 /* Build a whole set from src (logged errors name file and line); *out holds

@@ -155,11 +155,26 @@ static json_t *technique_stats(struct cw_technique *tq)
 	    "malformed", (json_int_t)ts.malformed);
 }
 
-static json_t *block_stats(struct cw_enforce *e)
+/* --block's holds: the kernel's counts and what became of them. */
+static json_t *hold_stats(struct agent *a)
+{
+	struct cw_hold_stats hs;
+	uint64_t c[CW_CNT_MAX] = {0};
+
+	cw_hold_get_stats(a->hold, &hs);
+	(void)cw_sensor_counters(a->sensor, c, NULL, 0);
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:i}", "held", (json_int_t)c[CW_CNT_HELD],
+	                 "hold_failed", (json_int_t)c[CW_CNT_HOLD_FAILED], "released",
+	                 (json_int_t)hs.released, "killed", (json_int_t)hs.killed, "expired",
+	                 (json_int_t)hs.expired, "orphaned", (json_int_t)hs.orphaned, "gone",
+	                 (json_int_t)hs.gone, "limit_ms", cw_hold_limit_ms(a->hold));
+}
+
+static json_t *block_stats(struct agent *a)
 {
 	struct cw_enforce_stats es;
 
-	cw_enforce_get_stats(e, &es);
+	cw_enforce_get_stats(a->enforce, &es);
 	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "clean_marks", (json_int_t)es.clean_marks,
 	                 "allowed", (json_int_t)es.allowed, "denied", (json_int_t)es.denied,
 	                 "undecided", (json_int_t)es.undecided, "namespaces",
@@ -210,7 +225,9 @@ void cw_agent_write_stats(struct agent *a)
 	if (a->tq)
 		json_object_set_new(o, "techniques", technique_stats(a->tq));
 	if (a->enforce)
-		json_object_set_new(o, "block", block_stats(a->enforce));
+		json_object_set_new(o, "block", block_stats(a));
+	if (a->hold)
+		json_object_set_new(o, "hold", hold_stats(a));
 	json_object_set_new(o, "sinks", cw_sinks_stats(&a->sinks));
 	json_object_set_new(o, "context", context_stats());
 	json_object_set_new(o, "rules", rules_stats(a));
@@ -289,6 +306,17 @@ static const struct {
     {"block", "marks", "block_mount_marks_total", "container mounts marked (--block)", false},
     {"block", "clean_marks", "block_clean_files_total",
      "clean files the kernel no longer asks about (--block)", false},
+    {"hold", "held", "block_holds_total",
+     "container execs held before their first instruction until judged (--block)", false},
+    {"hold", "killed", "block_holds_killed_total", "held execs killed before they ran", false},
+    {"hold", "released", "block_holds_released_total", "held execs let go after a verdict", false},
+    {"hold", "expired", "block_holds_expired_total",
+     "held execs let go without a verdict (--block-timeout)", false},
+    {"hold", "orphaned", "block_holds_orphaned_total",
+     "held execs let go by the guardian after the agent died", false},
+    {"hold", "gone", "block_holds_gone_total", "held execs that went before a verdict", false},
+    {"hold", "hold_failed", "block_holds_failed_total",
+     "execs that could not be held (held map full, record lost): let run", false},
     {"guard", "attempts", "guard_attempts_total",
      "attempts on the agent from containers (signals, ptrace, bpf)", false},
     {"guard", "host_attempts", "guard_host_attempts_total",
@@ -426,7 +454,7 @@ static void print_collector(json_t *o)
 
 static void print_text(json_t *o)
 {
-	json_t *k, *ag, *c, *t, *bl, *gd, *pv;
+	json_t *k, *ag, *c, *t, *bl, *gd, *pv, *hd;
 
 	if (json_object_get(o, "collector")) {
 		print_collector(o);
@@ -463,6 +491,12 @@ static void print_text(json_t *o)
 		    "marks %lld (errors %lld)  clean files no longer asked about %lld\n",
 		    I(bl, "denied"), I(bl, "allowed"), I(bl, "undecided"), I(bl, "namespaces"),
 		    I(bl, "marks"), I(bl, "mark_errors"), I(bl, "clean_marks"));
+	if ((hd = json_object_get(o, "hold")))
+		printf(
+		    "hold:    held %lld  let go %lld  killed %lld  expired (no verdict in %lld ms) "
+		    "%lld  let go after the agent died %lld  gone %lld  could not hold %lld\n",
+		    I(hd, "held"), I(hd, "released"), I(hd, "killed"), I(hd, "limit_ms"),
+		    I(hd, "expired"), I(hd, "orphaned"), I(hd, "gone"), I(hd, "hold_failed"));
 	if (gd)
 		printf(
 		    "guard:   %s  attempts from containers %lld  from the host %lld  lost %lld\n",

@@ -57,6 +57,9 @@ void cw_report_free(struct cw_report *r)
 {
 	if (!r)
 		return;
+	if (r->kind == CW_REPORT_EXEC && r->ev.hold && r->rules) /* never decided: let go */
+		cw_held_let_go(r->rules->a, &r->ev);
+	r->ev.hold = CW_HOLD_NONE;
 	if (r->bin_fd >= 0)
 		close(r->bin_fd);
 	if (r->script_fd >= 0)
@@ -214,11 +217,14 @@ static void process_report(struct agent *a, struct cw_report *r)
 	if (err)
 		cw_warn("container attribution failed for pid %u: %s; reporting what is known",
 		        r->ev.tgid, strerror(-err));
+	cw_held_prepare(r);
 	if (!ctr.in_container && !a->host_too && !r->host_side) {
 		a->not_in_container++;
 	} else if ((det = judges[r->kind](a, r, &ctr, &jd))) {
+		cw_held_decide(a, r, (struct cw_detection *)det); /* det is r's own */
 		report_finding(a, r, &ctr, &jd, det);
 	}
+	cw_held_decide(a, r, NULL); /* no finding: let it go */
 	cw_detection_clear(&jd.script_det);
 	cw_container_clear(&ctr);
 }

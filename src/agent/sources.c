@@ -117,6 +117,7 @@ static void queue_exec(struct agent *a, struct first_look *fl)
 	if (!r) {
 		cw_detection_clear(&fl->name_det);
 		cw_detection_clear(&fl->cdet);
+		cw_held_let_go(a, cur.ev);
 		return;
 	}
 	memcpy(&r->ev, cur.ev, offsetof(struct cw_event, data));
@@ -147,6 +148,7 @@ int cw_source_exec(void *ctx, const void *data, size_t len)
 {
 	struct agent *a = ctx;
 	struct first_look fl = {0};
+	bool worker;
 
 	a->execs++;
 	if (cw_exec_decode(data, len, &cur)) {
@@ -160,10 +162,13 @@ int cw_source_exec(void *ctx, const void *data, size_t len)
 	cur.time_ns = (int64_t)cur.ev->ts_ns + a->boot_offset_ns;
 	if (a->enforce) /* a new container: mark its mounts from its first execs */
 		cw_enforce_watch(a->enforce, cur.ev->mntns, (int)cur.ev->tgid);
-	if (first_look(a, &fl))
+	worker = cw_held_event(a, cur.ev);
+	if (first_look(a, &fl) || worker) {
 		queue_exec(a, &fl);
-	else
+	} else {
 		fast_path(a);
+		cw_held_let_go(a, cur.ev);
+	}
 	return 0;
 }
 

@@ -68,6 +68,8 @@ struct {
 	__type(value, struct cw_file_ver);
 } known_clean SEC(".maps");
 
+#include "hold.bpf.h" /* uses scratch */
+
 static __always_inline void count(__u32 idx)
 {
 	__u64 *v = bpf_map_lookup_elem(&counters, &idx);
@@ -347,16 +349,38 @@ static __always_inline __u32 put_sections(struct cw_event *e, struct task_struct
  * one it has not consumed (empty -> non-empty); the reader then batches for
  * 2 ms before waiting again, so a storm costs at most ~500 wake-ups/s and an
  * idle node none. Force a wake-up once wakeup_bytes are pending. */
-static __always_inline void submit(struct cw_event *e, __u64 size)
+static __always_inline bool submit(struct cw_event *e, __u64 size, bool now)
 {
 	if (bpf_ringbuf_output(&events, e, size,
-	                       bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes
+	                       now || bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes
 	                           ? BPF_RB_FORCE_WAKEUP
 	                           : 0)) {
 		count(CW_CNT_LOST);
-		return;
+		return false;
 	}
 	count(CW_CNT_SUBMITTED);
+	return true;
+}
+
+/* --block: hold this exec (hold.bpf.h) if the agent must judge it before it
+ * runs. Called with the record complete but not sent; sends it. */
+static __always_inline void submit_held(struct cw_event *e, __u64 size, struct task_struct *task)
+{
+	__u32 tgid = task->tgid;
+
+	if (!hold_enter(e, task, e->hold)) {
+		count(CW_CNT_HOLD_FAILED);
+		e->hold = CW_HOLD_NONE;
+		submit(e, size, false);
+		return;
+	}
+	if (!submit(e, size, true)) {
+		bpf_map_delete_elem(&held, &tgid);
+		count(CW_CNT_HOLD_FAILED);
+		return;
+	}
+	bpf_send_signal(CW_SIGSTOP);
+	count(CW_CNT_HELD);
 }
 
 SEC("tp_btf/sched_process_exec")
@@ -364,6 +388,7 @@ int BPF_PROG(cw_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task_btf();
 	__u32 zero = 0, off;
+	const struct cw_interp *ip = NULL;
 	struct cw_event *e;
 	struct pid *tp;
 	unsigned int level;
@@ -394,7 +419,10 @@ int BPF_PROG(cw_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 		}
 	}
 	put_file_ids(e, bprm, bprm->file);
-	if (!(e->flags & (CW_F_SCRIPT | CW_F_MEMFD | CW_F_DELETED)) &&
+	e->hold = CW_HOLD_NONE;
+	if (hold_enabled && e->mntns != host_mntns)
+		e->hold = hold_first(task, bprm, &ip);
+	if (!e->hold && !ip && !(e->flags & (CW_F_SCRIPT | CW_F_MEMFD | CW_F_DELETED)) &&
 	    known_clean_exec(e, bprm, bprm->file)) {
 		count(CW_CNT_CLEAN);
 		return 0;
@@ -407,6 +435,17 @@ int BPF_PROG(cw_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	size = offsetof(struct cw_event, data) + off;
 	if (size > sizeof(*e))
 		return 0;
-	submit(e, size);
+	if (hold_enabled && !e->hold && e->mntns != host_mntns) {
+		__u32 argoff = e->path_len + e->cgroup_len + e->fname_len;
+
+		if (!ip)
+			ip = interp_argv0(e, argoff);
+		if (ip)
+			e->hold = hold_script(e, argoff, task, ip);
+	}
+	if (e->hold)
+		submit_held(e, size, task);
+	else
+		submit(e, size, false);
 	return 0;
 }

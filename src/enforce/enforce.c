@@ -36,14 +36,28 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
+
+#include "event.h"
 #include "util.h"
 
 #define NS_MAX 4096 /* container mount namespaces watched */
+
+#ifndef STATX_MNT_ID_UNIQUE
+#define STATX_MNT_ID_UNIQUE 0x00004000U /* Linux 6.8 */
+#endif
+
+/* Mount ids of one namespace's marks, for the hold's marked_mnt map. */
+struct mnt_ids {
+	uint64_t *id;
+	size_t n, cap;
+};
 
 struct watched {
 	uint32_t mntns;
 	uint64_t mountinfo_hash; /* of the mountinfo last marked */
 	bool seen;               /* alive at the last rescan */
+	struct mnt_ids ids;      /* in marked_mnt while this namespace is watched */
 };
 
 struct cw_enforce {
@@ -53,6 +67,7 @@ struct cw_enforce {
 	uint32_t host_mntns;
 	cw_enforce_fn on_block;
 	void *ctx;
+	int marked_fd;        /* the hold's marked_mnt map, or -1 */
 	pthread_mutex_t lock; /* ns[] and stats */
 	struct watched *ns;
 	size_t nns;
@@ -90,11 +105,71 @@ static bool kernel_thread(const char *proc_root, int pid)
 	return flags & 0x00200000; /* PF_KTHREAD */
 }
 
+/* The mount's id as the exec program reads it (hold.bpf.h): the unique one
+ * where the kernel has it, else the mountinfo id; 0 if unknown. */
+static uint64_t mount_id(int fd)
+{
+	struct statx sx;
+
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID_UNIQUE | STATX_MNT_ID, &sx))
+		return 0;
+	if (sx.stx_mask & (STATX_MNT_ID_UNIQUE | STATX_MNT_ID))
+		return sx.stx_mnt_id;
+	return 0;
+}
+
+static void ids_add(struct mnt_ids *v, uint64_t id)
+{
+	if (v->n == v->cap) {
+		size_t cap = v->cap ? 2 * v->cap : 32;
+		uint64_t *n = realloc(v->id, cap * sizeof(*n));
+
+		if (!n)
+			return; /* its execs are held and judged each time: slower, not wrong */
+		v->id = n;
+		v->cap = cap;
+	}
+	v->id[v->n++] = id;
+}
+
+static bool ids_has(const struct mnt_ids *v, uint64_t id)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (v->id[i] == id)
+			return true;
+	return false;
+}
+
+/* Tell the exec program which mounts are marked now: add new's ids, drop
+ * those of old that new lacks. Takes new's array into *old. */
+static void ids_publish(struct cw_enforce *e, struct mnt_ids *old, struct mnt_ids *new)
+{
+	uint8_t one = 1;
+
+	if (e->marked_fd >= 0) {
+		for (size_t i = 0; i < new->n; i++) {
+			struct cw_mnt_key k = {.id = new->id[i]};
+
+			if (bpf_map_update_elem(e->marked_fd, &k, &one, BPF_ANY))
+				e->st.mark_errors++;
+		}
+		for (size_t i = 0; i < old->n; i++) {
+			struct cw_mnt_key k = {.id = old->id[i]};
+
+			if (!ids_has(new, old->id[i]))
+				(void)bpf_map_delete_elem(e->marked_fd, &k);
+		}
+	}
+	free(old->id);
+	*old = *new;
+	memset(new, 0, sizeof(*new));
+}
+
 /* Mark one mount point (a path inside the root open at rootfd). fanotify
  * takes no O_PATH descriptor: directories are opened for reading, a file
  * bind-mounted on its own is reopened for reading once known to be regular
  * (never a device or a fifo). */
-static int mark_one(struct cw_enforce *e, int rootfd, const char *mp)
+static int mark_one(struct cw_enforce *e, int rootfd, const char *mp, uint64_t *id)
 {
 	struct open_how how = {
 	    .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
@@ -125,13 +200,14 @@ static int mark_one(struct cw_enforce *e, int rootfd, const char *mp)
 		return -errno;
 	if (fanotify_mark(e->fd, FAN_MARK_ADD | FAN_MARK_MOUNT, FAN_OPEN_EXEC_PERM, fd, NULL) != 0)
 		err = -errno;
+	*id = err ? 0 : mount_id(fd);
 	close(fd);
 	return err;
 }
 
 /* Mark every mount of pid's namespace; *hash gets the mountinfo's hash.
  * Returns marks made or -errno. */
-static int mark_mounts(struct cw_enforce *e, int pid, uint64_t *hash)
+static int mark_mounts(struct cw_enforce *e, int pid, uint64_t *hash, struct mnt_ids *ids)
 {
 	char path[PATH_MAX], *line = NULL;
 	size_t cap = 0;
@@ -155,6 +231,7 @@ static int mark_mounts(struct cw_enforce *e, int pid, uint64_t *hash)
 	while ((len = getline(&line, &cap, f)) > 0) {
 		/* ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPER */
 		char *fields[5], *sep, *save = NULL, *fstype;
+		uint64_t id = 0;
 		int n = 0, err;
 
 		*hash = cw_fnv1a64(*hash, line, (size_t)len);
@@ -170,9 +247,11 @@ static int mark_mounts(struct cw_enforce *e, int pid, uint64_t *hash)
 		if (n < 5 || !fstype || pseudo_fs(fstype))
 			continue;
 		cw_unescape_mountinfo(fields[4]);
-		err = mark_one(e, rootfd, fields[4]);
+		err = mark_one(e, rootfd, fields[4], &id);
 		if (err == 0) {
 			marks++;
+			if (id)
+				ids_add(ids, id);
 		} else {
 			errs++;
 			cw_debug("block: cannot mark %s (%s) in the namespace of pid %d: %s",
@@ -200,27 +279,33 @@ static struct watched *find_ns(struct cw_enforce *e, uint32_t mntns)
 /* Mark pid's namespace if it is new or its mounts changed. */
 static int watch(struct cw_enforce *e, uint32_t mntns, int pid)
 {
+	struct mnt_ids ids = {0};
 	struct watched *w;
 	uint64_t hash = 0;
 	int n;
 
 	if (!mntns || mntns == e->host_mntns)
 		return 0;
-	n = mark_mounts(e, pid, &hash);
-	if (n < 0)
+	n = mark_mounts(e, pid, &hash, &ids);
+	if (n < 0) {
+		free(ids.id);
 		return n; /* the process is gone: its namespace is found again by others */
+	}
 	pthread_mutex_lock(&e->lock);
 	w = find_ns(e, mntns);
 	if (!w && e->nns < NS_MAX) {
 		w = &e->ns[e->nns++];
+		memset(w, 0, sizeof(*w));
 		w->mntns = mntns;
 		e->st.namespaces++;
 	}
 	if (w) {
 		w->mountinfo_hash = hash;
 		w->seen = true;
+		ids_publish(e, &w->ids, &ids);
 	}
 	pthread_mutex_unlock(&e->lock);
+	free(ids.id);
 	return n;
 }
 
@@ -254,6 +339,26 @@ int cw_enforce_watch(struct cw_enforce *e, uint32_t mntns, int pid)
 	known = w != NULL;
 	pthread_mutex_unlock(&e->lock);
 	return known ? 0 : watch(e, mntns, pid);
+}
+
+int cw_enforce_refresh(struct cw_enforce *e, uint32_t mntns, int pid)
+{
+	struct watched *w;
+	uint64_t have = 0, want;
+
+	if (!e || !mntns || mntns == e->host_mntns)
+		return 0;
+	pthread_mutex_lock(&e->lock);
+	w = find_ns(e, mntns);
+	if (w)
+		have = w->mountinfo_hash;
+	pthread_mutex_unlock(&e->lock);
+	if (w) {
+		want = mountinfo_hash(e, pid);
+		if (!want || want == have)
+			return 0;
+	}
+	return watch(e, mntns, pid);
 }
 
 /* One process of the rescan: its mount namespace, watched once per scan and
@@ -303,7 +408,12 @@ int cw_enforce_rescan(struct cw_enforce *e)
 	pthread_mutex_lock(&e->lock);
 	for (i = 0; i < e->nns;) {
 		if (!e->ns[i].seen) {
-			e->ns[i] = e->ns[--e->nns]; /* gone: its marks went with its mounts */
+			struct mnt_ids none = {0};
+
+			ids_publish(e, &e->ns[i].ids,
+			            &none); /* gone: its marks went with its mounts */
+			free(e->ns[i].ids.id);
+			e->ns[i] = e->ns[--e->nns];
 			continue;
 		}
 		i++;
@@ -441,6 +551,7 @@ int cw_enforce_open(struct cw_enforce **out, const struct cw_enforce_opts *opts)
 	e->content = opts->content;
 	e->proc_root = opts->proc_root ? opts->proc_root : "/proc";
 	e->host_mntns = opts->host_mntns;
+	e->marked_fd = opts->hold ? opts->marked_mnt_fd : -1;
 	e->on_block = opts->on_block;
 	e->ctx = opts->ctx;
 	pthread_mutex_init(&e->lock, NULL);
@@ -480,6 +591,8 @@ void cw_enforce_close(struct cw_enforce *e)
 	if (!e)
 		return;
 	close(e->fd); /* pending permission events are allowed by the kernel */
+	for (size_t i = 0; i < e->nns; i++)
+		free(e->ns[i].ids.id);
 	pthread_mutex_destroy(&e->lock);
 	free(e->ns);
 	free(e);

@@ -33,6 +33,8 @@ struct cw_enforce_opts {
 	struct cw_content *content; /* verdicts (borrowed; thread-safe) */
 	uint32_t host_mntns;        /* mounts of this namespace are never marked */
 	const char *proc_root;      /* default "/proc" */
+	bool hold;                  /* the exec program holds what no mark covers: */
+	int marked_mnt_fd;          /* ... its marked_mnt map, kept current here */
 	cw_enforce_fn on_block;     /* may be NULL */
 	void *ctx;
 };
@@ -60,6 +62,9 @@ int cw_enforce_handle(struct cw_enforce *e, int timeout_ms);
 /* Mark the mounts of pid's mount namespace (mntns) unless already marked and
  * unchanged. Cheap when nothing changed; safe from any thread. */
 int cw_enforce_watch(struct cw_enforce *e, uint32_t mntns, int pid);
+/* Mark pid's namespace again if its mounts changed since it was marked (a
+ * hold for an unmarked mount). 0, marks made, or -errno. */
+int cw_enforce_refresh(struct cw_enforce *e, uint32_t mntns, int pid);
 /* Walk /proc: mark the mounts of every mount namespace other than the host's
  * (new containers, new mounts in known ones) and forget namespaces that are
  * gone. Returns the number of namespaces watched or -errno. */

@@ -23,6 +23,7 @@ static const cap_value_t keep[] = {
     CAP_DAC_READ_SEARCH, /* read executables and scripts whatever their modes */
     CAP_FOWNER,          /* O_NOATIME on captured files: the agent leaves no atime */
     CAP_SYS_NICE,        /* the worker switches between real-time and normal */
+    CAP_KILL,            /* --block: let go or kill a held exec of any user */
 };
 #define NKEEP (sizeof(keep) / sizeof(keep[0]))
 
@@ -168,6 +169,7 @@ static const char *const allowed[] = {
     "inotify_rm_watch",
     "inotify_init1",
     "pipe2",
+    "tee",
     "eventfd2",
     "timerfd_create",
     "timerfd_settime",

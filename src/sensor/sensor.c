@@ -66,6 +66,7 @@ int cw_sensor_open(struct cw_sensor **out, const struct cw_sensor_opts *opts)
 	s->skel->rodata->host_pidns = opts->host_pidns;
 	s->skel->rodata->host_mntns = opts->host_mntns;
 	s->skel->rodata->containers_only = opts->containers_only;
+	s->skel->rodata->hold_enabled = opts->hold;
 	s->skel->rodata->wakeup_bytes = opts->wakeup_bytes ? opts->wakeup_bytes : 65536;
 	if (opts->ringbuf_bytes) {
 		err = bpf_map__set_max_entries(s->skel->maps.events, opts->ringbuf_bytes);
@@ -129,6 +130,13 @@ int cw_sensor_consume(struct cw_sensor *s)
 int cw_sensor_fd(const struct cw_sensor *s)
 {
 	return ring_buffer__epoll_fd(s->rb);
+}
+
+void cw_sensor_hold_maps(const struct cw_sensor *s, struct cw_sensor_hold_maps *out)
+{
+	out->marked_mnt = bpf_map__fd(s->skel->maps.marked_mnt);
+	out->held = bpf_map__fd(s->skel->maps.held);
+	out->interp = bpf_map__fd(s->skel->maps.interp);
 }
 
 int cw_sensor_ncpu(const struct cw_sensor *s)

@@ -20,6 +20,7 @@ struct cw_sensor_opts {
 	uint32_t host_mntns;
 	size_t ringbuf_bytes;  /* 0: 4 MiB; power of two */
 	uint64_t wakeup_bytes; /* 0: 64 KiB */
+	bool hold;             /* --block: hold the execs fanotify cannot judge (hold.bpf.h) */
 	cw_event_fn on_event;
 	void *ctx;
 };
@@ -45,6 +46,11 @@ int cw_sensor_mark_clean(struct cw_sensor *s, const struct cw_event *ev);
 /* Forget every known-clean mark (the rules changed): each file is judged
  * again at its next exec. Returns the number of marks removed. */
 int cw_sensor_forget_clean(struct cw_sensor *s);
+/* The maps of --block's hold: mounts marked, processes held, interpreters. */
+struct cw_sensor_hold_maps {
+	int marked_mnt, held, interp;
+};
+void cw_sensor_hold_maps(const struct cw_sensor *s, struct cw_sensor_hold_maps *out);
 void cw_sensor_close(struct cw_sensor *s);
 
 #endif
