@@ -344,7 +344,7 @@ int cw_enforce_watch(struct cw_enforce *e, uint32_t mntns, int pid)
 int cw_enforce_refresh(struct cw_enforce *e, uint32_t mntns, int pid)
 {
 	struct watched *w;
-	uint64_t have = 0, want;
+	uint64_t have = 0;
 
 	if (!e || !mntns || mntns == e->host_mntns)
 		return 0;
@@ -354,7 +354,8 @@ int cw_enforce_refresh(struct cw_enforce *e, uint32_t mntns, int pid)
 		have = w->mountinfo_hash;
 	pthread_mutex_unlock(&e->lock);
 	if (w) {
-		want = mountinfo_hash(e, pid);
+		uint64_t want = mountinfo_hash(e, pid);
+
 		if (!want || want == have)
 			return 0;
 	}

@@ -186,9 +186,15 @@ static void __attribute__((noreturn)) guard_main(struct cw_hold *h, int pipe_rd)
 		struct pollfd p = {.fd = pipe_rd, .events = POLLIN};
 		int rc = poll(&p, 1, 100);
 
-		if (rc > 0) { /* the agent closed its end or died */
-			for (int i = 0; i < 3; i++)
+		if (rc > 0) {
+			/* The agent closed its end or died. Its exec program may
+			 * still run for a moment while the kernel releases it:
+			 * keep letting go for a second. */
+			for (int i = 0; i < 10; i++) {
 				guard_pass(h, true);
+				usleep(100000);
+			}
+			guard_pass(h, true);
 			_exit(0);
 		}
 		guard_pass(h, false);

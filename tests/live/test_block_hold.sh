@@ -152,6 +152,14 @@ runc delete -f hold-tools >/dev/null 2>&1
 check "a build container runs unchanged: gcc, python3, dpkg-deb, scripts (rc $rc)" \
 	test "$rc" = 0 -a "$(grep -cE '^(built-ok|py-ok|2|data|postinst)$' <<<"$o")" = 5
 [ "$rc" = 0 ] || sed 's/^/# /' <<<"$o" | tail -5
+# bash (the host's, in the same container) reading a deepce-like script on stdin
+{ echo '#!/bin/bash'; echo 'echo ran > /work/marker-bash'; sed 1d "$FIX/deepce_like.sh"; } >"$b/rootfs/work/m.sh"
+jq '.process.args=["/bin/bash","-c","bash < /work/m.sh; echo rc=$?"]' "$b/config.json" >"$b/c.json" &&
+	mv "$b/c.json" "$b/config.json"
+o=$(cd "$b" && timeout 60 runc run hold-tools </dev/null 2>&1)
+runc delete -f hold-tools >/dev/null 2>&1
+check "bash < x.sh (deepce-like) is killed before its first line ($(tr '\n' ' ' <<<"$o"))" \
+	test ! -e "$b/rootfs/work/marker-bash" -a "$(grep -c 'rc=0' <<<"$o")" = 0
 
 # --- safety: a stalled agent lets holds go; a dead one leaves none -----------
 in_ctr 'sh /tmp/ok.sh' >/dev/null # the interpreter judged clean once
