@@ -411,10 +411,10 @@ int cw_enforce_rescan(struct cw_enforce *e)
 		if (!e->ns[i].seen) {
 			struct mnt_ids none = {0};
 
-			ids_publish(e, &e->ns[i].ids,
-			            &none); /* gone: its marks went with its mounts */
-			free(e->ns[i].ids.id);
+			/* gone: its marks went with its mounts; its ids leave the map */
+			ids_publish(e, &e->ns[i].ids, &none);
 			e->ns[i] = e->ns[--e->nns];
+			memset(&e->ns[e->nns], 0, sizeof(e->ns[e->nns])); /* one owner per array */
 			continue;
 		}
 		i++;

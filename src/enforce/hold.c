@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -129,6 +130,14 @@ static int decide(int held_fd, uint32_t tgid, int sig, _Atomic uint64_t *ok, _At
 			close(pfd);
 		return 0; /* the other side decided first */
 	}
+	if (pfd < 0 && errno == ENOSYS) { /* before Linux 5.3 (or under valgrind) */
+		if (same_task(tgid, v.start_ns) && kill((pid_t)tgid, sig) == 0) {
+			atomic_fetch_add(ok, 1);
+			return 1;
+		}
+		atomic_fetch_add(gone, 1);
+		return 0;
+	}
 	if (pfd < 0 || !same_task(tgid, v.start_ns)) {
 		atomic_fetch_add(gone, 1);
 	} else if (syscall(SYS_pidfd_send_signal, pfd, sig, NULL, 0) == 0) {
@@ -157,26 +166,36 @@ static void guard_pass(struct cw_hold *h, bool all)
 
 		if (bpf_map_lookup_elem(h->held_fd, &keys[i], &v))
 			continue;
-		if (!all && now - v.held_ns <= limit)
+		if (!all && (now <= v.held_ns || now - v.held_ns <= limit))
 			continue;
 		(void)decide(h->held_fd, keys[i], SIGCONT, all ? &h->sh->orphaned : &h->sh->expired,
 		             &h->sh->gone);
 	}
 }
 
+/* Close every descriptor but stdio, a and b, up to the soft limit (a tool
+ * such as valgrind keeps its own above it). */
 static void close_all_but(int a, int b)
 {
 	int lo = a < b ? a : b, hi = a < b ? b : a;
+	struct rlimit rl = {.rlim_cur = RLIM_INFINITY};
+	unsigned int top = ~0U;
 
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur > 0)
+		top = (unsigned int)rl.rlim_cur - 1;
 	if (lo > 3)
 		syscall(SYS_close_range, 3, lo - 1, 0);
 	if (hi > lo + 1)
 		syscall(SYS_close_range, lo + 1, hi - 1, 0);
-	syscall(SYS_close_range, hi + 1, ~0U, 0);
+	if ((unsigned int)hi < top)
+		syscall(SYS_close_range, hi + 1, top, 0);
 }
+
+static struct cw_hold *guard_self; /* the guardian's own, for its whole life */
 
 static void __attribute__((noreturn)) guard_main(struct cw_hold *h, int pipe_rd)
 {
+	guard_self = h;
 	close_all_but(h->held_fd, pipe_rd);
 	(void)prctl(PR_SET_NAME, "cagewatch-hold", 0, 0, 0);
 	signal(SIGTERM, SIG_IGN); /* it ends when the agent does, not before */
@@ -229,6 +248,7 @@ int cw_hold_open(struct cw_hold **out, int held_fd, int interp_fd, int limit_ms)
 		free(h);
 		return err;
 	}
+	fflush(NULL); /* nothing buffered is written twice */
 	h->guardian = fork();
 	if (h->guardian == 0) {
 		close(p[1]);
