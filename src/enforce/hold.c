@@ -248,7 +248,7 @@ int cw_hold_open(struct cw_hold **out, int held_fd, int interp_fd, int limit_ms)
 		free(h);
 		return err;
 	}
-	fflush(NULL); /* nothing buffered is written twice */
+	(void)fflush(NULL); /* nothing buffered is written twice */
 	h->guardian = fork();
 	if (h->guardian == 0) {
 		close(p[1]);
