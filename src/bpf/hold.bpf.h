@@ -57,9 +57,11 @@ struct mount___old {
 	int mnt_id;
 } __attribute__((preserve_access_index));
 
+/* f is a trusted pointer (the tracepoint's bprm): loaded directly; the
+ * mount around its vfsmount is read with one probe read. */
 static __always_inline __u64 mount_id(struct file *f)
 {
-	struct vfsmount *vm = BPF_CORE_READ(f, f_path.mnt);
+	struct vfsmount *vm = f->f_path.mnt;
 	struct mount *m = container_of(vm, struct mount, mnt);
 
 	if (bpf_core_field_exists(m->mnt_id_unique))
@@ -69,9 +71,9 @@ static __always_inline __u64 mount_id(struct file *f)
 
 static __always_inline bool mount_marked(struct file *f)
 {
-	struct cw_mnt_key k = {.id = mount_id(f)};
+	struct cw_mnt_key k = {.id = f ? mount_id(f) : 0};
 
-	return f && bpf_map_lookup_elem(&marked_mnt, &k);
+	return bpf_map_lookup_elem(&marked_mnt, &k) != NULL;
 }
 
 /* Before the record is built: CW_HOLD_MOUNT, or the interpreter's entry
@@ -80,7 +82,7 @@ static __always_inline bool mount_marked(struct file *f)
 static __always_inline __u32 hold_first(struct task_struct *task, struct linux_binprm *bprm,
                                         const struct cw_interp **ip)
 {
-	struct file *exe = BPF_CORE_READ(bprm, executable);
+	struct file *exe = bprm->executable;
 	char comm[CW_COMM_LEN];
 
 	*ip = NULL;

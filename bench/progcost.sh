@@ -1,0 +1,66 @@
+#!/bin/bash
+# bench/progcost.sh - the exec program's own cost per exec, read from the
+# kernel (kernel.bpf_stats_enabled: run time and run count of cw_exec), for a
+# storm of N fork+exec+wait on the host and in a runc container, with
+# `cagewatch run` and with `cagewatch run --block`: what --block's hold check
+# adds on the exec path. Writes bench/results/progcost.md.
+#   bench/progcost.sh [--execs N]
+set -u
+cd "$(dirname "$0")/.." || exit 1
+ROOT=$PWD
+N=20000
+[ "${1:-}" = --execs ] && N=$2
+make -s all >/dev/null || exit 1
+# shellcheck source=../tests/live/lib.sh
+source "$ROOT/tests/live/lib.sh"
+live_init
+cc -static -O2 -std=c11 -D_GNU_SOURCE -o "$LIVE_DIR/storm" bench/storm.c || exit 1
+cc -static -O2 -nostdlib -o "$LIVE_DIR/tiny" bench/tiny.c || exit 1
+start_container cwb-prog || exit 1
+R=$LIVE_DIR/bundles/cwb-prog/rootfs
+cp "$LIVE_DIR/storm" "$LIVE_DIR/tiny" "$R/opt/"
+old=$(sysctl -n kernel.bpf_stats_enabled)
+sysctl -qw kernel.bpf_stats_enabled=1
+
+# prog_ns: "run_time_ns run_cnt" of cw_exec
+prog_ns() {
+	bpftool prog show -j | jq -r '[.[] | select(.name == "cw_exec")][0] | "\(.run_time_ns // 0) \(.run_cnt // 0)"'
+}
+# storm WHERE: one storm; prints ns per exec of the exec program
+storm() {
+	local t0 c0 t1 c1
+	read -r t0 c0 < <(prog_ns)
+	if [ "$1" = host ]; then
+		"$LIVE_DIR/storm" -n "$N" -w 1 "$LIVE_DIR/tiny" >/dev/null
+	else
+		cexec cwb-prog "$LIVE_DIR/x.pid" /opt/storm -n "$N" -w 1 /opt/tiny >/dev/null
+	fi
+	read -r t1 c1 < <(prog_ns)
+	awk -v t=$((t1 - t0)) -v c=$((c1 - c0)) 'BEGIN { printf "%.0f", c ? t / c : 0 }'
+}
+declare -A NS
+for mode in cagewatch block; do
+	if [ $mode = block ]; then start_agent "$LIVE_DIR/o.$mode" --block || exit 1
+	else start_agent "$LIVE_DIR/o.$mode" || exit 1; fi
+	for where in host container; do
+		storm "$where" >/dev/null # warm: known-clean marks, ignore marks
+		NS[$mode.$where]=$(storm "$where")
+	done
+	stop_agent
+done
+sysctl -qw kernel.bpf_stats_enabled="$old"
+res=bench/results/progcost.md
+{
+	echo "# The exec program's cost per exec ($(date -u '+%Y-%m-%d'), $(nproc) CPUs, $(uname -r))"
+	echo
+	echo "| where | cagewatch ns/exec | cagewatch --block ns/exec |"
+	echo "|---|---|---|"
+	echo "| host | ${NS[cagewatch.host]} | ${NS[block.host]} |"
+	echo "| container | ${NS[cagewatch.container]} | ${NS[block.container]} |"
+	echo
+	echo "cw_exec's run time / run count (kernel.bpf_stats_enabled) over a storm of $N"
+	echo "fork+exec+wait of bench/tiny.c (known clean after a first storm), one worker."
+	echo "Rerun: \`bench/progcost.sh\` (as root)."
+} >"$res"
+cat "$res"
+live_done
