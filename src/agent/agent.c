@@ -587,7 +587,7 @@ static int start(struct agent *a, const struct run_opts *o, bool *worker, bool *
 		cw_agent_set_realtime(true);
 	/* Everything is loaded and open: give up what the agent no longer needs
 	 * before any other thread exists (capabilities are per thread). */
-	if (!o->no_harden && (err = cw_harden())) {
+	if (!o->no_harden && (err = cw_harden(a->hold != NULL))) {
 		cw_err("refusing to run with more privileges than needed; --no-harden runs "
 		       "without dropping them");
 		return err;

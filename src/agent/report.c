@@ -158,12 +158,32 @@ static const struct cw_detection *judge_blocked(struct agent *a, struct cw_repor
 	return &r->det;
 }
 
+/* An exec: judged by name, content and script, unless a configured exception
+ * covers the tool rule for this container (tool.<id>.<layer> in
+ * --technique-exceptions). */
+static const struct cw_detection *judge_exec(struct agent *a, struct cw_report *r,
+                                             const struct cw_container *ctr, struct cw_judged *jd)
+{
+	const struct cw_detection *det = cw_judge_exec(a, r, ctr, jd);
+	const char *why =
+	    det ? cw_technique_excepted(r->rules->tq, det->rule_id, ctr->name, ctr->image) : NULL;
+
+	if (!why)
+		return det;
+	cw_debug("%s in container %s excepted (%s)", det->rule_id, ctr->name,
+	         why[0] ? why : "configured exception");
+	pthread_mutex_lock(&a->lock);
+	a->excepted++;
+	pthread_mutex_unlock(&a->lock);
+	return NULL;
+}
+
 typedef const struct cw_detection *(*judge_fn)(struct agent *a, struct cw_report *r,
                                                const struct cw_container *ctr,
                                                struct cw_judged *jd);
 
 static const judge_fn judges[CW_REPORT_KINDS] = {
-    [CW_REPORT_EXEC] = cw_judge_exec,
+    [CW_REPORT_EXEC] = judge_exec,
     [CW_REPORT_TECHNIQUE] = judge_technique,
     [CW_REPORT_BLOCKED] = judge_blocked,
 };

@@ -44,6 +44,14 @@ static const struct {
     {"DEPLOY_CONTAINER", "T1610", false},
     {"SYSTEM_OWNER_USER_DISCOVERY", "T1033", false},
     {"FILE_AND_DIRECTORY_DISCOVERY", "T1083", false},
+    {"COMPILE_AFTER_DELIVERY", "T1027.004", false},
+    {"OBFUSCATED_FILES_OR_INFO", "T1027", false},
+    {"EXFILTRATION_OVER_ALTERNATIVE_PROTOCOL", "T1048", false},
+    {"DATA_OBFUSCATION_STEGANOGRAPHY", "T1001.002", false},
+    {"PRIVATE_KEYS", "T1552.004", false},
+    {"CREDENTIALS_IN_FILES", "T1552.001", false},
+    {"SUDO_AND_SUDO_CACHING", "T1548.003", false},
+    {"DATA_DESTRUCTION", "T1485", false},
 };
 #define N_ROWS (sizeof(table) / sizeof(table[0]))
 

@@ -362,6 +362,9 @@ static int check_rule_patterns(struct cw_rule_ctx *l, const struct cw_technique_
 		for (size_t k = 0; k < r->n_rules; k++)
 			if (fnmatch(g, r->rules[k].id, 0) == 0)
 				known = true;
+		/* tool rules (tool.<id>.<layer>) are the catalogue's: named per tool */
+		if (!strncmp(g, "tool.", 5) && g[5] && !strchr("*?[", g[5]))
+			known = true;
 		if (!known)
 			return cw_rule_fail(l, "rule pattern \"%s\" matches no rule", g);
 	}

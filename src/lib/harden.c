@@ -23,9 +23,10 @@ static const cap_value_t keep[] = {
     CAP_DAC_READ_SEARCH, /* read executables and scripts whatever their modes */
     CAP_FOWNER,          /* O_NOATIME on captured files: the agent leaves no atime */
     CAP_SYS_NICE,        /* the worker switches between real-time and normal */
-    CAP_KILL,            /* --block: let go or kill a held exec of any user */
+    CAP_KILL,            /* --block only (the last): let go or kill a held exec of any user */
 };
-#define NKEEP (sizeof(keep) / sizeof(keep[0]))
+static size_t nkeep = sizeof(keep) / sizeof(keep[0]); /* without CAP_KILL: one less */
+#define NKEEP nkeep
 
 static bool kept(cap_value_t c)
 {
@@ -33,6 +34,20 @@ static bool kept(cap_value_t c)
 		if (keep[i] == c)
 			return true;
 	return false;
+}
+
+/* Is c in this process's permitted set? */
+static bool have_cap(cap_value_t c)
+{
+	cap_flag_value_t v = CAP_CLEAR;
+	cap_t caps = cap_get_proc();
+
+	if (!caps)
+		return false;
+	if (cap_get_flag(caps, c, CAP_PERMITTED, &v) != 0)
+		v = CAP_CLEAR;
+	cap_free(caps);
+	return v == CAP_SET;
 }
 
 /* The bounding set first (dropping from it needs CAP_SETPCAP, which goes next). */
@@ -250,9 +265,19 @@ static int install_seccomp(void)
 	return rc;
 }
 
-int cw_harden(void)
+int cw_harden(bool may_signal)
 {
-	int err = drop_caps();
+	int err;
+
+	nkeep = sizeof(keep) / sizeof(keep[0]) - (may_signal ? 0 : 1);
+	if (may_signal && !have_cap(CAP_KILL)) {
+		cw_warn(
+		    "--block: CAP_KILL was not granted: held execs of other users than the "
+		    "agent's cannot be killed (the guardian lets them go after the limit); grant "
+		    "CAP_KILL");
+		nkeep--;
+	}
+	err = drop_caps();
 
 	if (err) {
 		cw_err("cannot drop capabilities: %s", strerror(-err));

@@ -92,8 +92,12 @@ run_in 'ls /; cat /etc/passwd; id; sh /opt/notes.sh; echo ok'
 unshare --fork --pid --mount-proc sh -c "gcc --version; ls /usr/bin >/dev/null; /usr/bin/python3 -c 'print(1)'; perl -e 1; bash -c true; dpkg -l dpkg; node $FIX/benign/cdk deploy MyStack" >/dev/null 2>&1
 run_in 'cp /opt/botb_like /tmp/marker && /tmp/marker'
 if wait_finding "$OUT" '.processes[0].binary.path == "/tmp/marker"' >/dev/null; then
-	bad=$(jq -r 'select(.processes[0].binary.path | test("/(ls|cat|id|gcc|bash|dpkg|node|python3[.0-9]*|perl|busybox|sh)$")) | select(.processes[0].script.path? != null | not) | .processes[0].binary.path' "$OUT")
-	check "benign set silent (shells, coreutils, compilers, python, perl, node cdk)" test -z "$bad"
+	# the one finding the reference says fires on this set: a compiler in a
+	# container is "Launch Code Compiler Tool In Container", LOW by design
+	bad=$(jq -r 'select(.processes[0].binary.path | test("/(ls|cat|id|gcc|bash|dpkg|node|python3[.0-9]*|perl|busybox|sh)$")) | select(.processes[0].script.path? != null | not) | select(.category == "Defense Evasion: Launch Code Compiler Tool In Container" and .severity == "LOW" | not) | .processes[0].binary.path' "$OUT")
+	check "benign set silent but for the compiler's LOW finding (shells, coreutils, python, perl, node cdk)" test -z "$bad"
+	check "... and gcc gives that LOW compiler finding" \
+		test -n "$(jq -c 'select(.processes[0].args[0] == "gcc" and .category == "Defense Evasion: Launch Code Compiler Tool In Container" and .severity == "LOW")' "$OUT")"
 	check "no finding for notes.sh" test -z "$(jq -c 'select(.processes[0].script.path? == "/opt/notes.sh")' "$OUT")"
 else
 	not_ok "marker finding did not arrive"

