@@ -182,7 +182,8 @@ TEST(exceptions)
 	const char *good =
 	    "{\"exceptions\":[{\"rules\":[\"technique.device.*\"],"
 	    "\"images\":[\"registry.k8s.io/sig-storage/*\"],\"comment\":\"CSI\"},"
-	    "{\"rules\":[\"technique.socket.runtime_unix\"],\"names\":[\"dind-*\"]}]}";
+	    "{\"rules\":[\"technique.socket.runtime_unix\"],\"names\":[\"dind-*\"]},"
+	    "{\"rules\":[\"tool.compiler.*\"],\"images\":[\"*/builder:*\"],\"comment\":\"b\"}]}";
 	const char *bad[] = {
 	    "{\"exceptions\":[{\"rules\":[\"*\"],\"images\":[\"x\"]}]}",
 	    "{\"exceptions\":[{\"rules\":[\"technique.module.load\"]}]}",
@@ -192,6 +193,8 @@ TEST(exceptions)
 	    "{\"exceptions\":[{\"rules\":[\"technique.module.load\"],\"images\":[\"x\"],\"off\":1}]"
 	    "}",
 	    "{\"exceptions\":{}}",
+	    "{\"exceptions\":[{\"rules\":[\"tool.*\"],\"images\":[\"x\"]}]}",
+	    "{\"exceptions\":[{\"rules\":[\"tool.\"],\"images\":[\"x\"]}]}",
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
@@ -208,6 +211,10 @@ TEST(exceptions)
 	                            "registry.k8s.io/sig-storage/csi") == NULL);
 	CHECK_STR(cw_technique_excepted(r, "technique.socket.runtime_unix", "dind-1", NULL), "");
 	CHECK(cw_technique_excepted(r, "technique.socket.runtime_unix", "app", "") == NULL);
+	/* tool rules (the catalogue's) are excepted per tool, never all at once */
+	CHECK_STR(cw_technique_excepted(r, "tool.compiler.name", "b", "ci/builder:1"), "b");
+	CHECK(cw_technique_excepted(r, "tool.compiler.name", "b", "ci/app:1") == NULL);
+	CHECK(cw_technique_excepted(r, "tool.botb.yara", "b", "ci/builder:1") == NULL);
 	cw_technique_rules_free(r);
 }
 
