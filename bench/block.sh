@@ -1,7 +1,8 @@
 #!/bin/bash
 # bench/block.sh - what `--block` costs where it is felt: the first exec of a
 # file never seen before in a running container (fanotify asks, the file is
-# hashed and scanned), a second exec of it (known clean: an ignore mark), and
+# hashed and scanned), a second exec of it (known clean: an ignore mark),
+# `sh s.sh` (an interpreter with a script operand: held until judged), and
 # a new container's entrypoint (`runc run` of a harmless PID 1, held until its
 # mounts are marked and its file judged). Each with no agent, with cagewatch
 # and with cagewatch --block; median and p99 in ms. Writes bench/results/block.md.
@@ -25,6 +26,7 @@ cc -O2 -static -o "$LIVE_DIR/firstexec" bench/firstexec.c || exit 1
 start_container cwb-block || exit 1
 R=$LIVE_DIR/bundles/cwb-block/rootfs
 cp "$LIVE_DIR/firstexec" "$LIVE_DIR/harmless" "$R/opt/"
+printf 'exit 0\n' >"$R/opt/s.sh"
 B=$(pid1_bundle cwb-entry "$LIVE_DIR/harmless")
 
 # stats FILE: "median p99" of the numbers in FILE (us -> ms)
@@ -38,9 +40,10 @@ stats() {
 # measure MODE: one row per probe
 measure() {
 	local mode=$1 i t0
-	cexec cwb-block "$LIVE_DIR/x.pid" /opt/firstexec /opt/harmless "$EXECS" /tmp >"$LIVE_DIR/fe.$mode"
+	cexec cwb-block "$LIVE_DIR/x.pid" /opt/firstexec /opt/harmless "$EXECS" /tmp /opt/s.sh >"$LIVE_DIR/fe.$mode"
 	awk '$1 == "new" {print $2}' "$LIVE_DIR/fe.$mode" >"$LIVE_DIR/new.$mode"
 	awk '$1 == "again" {print $2}' "$LIVE_DIR/fe.$mode" >"$LIVE_DIR/again.$mode"
+	awk '$1 == "script" {print $2}' "$LIVE_DIR/fe.$mode" >"$LIVE_DIR/script.$mode"
 	: >"$LIVE_DIR/entry.$mode"
 	for i in $(seq 1 "$CTRS"); do
 		t0=$(date +%s%N)
@@ -65,10 +68,11 @@ res=bench/results/block.md
 	echo
 	echo "| probe | no agent median / p99 ms | cagewatch | cagewatch --block |"
 	echo "|---|---|---|---|"
-	for p in new again entry; do
+	for p in new again script entry; do
 		case $p in
 		new) name="first exec of a new file in a running container ($EXECS)" ;;
 		again) name="second exec of the same file ($EXECS)" ;;
+		script) name="\`sh s.sh\`: an interpreter with a script operand ($EXECS)" ;;
 		entry) name="new container: \`runc run\` of a harmless entrypoint ($CTRS)" ;;
 		esac
 		row="| $name"

@@ -101,6 +101,7 @@ struct cw_report {
 	char script_path[CW_PATH_MAX + 2];
 	bool name_hit, content_cached, content_hit;
 	struct cw_detection content_det;
+	struct cw_detection exec_det; /* an exec-time technique rule (fileless exec) */
 };
 
 /* What a judge leaves for the finding besides the detection. */

@@ -249,11 +249,15 @@ const struct cw_detection *cw_judge_exec(struct agent *a, struct cw_report *r,
 	have_script = judge_script(r, jd);
 	if (a->realtime && reading)
 		cw_agent_set_realtime(true);
-	/* Hash and content evidence outrank a name: they survive renaming. */
+	/* Hash and content evidence outrank a name: they survive renaming. Where
+	 * the program came from (a memfd, /dev/shm) is a finding of its own
+	 * when neither says what it is. */
 	if (r->content_hit)
 		det = &r->content_det;
 	else if (r->name_hit)
 		det = &r->det;
+	else if (cw_technique_exec_from(r->rules->tq, r->ex.path, &r->exec_det) > 0)
+		det = &r->exec_det;
 	if (!det)
 		return NULL;
 	if (r->content_hit && r->name_hit) {

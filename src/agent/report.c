@@ -71,6 +71,7 @@ void cw_report_free(struct cw_report *r)
 	free(r->inline_text);
 	cw_detection_clear(&r->det);
 	cw_detection_clear(&r->content_det);
+	cw_detection_clear(&r->exec_det);
 	cw_rules_put(r->rules); /* last: the detections point into it */
 	free(r);
 }

@@ -52,6 +52,7 @@ static const struct {
     {"CREDENTIALS_IN_FILES", "T1552.001", false},
     {"SUDO_AND_SUDO_CACHING", "T1548.003", false},
     {"DATA_DESTRUCTION", "T1485", false},
+    {"REFLECTIVE_CODE_LOADING", "T1620", false},
 };
 #define N_ROWS (sizeof(table) / sizeof(table[0]))
 

@@ -45,6 +45,11 @@ const struct cw_category *cw_technique_category(const struct cw_technique_rules 
  * add to those already loaded. -EINVAL (logged, nothing added) when bad. */
 int cw_technique_exceptions_load(struct cw_technique_rules *r, const char *text, size_t len,
                                  const char *origin);
+/* The exec-time rules (kind exec_from): an exec whose file path, as the
+ * container sees it, starts with one of a rule's prefixes ("/memfd:",
+ * "/dev/shm/"). Fills *det (its extra is the caller's) and returns 1, else 0. */
+int cw_technique_exec_from(const struct cw_technique_rules *r, const char *path,
+                           struct cw_detection *det);
 /* Is this rule excepted for a container of this name/image (either may be NULL
  * or "")? Returns the matching entry's comment (or "") if so, NULL if not. */
 const char *cw_technique_excepted(const struct cw_technique_rules *r, const char *rule_id,

@@ -37,6 +37,7 @@ enum rule_kind {
 	RK_AGENT_SIGNAL,
 	RK_AGENT_TRACE,
 	RK_AGENT_BPF,
+	RK_EXEC_FROM, /* judged at exec, not from a syscall: cw_technique_exec_from */
 };
 
 struct rule {

@@ -104,6 +104,7 @@ static const char *const kind_names[] = {
     [RK_AGENT_SIGNAL] = "agent_signal",
     [RK_AGENT_TRACE] = "agent_trace",
     [RK_AGENT_BPF] = "agent_bpf",
+    [RK_EXEC_FROM] = "exec_from",
 };
 #define N_KINDS (sizeof(kind_names) / sizeof(kind_names[0]))
 static int parse_rule(const struct cw_rule_ctx *l, struct cw_technique_rules *r, json_t *o,
@@ -181,6 +182,8 @@ static int parse_rule(const struct cw_rule_ctx *l, struct cw_technique_rules *r,
 			ru->ports[ru->n_ports++] = (uint16_t)json_integer_value(v);
 		}
 	}
+	if (ru->kind == RK_EXEC_FROM && (!ru->prefixes || !json_array_size(ru->prefixes)))
+		return cw_rule_fail(l, "rule %s: kind exec_from needs \"prefixes\"", ru->id);
 	if (ru->kind == RK_CONNECT_TCP && !ru->n_ports)
 		return cw_rule_fail(l, "rule %s: kind connect_tcp needs \"ports\"", ru->id);
 	return 0;
@@ -483,6 +486,35 @@ int cw_technique_exceptions_load(struct cw_technique_rules *r, const char *text,
 out:
 	json_decref(doc);
 	return err;
+}
+
+int cw_technique_exec_from(const struct cw_technique_rules *r, const char *path,
+                           struct cw_detection *det)
+{
+	for (size_t i = 0; r && path && i < r->n_rules; i++) {
+		const struct rule *ru = &r->rules[i];
+		size_t j;
+		json_t *v;
+
+		if (ru->kind != RK_EXEC_FROM)
+			continue;
+		json_array_foreach(ru->prefixes, j, v)
+		{
+			const char *pre = json_string_value(v);
+
+			if (strncmp(path, pre, strlen(pre)))
+				continue;
+			memset(det, 0, sizeof(*det));
+			det->cat = ru->cat;
+			cw_strlcpy(det->rule_id, ru->id, sizeof(det->rule_id));
+			cw_strlcpy(det->matched_on, "exec path", sizeof(det->matched_on));
+			snprintf(det->detail, sizeof(det->detail), "%s: path starts with %s",
+			         ru->title, pre);
+			det->extra = json_pack("{s:s}", "Exec_From", pre);
+			return 1;
+		}
+	}
+	return 0;
 }
 
 const char *cw_technique_excepted(const struct cw_technique_rules *r, const char *rule_id,

