@@ -123,6 +123,11 @@ o=$(in_ctr '/opt/memfd_exec /opt/svc; echo "rc=$?"')
 check "a memfd look-alike is killed before it runs ($(tr '\n' ' ' <<<"$o"))" \
 	test "$(grep -c lookalike <<<"$o")" = 0 -a "$(grep -c 'rc=0' <<<"$o")" = 0
 
+# --- a deleted file, run through the descriptor that still holds it ----------
+o=$(in_ctr 'cp /opt/svc /tmp/gone && exec 3</tmp/gone && rm /tmp/gone && /proc/self/fd/3; echo "rc=$?"')
+check "a deleted look-alike run from its descriptor is refused ($(tr '\n' ' ' <<<"$o"))" \
+	test "$(grep -c lookalike <<<"$o")" = 0 -a "$(grep -c 'rc=0' <<<"$o")" = 0
+
 # --- benign work runs unchanged ------------------------------------------------
 o=$(in_ctr 'sh /tmp/ok.sh; cat /tmp/ok.sh | sh; sh < /tmp/ok.sh; /tmp/ok.sh; for i in 1 2 3; do ls / >/dev/null; done; echo done')
 check "benign scripts (operand, pipe, file, #!) and shells run ($(tr "\n" " " <<<"$o"))" \
@@ -141,7 +146,7 @@ chmod 755 "$b/rootfs/work/pkg/DEBIAN/postinst"
 echo data >"$b/rootfs/work/pkg/usr/share/cw/f"
 (cd "$b" && runc spec) >/dev/null
 jq '.process.terminal=false | .root.readonly=false | .process.cwd="/work"
-	| .process.args=["/bin/bash","-c","gcc -O2 -o /tmp/h h.c && /tmp/h && python3 s.py && python3 -c \"print(2)\" && dpkg-deb --build pkg /tmp/p.deb >/dev/null && dpkg-deb -x /tmp/p.deb /tmp/x && cat /tmp/x/usr/share/cw/f && sh pkg/DEBIAN/postinst"]
+	| .process.args=["/bin/bash","-c","gcc -O2 -o /tmp/h h.c && /tmp/h && python3 s.py && python3 -c \"print(2)\" && dpkg-deb --build pkg /tmp/p.deb >/dev/null && mkdir -p /tmp/adm/info /tmp/adm/updates /tmp/adm/triggers /tmp/r && touch /tmp/adm/status && dpkg --admindir=/tmp/adm --instdir=/tmp/r --force-not-root --force-bad-path --force-script-chrootless -i /tmp/p.deb >/tmp/dpkg.log 2>&1 && grep -h postinst /tmp/dpkg.log; cat /tmp/r/usr/share/cw/f"]
 	| .mounts += ([ "/usr", "/lib", "/lib64", "/bin", "/sbin", "/etc" ] | map({destination: ., type: "bind", source: ., options: ["rbind", "ro"]}))
 	| .mounts += [{destination: "/tmp", type: "tmpfs", source: "tmpfs", options: ["nosuid"]}]' \
 	"$b/config.json" >"$b/c.json" && mv "$b/c.json" "$b/config.json"
@@ -149,7 +154,7 @@ mkdir -p "$b/rootfs"/{usr,lib,lib64,bin,sbin,etc}
 o=$(cd "$b" && timeout 120 runc run hold-tools </dev/null 2>&1)
 rc=$?
 runc delete -f hold-tools >/dev/null 2>&1
-check "a build container runs unchanged: gcc, python3, dpkg-deb, scripts (rc $rc)" \
+check "a build container runs unchanged: gcc, python3, dpkg installing a package (its postinst script ran) (rc $rc)" \
 	test "$rc" = 0 -a "$(grep -cE '^(built-ok|py-ok|2|data|postinst)$' <<<"$o")" = 5
 [ "$rc" = 0 ] || sed 's/^/# /' <<<"$o" | tail -5
 # bash (the host's, in the same container) reading a deepce-like script on stdin
