@@ -685,18 +685,21 @@ static int event_loop(struct agent *a)
 	unsigned checks = 0;
 
 	while (!cw_agent_stop) {
-		struct pollfd pfd[4] = {
+		struct pollfd pfd[5] = {
 		    {.fd = cw_sensor_fd(a->sensor), .events = POLLIN},
 		    {.fd = a->tq ? cw_technique_fd(a->tq) : -1, .events = POLLIN},
 		    {.fd = cw_attrib_fd(a->attrib), .events = POLLIN},
-		    {.fd = a->guard ? cw_guard_fd(a->guard) : -1, .events = POLLIN}};
+		    {.fd = a->guard ? cw_guard_fd(a->guard) : -1, .events = POLLIN},
+		    {.fd = a->hold ? cw_sensor_wake_fd(a->sensor) : -1, .events = POLLIN}};
 		int n;
 
-		if (poll(pfd, 4, 100) < 0 && errno != EINTR) {
+		if (poll(pfd, 5, 100) < 0 && errno != EINTR) {
 			cw_err("waiting for the sensors failed: %s", strerror(errno));
 			return CW_EXIT_RESULT;
 		}
 		cw_attrib_sync(a->attrib); /* containers started or ended: before their execs */
+		if (a->hold) /* a hold's record is sent before its wake-up: drained below */
+			(void)cw_sensor_wake_consume(a->sensor);
 		if ((n = drain(a)) < 0) {
 			cw_err("reading the ring buffer failed: %s", strerror(-n));
 			return CW_EXIT_RESULT;
@@ -705,10 +708,12 @@ static int event_loop(struct agent *a)
 			housekeeping(a, ++checks);
 			last_check = cw_mono_ms();
 		}
-		if (n > 0) { /* let the next batch gather; a container's state wakes us */
-			struct pollfd w = {.fd = cw_attrib_fd(a->attrib), .events = POLLIN};
+		if (n > 0) { /* let the next batch gather; a container's state or a hold wakes us */
+			struct pollfd w[2] = {
+			    {.fd = cw_attrib_fd(a->attrib), .events = POLLIN},
+			    {.fd = a->hold ? cw_sensor_wake_fd(a->sensor) : -1, .events = POLLIN}};
 
-			if (poll(&w, 1, 2) > 0)
+			if (poll(w, 2, 2) > 0 && (w[0].revents & POLLIN))
 				cw_attrib_sync(a->attrib);
 		}
 	}

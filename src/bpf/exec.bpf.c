@@ -380,6 +380,7 @@ static __always_inline void submit_held(struct cw_event *e, __u64 size, struct t
 		return;
 	}
 	bpf_send_signal(CW_SIGSTOP);
+	bpf_ringbuf_output(&held_wake, &tgid, sizeof(tgid), BPF_RB_FORCE_WAKEUP);
 	count(CW_CNT_HELD);
 }
 

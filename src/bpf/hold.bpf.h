@@ -43,6 +43,13 @@ struct {
 	__type(value, struct cw_held_rec);
 } held SEC(".maps");
 
+/** @brief One word per hold, with a forced wake-up: the reader gathers exec
+ * records for 2 ms between drains, and this ring breaks that wait. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16384);
+} held_wake SEC(".maps");
+
 /** @brief Interpreters by comm (the basename execve was given), from the
  * agent's list. */
 struct {

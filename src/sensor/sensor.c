@@ -23,10 +23,19 @@
 struct cw_sensor {
 	struct exec_bpf *skel;
 	struct ring_buffer *rb;
+	struct ring_buffer *wake; /* held_wake: a hold is waiting */
 	cw_event_fn fn;
 	void *ctx;
 	int ncpu;
 };
+
+static int on_wake(void *ctx, void *data, size_t len)
+{
+	(void)ctx;
+	(void)data;
+	(void)len;
+	return 0;
+}
 
 static int on_sample(void *ctx, void *data, size_t len)
 {
@@ -99,6 +108,12 @@ int cw_sensor_open(struct cw_sensor **out, const struct cw_sensor_opts *opts)
 		cw_err("cannot map the ring buffer: %s", strerror(-err));
 		goto fail;
 	}
+	s->wake = ring_buffer__new(bpf_map__fd(s->skel->maps.held_wake), on_wake, s, NULL);
+	if (!s->wake) {
+		err = -errno;
+		cw_err("cannot map the hold ring buffer: %s", strerror(-err));
+		goto fail;
+	}
 	*out = s;
 	return 0;
 fail:
@@ -137,6 +152,16 @@ void cw_sensor_hold_maps(const struct cw_sensor *s, struct cw_sensor_hold_maps *
 	out->marked_mnt = bpf_map__fd(s->skel->maps.marked_mnt);
 	out->held = bpf_map__fd(s->skel->maps.held);
 	out->interp = bpf_map__fd(s->skel->maps.interp);
+}
+
+int cw_sensor_wake_fd(const struct cw_sensor *s)
+{
+	return ring_buffer__epoll_fd(s->wake);
+}
+
+int cw_sensor_wake_consume(struct cw_sensor *s)
+{
+	return ring_buffer__consume(s->wake);
 }
 
 int cw_sensor_ncpu(const struct cw_sensor *s)
@@ -199,6 +224,7 @@ void cw_sensor_close(struct cw_sensor *s)
 	if (!s)
 		return;
 	ring_buffer__free(s->rb);
+	ring_buffer__free(s->wake);
 	exec_bpf__destroy(s->skel);
 	free(s);
 }

@@ -40,6 +40,11 @@ int cw_sensor_fd(const struct cw_sensor *s);
 int cw_sensor_counters(const struct cw_sensor *s, uint64_t out[CW_CNT_MAX], uint64_t *lost_per_cpu,
                        int ncpu);
 int cw_sensor_ncpu(const struct cw_sensor *s);
+/* Epoll fd readable when --block holds an exec: its record is in the ring
+ * buffer already; drain now rather than after the batching wait. */
+int cw_sensor_wake_fd(const struct cw_sensor *s);
+/* Empty the hold wake-ups. Returns how many or -errno. */
+int cw_sensor_wake_consume(struct cw_sensor *s);
 /* Tell the kernel side that this exec's file is clean and name-neutral: its
  * later execs (unchanged file, same name) are dropped in the kernel. */
 int cw_sensor_mark_clean(struct cw_sensor *s, const struct cw_event *ev);
