@@ -107,7 +107,7 @@ static bool first_look(struct agent *a, struct first_look *fl)
 	fl->kind = cw_catalogue_operand(a->ev_rules->cat, &cur, &fl->operand);
 	fl->inl = fl->kind ? 0 : cw_catalogue_inline(a->ev_rules->cat, &cur, &fl->inline_text);
 	return fl->name_hit > 0 || fl->cached != 0 || fl->kind != 0 || fl->inl > 0 ||
-	       (cur.ev->flags & CW_F_MEMFD) || !strncmp(cur.path, "/dev/shm/", 9);
+	       cw_technique_exec_from(a->ev_rules->tq, cur.path, NULL) > 0;
 }
 
 /* The exec report of cur, files taken. */

@@ -47,7 +47,8 @@ int cw_technique_exceptions_load(struct cw_technique_rules *r, const char *text,
                                  const char *origin);
 /* The exec-time rules (kind exec_from): an exec whose file path, as the
  * container sees it, starts with one of a rule's prefixes ("/memfd:",
- * "/dev/shm/"). Fills *det (its extra is the caller's) and returns 1, else 0. */
+ * "/dev/shm/"). Fills *det (its extra is the caller's; NULL: only the answer)
+ * and returns 1, else 0. */
 int cw_technique_exec_from(const struct cw_technique_rules *r, const char *path,
                            struct cw_detection *det);
 /* Is this rule excepted for a container of this name/image (either may be NULL

@@ -504,6 +504,8 @@ int cw_technique_exec_from(const struct cw_technique_rules *r, const char *path,
 
 			if (strncmp(path, pre, strlen(pre)))
 				continue;
+			if (!det)
+				return 1;
 			memset(det, 0, sizeof(*det));
 			det->cat = ru->cat;
 			cw_strlcpy(det->rule_id, ru->id, sizeof(det->rule_id));

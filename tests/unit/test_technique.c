@@ -238,6 +238,7 @@ TEST(exec_from)
 	CHECK_STR(d.rule_id, "technique.fileless.dev_shm");
 	CHECK_STR(d.cat->module, "FILELESS_EXECUTION_DETECTION_SHM");
 	cw_detection_clear(&d);
+	CHECK_INT(cw_technique_exec_from(r, "/dev/shm/stage", NULL), 1);
 	CHECK_INT(cw_technique_exec_from(r, "/dev/shmx/stage", &d), 0);
 	CHECK_INT(cw_technique_exec_from(r, "/tmp/memfd:x", &d), 0);
 	CHECK_INT(cw_technique_exec_from(NULL, "/dev/shm/x", &d), 0);
