@@ -129,23 +129,31 @@ void cw_report_queue(struct agent *a, struct cw_report *r)
 	pthread_mutex_unlock(&a->lock);
 }
 
+/* Does a configured exception (--technique-exceptions) cover det's rule for
+ * this container? Logged and counted when it does. */
+static bool excepted(struct agent *a, const struct cw_report *r, const struct cw_detection *det,
+                     const struct cw_container *ctr)
+{
+	const char *why = cw_technique_excepted(r->rules->tq, det->rule_id, ctr->name, ctr->image);
+
+	if (!why)
+		return false;
+	cw_debug("%s in container %s excepted (%s)", det->rule_id, ctr->name,
+	         why[0] ? why : "configured exception");
+	pthread_mutex_lock(&a->lock);
+	a->excepted++;
+	pthread_mutex_unlock(&a->lock);
+	return true;
+}
+
 /* A technique hit: reported unless a configured exception covers the rule
  * for this container. */
 static const struct cw_detection *judge_technique(struct agent *a, struct cw_report *r,
                                                   const struct cw_container *ctr,
                                                   struct cw_judged *jd)
 {
-	const char *why =
-	    cw_technique_excepted(r->rules->tq, r->det.rule_id, ctr->name, ctr->image);
-
 	(void)jd;
-	if (why) {
-		cw_debug("%s in container %s excepted (%s)", r->det.rule_id, ctr->name,
-		         why[0] ? why : "configured exception");
-		a->excepted++;
-		return NULL;
-	}
-	return &r->det;
+	return excepted(a, r, &r->det, ctr) ? NULL : &r->det;
 }
 
 /* A refused exec: the enforcer's verdict is the detection. */
@@ -166,17 +174,8 @@ static const struct cw_detection *judge_exec(struct agent *a, struct cw_report *
                                              const struct cw_container *ctr, struct cw_judged *jd)
 {
 	const struct cw_detection *det = cw_judge_exec(a, r, ctr, jd);
-	const char *why =
-	    det ? cw_technique_excepted(r->rules->tq, det->rule_id, ctr->name, ctr->image) : NULL;
 
-	if (!why)
-		return det;
-	cw_debug("%s in container %s excepted (%s)", det->rule_id, ctr->name,
-	         why[0] ? why : "configured exception");
-	pthread_mutex_lock(&a->lock);
-	a->excepted++;
-	pthread_mutex_unlock(&a->lock);
-	return NULL;
+	return det && excepted(a, r, det, ctr) ? NULL : det;
 }
 
 typedef const struct cw_detection *(*judge_fn)(struct agent *a, struct cw_report *r,
