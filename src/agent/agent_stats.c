@@ -175,11 +175,12 @@ static json_t *block_stats(struct agent *a)
 	struct cw_enforce_stats es;
 
 	cw_enforce_get_stats(a->enforce, &es);
-	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "clean_marks", (json_int_t)es.clean_marks,
-	                 "allowed", (json_int_t)es.allowed, "denied", (json_int_t)es.denied,
-	                 "undecided", (json_int_t)es.undecided, "namespaces",
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "clean_marks",
+	                 (json_int_t)es.clean_marks, "allowed", (json_int_t)es.allowed, "denied",
+	                 (json_int_t)es.denied, "undecided", (json_int_t)es.undecided, "namespaces",
 	                 (json_int_t)es.namespaces, "marks", (json_int_t)es.marks, "mark_errors",
-	                 (json_int_t)es.mark_errors);
+	                 (json_int_t)es.mark_errors, "late", (json_int_t)es.late, "stalled",
+	                 (json_int_t)es.stalled, "unbounded", (json_int_t)es.unbounded);
 }
 
 /* Replace path with o's JSON, atomically (write a .tmp, rename). */
@@ -306,6 +307,12 @@ static const struct {
     {"block", "marks", "block_mount_marks_total", "container mounts marked (--block)", false},
     {"block", "clean_marks", "block_clean_files_total",
      "clean files the kernel no longer asks about (--block)", false},
+    {"block", "late", "block_answers_late_total",
+     "container execs allowed by the guardian: no verdict within --block-timeout", false},
+    {"block", "stalled", "block_answers_stalled_total",
+     "container execs allowed by the guardian while the agent did not read (hung, stopped)", false},
+    {"block", "unbounded", "block_answers_unbounded_total",
+     "kernel questions read beyond the guardian's slots (not bounded)", false},
     {"hold", "held", "block_holds_total",
      "container execs held before their first instruction until judged (--block)", false},
     {"hold", "killed", "block_holds_killed_total", "held execs killed before they ran", false},
@@ -491,6 +498,10 @@ static void print_text(json_t *o)
 		    "marks %lld (errors %lld)  clean files no longer asked about %lld\n",
 		    I(bl, "denied"), I(bl, "allowed"), I(bl, "undecided"), I(bl, "namespaces"),
 		    I(bl, "marks"), I(bl, "mark_errors"), I(bl, "clean_marks"));
+	if (bl)
+		printf("block:   allowed by the guardian: no verdict in time %lld  while the agent "
+		       "stalled %lld  unbounded %lld\n",
+		       I(bl, "late"), I(bl, "stalled"), I(bl, "unbounded"));
 	if ((hd = json_object_get(o, "hold")))
 		printf(
 		    "hold:    held %lld  let go %lld  killed %lld  expired (no verdict in %lld ms) "

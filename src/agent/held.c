@@ -33,7 +33,7 @@ int cw_held_open(struct agent *a, int limit_ms)
 	struct cw_sensor_hold_maps m;
 
 	cw_sensor_hold_maps(a->sensor, &m);
-	return cw_hold_open(&a->hold, m.held, m.interp, limit_ms);
+	return cw_hold_open(&a->hold, m.held, m.interp, limit_ms, cw_enforce_desk(a->enforce));
 }
 
 bool cw_held_event(struct agent *a, const struct cw_event *ev)

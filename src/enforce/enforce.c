@@ -38,6 +38,7 @@
 
 #include <bpf/bpf.h>
 
+#include "desk.h"
 #include "event.h"
 #include "util.h"
 
@@ -72,6 +73,7 @@ struct cw_enforce {
 	struct watched *ns;
 	size_t nns;
 	struct cw_enforce_stats st;
+	struct cw_desk *desk; /* shared with the hold's guardian */
 };
 
 /* Filesystems nothing is executed from (or that cannot carry a mount mark). */
@@ -475,28 +477,76 @@ static int judge(struct cw_enforce *e, int fd, int pid, struct cw_enforce_block 
 	return 1;
 }
 
+/* Judge one question and answer it, unless the guardian answered it first
+ * (the verdict took longer than the limit: then it was allowed). */
+static void answer_one(struct cw_enforce *e, const struct fanotify_event_metadata *m, int slot)
+{
+	struct fanotify_response resp;
+	struct cw_enforce_block b = {0};
+	int verdict;
+	bool mine;
+
+	cw_desk_beat(e->desk);
+	verdict = (m->mask & FAN_OPEN_EXEC_PERM) ? judge(e, m->fd, (int)m->pid, &b) : 0;
+	if (verdict == 0 && fanotify_mark(e->fd, FAN_MARK_ADD | FAN_MARK_IGNORED_MASK,
+	                                  FAN_OPEN_EXEC_PERM, m->fd, NULL) == 0) {
+		pthread_mutex_lock(&e->lock);
+		e->st.clean_marks++;
+		pthread_mutex_unlock(&e->lock);
+	}
+	mine = cw_desk_mine(e->desk, slot);
+	if (mine) {
+		resp.fd = m->fd;
+		resp.response = verdict == 1 ? FAN_DENY : FAN_ALLOW;
+		if (write(e->fd, &resp, sizeof(resp)) != (ssize_t)sizeof(resp))
+			cw_err("block: cannot answer the kernel for pid %d: %s", (int)m->pid,
+			       strerror(errno));
+		cw_desk_done(e->desk, slot);
+	} else if (verdict == 1) {
+		cw_warn("block: the verdict on pid %d's exec of %s came after --block-timeout: "
+		        "it was allowed (reported, not refused)",
+		        (int)m->pid, b.path);
+	}
+	close(m->fd);
+	pthread_mutex_lock(&e->lock);
+	if (mine && verdict == 1)
+		e->st.denied++;
+	else if (mine && verdict == 0)
+		e->st.allowed++;
+	else if (mine)
+		e->st.undecided++;
+	pthread_mutex_unlock(&e->lock);
+	if (mine && verdict == 1 && e->on_block)
+		e->on_block(e->ctx, &b);
+	cw_detection_clear(&b.det);
+}
+
 int cw_enforce_handle(struct cw_enforce *e, int timeout_ms)
 {
 	char buf[4096] __attribute__((aligned(__alignof__(struct fanotify_event_metadata))));
 	struct pollfd pfd = {.fd = e->fd, .events = POLLIN};
 	struct fanotify_event_metadata *m;
-	ssize_t len;
-	int answered = 0, rc;
+	int slots[4096 / FAN_EVENT_METADATA_LEN], n = 0, taken, answered = 0, rc, err;
+	ssize_t len, left; /* FAN_EVENT_NEXT counts left down */
 
+	cw_desk_beat(e->desk);
 	rc = poll(&pfd, 1, timeout_ms);
-	if (rc < 0)
-		return errno == EINTR ? 0 : -errno;
-	if (rc == 0)
-		return 0;
+	if (rc <= 0)
+		return rc < 0 && errno != EINTR ? -errno : 0;
+	cw_desk_reading(e->desk, true);
 	len = read(e->fd, buf, sizeof(buf));
+	err = errno;
+	left = len;
+	for (m = (struct fanotify_event_metadata *)buf; left > 0 && FAN_EVENT_OK(m, left);
+	     m = FAN_EVENT_NEXT(m, left))
+		slots[n++] = m->fd >= 0 ? cw_desk_take(e->desk, m->fd) : -1;
+	cw_desk_reading(e->desk, false);
 	if (len < 0)
-		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
-	for (m = (struct fanotify_event_metadata *)buf; FAN_EVENT_OK(m, len);
-	     m = FAN_EVENT_NEXT(m, len)) {
-		struct fanotify_response resp;
-		struct cw_enforce_block b = {0};
-		int verdict;
-
+		return err == EAGAIN || err == EINTR ? 0 : -err;
+	taken = n;
+	n = 0;
+	for (m = (struct fanotify_event_metadata *)buf; n < taken && FAN_EVENT_OK(m, len);
+	     m = FAN_EVENT_NEXT(m, len), n++) {
 		if (m->vers != FANOTIFY_METADATA_VERSION) {
 			cw_err("block: fanotify metadata version %u, expected %u: stopping",
 			       m->vers, FANOTIFY_METADATA_VERSION);
@@ -504,31 +554,8 @@ int cw_enforce_handle(struct cw_enforce *e, int timeout_ms)
 		}
 		if (m->fd < 0)
 			continue;
-		verdict = (m->mask & FAN_OPEN_EXEC_PERM) ? judge(e, m->fd, (int)m->pid, &b) : 0;
-		if (verdict == 0 && fanotify_mark(e->fd, FAN_MARK_ADD | FAN_MARK_IGNORED_MASK,
-		                                  FAN_OPEN_EXEC_PERM, m->fd, NULL) == 0) {
-			pthread_mutex_lock(&e->lock);
-			e->st.clean_marks++;
-			pthread_mutex_unlock(&e->lock);
-		}
-		resp.fd = m->fd;
-		resp.response = verdict == 1 ? FAN_DENY : FAN_ALLOW;
-		if (write(e->fd, &resp, sizeof(resp)) != (ssize_t)sizeof(resp))
-			cw_err("block: cannot answer the kernel for pid %d: %s", (int)m->pid,
-			       strerror(errno));
-		close(m->fd);
+		answer_one(e, m, slots[n]);
 		answered++;
-		pthread_mutex_lock(&e->lock);
-		if (verdict == 1)
-			e->st.denied++;
-		else if (verdict == 0)
-			e->st.allowed++;
-		else
-			e->st.undecided++;
-		pthread_mutex_unlock(&e->lock);
-		if (verdict == 1 && e->on_block)
-			e->on_block(e->ctx, &b);
-		cw_detection_clear(&b.det);
 	}
 	return answered;
 }
@@ -571,6 +598,10 @@ int cw_enforce_open(struct cw_enforce **out, const struct cw_enforce_opts *opts)
 		free(e);
 		return err;
 	}
+	if ((err = cw_desk_open(&e->desk, e->fd)))
+		cw_warn("block: no bound on the kernel's questions (%s): a hung agent stalls "
+		        "execs of new files in containers",
+		        strerror(-err));
 	*out = e;
 	return 0;
 }
@@ -591,7 +622,9 @@ void cw_enforce_close(struct cw_enforce *e)
 {
 	if (!e)
 		return;
-	close(e->fd); /* pending permission events are allowed by the kernel */
+	close(e->fd); /* pending permission events are allowed by the kernel (once the
+	               * guardian has dropped its reference, too) */
+	cw_desk_close(e->desk);
 	for (size_t i = 0; i < e->nns; i++)
 		free(e->ns[i].ids.id);
 	pthread_mutex_destroy(&e->lock);
@@ -601,7 +634,18 @@ void cw_enforce_close(struct cw_enforce *e)
 
 void cw_enforce_get_stats(struct cw_enforce *e, struct cw_enforce_stats *out)
 {
+	struct cw_desk_stats ds;
+
 	pthread_mutex_lock(&e->lock);
 	*out = e->st;
 	pthread_mutex_unlock(&e->lock);
+	cw_desk_get_stats(e->desk, &ds);
+	out->late = ds.late;
+	out->stalled = ds.stalled;
+	out->unbounded = ds.unbounded;
+}
+
+struct cw_desk *cw_enforce_desk(struct cw_enforce *e)
+{
+	return e ? e->desk : NULL;
 }

@@ -43,6 +43,10 @@ struct cw_enforce_stats {
 	uint64_t allowed, denied, undecided; /* undecided: allowed for want of a verdict */
 	uint64_t namespaces, marks, mark_errors;
 	uint64_t clean_marks; /* clean files the kernel no longer asks about */
+	/* answered "allow" by the hold's guardian (desk.h): a verdict later than
+	 * --block-timeout, questions waiting while the agent stalled, questions
+	 * beyond the bound's slots */
+	uint64_t late, stalled, unbounded;
 };
 
 struct cw_enforce;
@@ -70,5 +74,7 @@ int cw_enforce_refresh(struct cw_enforce *e, uint32_t mntns, int pid);
  * gone. Returns the number of namespaces watched or -errno. */
 int cw_enforce_rescan(struct cw_enforce *e);
 void cw_enforce_get_stats(struct cw_enforce *e, struct cw_enforce_stats *out);
+/* The bound on the kernel's questions, for the hold's guardian (NULL if none). */
+struct cw_desk *cw_enforce_desk(struct cw_enforce *e);
 
 #endif

@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "desk.h"
 #include "event.h"
 #include "util.h"
 
@@ -46,6 +47,7 @@ struct cw_hold {
 	int held_fd, pipe_wr, limit_ms;
 	pid_t guardian;
 	struct shared *sh;
+	struct cw_desk *desk; /* fanotify's questions, bounded too (or NULL) */
 };
 
 /* The interpreters the kernel looks at (by the name execve was given) and
@@ -173,30 +175,41 @@ static void guard_pass(struct cw_hold *h, bool all)
 	}
 }
 
-/* Close every descriptor but stdio, a and b, up to the soft limit (a tool
- * such as valgrind keeps its own above it). */
-static void close_all_but(int a, int b)
+static int cmp_int(const void *a, const void *b)
 {
-	int lo = a < b ? a : b, hi = a < b ? b : a;
+	return *(const int *)a - *(const int *)b;
+}
+
+/* Close every descriptor but stdio and the n in keep (negative ones are
+ * ignored), up to the soft limit (a tool such as valgrind keeps its own above
+ * it). */
+static void close_all_but(int *keep, size_t n)
+{
 	struct rlimit rl = {.rlim_cur = RLIM_INFINITY};
-	unsigned int top = ~0U;
+	unsigned int top = ~0U, from = 3;
 
 	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur > 0)
 		top = (unsigned int)rl.rlim_cur - 1;
-	if (lo > 3)
-		syscall(SYS_close_range, 3, lo - 1, 0);
-	if (hi > lo + 1)
-		syscall(SYS_close_range, lo + 1, hi - 1, 0);
-	if ((unsigned int)hi < top)
-		syscall(SYS_close_range, hi + 1, top, 0);
+	qsort(keep, n, sizeof(*keep), cmp_int);
+	for (size_t i = 0; i < n; i++) {
+		if (keep[i] < (int)from)
+			continue;
+		if ((unsigned int)keep[i] > from)
+			syscall(SYS_close_range, from, keep[i] - 1, 0);
+		from = (unsigned int)keep[i] + 1;
+	}
+	if (from <= top)
+		syscall(SYS_close_range, from, top, 0);
 }
 
 static struct cw_hold *guard_self; /* the guardian's own, for its whole life */
 
 static void __attribute__((noreturn)) guard_main(struct cw_hold *h, int pipe_rd)
 {
+	int keep[] = {h->held_fd, pipe_rd, cw_desk_fd(h->desk)};
+
 	guard_self = h;
-	close_all_but(h->held_fd, pipe_rd);
+	close_all_but(keep, sizeof(keep) / sizeof(keep[0]));
 	(void)prctl(PR_SET_NAME, "cagewatch-hold", 0, 0, 0);
 	signal(SIGTERM, SIG_IGN); /* it ends when the agent does, not before */
 	signal(SIGINT, SIG_IGN);
@@ -206,9 +219,11 @@ static void __attribute__((noreturn)) guard_main(struct cw_hold *h, int pipe_rd)
 		int rc = poll(&p, 1, 100);
 
 		if (rc > 0) {
-			/* The agent closed its end or died. Its exec program may
+			/* The agent closed its end or died: the kernel allows its
+			 * questions once nobody holds the group. Its exec program may
 			 * still run for a moment while the kernel releases it:
 			 * keep letting go for a second. */
+			cw_desk_release(h->desk);
 			for (int i = 0; i < 10; i++) {
 				guard_pass(h, true);
 				usleep(100000);
@@ -217,10 +232,12 @@ static void __attribute__((noreturn)) guard_main(struct cw_hold *h, int pipe_rd)
 			_exit(0);
 		}
 		guard_pass(h, false);
+		cw_desk_guard(h->desk, h->limit_ms);
 	}
 }
 
-int cw_hold_open(struct cw_hold **out, int held_fd, int interp_fd, int limit_ms)
+int cw_hold_open(struct cw_hold **out, int held_fd, int interp_fd, int limit_ms,
+                 struct cw_desk *desk)
 {
 	struct cw_hold *h;
 	int p[2], err;
@@ -238,6 +255,7 @@ int cw_hold_open(struct cw_hold **out, int held_fd, int interp_fd, int limit_ms)
 		return -ENOMEM;
 	h->held_fd = held_fd;
 	h->limit_ms = limit_ms;
+	h->desk = desk;
 	h->sh =
 	    mmap(NULL, sizeof(*h->sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (h->sh == MAP_FAILED || pipe2(p, O_CLOEXEC)) {

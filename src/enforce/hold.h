@@ -27,12 +27,15 @@ struct cw_hold_stats {
 };
 
 struct cw_hold;
+struct cw_desk;
 
 /* Set up the hold's user side over the exec program's held and interp maps:
  * fills interp with the interpreters the kernel looks at and starts the
- * guardian (limit_ms: the longest hold, e.g. 2000). Call before any thread
+ * guardian (limit_ms: the longest hold, e.g. 2000), which bounds fanotify's
+ * questions on desk too (may be NULL; desk.h). Call before any thread
  * exists. 0 or -errno (logged). */
-int cw_hold_open(struct cw_hold **out, int held_fd, int interp_fd, int limit_ms);
+int cw_hold_open(struct cw_hold **out, int held_fd, int interp_fd, int limit_ms,
+                 struct cw_desk *desk);
 /* Stops the guardian, which first lets go every hold left. */
 void cw_hold_close(struct cw_hold *h);
 /* Decide the hold of tgid: SIGKILL when kill, else SIGCONT. Returns 1 when

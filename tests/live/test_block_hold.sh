@@ -7,7 +7,8 @@
 # it would write stays absent); a memfd look-alike is killed; benign work
 # (new containers, shells, scripts, a compiler, python, dpkg building and
 # unpacking a package) runs unchanged; an agent that cannot answer lets holds
-# go after --block-timeout; kill -9 of the agent while execs are held leaves
+# and fanotify's questions go after --block-timeout (a stopped agent, a
+# verdict slower than the limit); kill -9 of the agent while execs are held leaves
 # no stopped process; the host is never held.
 source "$(dirname "$0")/lib.sh"
 live_init
@@ -176,12 +177,36 @@ ms=$((($(date +%s%N) - t0) / 1000000))
 kill -CONT "$AGENT_PID"
 check "agent stopped: the held script ran once the limit passed (${ms} ms)" \
 	test -e "$R/tmp/marker-ok" -a "$ms" -ge 1500 -a "$ms" -lt 10000
+# a new file's exec on a marked mount: fanotify's question, answered by the
+# guardian when the agent does not read it
+sleep 1
+cp "$R/bin/busybox" "$R/tmp/busybox-new"
+kill -STOP "$AGENT_PID"
+t0=$(date +%s%N)
+o=$(in_ctr '/tmp/busybox-new echo new-file-ran')
+ms=$((($(date +%s%N) - t0) / 1000000))
+kill -CONT "$AGENT_PID"
+check "agent stopped: a new file's exec is allowed once the limit passed (${ms} ms: $o)" \
+	test "$o" = new-file-ran -a "$ms" -ge 1500 -a "$ms" -lt 10000
 t0=$(date +%s%N)
 sh -c 'sh "$0"' "$R/tmp/ok.sh" >/dev/null
 check "the host is never held" test $((($(date +%s%N) - t0) / 1000000)) -lt 1500
 stop_agent
 check "stats: holds, kills and the expired one" \
 	jqt '.hold.held >= 8 and .hold.killed >= 6 and .hold.expired >= 1' "$LIVE_DIR/stats.json"
+check "stats: the question the stalled agent did not read was allowed by the guardian" \
+	jqt '.block.stalled >= 1' "$LIVE_DIR/stats.json"
+
+# a verdict slower than the limit (64 MB hashed and scanned, 10 ms allowed)
+check "agent restarts with --block and a 10 ms limit" start_agent "$OUT.3" --block --block-timeout 10 \
+	--stats-file "$LIVE_DIR/stats3.json"
+{ cat "$R/bin/busybox"; head -c 64M /dev/urandom; } >"$R/tmp/busybox-big"
+chmod +x "$R/tmp/busybox-big"
+o=$(in_ctr '/tmp/busybox-big echo big-file-ran')
+check "a verdict later than the limit: the exec was allowed ($o)" test "$o" = big-file-ran
+stop_agent
+check "stats: ... and counted as answered late" jqt '.block.late >= 1' "$LIVE_DIR/stats3.json"
+rm -f "$R/tmp/busybox-big"
 
 check "agent restarts with --block and a long limit" start_agent "$OUT.2" --block --block-timeout 60000
 in_ctr 'sh /tmp/ok.sh' >/dev/null
@@ -189,6 +214,9 @@ rm -f "$R/tmp/marker-ok"
 kill -STOP "$AGENT_PID"
 (in_ctr 'sh /tmp/ok.sh' >/dev/null) &
 bg=$!
+cp "$R/bin/busybox" "$R/tmp/busybox-new2" # a question fanotify asks the stopped agent
+(in_ctr '/tmp/busybox-new2 echo new-file-ran' >"$LIVE_DIR/new2.out") &
+bg2=$!
 ns=$(readlink "/proc/$(cat "$LIVE_DIR/bundles/hold-ok/pid" 2>/dev/null || runc state hold-ok | jq .pid)/ns/mnt")
 for i in $(seq 1 50); do [ -n "$(stopped_in "$ns")" ] && break; sleep 0.1; done
 check "an exec is held while the agent cannot answer" test -n "$(stopped_in "$ns")"
@@ -199,6 +227,11 @@ for i in $(seq 1 30); do [ -z "$(stopped_in "$ns")" ] && break; sleep 0.1; done
 check "agent killed -9: no process is left stopped" test -z "$(stopped_in "$ns")"
 wait "$bg"
 check "... and the held script ran" test -e "$R/tmp/marker-ok"
+for i in $(seq 1 50); do kill -0 "$bg2" 2>/dev/null || break; sleep 0.1; done
+kill "$bg2" 2>/dev/null
+wait "$bg2"
+check "... and the exec fanotify had asked about ran ($(cat "$LIVE_DIR/new2.out"))" \
+	test "$(cat "$LIVE_DIR/new2.out")" = new-file-ran
 for i in $(seq 1 30); do [ -z "$(pgrep -x cagewatch-hold)" ] && break; sleep 0.1; done
 check "no guardian is left behind" test -z "$(pgrep -x cagewatch-hold)"
 live_done

@@ -110,7 +110,7 @@ TEST(decide_once)
 
 	if (!maps())
 		return;
-	CHECK_INT(cw_hold_open(&h, held_fd, interp_fd, 60000), 0);
+	CHECK_INT(cw_hold_open(&h, held_fd, interp_fd, 60000, NULL), 0);
 	a = held_child(boot_ns(), false);
 	b = held_child(boot_ns(), false);
 	CHECK_INT(cw_hold_decide(h, (uint32_t)a, false), 1);
@@ -132,7 +132,7 @@ TEST(reused_pid_untouched)
 
 	if (!maps())
 		return;
-	CHECK_INT(cw_hold_open(&h, held_fd, interp_fd, 60000), 0);
+	CHECK_INT(cw_hold_open(&h, held_fd, interp_fd, 60000, NULL), 0);
 	a = held_child(boot_ns(), true); /* its entry names another start time */
 	CHECK_INT(cw_hold_decide(h, (uint32_t)a, true), 0);
 	CHECK_INT(ended(a, 200), -1); /* neither killed nor let go */
@@ -153,7 +153,7 @@ TEST(guardian_limit_and_close)
 
 	if (!maps())
 		return;
-	CHECK_INT(cw_hold_open(&h, held_fd, interp_fd, 2000), 0);
+	CHECK_INT(cw_hold_open(&h, held_fd, interp_fd, 2000, NULL), 0);
 	old = held_child(boot_ns() - 10000000000ull, false); /* held 10 s ago */
 	fresh = held_child(boot_ns(), false);
 	CHECK_INT(ended(old, 2000), 7); /* the guardian let it go */
@@ -177,14 +177,14 @@ TEST(interpreters_loaded)
 
 	if (!maps())
 		return;
-	CHECK_INT(cw_hold_open(&h, held_fd, interp_fd, 1000), 0);
+	CHECK_INT(cw_hold_open(&h, held_fd, interp_fd, 1000, NULL), 0);
 	CHECK(bpf_map_lookup_elem(interp_fd, key, &v) == 0);
 	CHECK(v.inline_opts[0] == 'c' && v.inline_opts[1] == 'm');
 	memset(key, 0, sizeof(key));
 	strcpy(key, "sh");
 	CHECK(bpf_map_lookup_elem(interp_fd, key, &v) == 0 && v.inline_opts[0] == 'c');
 	cw_hold_close(h);
-	CHECK_INT(cw_hold_open(&h, held_fd, interp_fd, 0), -EINVAL);
+	CHECK_INT(cw_hold_open(&h, held_fd, interp_fd, 0, NULL), -EINVAL);
 }
 
 static const struct cw_test tests[] = {
