@@ -50,6 +50,17 @@ struct cw_ancestor {
 	char comm[CW_COMM_LEN];
 };
 
+/* A connected socket's two ends, network byte order addresses (IPv4 in the
+ * first 4 bytes), host order ports. */
+struct cw_sock_ends {
+	__u8 laddr[16];
+	__u8 raddr[16];
+	__u16 lport;
+	__u16 rport;
+	__u16 family; /* AF_INET or AF_INET6 */
+	__u16 pad;
+};
+
 enum cw_event_type {
 	CW_EV_EXEC = 1,
 };
@@ -92,13 +103,15 @@ struct cw_event {
 	__u8 seccomp_mode; /* 0 disabled, 1 strict, 2 filter */
 	__u8 no_new_privs;
 	__u8 n_ancestors; /* valid entries of anc[], nearest parent first */
-	__u8 pad8[5];
+	__u8 stdio_inet;  /* bit 0: stdin, bit 1: stdout is a connected network socket */
+	__u8 pad8[4];
+	struct cw_sock_ends sock; /* stdin's socket, else stdout's (stdio_inet != 0) */
 	struct cw_ancestor anc[CW_ANCESTORS];
 	char comm[CW_COMM_LEN];
 	char data[CW_DATA_MAX];
 };
 
-#define CW_EVENT_HDR_SIZE 344
+#define CW_EVENT_HDR_SIZE 384
 _Static_assert(sizeof(struct cw_event) == CW_EVENT_HDR_SIZE + CW_DATA_MAX,
                "struct cw_event layout changed: kernel and user space must agree");
 _Static_assert(__builtin_offsetof(struct cw_event, data) == CW_EVENT_HDR_SIZE,

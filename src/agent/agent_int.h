@@ -238,4 +238,10 @@ void cw_service_state(const char *state);               /* "RELOADING=1", "STOPP
 /* agent_stats.c */
 void cw_agent_write_stats(struct agent *a);
 
+/* stdio.c: the facts of the exec-time stdio rules from an exec record (peer:
+ * room for the socket's "addr:port", may be NULL; names live in thread-local
+ * storage until the next call), and the socket's ends as sourceProperties. */
+void cw_stdio_facts(const struct cw_event *ev, struct cw_exec_facts *f, char *peer, size_t cap);
+void cw_stdio_props(const struct cw_event *ev, json_t *extra);
+
 #endif

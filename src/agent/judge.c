@@ -16,6 +16,20 @@
 #include "safeopen.h"
 #include "util.h"
 
+/* The exec-time stdio rules (a shell on a socket, a command run over one):
+ * the detection in r->exec_det, with the socket's ends. */
+static bool stdio_rule(struct cw_report *r)
+{
+	struct cw_exec_facts f;
+	char peer[80];
+
+	cw_stdio_facts(&r->ev, &f, peer, sizeof(peer));
+	if (cw_technique_exec_stdio(r->rules->tq, &f, &r->exec_det) <= 0)
+		return false;
+	cw_stdio_props(&r->ev, r->exec_det.extra);
+	return true;
+}
+
 const char *const cw_unreadable_names[4] = {"process_gone", "memfd_gone", "not_regular",
                                             "open_failed"};
 
@@ -257,6 +271,8 @@ const struct cw_detection *cw_judge_exec(struct agent *a, struct cw_report *r,
 	else if (r->name_hit)
 		det = &r->det;
 	else if (cw_technique_exec_from(r->rules->tq, r->ex.path, &r->exec_det) > 0)
+		det = &r->exec_det;
+	else if (stdio_rule(r))
 		det = &r->exec_det;
 	if (!det)
 		return NULL;

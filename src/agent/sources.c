@@ -89,8 +89,18 @@ static void fast_path(struct agent *a)
 	    !cw_catalogue_name_relevant(a->ev_rules->cat, cw_basename(cur.path)) &&
 	    !cw_catalogue_name_relevant(a->ev_rules->cat,
 	                                cw_basename(cur.argc ? cur.argv[0] : "")) &&
+	    !cw_technique_name_relevant(a->ev_rules->tq, cw_basename(cur.path)) &&
 	    cw_sensor_mark_clean(a->sensor, cur.ev) == 0)
 		a->marked_clean++;
+}
+
+/* Does an exec-time stdio rule want cur (a shell on a socket, ...)? */
+static bool stdio_rule(struct agent *a)
+{
+	struct cw_exec_facts f;
+
+	cw_stdio_facts(cur.ev, &f, NULL, 0);
+	return cw_technique_exec_stdio(a->ev_rules->tq, &f, NULL) > 0;
 }
 
 /* The name layer and the content cache; false when there is nothing to report. */
@@ -107,7 +117,7 @@ static bool first_look(struct agent *a, struct first_look *fl)
 	fl->kind = cw_catalogue_operand(a->ev_rules->cat, &cur, &fl->operand);
 	fl->inl = fl->kind ? 0 : cw_catalogue_inline(a->ev_rules->cat, &cur, &fl->inline_text);
 	return fl->name_hit > 0 || fl->cached != 0 || fl->kind != 0 || fl->inl > 0 ||
-	       cw_technique_exec_from(a->ev_rules->tq, cur.path, NULL) > 0;
+	       cw_technique_exec_from(a->ev_rules->tq, cur.path, NULL) > 0 || stdio_rule(a);
 }
 
 /* The exec report of cur, files taken. */

@@ -69,6 +69,7 @@ struct {
 } known_clean SEC(".maps");
 
 #include "hold.bpf.h" /* uses scratch */
+#include "stdio.bpf.h"
 
 static __always_inline void count(__u32 idx)
 {
@@ -423,7 +424,9 @@ int BPF_PROG(cw_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	e->hold = CW_HOLD_NONE;
 	if (hold_enabled && e->mntns != host_mntns)
 		e->hold = hold_first(task, bprm, &ip);
-	if (!e->hold && !ip && !(e->flags & (CW_F_SCRIPT | CW_F_MEMFD | CW_F_DELETED)) &&
+	put_stdio(e, task);
+	if (!e->hold && !ip && !e->stdio_inet &&
+	    !(e->flags & (CW_F_SCRIPT | CW_F_MEMFD | CW_F_DELETED)) &&
 	    known_clean_exec(e, bprm, bprm->file)) {
 		count(CW_CNT_CLEAN);
 		return 0;

@@ -51,6 +51,24 @@ int cw_technique_exceptions_load(struct cw_technique_rules *r, const char *text,
  * and returns 1, else 0. */
 int cw_technique_exec_from(const struct cw_technique_rules *r, const char *path,
                            struct cw_detection *det);
+/* What an exec-time rule of kind exec_stdio looks at. */
+#define CW_STDIO_STDIN  1u /* stdin is a connected network socket */
+#define CW_STDIO_STDOUT 2u /* stdout is one */
+struct cw_exec_facts {
+	const char *name;   /* the program's name (comm after the exec) */
+	const char *parent; /* the parent's comm, NULL if unknown */
+	unsigned stdio;     /* CW_STDIO_* */
+	const char *peer;   /* "addr:port" of the socket, for the detail; may be NULL */
+};
+/* The exec-time rules of kind exec_stdio, first match in rule order: a
+ * program (names, if given) whose stdin or stdout (stdio) is a connected
+ * network socket, or started by one of parents. Fills *det (det->extra is an
+ * empty object, the caller's; NULL: only the answer) and returns 1, else 0. */
+int cw_technique_exec_stdio(const struct cw_technique_rules *r, const struct cw_exec_facts *f,
+                            struct cw_detection *det);
+/* Does an exec-time rule look at programs of this name whatever their
+ * descriptors (a shell under a server)? Their execs must reach user space. */
+bool cw_technique_name_relevant(const struct cw_technique_rules *r, const char *name);
 /* Is this rule excepted for a container of this name/image (either may be NULL
  * or "")? Returns the matching entry's comment (or "") if so, NULL if not. */
 const char *cw_technique_excepted(const struct cw_technique_rules *r, const char *rule_id,

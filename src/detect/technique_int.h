@@ -37,7 +37,8 @@ enum rule_kind {
 	RK_AGENT_SIGNAL,
 	RK_AGENT_TRACE,
 	RK_AGENT_BPF,
-	RK_EXEC_FROM, /* judged at exec, not from a syscall: cw_technique_exec_from */
+	RK_EXEC_FROM,  /* judged at exec, not from a syscall: cw_technique_exec_from */
+	RK_EXEC_STDIO, /* judged at exec: cw_technique_exec_stdio */
 };
 
 struct rule {
@@ -48,6 +49,8 @@ struct rule {
 	json_t *names;    /* array of strings, may be NULL */
 	json_t *prefixes; /* array of strings, may be NULL */
 	json_t *fs_types; /* array of strings, may be NULL */
+	json_t *parents;  /* exec_stdio: the parent's names (array), may be NULL */
+	uint8_t stdio;    /* exec_stdio: CW_STDIO_* of which one must be a network socket */
 	uint32_t fs_magic[16];
 	size_t n_magic;
 	uint16_t ports[16];

@@ -105,16 +105,64 @@ static const char *const kind_names[] = {
     [RK_AGENT_TRACE] = "agent_trace",
     [RK_AGENT_BPF] = "agent_bpf",
     [RK_EXEC_FROM] = "exec_from",
+    [RK_EXEC_STDIO] = "exec_stdio",
 };
 #define N_KINDS (sizeof(kind_names) / sizeof(kind_names[0]))
+
+/* "stdio": ["stdin", "stdout"]: which descriptors may be the network socket. */
+static int parse_stdio(const struct cw_rule_ctx *l, json_t *o, struct rule *ru)
+{
+	json_t *a = NULL, *v;
+	size_t i;
+	int err;
+
+	ru->stdio = 0;
+	if ((err = cw_rule_str_array(l, o, "stdio", false, &a)) || !a)
+		return err;
+	json_array_foreach(a, i, v)
+	{
+		if (!strcmp(json_string_value(v), "stdin"))
+			ru->stdio |= CW_STDIO_STDIN;
+		else if (!strcmp(json_string_value(v), "stdout"))
+			ru->stdio |= CW_STDIO_STDOUT;
+		else
+			return cw_rule_fail(
+			    l, "rule %s: stdio[%zu] must be \"stdin\" or \"stdout\"", ru->id, i);
+	}
+	return 0;
+}
+/* "ports": up to 16 TCP ports. */
+static int parse_ports(const struct cw_rule_ctx *l, json_t *o, struct rule *ru)
+{
+	json_t *ports = json_object_get(o, "ports"), *v;
+	size_t i;
+
+	if (!ports)
+		return 0;
+	if (!json_is_array(ports) || json_array_size(ports) > 16)
+		return cw_rule_fail(l, "rule %s: \"ports\" must be an array of at most 16 ports",
+		                    ru->id);
+	json_array_foreach(ports, i, v)
+	{
+		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+		    json_integer_value(v) > 65535)
+			return cw_rule_fail(l, "rule %s: ports[%zu] must be 1..65535", ru->id, i);
+		ru->ports[ru->n_ports++] = (uint16_t)json_integer_value(v);
+	}
+	return 0;
+}
+
+static int check_needs(const struct cw_rule_ctx *l, const struct rule *ru);
+
 static int parse_rule(const struct cw_rule_ctx *l, struct cw_technique_rules *r, json_t *o,
                       struct rule *ru)
 {
-	static const char *const keys[] = {"id",    "category",     "kind",     "title",
-	                                   "names", "prefixes",     "fs_types", "fs_unknown_ok",
-	                                   "ports", "skip_runtime", NULL};
+	static const char *const keys[] = {"id",    "category", "kind",     "title",
+	                                   "names", "prefixes", "fs_types", "fs_unknown_ok",
+	                                   "ports", "stdio",    "parents",  "skip_runtime",
+	                                   NULL};
 	const char *cat, *kind;
-	json_t *ports = NULL, *v = NULL;
+	json_t *v = NULL;
 	size_t i;
 	int err;
 
@@ -128,6 +176,8 @@ static int parse_rule(const struct cw_rule_ctx *l, struct cw_technique_rules *r,
 	    (err = cw_rule_str_array(l, o, "names", false, &ru->names)) ||
 	    (err = cw_rule_str_array(l, o, "prefixes", false, &ru->prefixes)) ||
 	    (err = cw_rule_str_array(l, o, "fs_types", false, &ru->fs_types)) ||
+	    (err = cw_rule_str_array(l, o, "parents", false, &ru->parents)) ||
+	    (err = parse_stdio(l, o, ru)) ||
 	    (err = cw_rule_bool(l, o, "fs_unknown_ok", &ru->fs_unknown_ok)) ||
 	    (err = cw_rule_bool(l, o, "skip_runtime", &ru->skip_runtime)))
 		return err;
@@ -168,22 +218,25 @@ static int parse_rule(const struct cw_rule_ctx *l, struct cw_technique_rules *r,
 				                    json_string_value(v));
 		}
 	}
-	ports = json_object_get(o, "ports");
-	if (ports) {
-		if (!json_is_array(ports) || json_array_size(ports) > 16)
-			return cw_rule_fail(
-			    l, "rule %s: \"ports\" must be an array of at most 16 ports", ru->id);
-		json_array_foreach(ports, i, v)
-		{
-			if (!json_is_integer(v) || json_integer_value(v) < 1 ||
-			    json_integer_value(v) > 65535)
-				return cw_rule_fail(l, "rule %s: ports[%zu] must be 1..65535",
-				                    ru->id, i);
-			ru->ports[ru->n_ports++] = (uint16_t)json_integer_value(v);
-		}
-	}
+	if ((err = parse_ports(l, o, ru)))
+		return err;
+	return check_needs(l, ru);
+}
+
+/* What each kind cannot do without. */
+static int check_needs(const struct cw_rule_ctx *l, const struct rule *ru)
+{
 	if (ru->kind == RK_EXEC_FROM && (!ru->prefixes || !json_array_size(ru->prefixes)))
 		return cw_rule_fail(l, "rule %s: kind exec_from needs \"prefixes\"", ru->id);
+	if (ru->kind == RK_EXEC_STDIO && !ru->stdio &&
+	    (!ru->parents || !json_array_size(ru->parents) || !ru->names ||
+	     !json_array_size(ru->names)))
+		return cw_rule_fail(
+		    l,
+		    "rule %s: kind exec_stdio needs \"stdio\", or \"parents\" and "
+		    "\"names\" (the kernel drops known-clean programs' execs unless "
+		    "a rule names them)",
+		    ru->id);
 	if (ru->kind == RK_CONNECT_TCP && !ru->n_ports)
 		return cw_rule_fail(l, "rule %s: kind connect_tcp needs \"ports\"", ru->id);
 	return 0;
@@ -517,6 +570,70 @@ int cw_technique_exec_from(const struct cw_technique_rules *r, const char *path,
 		}
 	}
 	return 0;
+}
+
+static bool name_in(json_t *names, const char *name)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(names, i, v)
+	{
+		if (!strcmp(json_string_value(v), name))
+			return true;
+	}
+	return false;
+}
+
+static void stdio_detail(const struct rule *ru, const struct cw_exec_facts *f,
+                         struct cw_detection *det)
+{
+	const char *on = (f->stdio & CW_STDIO_STDIN) ? "stdin" : "stdout";
+
+	memset(det, 0, sizeof(*det));
+	det->cat = ru->cat;
+	cw_strlcpy(det->rule_id, ru->id, sizeof(det->rule_id));
+	if (ru->stdio) {
+		cw_strlcpy(det->matched_on, "stdio", sizeof(det->matched_on));
+		snprintf(det->detail, sizeof(det->detail),
+		         "%s: %s (%s) is a socket connected to %s", ru->title, f->name, on,
+		         f->peer ? f->peer : "?");
+	} else {
+		cw_strlcpy(det->matched_on, "parent", sizeof(det->matched_on));
+		snprintf(det->detail, sizeof(det->detail), "%s: %s started by %s", ru->title,
+		         f->name, f->parent);
+	}
+	det->extra = json_object();
+}
+
+int cw_technique_exec_stdio(const struct cw_technique_rules *r, const struct cw_exec_facts *f,
+                            struct cw_detection *det)
+{
+	for (size_t i = 0; r && f && f->name && i < r->n_rules; i++) {
+		const struct rule *ru = &r->rules[i];
+
+		if (ru->kind != RK_EXEC_STDIO || (ru->stdio && !(ru->stdio & f->stdio)))
+			continue;
+		if (ru->names && !name_in(ru->names, f->name))
+			continue;
+		if (ru->parents && (!f->parent || !name_in(ru->parents, f->parent)))
+			continue;
+		if (det)
+			stdio_detail(ru, f, det);
+		return 1;
+	}
+	return 0;
+}
+
+bool cw_technique_name_relevant(const struct cw_technique_rules *r, const char *name)
+{
+	for (size_t i = 0; r && name && i < r->n_rules; i++) {
+		const struct rule *ru = &r->rules[i];
+
+		if (ru->kind == RK_EXEC_STDIO && !ru->stdio && name_in(ru->names, name))
+			return true;
+	}
+	return false;
 }
 
 const char *cw_technique_excepted(const struct cw_technique_rules *r, const char *rule_id,

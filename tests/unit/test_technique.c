@@ -246,6 +246,54 @@ TEST(exec_from)
 	cw_technique_rules_free(r);
 }
 
+/* Exec-time rules: who is on the other end (stdio sockets) and the parent. */
+TEST(exec_stdio)
+{
+	struct cw_technique_rules *r = rules(), *bad = NULL;
+	struct cw_detection d = {0};
+	struct cw_exec_facts sh_sock = {
+	    .name = "sh", .parent = "nc", .stdio = CW_STDIO_STDIN, .peer = "198.51.100.7:4444"};
+	struct cw_exec_facts id_out = {.name = "id", .parent = "sh", .stdio = CW_STDIO_STDOUT};
+	struct cw_exec_facts under_socat = {.name = "bash", .parent = "socat"};
+	struct cw_exec_facts under_nginx = {.name = "sh", .parent = "nginx"};
+	struct cw_exec_facts plain = {.name = "sh", .parent = "bash"};
+	struct cw_exec_facts nginx_ls = {.name = "ls", .parent = "nginx"};
+	const char *parents_only =
+	    "{\"schema\":1,\"categories\":{\"c\":{\"category\":\"C\","
+	    "\"module\":\"M\",\"severity\":\"LOW\",\"primaryTactic\":"
+	    "\"EXECUTION\",\"primaryTechniques\":[\"UNIX_SHELL\"],"
+	    "\"description\":\"d\",\"nextSteps\":\"n\"}},\"runtime_comms\":[],"
+	    "\"usermode_helpers\":[],\"rules\":[{\"id\":\"a\",\"category\":"
+	    "\"c\",\"kind\":\"exec_stdio\",\"title\":\"t\",\"parents\":"
+	    "[\"x\"]}]}";
+
+	CHECK_INT(cw_technique_exec_stdio(r, &sh_sock, &d), 1);
+	CHECK_STR(d.rule_id, "technique.reverse_shell.stdin_socket");
+	CHECK_STR(d.cat->severity, "CRITICAL");
+	CHECK_STR(d.cat->module, "REVERSE_SHELL");
+	CHECK(strstr(d.detail, "198.51.100.7:4444") != NULL);
+	cw_detection_clear(&d);
+	CHECK_INT(cw_technique_exec_stdio(r, &id_out, &d), 1);
+	CHECK_STR(d.rule_id, "technique.remote_command.socket_stdio");
+	cw_detection_clear(&d);
+	CHECK_INT(cw_technique_exec_stdio(r, &under_socat, &d), 1);
+	CHECK_STR(d.cat->module, "SOCAT_REVERSE_SHELL_DETECTED");
+	cw_detection_clear(&d);
+	CHECK_INT(cw_technique_exec_stdio(r, &under_nginx, &d), 1);
+	CHECK_STR(d.rule_id, "technique.child_shell.server");
+	cw_detection_clear(&d);
+	CHECK_INT(cw_technique_exec_stdio(r, &plain, &d), 0);
+	CHECK_INT(cw_technique_exec_stdio(r, &nginx_ls, NULL), 0);
+	CHECK_INT(cw_technique_exec_stdio(NULL, &sh_sock, NULL), 0);
+	/* shells must reach user space whatever their descriptors; other names not */
+	CHECK(cw_technique_name_relevant(r, "bash"));
+	CHECK(!cw_technique_name_relevant(r, "ls"));
+	/* a parent rule naming no program would keep every exec from the kernel's shortcut */
+	CHECK_INT(cw_technique_rules_load(&bad, parents_only, strlen(parents_only), "test"),
+	          -EINVAL);
+	cw_technique_rules_free(r);
+}
+
 TEST(release_agent_by_name_and_fs)
 {
 	struct cw_technique_rules *r = rules();
@@ -674,6 +722,7 @@ static const struct cw_test tests[] = {
     {"bad_rules_rejected", bad_rules_rejected},
     {"exceptions", exceptions},
     {"exec_from", exec_from},
+    {"exec_stdio", exec_stdio},
     {"release_agent_by_name_and_fs", release_agent_by_name_and_fs},
     {"failed_open_fs_from_proc", failed_open_fs_from_proc},
     {"mounts_and_runtime", mounts_and_runtime},

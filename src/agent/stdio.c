@@ -1,0 +1,64 @@
+/* stdio.c - what the exec-time stdio rules (kind exec_stdio, technique.h)
+ * look at, from the exec record: the program's and its parent's names and
+ * whether stdin or stdout was a connected network socket at the exec (decided
+ * by the kernel, stdio.bpf.h), and that socket's ends for the finding.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "agent_int.h"
+
+/* The socket's address (remote or local end) as text; "" if none. */
+static void sock_addr(const struct cw_event *ev, bool remote, char *out, size_t cap)
+{
+	const void *a = remote ? ev->sock.raddr : ev->sock.laddr;
+	int fam = ev->sock.family == AF_INET6 ? AF_INET6 : AF_INET;
+
+	if (!ev->stdio_inet || !inet_ntop(fam, a, out, (socklen_t)cap))
+		cw_strlcpy(out, "", cap);
+}
+
+void cw_stdio_facts(const struct cw_event *ev, struct cw_exec_facts *f, char *peer, size_t cap)
+{
+	static __thread char name[CW_COMM_LEN + 1], parent[CW_COMM_LEN + 1];
+	char ip[INET6_ADDRSTRLEN];
+
+	memset(f, 0, sizeof(*f));
+	memcpy(name, ev->comm, CW_COMM_LEN);
+	name[CW_COMM_LEN] = 0;
+	f->name = name;
+	if (ev->n_ancestors > 0) {
+		memcpy(parent, ev->anc[0].comm, CW_COMM_LEN);
+		parent[CW_COMM_LEN] = 0;
+		f->parent = parent;
+	}
+	f->stdio = ev->stdio_inet & (CW_STDIO_STDIN | CW_STDIO_STDOUT);
+	if (!f->stdio || !peer)
+		return;
+	sock_addr(ev, true, ip, sizeof(ip));
+	snprintf(peer, cap, ev->sock.family == AF_INET6 ? "[%s]:%u" : "%s:%u", ip,
+	         (unsigned)ev->sock.rport);
+	f->peer = peer;
+}
+
+void cw_stdio_props(const struct cw_event *ev, json_t *extra)
+{
+	const char *pre = (ev->stdio_inet & CW_STDIO_STDIN) ? "Reverse_Shell_Stdin_Redirection"
+	                                                    : "Stdout_Redirection";
+	char ip[INET6_ADDRSTRLEN], key[64];
+
+	if (!extra || !ev->stdio_inet)
+		return;
+	sock_addr(ev, true, ip, sizeof(ip));
+	snprintf(key, sizeof(key), "%s_Dst_Ip", pre);
+	json_object_set_new(extra, key, json_string(ip));
+	snprintf(key, sizeof(key), "%s_Dst_Port", pre);
+	json_object_set_new(extra, key, json_integer(ev->sock.rport));
+	sock_addr(ev, false, ip, sizeof(ip));
+	snprintf(key, sizeof(key), "%s_Src_Ip", pre);
+	json_object_set_new(extra, key, json_string(ip));
+	snprintf(key, sizeof(key), "%s_Src_Port", pre);
+	json_object_set_new(extra, key, json_integer(ev->sock.lport));
+}
