@@ -26,6 +26,10 @@
 #define CW_FNAME_MAX    512  /* bytes for bprm->filename */
 #define CW_ARGV_MAX     4096 /* bytes of argv copied */
 #define CW_DATA_MAX     (CW_PATH_MAX + CW_CGROUP_MAX + CW_FNAME_MAX + CW_ARGV_MAX)
+/* An exec whose argument area is at least this long reaches user space even
+ * when its file is known clean: argument rules (kind exec_argv, a base64
+ * payload) look at any program's arguments. */
+#define CW_ARGV_LONG 512
 
 /* cw_event.flags */
 #define CW_F_ARGV_TRUNC   (1u << 0) /* argv longer than CW_ARGV_MAX */

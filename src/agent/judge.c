@@ -16,18 +16,20 @@
 #include "safeopen.h"
 #include "util.h"
 
-/* The exec-time stdio rules (a shell on a socket, a command run over one):
- * the detection in r->exec_det, with the socket's ends. */
+/* The exec-time rules on stdio (a shell on a socket, a command run over one:
+ * with the socket's ends), the parent and the arguments (a base64 payload):
+ * the detection in r->exec_det. */
 static bool stdio_rule(struct cw_report *r)
 {
 	struct cw_exec_facts f;
 	char peer[80];
 
 	cw_stdio_facts(&r->ev, &f, peer, sizeof(peer));
-	if (cw_technique_exec_stdio(r->rules->tq, &f, &r->exec_det) <= 0)
-		return false;
-	cw_stdio_props(&r->ev, r->exec_det.extra);
-	return true;
+	if (cw_technique_exec_stdio(r->rules->tq, &f, &r->exec_det) > 0) {
+		cw_stdio_props(&r->ev, r->exec_det.extra);
+		return true;
+	}
+	return cw_technique_exec_argv(r->rules->tq, &f, r->ex.argv, r->ex.argc, &r->exec_det) > 0;
 }
 
 const char *const cw_unreadable_names[4] = {"process_gone", "memfd_gone", "not_regular",

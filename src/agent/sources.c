@@ -94,13 +94,14 @@ static void fast_path(struct agent *a)
 		a->marked_clean++;
 }
 
-/* Does an exec-time stdio rule want cur (a shell on a socket, ...)? */
+/* Does an exec-time rule want cur (a shell on a socket, a base64 payload)? */
 static bool stdio_rule(struct agent *a)
 {
 	struct cw_exec_facts f;
 
 	cw_stdio_facts(cur.ev, &f, NULL, 0);
-	return cw_technique_exec_stdio(a->ev_rules->tq, &f, NULL) > 0;
+	return cw_technique_exec_stdio(a->ev_rules->tq, &f, NULL) > 0 ||
+	       cw_technique_exec_argv(a->ev_rules->tq, &f, cur.argv, cur.argc, NULL) > 0;
 }
 
 /* The name layer and the content cache; false when there is nothing to report. */

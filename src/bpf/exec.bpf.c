@@ -385,6 +385,15 @@ static __always_inline void submit_held(struct cw_event *e, __u64 size, struct t
 	count(CW_CNT_HELD);
 }
 
+/* Is the new program's argument area CW_ARGV_LONG bytes or more? Direct
+ * BTF loads. */
+static __always_inline bool long_argv(struct task_struct *task)
+{
+	struct mm_struct *mm = task->mm;
+
+	return mm && mm->arg_end - mm->arg_start >= CW_ARGV_LONG;
+}
+
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(cw_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
@@ -425,7 +434,7 @@ int BPF_PROG(cw_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	if (hold_enabled && e->mntns != host_mntns)
 		e->hold = hold_first(task, bprm, &ip);
 	put_stdio(e, task);
-	if (!e->hold && !ip && !e->stdio_inet &&
+	if (!e->hold && !ip && !e->stdio_inet && !long_argv(task) &&
 	    !(e->flags & (CW_F_SCRIPT | CW_F_MEMFD | CW_F_DELETED)) &&
 	    known_clean_exec(e, bprm, bprm->file)) {
 		count(CW_CNT_CLEAN);

@@ -66,6 +66,13 @@ struct cw_exec_facts {
  * empty object, the caller's; NULL: only the answer) and returns 1, else 0. */
 int cw_technique_exec_stdio(const struct cw_technique_rules *r, const struct cw_exec_facts *f,
                             struct cw_detection *det);
+/* The exec-time rules of kind exec_argv, first match in rule order: a
+ * program (names, if given; any otherwise) with an argument (argv[1..argc))
+ * matching one of a rule's argv globs (a base64 payload). The kernel sends
+ * execs of named programs and those with a long argument area (CW_ARGV_LONG).
+ * Fills *det (NULL: only the answer) and returns 1, else 0. */
+int cw_technique_exec_argv(const struct cw_technique_rules *r, const struct cw_exec_facts *f,
+                           char *const *argv, int argc, struct cw_detection *det);
 /* Does an exec-time rule look at programs of this name whatever their
  * descriptors (a shell under a server)? Their execs must reach user space. */
 bool cw_technique_name_relevant(const struct cw_technique_rules *r, const char *name);

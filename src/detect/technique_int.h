@@ -39,6 +39,7 @@ enum rule_kind {
 	RK_AGENT_BPF,
 	RK_EXEC_FROM,  /* judged at exec, not from a syscall: cw_technique_exec_from */
 	RK_EXEC_STDIO, /* judged at exec: cw_technique_exec_stdio */
+	RK_EXEC_ARGV,  /* judged at exec: cw_technique_exec_argv */
 };
 
 struct rule {
@@ -50,6 +51,7 @@ struct rule {
 	json_t *prefixes; /* array of strings, may be NULL */
 	json_t *fs_types; /* array of strings, may be NULL */
 	json_t *parents;  /* exec_stdio: the parent's names (array), may be NULL */
+	json_t *argv;     /* exec_argv: globs tried on every argument */
 	uint8_t stdio;    /* exec_stdio: CW_STDIO_* of which one must be a network socket */
 	uint32_t fs_magic[16];
 	size_t n_magic;

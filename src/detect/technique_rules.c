@@ -106,6 +106,7 @@ static const char *const kind_names[] = {
     [RK_AGENT_BPF] = "agent_bpf",
     [RK_EXEC_FROM] = "exec_from",
     [RK_EXEC_STDIO] = "exec_stdio",
+    [RK_EXEC_ARGV] = "exec_argv",
 };
 #define N_KINDS (sizeof(kind_names) / sizeof(kind_names[0]))
 
@@ -157,10 +158,10 @@ static int check_needs(const struct cw_rule_ctx *l, const struct rule *ru);
 static int parse_rule(const struct cw_rule_ctx *l, struct cw_technique_rules *r, json_t *o,
                       struct rule *ru)
 {
-	static const char *const keys[] = {"id",    "category", "kind",     "title",
-	                                   "names", "prefixes", "fs_types", "fs_unknown_ok",
-	                                   "ports", "stdio",    "parents",  "skip_runtime",
-	                                   NULL};
+	static const char *const keys[] = {"id",           "category", "kind",     "title",
+	                                   "names",        "prefixes", "fs_types", "fs_unknown_ok",
+	                                   "ports",        "stdio",    "parents",  "argv",
+	                                   "skip_runtime", NULL};
 	const char *cat, *kind;
 	json_t *v = NULL;
 	size_t i;
@@ -177,6 +178,7 @@ static int parse_rule(const struct cw_rule_ctx *l, struct cw_technique_rules *r,
 	    (err = cw_rule_str_array(l, o, "prefixes", false, &ru->prefixes)) ||
 	    (err = cw_rule_str_array(l, o, "fs_types", false, &ru->fs_types)) ||
 	    (err = cw_rule_str_array(l, o, "parents", false, &ru->parents)) ||
+	    (err = cw_rule_str_array(l, o, "argv", false, &ru->argv)) ||
 	    (err = parse_stdio(l, o, ru)) ||
 	    (err = cw_rule_bool(l, o, "fs_unknown_ok", &ru->fs_unknown_ok)) ||
 	    (err = cw_rule_bool(l, o, "skip_runtime", &ru->skip_runtime)))
@@ -237,6 +239,8 @@ static int check_needs(const struct cw_rule_ctx *l, const struct rule *ru)
 		    "\"names\" (the kernel drops known-clean programs' execs unless "
 		    "a rule names them)",
 		    ru->id);
+	if (ru->kind == RK_EXEC_ARGV && (!ru->argv || !json_array_size(ru->argv)))
+		return cw_rule_fail(l, "rule %s: kind exec_argv needs \"argv\"", ru->id);
 	if (ru->kind == RK_CONNECT_TCP && !ru->n_ports)
 		return cw_rule_fail(l, "rule %s: kind connect_tcp needs \"ports\"", ru->id);
 	return 0;
@@ -625,12 +629,56 @@ int cw_technique_exec_stdio(const struct cw_technique_rules *r, const struct cw_
 	return 0;
 }
 
+/* The first argument (from 1) matching one of the globs, or NULL. */
+static const char *argv_match(json_t *globs, char *const *argv, int argc, const char **glob)
+{
+	size_t j;
+	json_t *v;
+
+	for (int i = 1; i < argc; i++)
+		json_array_foreach(globs, j, v)
+		{
+			if (!fnmatch(json_string_value(v), argv[i], 0)) {
+				*glob = json_string_value(v);
+				return argv[i];
+			}
+		}
+	return NULL;
+}
+
+int cw_technique_exec_argv(const struct cw_technique_rules *r, const struct cw_exec_facts *f,
+                           char *const *argv, int argc, struct cw_detection *det)
+{
+	for (size_t i = 0; r && f && f->name && argv && i < r->n_rules; i++) {
+		const struct rule *ru = &r->rules[i];
+		const char *arg, *glob = "";
+
+		if (ru->kind != RK_EXEC_ARGV || (ru->names && !name_in(ru->names, f->name)))
+			continue;
+		arg = argv_match(ru->argv, argv, argc, &glob);
+		if (!arg)
+			continue;
+		if (!det)
+			return 1;
+		memset(det, 0, sizeof(*det));
+		det->cat = ru->cat;
+		cw_strlcpy(det->rule_id, ru->id, sizeof(det->rule_id));
+		cw_strlcpy(det->matched_on, "argv", sizeof(det->matched_on));
+		snprintf(det->detail, sizeof(det->detail), "%s: %s argument matches %s", ru->title,
+		         f->name, glob);
+		det->extra = json_pack("{s:s}", "Argument_Pattern", glob);
+		return 1;
+	}
+	return 0;
+}
+
 bool cw_technique_name_relevant(const struct cw_technique_rules *r, const char *name)
 {
 	for (size_t i = 0; r && name && i < r->n_rules; i++) {
 		const struct rule *ru = &r->rules[i];
 
-		if (ru->kind == RK_EXEC_STDIO && !ru->stdio && name_in(ru->names, name))
+		if ((ru->kind == RK_EXEC_ARGV || (ru->kind == RK_EXEC_STDIO && !ru->stdio)) &&
+		    name_in(ru->names, name))
 			return true;
 	}
 	return false;

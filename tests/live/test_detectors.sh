@@ -6,6 +6,7 @@
 # wiping, destructive command lines, netcat running a program, fileless
 # execution from a memfd and from /dev/shm; a reverse shell, commands run over
 # it, a shell under socat and one under a web server (Unexpected Child Shell);
+# base64 payloads in arguments (an ELF, a shell script, a python program);
 # and exceptions by container name. The programs are harmless stand-ins under the
 # tools' names (busybox's applets where it has them): only the name and the
 # arguments decide, as in the reference's definitions.
@@ -69,6 +70,31 @@ check "Fileless Execution in /memfd: (HIGH, $(jq -r .processes[0].binary.path <<
 check "a program run from /tmp is no fileless finding" \
 	test -z "$(jq -c 'select(.processes[0].binary.path == "/tmp/plain")' "$OUT")"
 
+# base64 payloads in arguments: an ELF (any program: the kernel sends long
+# argument areas even for a known-clean file), a shell script, a python program
+cp "$LIVE_DIR/harmless" "$R/opt/printer"
+cp "$LIVE_DIR/harmless" "$R/opt/python3"
+run '/opt/printer warm; /opt/printer warm' # known clean from now on
+ELF64=$(head -c 600 /bin/busybox | base64 -w0)
+ZERO64=$(head -c 600 /dev/zero | base64 -w0)
+run "/opt/printer $ZERO64; sh -c 'echo aGk= | base64 -d'; /opt/python3 -c 'print(1)'; /opt/python3 -c 'import base64; print(base64.b64decode(\"aGk=\"))'"
+sleep 1
+check "long arguments, base64 without a payload, plain python: no finding" \
+	test -z "$(jq -c 'select(.category | test("Base64"))' "$OUT")"
+cexec cw-det "$LIVE_DIR/x.pid" /opt/printer "$ELF64" >/dev/null
+f=$(wait_finding "$OUT" '.category == "Defense Evasion: Base64 ELF File Command Line" and .processes[0].binary.path == "/opt/printer"')
+check "Base64 ELF File Command Line (MEDIUM): a known-clean program with an ELF in its arguments" \
+	jqt '.severity == "MEDIUM" and .moduleName == "BASE64_ELF_FILE_CMDLINE" and .processes[0].binary.path == "/opt/printer"' <<<"${f:-null}"
+# (directly: busybox's sh runs a nested `sh -c` in-process, without an exec)
+cexec cw-det "$LIVE_DIR/x.pid" sh -c 'echo ZWNobyBoaQ== | base64 -d | sh' >/dev/null
+f=$(wait_finding "$OUT" '.category == "Defense Evasion: Base64 Encoded Shell Script Executed"')
+check "Base64 Encoded Shell Script Executed (MEDIUM)" \
+	jqt '.moduleName == "BASE64_ENCODED_SHELL_SCRIPT_EXECUTED" and .sourceProperties.Rule_Id == "technique.base64.shell"' <<<"${f:-null}"
+run "/opt/python3 -c 'import base64; exec(base64.b64decode(\"cHJpbnQoMSk=\"))'"
+f=$(wait_finding "$OUT" '.category == "Defense Evasion: Base64 Encoded Python Script Executed"')
+check "Base64 Encoded Python Script Executed (MEDIUM)" \
+	jqt '.moduleName == "BASE64_ENCODED_PYTHON_SCRIPT_EXECUTED" and .processes[0].binary.path == "/opt/python3"' <<<"${f:-null}"
+
 # shells and commands on network sockets, shells under servers and socat: a
 # container on the host's network connects to a listener on 127.0.0.1 that
 # sends it commands (busybox nc -e hands the shell the socket as stdio)
@@ -89,6 +115,12 @@ sleep 0.3
 # benign: a shell on a pipe, a shell under a program not on the list, a
 # command whose stdout is a pipe
 run 'echo true | sh; /opt/myapp /bin/sh -c true; ls / | cat >/dev/null' cw-det-net
+# benign: a web server serving (busybox httpd, 127.0.0.1 only, a static page)
+WPORT=$((PORT + 1))
+mkdir -p "$N/tmp/www" && echo served >"$N/tmp/www/index.html"
+run "busybox httpd -p 127.0.0.1:$WPORT -h /tmp/www" cw-det-net
+check "a web server in the container serves" test "$(curl -s --max-time 5 "http://127.0.0.1:$WPORT/index.html")" = served
+run 'busybox pkill httpd; busybox killall httpd' cw-det-net
 run "busybox nc 127.0.0.1 $PORT -e /bin/sh" cw-det-net
 wait "$LPID"
 f=$(wait_finding "$OUT" '.category == "Reverse Shell"')
@@ -104,7 +136,7 @@ check "Socat Reverse Shell (MEDIUM): a shell under socat" \
 f=$(wait_finding "$OUT" '.category == "Unexpected Child Shell"')
 check "Unexpected Child Shell (CRITICAL): a shell under nginx" \
 	jqt '.severity == "CRITICAL" and .moduleName == "UNEXPECTED_CHILD_SHELL" and (.processes[0].args | index("echo x"))' <<<"${f:-null}"
-check "a shell on a pipe, under another program, and piped commands give no finding" \
+check "a shell on a pipe, under another program, piped commands, a web server serving give no finding" \
 	test "$(jq -s '[.[] | select(.sourceProperties.Container_Id == "cw-det-net" and (.category | test("Shell|Remote Command")))] | length' "$OUT")" = 4
 
 # the exception: a compiler in the build container is excepted, elsewhere not

@@ -285,6 +285,32 @@ TEST(exec_stdio)
 	CHECK_INT(cw_technique_exec_stdio(r, &plain, &d), 0);
 	CHECK_INT(cw_technique_exec_stdio(r, &nginx_ls, NULL), 0);
 	CHECK_INT(cw_technique_exec_stdio(NULL, &sh_sock, NULL), 0);
+	/* arguments: a base64 ELF for any program, encoded scripts for shells and python */
+	{
+		char *elf[] = {"printf", "f0VMRgIBAQAAAAAAAAAAAAIAPgAB", NULL};
+		char *shs[] = {"sh", "-c", "echo aWQ= | base64 -d | sh", NULL};
+		char *ssh[] = {"sh", "-c", "cat k | base64 -d | ssh host", NULL};
+		char *py[] = {"python3", "-c", "import base64;exec(base64.b64decode('eA=='))",
+		              NULL};
+		struct cw_exec_facts fp = {.name = "printf"}, fs = {.name = "sh"},
+		                     fy = {.name = "python3"};
+
+		CHECK_INT(cw_technique_exec_argv(r, &fp, elf, 2, &d), 1);
+		CHECK_STR(d.cat->module, "BASE64_ELF_FILE_CMDLINE");
+		cw_detection_clear(&d);
+		CHECK_INT(cw_technique_exec_argv(r, &fs, shs, 3, &d), 1);
+		CHECK_STR(d.rule_id, "technique.base64.shell");
+		cw_detection_clear(&d);
+		CHECK_INT(cw_technique_exec_argv(r, &fs, ssh, 3, NULL), 0); /* ssh is no shell */
+		CHECK_INT(cw_technique_exec_argv(r, &fy, py, 3, &d), 1);
+		CHECK_STR(d.cat->module, "BASE64_ENCODED_PYTHON_SCRIPT_EXECUTED");
+		cw_detection_clear(&d);
+		CHECK_INT(cw_technique_exec_argv(r, &fp, shs, 3, NULL), 0); /* printf: no rule */
+		CHECK_INT(cw_technique_exec_argv(r, &fy, elf, 1, NULL),
+		          0); /* argv[0] is not looked at */
+		CHECK(cw_technique_name_relevant(r, "python3"));
+		CHECK(!cw_technique_name_relevant(r, "printf")); /* long argv reaches us instead */
+	}
 	/* shells must reach user space whatever their descriptors; other names not */
 	CHECK(cw_technique_name_relevant(r, "bash"));
 	CHECK(!cw_technique_name_relevant(r, "ls"));
