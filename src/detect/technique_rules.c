@@ -545,6 +545,15 @@ out:
 	return err;
 }
 
+/* A detection of an exec-time rule, its detail and extra left to the caller. */
+static void det_start(struct cw_detection *det, const struct rule *ru, const char *matched_on)
+{
+	memset(det, 0, sizeof(*det));
+	det->cat = ru->cat;
+	cw_strlcpy(det->rule_id, ru->id, sizeof(det->rule_id));
+	cw_strlcpy(det->matched_on, matched_on, sizeof(det->matched_on));
+}
+
 int cw_technique_exec_from(const struct cw_technique_rules *r, const char *path,
                            struct cw_detection *det)
 {
@@ -563,10 +572,7 @@ int cw_technique_exec_from(const struct cw_technique_rules *r, const char *path,
 				continue;
 			if (!det)
 				return 1;
-			memset(det, 0, sizeof(*det));
-			det->cat = ru->cat;
-			cw_strlcpy(det->rule_id, ru->id, sizeof(det->rule_id));
-			cw_strlcpy(det->matched_on, "exec path", sizeof(det->matched_on));
+			det_start(det, ru, "exec path");
 			snprintf(det->detail, sizeof(det->detail), "%s: path starts with %s",
 			         ru->title, pre);
 			det->extra = json_pack("{s:s}", "Exec_From", pre);
@@ -594,16 +600,12 @@ static void stdio_detail(const struct rule *ru, const struct cw_exec_facts *f,
 {
 	const char *on = (f->stdio & CW_STDIO_STDIN) ? "stdin" : "stdout";
 
-	memset(det, 0, sizeof(*det));
-	det->cat = ru->cat;
-	cw_strlcpy(det->rule_id, ru->id, sizeof(det->rule_id));
+	det_start(det, ru, ru->stdio ? "stdio" : "parent");
 	if (ru->stdio) {
-		cw_strlcpy(det->matched_on, "stdio", sizeof(det->matched_on));
 		snprintf(det->detail, sizeof(det->detail),
 		         "%s: %s (%s) is a socket connected to %s", ru->title, f->name, on,
 		         f->peer ? f->peer : "?");
 	} else {
-		cw_strlcpy(det->matched_on, "parent", sizeof(det->matched_on));
 		snprintf(det->detail, sizeof(det->detail), "%s: %s started by %s", ru->title,
 		         f->name, f->parent);
 	}
@@ -660,10 +662,7 @@ int cw_technique_exec_argv(const struct cw_technique_rules *r, const struct cw_e
 			continue;
 		if (!det)
 			return 1;
-		memset(det, 0, sizeof(*det));
-		det->cat = ru->cat;
-		cw_strlcpy(det->rule_id, ru->id, sizeof(det->rule_id));
-		cw_strlcpy(det->matched_on, "argv", sizeof(det->matched_on));
+		det_start(det, ru, "argv");
 		snprintf(det->detail, sizeof(det->detail), "%s: %s argument matches %s", ru->title,
 		         f->name, glob);
 		det->extra = json_pack("{s:s}", "Argument_Pattern", glob);

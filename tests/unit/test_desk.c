@@ -32,6 +32,17 @@ static void done(struct cw_desk *d)
 	close(group[1]);
 }
 
+/* The guardian's counts are late and stalled; then the desk goes. */
+static void counted(struct cw_desk *d, int late, int stalled)
+{
+	struct cw_desk_stats s;
+
+	cw_desk_get_stats(d, &s);
+	CHECK_INT(s.late, late);
+	CHECK_INT(s.stalled, stalled);
+	done(d);
+}
+
 /* The next answer the "kernel" got: its fd, or -1 when none is waiting. */
 static int answer(void)
 {
@@ -60,7 +71,6 @@ static int question(void)
 TEST(late_answered_once)
 {
 	struct cw_desk *d = desk();
-	struct cw_desk_stats s;
 	int slot = cw_desk_take(d, 42);
 
 	CHECK(slot >= 0);
@@ -73,10 +83,7 @@ TEST(late_answered_once)
 	CHECK(!cw_desk_mine(d, slot)); /* the enforcer must not answer again */
 	cw_desk_guard(d, 50);
 	CHECK_INT(answer(), -1);
-	cw_desk_get_stats(d, &s);
-	CHECK_INT(s.late, 1);
-	CHECK_INT(s.stalled, 0);
-	done(d);
+	counted(d, 1, 0);
 }
 
 TEST(enforcer_first)
@@ -99,7 +106,6 @@ TEST(enforcer_first)
 TEST(stalled_read_only_when_safe)
 {
 	struct cw_desk *d = desk();
-	struct cw_desk_stats s;
 	int fd = question(), slot;
 
 	cw_desk_guard(d, 50);
@@ -122,10 +128,7 @@ TEST(stalled_read_only_when_safe)
 	CHECK_INT(answer(), 98);
 	CHECK_INT(answer(), fd);
 	CHECK(fcntl(fd, F_GETFD) < 0 && errno == EBADF); /* the guardian closed it */
-	cw_desk_get_stats(d, &s);
-	CHECK_INT(s.late, 2);
-	CHECK_INT(s.stalled, 1);
-	done(d);
+	counted(d, 2, 1);
 }
 
 TEST(slots_run_out)
