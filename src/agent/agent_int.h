@@ -238,10 +238,15 @@ void cw_service_state(const char *state);               /* "RELOADING=1", "STOPP
 /* agent_stats.c */
 void cw_agent_write_stats(struct agent *a);
 
-/* stdio.c: the facts of the exec-time stdio rules from an exec record (peer:
- * room for the socket's "addr:port", may be NULL; names live in thread-local
- * storage until the next call), and the socket's ends as sourceProperties. */
-void cw_stdio_facts(const struct cw_event *ev, struct cw_exec_facts *f, char *peer, size_t cap);
+/* stdio.c: what the exec-time rules (technique.h) look at in one exec
+ * record, with the storage the facts point into; and the socket's ends as
+ * sourceProperties. */
+struct cw_exec_view {
+	struct cw_exec_facts f;
+	char name[CW_COMM_LEN + 1], parent[CW_COMM_LEN + 1];
+	char peer[64]; /* "addr:port" or "[addr]:port" of the socket */
+};
+void cw_exec_view_of(const struct cw_event *ev, struct cw_exec_view *v);
 void cw_stdio_props(const struct cw_event *ev, json_t *extra);
 
 #endif

@@ -19,17 +19,16 @@
 /* The exec-time rules on stdio (a shell on a socket, a command run over one:
  * with the socket's ends), the parent and the arguments (a base64 payload):
  * the detection in r->exec_det. */
-static bool stdio_rule(struct cw_report *r)
+static bool exec_rules(struct cw_report *r)
 {
-	struct cw_exec_facts f;
-	char peer[80];
+	struct cw_exec_view v;
 
-	cw_stdio_facts(&r->ev, &f, peer, sizeof(peer));
-	if (cw_technique_exec_stdio(r->rules->tq, &f, &r->exec_det) > 0) {
+	cw_exec_view_of(&r->ev, &v);
+	if (cw_technique_exec_stdio(r->rules->tq, &v.f, &r->exec_det) > 0) {
 		cw_stdio_props(&r->ev, r->exec_det.extra);
 		return true;
 	}
-	return cw_technique_exec_argv(r->rules->tq, &f, r->ex.argv, r->ex.argc, &r->exec_det) > 0;
+	return cw_technique_exec_argv(r->rules->tq, &v.f, r->ex.argv, r->ex.argc, &r->exec_det) > 0;
 }
 
 const char *const cw_unreadable_names[4] = {"process_gone", "memfd_gone", "not_regular",
@@ -274,7 +273,7 @@ const struct cw_detection *cw_judge_exec(struct agent *a, struct cw_report *r,
 		det = &r->det;
 	else if (cw_technique_exec_from(r->rules->tq, r->ex.path, &r->exec_det) > 0)
 		det = &r->exec_det;
-	else if (stdio_rule(r))
+	else if (exec_rules(r))
 		det = &r->exec_det;
 	if (!det)
 		return NULL;

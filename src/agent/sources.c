@@ -95,13 +95,13 @@ static void fast_path(struct agent *a)
 }
 
 /* Does an exec-time rule want cur (a shell on a socket, a base64 payload)? */
-static bool stdio_rule(struct agent *a)
+static bool exec_rules(struct agent *a)
 {
-	struct cw_exec_facts f;
+	struct cw_exec_view v;
 
-	cw_stdio_facts(cur.ev, &f, NULL, 0);
-	return cw_technique_exec_stdio(a->ev_rules->tq, &f, NULL) > 0 ||
-	       cw_technique_exec_argv(a->ev_rules->tq, &f, cur.argv, cur.argc, NULL) > 0;
+	cw_exec_view_of(cur.ev, &v);
+	return cw_technique_exec_stdio(a->ev_rules->tq, &v.f, NULL) > 0 ||
+	       cw_technique_exec_argv(a->ev_rules->tq, &v.f, cur.argv, cur.argc, NULL) > 0;
 }
 
 /* The name layer and the content cache; false when there is nothing to report. */
@@ -118,7 +118,7 @@ static bool first_look(struct agent *a, struct first_look *fl)
 	fl->kind = cw_catalogue_operand(a->ev_rules->cat, &cur, &fl->operand);
 	fl->inl = fl->kind ? 0 : cw_catalogue_inline(a->ev_rules->cat, &cur, &fl->inline_text);
 	return fl->name_hit > 0 || fl->cached != 0 || fl->kind != 0 || fl->inl > 0 ||
-	       cw_technique_exec_from(a->ev_rules->tq, cur.path, NULL) > 0 || stdio_rule(a);
+	       cw_technique_exec_from(a->ev_rules->tq, cur.path, NULL) > 0 || exec_rules(a);
 }
 
 /* The exec report of cur, files taken. */

@@ -1,5 +1,5 @@
-/* stdio.c - what the exec-time stdio rules (kind exec_stdio, technique.h)
- * look at, from the exec record: the program's and its parent's names and
+/* stdio.c - what the exec-time rules (kinds exec_stdio and exec_argv,
+ * technique.h) look at, from the exec record: the program's and its parent's names and
  * whether stdin or stdout was a connected network socket at the exec (decided
  * by the kernel, stdio.bpf.h), and that socket's ends for the finding.
  */
@@ -20,27 +20,24 @@ static void sock_addr(const struct cw_event *ev, bool remote, char *out, size_t 
 		cw_strlcpy(out, "", cap);
 }
 
-void cw_stdio_facts(const struct cw_event *ev, struct cw_exec_facts *f, char *peer, size_t cap)
+void cw_exec_view_of(const struct cw_event *ev, struct cw_exec_view *v)
 {
-	static __thread char name[CW_COMM_LEN + 1], parent[CW_COMM_LEN + 1];
 	char ip[INET6_ADDRSTRLEN];
 
-	memset(f, 0, sizeof(*f));
-	memcpy(name, ev->comm, CW_COMM_LEN);
-	name[CW_COMM_LEN] = 0;
-	f->name = name;
+	memset(v, 0, sizeof(*v));
+	memcpy(v->name, ev->comm, CW_COMM_LEN);
+	v->f.name = v->name;
 	if (ev->n_ancestors > 0) {
-		memcpy(parent, ev->anc[0].comm, CW_COMM_LEN);
-		parent[CW_COMM_LEN] = 0;
-		f->parent = parent;
+		memcpy(v->parent, ev->anc[0].comm, CW_COMM_LEN);
+		v->f.parent = v->parent;
 	}
-	f->stdio = ev->stdio_inet & (CW_STDIO_STDIN | CW_STDIO_STDOUT);
-	if (!f->stdio || !peer)
+	v->f.stdio = ev->stdio_inet & (CW_STDIO_STDIN | CW_STDIO_STDOUT);
+	if (!v->f.stdio)
 		return;
 	sock_addr(ev, true, ip, sizeof(ip));
-	snprintf(peer, cap, ev->sock.family == AF_INET6 ? "[%s]:%u" : "%s:%u", ip,
+	snprintf(v->peer, sizeof(v->peer), ev->sock.family == AF_INET6 ? "[%s]:%u" : "%s:%u", ip,
 	         (unsigned)ev->sock.rport);
-	f->peer = peer;
+	v->f.peer = v->peer;
 }
 
 void cw_stdio_props(const struct cw_event *ev, json_t *extra)

@@ -582,19 +582,6 @@ int cw_technique_exec_from(const struct cw_technique_rules *r, const char *path,
 	return 0;
 }
 
-static bool name_in(json_t *names, const char *name)
-{
-	size_t i;
-	json_t *v;
-
-	json_array_foreach(names, i, v)
-	{
-		if (!strcmp(json_string_value(v), name))
-			return true;
-	}
-	return false;
-}
-
 static void stdio_detail(const struct rule *ru, const struct cw_exec_facts *f,
                          struct cw_detection *det)
 {
@@ -620,9 +607,9 @@ int cw_technique_exec_stdio(const struct cw_technique_rules *r, const struct cw_
 
 		if (ru->kind != RK_EXEC_STDIO || (ru->stdio && !(ru->stdio & f->stdio)))
 			continue;
-		if (ru->names && !name_in(ru->names, f->name))
+		if (ru->names && !tq_in_strs(ru->names, f->name))
 			continue;
-		if (ru->parents && (!f->parent || !name_in(ru->parents, f->parent)))
+		if (ru->parents && (!f->parent || !tq_in_strs(ru->parents, f->parent)))
 			continue;
 		if (det)
 			stdio_detail(ru, f, det);
@@ -655,7 +642,7 @@ int cw_technique_exec_argv(const struct cw_technique_rules *r, const struct cw_e
 		const struct rule *ru = &r->rules[i];
 		const char *arg, *glob = "";
 
-		if (ru->kind != RK_EXEC_ARGV || (ru->names && !name_in(ru->names, f->name)))
+		if (ru->kind != RK_EXEC_ARGV || (ru->names && !tq_in_strs(ru->names, f->name)))
 			continue;
 		arg = argv_match(ru->argv, argv, argc, &glob);
 		if (!arg)
@@ -677,7 +664,7 @@ bool cw_technique_name_relevant(const struct cw_technique_rules *r, const char *
 		const struct rule *ru = &r->rules[i];
 
 		if ((ru->kind == RK_EXEC_ARGV || (ru->kind == RK_EXEC_STDIO && !ru->stdio)) &&
-		    name_in(ru->names, name))
+		    tq_in_strs(ru->names, name))
 			return true;
 	}
 	return false;

@@ -508,16 +508,18 @@ static void answer_one(struct cw_enforce *e, const struct fanotify_event_metadat
 		        (int)m->pid, b.path);
 	}
 	close(m->fd);
-	pthread_mutex_lock(&e->lock);
-	if (mine && verdict == 1)
-		e->st.denied++;
-	else if (mine && verdict == 0)
-		e->st.allowed++;
-	else if (mine)
-		e->st.undecided++;
-	pthread_mutex_unlock(&e->lock);
-	if (mine && verdict == 1 && e->on_block)
-		e->on_block(e->ctx, &b);
+	if (mine) { /* else the guardian counted it */
+		pthread_mutex_lock(&e->lock);
+		if (verdict == 1)
+			e->st.denied++;
+		else if (verdict == 0)
+			e->st.allowed++;
+		else
+			e->st.undecided++;
+		pthread_mutex_unlock(&e->lock);
+		if (verdict == 1 && e->on_block)
+			e->on_block(e->ctx, &b);
+	}
 	cw_detection_clear(&b.det);
 }
 
