@@ -214,12 +214,14 @@ rm -f "$R/tmp/marker-ok"
 kill -STOP "$AGENT_PID"
 (in_ctr 'sh /tmp/ok.sh' >/dev/null) &
 bg=$!
-cp "$R/bin/busybox" "$R/tmp/busybox-new2" # a question fanotify asks the stopped agent
-(in_ctr '/tmp/busybox-new2 echo new-file-ran' >"$LIVE_DIR/new2.out") &
-bg2=$!
 ns=$(readlink "/proc/$(cat "$LIVE_DIR/bundles/hold-ok/pid" 2>/dev/null || runc state hold-ok | jq .pid)/ns/mnt")
 for i in $(seq 1 50); do [ -n "$(stopped_in "$ns")" ] && break; sleep 0.1; done
 check "an exec is held while the agent cannot answer" test -n "$(stopped_in "$ns")"
+# then, not alongside: a question fanotify asks the stopped agent
+cp "$R/bin/busybox" "$R/tmp/busybox-new2"
+(in_ctr '/tmp/busybox-new2 echo new-file-ran' >"$LIVE_DIR/new2.out") &
+bg2=$!
+sleep 0.5
 kill -9 "$AGENT_PID"
 wait "$AGENT_PID" 2>/dev/null
 AGENT_PID=
