@@ -43,6 +43,9 @@
 #define CW_F_HOST_NS      (1u << 8)  /* task shares the host pid and mount namespaces */
 #define CW_F_CREDS        (1u << 9)  /* cap_*, euid/egid, seccomp, no_new_privs are valid */
 #define CW_F_CREDS_LATE   (1u << 10) /* ... read from /proc after the event, not at it */
+#define CW_F_OVL          (1u << 11) /* executable is on overlayfs: CW_F_UPPER/LOWER are valid */
+#define CW_F_UPPER        (1u << 12) /* ... it has a copy in the writable upper layer */
+#define CW_F_LOWER        (1u << 13) /* ... it has a copy in a lower (image) layer */
 
 #define CW_ANCESTORS 5 /* parents recorded above the exec'ing process */
 
@@ -109,13 +112,14 @@ struct cw_event {
 	__u8 n_ancestors; /* valid entries of anc[], nearest parent first */
 	__u8 stdio_inet;  /* bit 0: stdin, bit 1: stdout is a connected network socket */
 	__u8 pad8[4];
+	__u64 ns_init_start_ns;   /* boot clock start of the pid namespace's init, 0 unknown */
 	struct cw_sock_ends sock; /* stdin's socket, else stdout's (stdio_inet != 0) */
 	struct cw_ancestor anc[CW_ANCESTORS];
 	char comm[CW_COMM_LEN];
 	char data[CW_DATA_MAX];
 };
 
-#define CW_EVENT_HDR_SIZE 384
+#define CW_EVENT_HDR_SIZE 392
 _Static_assert(sizeof(struct cw_event) == CW_EVENT_HDR_SIZE + CW_DATA_MAX,
                "struct cw_event layout changed: kernel and user space must agree");
 _Static_assert(__builtin_offsetof(struct cw_event, data) == CW_EVENT_HDR_SIZE,

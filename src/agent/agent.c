@@ -46,6 +46,7 @@ struct run_opts {
 	const char *pidfile, *config, *store, *catfile, *rules_dir, *exceptions, *pin_dir;
 	const char *stats_path, *runtime_roots, *containerd_roots, *log_format, *node_name;
 	const char *block_timeout; /* ms */
+	const char *enable_rules;
 	bool no_store, no_args, no_kfilter, no_techniques, no_realtime, block, no_harden;
 	bool no_stdin, no_guard, host_too, no_capture, notification;
 	unsigned long ringbuf_mb;
@@ -77,6 +78,7 @@ static const struct {
     FLAG("no-techniques", 'N', no_techniques),
     FLAG("no-realtime", 'P', no_realtime),
     STR("technique-exceptions", 'E', exceptions),
+    STR("enable-rules", 'Q', enable_rules),
     FLAG("host", 'H', host_too),
     FLAG("block", 'B', block),
     STR("block-timeout", 'J', block_timeout),
@@ -192,67 +194,6 @@ static void open_capture(struct agent *a)
 		        strerror(-err));
 }
 
-static void usage(FILE *f)
-{
-	fputs("usage: cagewatch run [options]\n"
-	      "  --pidfile PATH     write the agent's pid once the sensor is attached\n"
-	      "  --config FILE      JSON configuration (organization, project, ...)\n"
-	      "  --store PATH       findings store (default /var/lib/cagewatch/findings.db)\n"
-	      "  --no-store         do not store findings, only print them\n"
-	      "  --catalogue FILE   use this tool catalogue instead of the embedded one\n"
-	      "  --output finding|notification\n"
-	      "                     print findings, or SCC NotificationMessage envelopes\n"
-	      "  --no-args          leave process arguments out of findings\n"
-	      "  --no-kernel-filter send every exec to user space (no known-clean skipping)\n"
-	      "  --no-techniques    tools only: no escape-technique sensor (syscalls)\n"
-	      "  --no-realtime      run at normal priority (findings may be late on busy nodes)\n"
-	      "  --technique-exceptions FILE\n"
-	      "                     known-benign technique exceptions by container image or name\n"
-	      "  --host             also report tools run outside containers\n"
-	      "  --no-harden        keep every capability, no seccomp filter (debugging)\n"
-	      "  --no-guard         no self-protection: attempts on the agent (signals,\n"
-	      "                     ptrace, bpf() on its programs) are not reported\n"
-	      "  --pin-dir DIR      where self-protection pins its programs in bpffs (default\n"
-	      "                     " CW_GUARD_PIN_DIR "; \"\" pins nothing: a killed agent\n"
-	      "                     then goes unnoticed by the next one)\n"
-	      "  --no-stdin-capture do not judge what shells read from stdin (removes the\n"
-	      "                     read() hook: ~170 ns per read syscall on this machine)\n"
-	      "  --no-capture       do not capture executed files at exec time (fanotify):\n"
-	      "                     read them afterwards (a tool that exits at once may be\n"
-	      "                     missed; for comparison and kernels without fanotify)\n"
-	      "  --block            refuse execs of known tools in containers (fanotify exec\n"
-	      "                     permission: judged by content before they start)\n"
-	      "  --block-timeout MS longest an exec is held for a verdict before it is let\n"
-	      "                     go and counted (default 2000)\n"
-	      "  --ringbuf-mb N     kernel ring buffer size in MiB (power of two, default 4)\n"
-	      "  --rules DIR        extra YARA rules (*.yar) besides the embedded ones\n"
-	      "  --stats-file PATH  counters for `cagewatch stats` (default "
-	      "/run/cagewatch/stats.json)\n"
-	      "  --runtime-roots DIRS\n"
-	      "                     more runc/crun state roots to read, ':'-separated (a\n"
-	      "                     dockerd --exec-root X keeps them in X/runtime-runc/moby)\n"
-	      "  --containerd-roots DIRS\n"
-	      "                     containerd root directories whose metadata names images\n"
-	      "                     and labels (default /var/lib/containerd)\n"
-	      "  --sink URL         also deliver every stored finding to URL (repeatable; the\n"
-	      "                     config key sinks): http(s)://... (webhook, the finding's\n"
-	      "                     JSON), falco+http(s)://... (Falco's alert shape, for\n"
-	      "                     falcosidekick), nats://HOST[:PORT][,...]?stream=NAME\n"
-	      "                     [&subject=S&replicas=N&creds=F&ca=F&tls=true] (JetStream,\n"
-	      "                     acknowledged, de-duplicated by finding and occurrence),\n"
-	      "                     syslog:///dev/log, syslog+udp://HOST[:PORT],\n"
-	      "                     syslog+tcp://HOST[:PORT] (RFC 5424). In order, at least\n"
-	      "                     once, from the store's outbox: resumed after a restart\n"
-	      "  --node-name NAME   the host name findings carry (config key host; e.g. a\n"
-	      "                     Kubernetes node name from the downward API)\n"
-	      "  --log-format text|json\n"
-	      "                     log lines on stderr as text (default) or JSON objects\n"
-	      "                     {time, level, pid, msg} for log shippers\n"
-	      "  --help-config      the configuration file's keys and defaults\n"
-	      "  -v, --verbose      debug logging\n",
-	      f);
-}
-
 /* --output and --ringbuf-mb. 0, or 2 after saying what is wrong. */
 static int parse_value(struct run_opts *o, int id, const char *arg)
 {
@@ -316,7 +257,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		} else if (opt == 'v') {
 			cw_log_set_level(CW_LOG_DEBUG);
 		} else if (opt == 'h') {
-			usage(stdout);
+			cw_run_usage(stdout);
 			return CW_EXIT_OK;
 		} else if (opt == 'g') {
 			cw_config_help(stdout);
@@ -347,6 +288,7 @@ static int load_rules(struct agent *a, const struct run_opts *o)
 	src->catfile = o->catfile;
 	src->rules_dir = o->rules_dir;
 	src->exceptions = o->exceptions;
+	src->enable_rules = o->enable_rules;
 	src->store = o->store;
 	src->node_name = o->node_name;
 	src->no_args = o->no_args;

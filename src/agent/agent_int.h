@@ -57,6 +57,7 @@ struct agent;
  * every reload. */
 struct cw_rules_src {
 	const char *config, *catfile, *rules_dir, *exceptions, *store, *node_name;
+	const char *enable_rules; /* --enable-rules: ids/globs of rules off by default */
 	bool no_args, no_techniques;
 };
 
@@ -102,6 +103,11 @@ struct cw_report {
 	bool name_hit, content_cached, content_hit;
 	struct cw_detection content_det;
 	struct cw_detection exec_det; /* an exec-time technique rule (fileless exec) */
+	unsigned prov;                /* CW_PROV_* of the executable, 0 unknown */
+	const char *prov_basis;       /* how prov was known (static text) */
+	bool prov_first;              /* the first exec of this file version to be reported */
+	bool bin_hit;                 /* the content layers matched the executable itself */
+	struct cw_detection prov_det; /* an exec_provenance rule's detection */
 };
 
 /* What a judge leaves for the finding besides the detection. */
@@ -191,6 +197,29 @@ void cw_agent_set_realtime(bool on);
 /* judge.c: the exec report's judge. Returns the detection or NULL. */
 const struct cw_detection *cw_judge_exec(struct agent *a, struct cw_report *r,
                                          const struct cw_container *ctr, struct cw_judged *jd);
+
+/* run_usage.c: `cagewatch run --help` on f. */
+void cw_run_usage(FILE *f);
+
+/* judge.c: the finding's binary (path, size) from the exec. */
+void cw_judge_binary(struct cw_report *r, struct cw_judged *jd);
+
+/* provenance.c (event thread, then worker). The provenance the record alone
+ * gives (CW_PROV_*; both ADDED and MODIFIED: changed, which not yet known; 0
+ * unknown); *basis says how (static text). */
+unsigned cw_provenance_hint(const struct agent *a, const struct cw_event *ev, const char **basis);
+/* Should this exec be sent to the worker for its provenance alone: changed,
+ * a rule looks at it, and the first exec of the file version (marked). */
+bool cw_provenance_new(struct agent *a, const struct cw_event *ev, unsigned hint);
+/* Record the provenance in r, refined by the file's birth time where the
+ * record alone cannot tell added from modified. Before the process goes. */
+void cw_provenance_take(struct agent *a, struct cw_report *r, unsigned hint, const char *basis,
+                        bool first);
+/* Worker: the exec_provenance rules' detection for r's first exec of a
+ * changed file (once per file version), or NULL. */
+const struct cw_detection *cw_judge_provenance(struct agent *a, struct cw_report *r,
+                                               const struct cw_container *ctr,
+                                               struct cw_judged *jd);
 
 /* sources.c: callbacks of the sensors, the enforcer and the guard. */
 int cw_source_exec(void *agent, const void *data, size_t len);

@@ -246,6 +246,16 @@ static bool judge_script(struct cw_report *r, struct cw_judged *jd)
 	return true;
 }
 
+void cw_judge_binary(struct cw_report *r, struct cw_judged *jd)
+{
+	cw_strlcpy(r->bin.path, r->ex.path, sizeof(r->bin.path));
+	if (!r->bin.have_size) {
+		r->bin.have_size = true;
+		r->bin.size = (int64_t)r->ev.size;
+	}
+	jd->in.binary = &r->bin;
+}
+
 const struct cw_detection *cw_judge_exec(struct agent *a, struct cw_report *r,
                                          const struct cw_container *ctr, struct cw_judged *jd)
 {
@@ -261,6 +271,7 @@ const struct cw_detection *cw_judge_exec(struct agent *a, struct cw_report *r,
 		cw_agent_set_realtime(false);
 	if (!r->content_cached)
 		check_binary(a, r);
+	r->bin_hit = r->content_hit; /* before a script's verdict can take over */
 	have_script = judge_script(r, jd);
 	if (a->realtime && reading)
 		cw_agent_set_realtime(true);
@@ -282,12 +293,13 @@ const struct cw_detection *cw_judge_exec(struct agent *a, struct cw_report *r,
 			det->extra = json_object();
 		json_object_set_new(det->extra, "Name_Rule_Id", json_string(r->det.rule_id));
 	}
-	cw_strlcpy(r->bin.path, r->ex.path, sizeof(r->bin.path));
-	if (!r->bin.have_size) {
-		r->bin.have_size = true;
-		r->bin.size = (int64_t)r->ev.size;
+	if (r->prov) {
+		if (!det->extra)
+			det->extra = json_object();
+		json_object_set_new(det->extra, "Binary_Provenance",
+		                    json_string(cw_provenance_name(r->prov)));
 	}
-	jd->in.binary = &r->bin;
+	cw_judge_binary(r, jd);
 	jd->in.script = have_script ? &jd->script : NULL;
 	if (have_script && r->inline_text) {
 		jd->in.script_contents = r->inline_text;

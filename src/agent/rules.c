@@ -60,13 +60,15 @@ static int load_detection(const struct cw_rules_src *src, struct cw_rules *r)
 	return 0;
 }
 
-/* The embedded technique rules and --technique-exceptions. */
+/* The embedded technique rules, --enable-rules and --technique-exceptions. */
 static int load_techniques(const struct cw_rules_src *src, struct cw_rules *r)
 {
 	char *text = NULL;
 	size_t len;
 	int err = cw_technique_rules_load_default(&r->tq);
 
+	if (!err && src->enable_rules)
+		err = cw_technique_enable(r->tq, src->enable_rules);
 	if (err || !src->exceptions)
 		return err;
 	err = cw_read_file(src->exceptions, 16 << 20, &text, &len);

@@ -122,7 +122,8 @@ static bool first_look(struct agent *a, struct first_look *fl)
 }
 
 /* The exec report of cur, files taken. */
-static void queue_exec(struct agent *a, struct first_look *fl)
+static void queue_exec(struct agent *a, struct first_look *fl, unsigned prov, const char *basis,
+                       bool prov_new)
 {
 	struct cw_report *r = cw_report_new(CW_REPORT_EXEC, a->ev_rules);
 
@@ -147,6 +148,7 @@ static void queue_exec(struct agent *a, struct first_look *fl)
 		r->bin = fl->bin;
 	}
 	grab_files(a, r, fl->kind, fl->operand);
+	cw_provenance_take(a, r, prov, basis, prov_new);
 	if (fl->inl > 0 && (r->inline_text = strdup(fl->inline_text))) {
 		r->inline_len = strlen(fl->inline_text);
 		r->inline_label = "(argv -c)";
@@ -160,7 +162,9 @@ int cw_source_exec(void *ctx, const void *data, size_t len)
 {
 	struct agent *a = ctx;
 	struct first_look fl = {0};
-	bool worker;
+	const char *basis;
+	unsigned prov;
+	bool worker, prov_new;
 
 	a->execs++;
 	if (cw_exec_decode(data, len, &cur)) {
@@ -175,8 +179,10 @@ int cw_source_exec(void *ctx, const void *data, size_t len)
 	if (a->enforce) /* a new container: mark its mounts from its first execs */
 		cw_enforce_watch(a->enforce, cur.ev->mntns, (int)cur.ev->tgid);
 	worker = cw_held_event(a, cur.ev);
-	if (first_look(a, &fl) || worker) {
-		queue_exec(a, &fl);
+	prov = cw_provenance_hint(a, cur.ev, &basis);
+	prov_new = cw_provenance_new(a, cur.ev, prov);
+	if (first_look(a, &fl) || worker || prov_new) {
+		queue_exec(a, &fl, prov, basis, prov_new);
 	} else {
 		fast_path(a);
 		cw_held_let_go(a, cur.ev);

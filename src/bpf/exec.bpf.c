@@ -70,6 +70,7 @@ struct {
 
 #include "hold.bpf.h" /* uses scratch */
 #include "stdio.bpf.h"
+#include "layer.bpf.h"
 
 static __always_inline void count(__u32 idx)
 {
@@ -214,7 +215,8 @@ static __always_inline void put_file_ids(struct cw_event *e, struct linux_binprm
 		e->mtime_sec = inode->i_mtime_sec;
 		e->mtime_nsec = inode->i_mtime_nsec;
 		e->ctime_sec = inode->i_ctime_sec;
-		e->ctime_nsec = inode->i_ctime_nsec;
+		/* multigrain timestamps (6.13+) keep a "queried" flag in bit 31 */
+		e->ctime_nsec = inode->i_ctime_nsec & 0x7fffffffu;
 	} else {
 		e->mtime_sec = e->ctime_sec = 0; /* older kernels: user space stats the file */
 		e->mtime_nsec = e->ctime_nsec = 0;
@@ -442,6 +444,8 @@ int BPF_PROG(cw_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	}
 	/* This exec goes to user space: the rest of the record. */
 	put_ids(e, task, tp, level);
+	put_layer(e, bprm->file);
+	e->ns_init_start_ns = ns_init_start(tp, level);
 	off = put_sections(e, task, bprm, bprm->file);
 	if (!off)
 		return 0;

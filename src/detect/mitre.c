@@ -41,6 +41,7 @@ static const struct {
     {"ABUSE_ELEVATION_CONTROL_MECHANISM", "T1548", false},
     {"UNSECURED_CREDENTIALS", "T1552", false},
     {"MASQUERADING", "T1036", false},
+    {"MATCH_LEGITIMATE_NAME_OR_LOCATION", "T1036.005", false},
     {"DEPLOY_CONTAINER", "T1610", false},
     {"SYSTEM_OWNER_USER_DISCOVERY", "T1033", false},
     {"FILE_AND_DIRECTORY_DISCOVERY", "T1083", false},

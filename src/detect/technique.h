@@ -73,9 +73,32 @@ int cw_technique_exec_stdio(const struct cw_technique_rules *r, const struct cw_
  * Fills *det (NULL: only the answer) and returns 1, else 0. */
 int cw_technique_exec_argv(const struct cw_technique_rules *r, const struct cw_exec_facts *f,
                            char *const *argv, int argc, struct cw_detection *det);
+/* Where an executed file came from (kind exec_provenance), a bit set: the
+ * image (present and unchanged when the container started), added or
+ * modified since. Both of the last two: changed, which one unknown. 0: not
+ * known (a memfd, a root the agent cannot tell about). */
+#define CW_PROV_IMAGE    1u
+#define CW_PROV_ADDED    2u
+#define CW_PROV_MODIFIED 4u
+/* "image", "added", "modified", "added or modified", "unknown". */
+const char *cw_provenance_name(unsigned prov);
+/* The exec-time rules of kind exec_provenance, first match in rule order: a
+ * file of one of a rule's provenances, whose content the content layers
+ * matched (malicious) or did not, as the rule says. Fills *det (NULL: only
+ * the answer; det->extra is an object the caller may add to) and returns 1,
+ * else 0. basis says how the provenance was known, for the detail. */
+int cw_technique_exec_provenance(const struct cw_technique_rules *r, unsigned prov, bool malicious,
+                                 const char *basis, struct cw_detection *det);
+/* Does any rule look at provenance? The agent then sends the first exec of
+ * each added or modified file to the worker even when its content is known
+ * clean. */
+bool cw_technique_has_provenance(const struct cw_technique_rules *r);
 /* Does an exec-time rule look at programs of this name whatever their
  * descriptors (a shell under a server)? Their execs must reach user space. */
 bool cw_technique_name_relevant(const struct cw_technique_rules *r, const char *name);
+/* Turn on the rules marked "default_off" whose ids match one of the
+ * ','-separated globs of list. -EINVAL (logged) when a glob matches no rule. */
+int cw_technique_enable(struct cw_technique_rules *r, const char *list);
 /* Is this rule excepted for a container of this name/image (either may be NULL
  * or "")? Returns the matching entry's comment (or "") if so, NULL if not. */
 const char *cw_technique_excepted(const struct cw_technique_rules *r, const char *rule_id,

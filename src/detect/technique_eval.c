@@ -173,7 +173,7 @@ static int first_match(const struct cw_technique_rules *r, const struct cw_techn
 		const struct rule *ru = &r->rules[i];
 
 		detail[0] = 0;
-		if (!tq_rule_matches(env, ru, ev, h, detail, sizeof(detail)))
+		if (ru->off || !tq_rule_matches(env, ru, ev, h, detail, sizeof(detail)))
 			continue;
 		tq_hit_exe(env, h, ev->exe);
 		h->det.cat = ru->cat;

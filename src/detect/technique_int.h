@@ -40,6 +40,7 @@ enum rule_kind {
 	RK_EXEC_FROM,  /* judged at exec, not from a syscall: cw_technique_exec_from */
 	RK_EXEC_STDIO, /* judged at exec: cw_technique_exec_stdio */
 	RK_EXEC_ARGV,  /* judged at exec: cw_technique_exec_argv */
+	RK_EXEC_PROV,  /* judged at exec: cw_technique_exec_provenance */
 };
 
 struct rule {
@@ -53,12 +54,15 @@ struct rule {
 	json_t *parents;  /* exec_stdio: the parent's names (array), may be NULL */
 	json_t *argv;     /* exec_argv: globs tried on every argument */
 	uint8_t stdio;    /* exec_stdio: CW_STDIO_* of which one must be a network socket */
+	uint8_t prov;     /* exec_provenance: CW_PROV_* the file may have */
+	bool malicious;   /* exec_provenance: the content layers must (not) match */
 	uint32_t fs_magic[16];
 	size_t n_magic;
 	uint16_t ports[16];
 	size_t n_ports;
 	bool fs_unknown_ok;
 	bool skip_runtime;
+	bool off; /* "default_off" and not turned on (cw_technique_enable) */
 };
 
 struct exception {

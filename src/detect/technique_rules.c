@@ -107,6 +107,7 @@ static const char *const kind_names[] = {
     [RK_EXEC_FROM] = "exec_from",
     [RK_EXEC_STDIO] = "exec_stdio",
     [RK_EXEC_ARGV] = "exec_argv",
+    [RK_EXEC_PROV] = "exec_provenance",
 };
 #define N_KINDS (sizeof(kind_names) / sizeof(kind_names[0]))
 
@@ -132,6 +133,31 @@ static int parse_stdio(const struct cw_rule_ctx *l, json_t *o, struct rule *ru)
 	}
 	return 0;
 }
+/* "provenance": ["image", "added", "modified"]: where the file may come from. */
+static int parse_provenance(const struct cw_rule_ctx *l, json_t *o, struct rule *ru)
+{
+	static const char *const names[] = {"image", "added", "modified"};
+	json_t *a = NULL, *v;
+	size_t i, k;
+	int err;
+
+	ru->prov = 0;
+	if ((err = cw_rule_str_array(l, o, "provenance", false, &a)) || !a)
+		return err;
+	json_array_foreach(a, i, v)
+	{
+		for (k = 0; k < 3 && strcmp(json_string_value(v), names[k]); k++)
+			;
+		if (k == 3)
+			return cw_rule_fail(
+			    l,
+			    "rule %s: provenance[%zu] must be \"image\", \"added\" or \"modified\"",
+			    ru->id, i);
+		ru->prov |= (uint8_t)(1u << k);
+	}
+	return 0;
+}
+
 /* "ports": up to 16 TCP ports. */
 static int parse_ports(const struct cw_rule_ctx *l, json_t *o, struct rule *ru)
 {
@@ -158,10 +184,10 @@ static int check_needs(const struct cw_rule_ctx *l, const struct rule *ru);
 static int parse_rule(const struct cw_rule_ctx *l, struct cw_technique_rules *r, json_t *o,
                       struct rule *ru)
 {
-	static const char *const keys[] = {"id",           "category", "kind",     "title",
-	                                   "names",        "prefixes", "fs_types", "fs_unknown_ok",
-	                                   "ports",        "stdio",    "parents",  "argv",
-	                                   "skip_runtime", NULL};
+	static const char *const keys[] = {
+	    "id",           "category",      "kind",      "title",       "names",   "prefixes",
+	    "fs_types",     "fs_unknown_ok", "ports",     "stdio",       "parents", "argv",
+	    "skip_runtime", "provenance",    "malicious", "default_off", NULL};
 	const char *cat, *kind;
 	json_t *v = NULL;
 	size_t i;
@@ -179,7 +205,9 @@ static int parse_rule(const struct cw_rule_ctx *l, struct cw_technique_rules *r,
 	    (err = cw_rule_str_array(l, o, "fs_types", false, &ru->fs_types)) ||
 	    (err = cw_rule_str_array(l, o, "parents", false, &ru->parents)) ||
 	    (err = cw_rule_str_array(l, o, "argv", false, &ru->argv)) ||
-	    (err = parse_stdio(l, o, ru)) ||
+	    (err = parse_stdio(l, o, ru)) || (err = parse_provenance(l, o, ru)) ||
+	    (err = cw_rule_bool(l, o, "malicious", &ru->malicious)) ||
+	    (err = cw_rule_bool(l, o, "default_off", &ru->off)) ||
 	    (err = cw_rule_bool(l, o, "fs_unknown_ok", &ru->fs_unknown_ok)) ||
 	    (err = cw_rule_bool(l, o, "skip_runtime", &ru->skip_runtime)))
 		return err;
@@ -241,6 +269,9 @@ static int check_needs(const struct cw_rule_ctx *l, const struct rule *ru)
 		    ru->id);
 	if (ru->kind == RK_EXEC_ARGV && (!ru->argv || !json_array_size(ru->argv)))
 		return cw_rule_fail(l, "rule %s: kind exec_argv needs \"argv\"", ru->id);
+	if (ru->kind == RK_EXEC_PROV && !ru->prov)
+		return cw_rule_fail(l, "rule %s: kind exec_provenance needs \"provenance\"",
+		                    ru->id);
 	if (ru->kind == RK_CONNECT_TCP && !ru->n_ports)
 		return cw_rule_fail(l, "rule %s: kind connect_tcp needs \"ports\"", ru->id);
 	return 0;
@@ -545,129 +576,33 @@ out:
 	return err;
 }
 
-/* A detection of an exec-time rule, its detail and extra left to the caller. */
-static void det_start(struct cw_detection *det, const struct rule *ru, const char *matched_on)
+int cw_technique_enable(struct cw_technique_rules *r, const char *list)
 {
-	memset(det, 0, sizeof(*det));
-	det->cat = ru->cat;
-	cw_strlcpy(det->rule_id, ru->id, sizeof(det->rule_id));
-	cw_strlcpy(det->matched_on, matched_on, sizeof(det->matched_on));
-}
+	char buf[1024], *save = NULL, *g;
 
-int cw_technique_exec_from(const struct cw_technique_rules *r, const char *path,
-                           struct cw_detection *det)
-{
-	for (size_t i = 0; r && path && i < r->n_rules; i++) {
-		const struct rule *ru = &r->rules[i];
-		size_t j;
-		json_t *v;
-
-		if (ru->kind != RK_EXEC_FROM)
-			continue;
-		json_array_foreach(ru->prefixes, j, v)
-		{
-			const char *pre = json_string_value(v);
-
-			if (strncmp(path, pre, strlen(pre)))
-				continue;
-			if (!det)
-				return 1;
-			det_start(det, ru, "exec path");
-			snprintf(det->detail, sizeof(det->detail), "%s: path starts with %s",
-			         ru->title, pre);
-			det->extra = json_pack("{s:s}", "Exec_From", pre);
-			return 1;
-		}
+	if (!r || !list)
+		return -EINVAL;
+	if (strlen(list) >= sizeof(buf)) {
+		cw_err("--enable-rules: the list is longer than %zu bytes", sizeof(buf) - 1);
+		return -EINVAL;
 	}
-	return 0;
-}
+	cw_strlcpy(buf, list, sizeof(buf));
+	for (g = strtok_r(buf, ",", &save); g; g = strtok_r(NULL, ",", &save)) {
+		size_t n = 0;
 
-static void stdio_detail(const struct rule *ru, const struct cw_exec_facts *f,
-                         struct cw_detection *det)
-{
-	const char *on = (f->stdio & CW_STDIO_STDIN) ? "stdin" : "stdout";
-
-	det_start(det, ru, ru->stdio ? "stdio" : "parent");
-	if (ru->stdio) {
-		snprintf(det->detail, sizeof(det->detail),
-		         "%s: %s (%s) is a socket connected to %s", ru->title, f->name, on,
-		         f->peer ? f->peer : "?");
-	} else {
-		snprintf(det->detail, sizeof(det->detail), "%s: %s started by %s", ru->title,
-		         f->name, f->parent);
-	}
-	det->extra = json_object();
-}
-
-int cw_technique_exec_stdio(const struct cw_technique_rules *r, const struct cw_exec_facts *f,
-                            struct cw_detection *det)
-{
-	for (size_t i = 0; r && f && f->name && i < r->n_rules; i++) {
-		const struct rule *ru = &r->rules[i];
-
-		if (ru->kind != RK_EXEC_STDIO || (ru->stdio && !(ru->stdio & f->stdio)))
-			continue;
-		if (ru->names && !tq_in_strs(ru->names, f->name))
-			continue;
-		if (ru->parents && (!f->parent || !tq_in_strs(ru->parents, f->parent)))
-			continue;
-		if (det)
-			stdio_detail(ru, f, det);
-		return 1;
-	}
-	return 0;
-}
-
-/* The first argument (from 1) matching one of the globs, or NULL. */
-static const char *argv_match(json_t *globs, char *const *argv, int argc, const char **glob)
-{
-	size_t j;
-	json_t *v;
-
-	for (int i = 1; i < argc; i++)
-		json_array_foreach(globs, j, v)
-		{
-			if (!fnmatch(json_string_value(v), argv[i], 0)) {
-				*glob = json_string_value(v);
-				return argv[i];
+		for (size_t i = 0; i < r->n_rules; i++)
+			if (!fnmatch(g, r->rules[i].id, 0)) {
+				r->rules[i].off = false;
+				n++;
 			}
+		if (!n) {
+			cw_err("--enable-rules: no technique rule matches \"%s\" (the ids are in "
+			       "docs/techniques.md)",
+			       g);
+			return -EINVAL;
 		}
-	return NULL;
-}
-
-int cw_technique_exec_argv(const struct cw_technique_rules *r, const struct cw_exec_facts *f,
-                           char *const *argv, int argc, struct cw_detection *det)
-{
-	for (size_t i = 0; r && f && f->name && argv && i < r->n_rules; i++) {
-		const struct rule *ru = &r->rules[i];
-		const char *arg, *glob = "";
-
-		if (ru->kind != RK_EXEC_ARGV || (ru->names && !tq_in_strs(ru->names, f->name)))
-			continue;
-		arg = argv_match(ru->argv, argv, argc, &glob);
-		if (!arg)
-			continue;
-		if (!det)
-			return 1;
-		det_start(det, ru, "argv");
-		snprintf(det->detail, sizeof(det->detail), "%s: %s argument matches %s", ru->title,
-		         f->name, glob);
-		det->extra = json_pack("{s:s}", "Argument_Pattern", glob);
-		return 1;
 	}
 	return 0;
-}
-
-bool cw_technique_name_relevant(const struct cw_technique_rules *r, const char *name)
-{
-	for (size_t i = 0; r && name && i < r->n_rules; i++) {
-		const struct rule *ru = &r->rules[i];
-
-		if ((ru->kind == RK_EXEC_ARGV || (ru->kind == RK_EXEC_STDIO && !ru->stdio)) &&
-		    tq_in_strs(ru->names, name))
-			return true;
-	}
-	return false;
 }
 
 const char *cw_technique_excepted(const struct cw_technique_rules *r, const char *rule_id,

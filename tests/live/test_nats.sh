@@ -33,9 +33,12 @@ names() { "$CAGEWATCH" findings list --store "$LIVE_DIR/store.db" --format json 
 check "nats-server with JetStream starts on 127.0.0.1" start_nats
 URL="nats://127.0.0.1:$NP?stream=CAGEWATCH"
 check "agent starts with a NATS sink" start_agent "$OUT" --sink "$URL" --node-name node-a --stats-file "$ST"
-check "container starts" start_container cw-nats
+# the tools are in the image (the root before the start): one finding each, no
+# Added Malicious Binary Executed beside it
 R=$LIVE_DIR/bundles/cw-nats/rootfs
+mkdir -p "$R/opt"
 for t in cdk_like botb_like peirates_like; do cc -O2 -static -o "$R/opt/$t" "$FIX/$t.c" || not_ok "build $t"; done
+check "container starts" start_container cw-nats
 cexec cw-nats "$LIVE_DIR/x.pid" /opt/cdk_like >/dev/null 2>&1
 cexec cw-nats "$LIVE_DIR/x.pid" /opt/botb_like >/dev/null 2>&1
 check "the stream was created and holds both findings" wait_msgs 2

@@ -106,7 +106,7 @@ check "the file judged clean before is a finding now (the kernel's known-clean m
 got=$(jq -r '"\(.sourceProperties.Rule_Id) \(.resource.gcpMetadata.projectDisplayName)"' <<<"${f:-null}")
 check "the finding names the new rule and carries the new config's project ($got)" \
 	[ "$got" = "yara.site_reload_tool after-reload" ]
-got=$(jq -r 'select(.processes[0].binary.path == "/opt/cdk_like") | .resource.gcpMetadata.projectDisplayName' "$OUT")
+got=$(jq -r 'select(.processes[0].binary.path == "/opt/cdk_like" and .category == "Execution: Container Escape") | .resource.gcpMetadata.projectDisplayName' "$OUT")
 check "the finding before the reload kept the old project ($got)" [ "$got" = before-reload ]
 check "stats counters did not go backwards across the reload" \
 	bash -c "[ \$(jq .cache.misses '$ST') -ge 1 ]"

@@ -32,11 +32,14 @@ SINKS=(--sink "falco+http://127.0.0.1:$HP/falco" --sink "syslog+udp://127.0.0.1:
 	--sink "syslog+tcp://127.0.0.1:$TP")
 check "agent starts with four sinks" start_agent "$OUT" --sink "$HOOK" \
 	"${SINKS[@]}" --stats-file "$ST"
-check "container starts" start_container cw-sinks
+# the tools are in the image (the root before the start): one finding each, no
+# Added Malicious Binary Executed beside it
 R=$LIVE_DIR/bundles/cw-sinks/rootfs
+mkdir -p "$R/opt"
 for t in cdk_like botb_like amicontained_like peirates_like; do
 	cc -O2 -static -o "$R/opt/$t" "$FIX/$t.c" || not_ok "build $t"
 done
+check "container starts" start_container cw-sinks
 for t in cdk_like botb_like amicontained_like; do
 	cexec cw-sinks "$LIVE_DIR/x.pid" "/opt/$t" >/dev/null 2>&1
 	sleep 0.2

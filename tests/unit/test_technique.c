@@ -218,17 +218,27 @@ TEST(exceptions)
 	cw_technique_rules_free(r);
 }
 
+/* A rules document of one category and one rule {"id":"a","category":"c",
+ * "title":"t", fields}, into buf. */
+static const char *one_rule(char *buf, size_t n, const char *fields)
+{
+	snprintf(buf, n,
+	         "{\"schema\":1,\"categories\":{\"c\":{\"category\":\"C\",\"module\":\"M\","
+	         "\"severity\":\"LOW\",\"primaryTactic\":\"EXECUTION\",\"primaryTechniques\":"
+	         "[\"UNIX_SHELL\"],\"description\":\"d\",\"nextSteps\":\"n\"}},"
+	         "\"runtime_comms\":[],\"usermode_helpers\":[],\"rules\":[{\"id\":\"a\","
+	         "\"category\":\"c\",\"title\":\"t\",%s}]}",
+	         fields);
+	return buf;
+}
+
 /* Exec-time rules: where the program came from. */
 TEST(exec_from)
 {
 	struct cw_technique_rules *r = rules(), *bad = NULL;
 	struct cw_detection d = {0};
-	const char *no_prefix = "{\"schema\":1,\"categories\":{\"c\":{\"category\":\"C\","
-	                        "\"module\":\"M\",\"severity\":\"LOW\",\"primaryTactic\":"
-	                        "\"EXECUTION\",\"primaryTechniques\":[\"UNIX_SHELL\"],"
-	                        "\"description\":\"d\",\"nextSteps\":\"n\"}},\"runtime_comms\":[],"
-	                        "\"usermode_helpers\":[],\"rules\":[{\"id\":\"a\",\"category\":"
-	                        "\"c\",\"kind\":\"exec_from\",\"title\":\"t\"}]}";
+	char doc[1024];
+	const char *no_prefix = one_rule(doc, sizeof(doc), "\"kind\":\"exec_from\"");
 
 	CHECK_INT(cw_technique_exec_from(r, "/memfd:loader (deleted)", &d), 1);
 	CHECK_STR(d.rule_id, "technique.fileless.memfd");
@@ -258,14 +268,9 @@ TEST(exec_stdio)
 	struct cw_exec_facts under_nginx = {.name = "sh", .parent = "nginx"};
 	struct cw_exec_facts plain = {.name = "sh", .parent = "bash"};
 	struct cw_exec_facts nginx_ls = {.name = "ls", .parent = "nginx"};
+	char doc[1024];
 	const char *parents_only =
-	    "{\"schema\":1,\"categories\":{\"c\":{\"category\":\"C\","
-	    "\"module\":\"M\",\"severity\":\"LOW\",\"primaryTactic\":"
-	    "\"EXECUTION\",\"primaryTechniques\":[\"UNIX_SHELL\"],"
-	    "\"description\":\"d\",\"nextSteps\":\"n\"}},\"runtime_comms\":[],"
-	    "\"usermode_helpers\":[],\"rules\":[{\"id\":\"a\",\"category\":"
-	    "\"c\",\"kind\":\"exec_stdio\",\"title\":\"t\",\"parents\":"
-	    "[\"x\"]}]}";
+	    one_rule(doc, sizeof(doc), "\"kind\":\"exec_stdio\",\"parents\":[\"x\"]");
 
 	CHECK_INT(cw_technique_exec_stdio(r, &sh_sock, &d), 1);
 	CHECK_STR(d.rule_id, "technique.reverse_shell.stdin_socket");
@@ -743,12 +748,70 @@ TEST(sensor_attach_modes)
 	rmdir(dir);
 }
 
+/* Exec-time rules on where the file came from: a malicious added or modified
+ * file gets its own category, a clean one Added Binary Executed, the image's
+ * nothing; a rule without provenance is refused. */
+TEST(exec_provenance)
+{
+	struct cw_technique_rules *r = rules(), *bad = NULL;
+	struct cw_detection d = {0};
+	char doc[1024];
+
+	CHECK(cw_technique_has_provenance(r));
+	CHECK_INT(cw_technique_exec_provenance(r, CW_PROV_ADDED, true, "overlayfs", &d), 1);
+	CHECK_STR(d.cat->module, "ADDED_MALICIOUS_BINARY_EXECUTED");
+	CHECK_STR(d.cat->severity, "CRITICAL");
+	CHECK_STR(json_string_value(json_object_get(d.extra, "Binary_Provenance")), "added");
+	CHECK(strstr(d.detail, "overlayfs") != NULL);
+	cw_detection_clear(&d);
+	CHECK_INT(cw_technique_exec_provenance(r, CW_PROV_MODIFIED, true, "b", &d), 1);
+	CHECK_STR(d.cat->module, "MODIFIED_MALICIOUS_BINARY_EXECUTED");
+	cw_detection_clear(&d);
+	/* Added Binary Executed is off until asked for, as in GKE */
+	CHECK_INT(cw_technique_exec_provenance(r, CW_PROV_ADDED, false, "b", NULL), 0);
+	CHECK_INT(cw_technique_enable(r, "technique.nonesuch"), -EINVAL);
+	CHECK_INT(cw_technique_enable(r, "technique.fileless.memfd,technique.provenance.add*"), 0);
+	CHECK_INT(cw_technique_exec_provenance(r, CW_PROV_ADDED, false, "b", &d), 1);
+	CHECK_STR(d.cat->category, "Added Binary Executed");
+	CHECK_STR(d.cat->severity, "LOW");
+	cw_detection_clear(&d);
+	CHECK_INT(cw_technique_exec_provenance(r, CW_PROV_MODIFIED, false, "b", &d), 1);
+	CHECK_STR(d.rule_id, "technique.provenance.added");
+	cw_detection_clear(&d);
+	/* changed, which way unknown: the malicious rule for added comes first */
+	CHECK_INT(cw_technique_exec_provenance(r, CW_PROV_ADDED | CW_PROV_MODIFIED, true, "b", &d),
+	          1);
+	CHECK_STR(d.rule_id, "technique.provenance.added_malicious");
+	CHECK_STR(json_string_value(json_object_get(d.extra, "Binary_Provenance")),
+	          "added or modified");
+	cw_detection_clear(&d);
+	/* the image's programs, malicious or not, and unknown provenance: no rule */
+	CHECK_INT(cw_technique_exec_provenance(r, CW_PROV_IMAGE, true, "b", &d), 0);
+	CHECK_INT(cw_technique_exec_provenance(r, CW_PROV_IMAGE, false, "b", NULL), 0);
+	CHECK_INT(cw_technique_exec_provenance(r, 0, true, "b", NULL), 0);
+	CHECK_INT(cw_technique_exec_provenance(NULL, CW_PROV_ADDED, true, "b", NULL), 0);
+	CHECK_STR(cw_provenance_name(CW_PROV_IMAGE), "image");
+	CHECK_STR(cw_provenance_name(0), "unknown");
+	one_rule(doc, sizeof(doc), "\"kind\":\"exec_provenance\"");
+	CHECK_INT(cw_technique_rules_load(&bad, doc, strlen(doc), "test"), -EINVAL);
+	one_rule(doc, sizeof(doc), "\"kind\":\"exec_provenance\",\"provenance\":[\"lower\"]");
+	CHECK_INT(cw_technique_rules_load(&bad, doc, strlen(doc), "test"), -EINVAL);
+	one_rule(doc, sizeof(doc),
+	         "\"kind\":\"exec_provenance\",\"provenance\":[\"image\"],\"malicious\":true");
+	CHECK_INT(cw_technique_rules_load(&bad, doc, strlen(doc), "test"), 0);
+	CHECK(cw_technique_has_provenance(bad));
+	CHECK_INT(cw_technique_exec_provenance(bad, CW_PROV_IMAGE, true, "b", NULL), 1);
+	cw_technique_rules_free(bad);
+	cw_technique_rules_free(r);
+}
+
 static const struct cw_test tests[] = {
     {"default_rules_load", default_rules_load},
     {"bad_rules_rejected", bad_rules_rejected},
     {"exceptions", exceptions},
     {"exec_from", exec_from},
     {"exec_stdio", exec_stdio},
+    {"exec_provenance", exec_provenance},
     {"release_agent_by_name_and_fs", release_agent_by_name_and_fs},
     {"failed_open_fs_from_proc", failed_open_fs_from_proc},
     {"mounts_and_runtime", mounts_and_runtime},

@@ -1,0 +1,187 @@
+/* technique_exec.c - the technique rules judged at an exec rather than from
+ * a syscall record (technique.h): where the program was run from (exec_from),
+ * its stdio and parent (exec_stdio), its arguments (exec_argv) and where its
+ * file came from: the image, or added or modified since the container
+ * started (exec_provenance). Each is a first-match walk over the rules. */
+#include "technique.h"
+#include "technique_int.h"
+
+#include <fnmatch.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "finding.h"
+#include "util.h"
+
+/* A detection of an exec-time rule, its detail and extra left to the caller. */
+static void det_start(struct cw_detection *det, const struct rule *ru, const char *matched_on)
+{
+	memset(det, 0, sizeof(*det));
+	det->cat = ru->cat;
+	cw_strlcpy(det->rule_id, ru->id, sizeof(det->rule_id));
+	cw_strlcpy(det->matched_on, matched_on, sizeof(det->matched_on));
+}
+
+int cw_technique_exec_from(const struct cw_technique_rules *r, const char *path,
+                           struct cw_detection *det)
+{
+	for (size_t i = 0; r && path && i < r->n_rules; i++) {
+		const struct rule *ru = &r->rules[i];
+		size_t j;
+		json_t *v;
+
+		if (ru->kind != RK_EXEC_FROM || ru->off)
+			continue;
+		json_array_foreach(ru->prefixes, j, v)
+		{
+			const char *pre = json_string_value(v);
+
+			if (strncmp(path, pre, strlen(pre)))
+				continue;
+			if (!det)
+				return 1;
+			det_start(det, ru, "exec path");
+			snprintf(det->detail, sizeof(det->detail), "%s: path starts with %s",
+			         ru->title, pre);
+			det->extra = json_pack("{s:s}", "Exec_From", pre);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void stdio_detail(const struct rule *ru, const struct cw_exec_facts *f,
+                         struct cw_detection *det)
+{
+	const char *on = (f->stdio & CW_STDIO_STDIN) ? "stdin" : "stdout";
+
+	det_start(det, ru, ru->stdio ? "stdio" : "parent");
+	if (ru->stdio) {
+		snprintf(det->detail, sizeof(det->detail),
+		         "%s: %s (%s) is a socket connected to %s", ru->title, f->name, on,
+		         f->peer ? f->peer : "?");
+	} else {
+		snprintf(det->detail, sizeof(det->detail), "%s: %s started by %s", ru->title,
+		         f->name, f->parent);
+	}
+	det->extra = json_object();
+}
+
+int cw_technique_exec_stdio(const struct cw_technique_rules *r, const struct cw_exec_facts *f,
+                            struct cw_detection *det)
+{
+	for (size_t i = 0; r && f && f->name && i < r->n_rules; i++) {
+		const struct rule *ru = &r->rules[i];
+
+		if (ru->kind != RK_EXEC_STDIO || ru->off || (ru->stdio && !(ru->stdio & f->stdio)))
+			continue;
+		if (ru->names && !tq_in_strs(ru->names, f->name))
+			continue;
+		if (ru->parents && (!f->parent || !tq_in_strs(ru->parents, f->parent)))
+			continue;
+		if (det)
+			stdio_detail(ru, f, det);
+		return 1;
+	}
+	return 0;
+}
+
+/* The first argument (from 1) matching one of the globs, or NULL. */
+static const char *argv_match(json_t *globs, char *const *argv, int argc, const char **glob)
+{
+	size_t j;
+	json_t *v;
+
+	for (int i = 1; i < argc; i++)
+		json_array_foreach(globs, j, v)
+		{
+			if (!fnmatch(json_string_value(v), argv[i], 0)) {
+				*glob = json_string_value(v);
+				return argv[i];
+			}
+		}
+	return NULL;
+}
+
+int cw_technique_exec_argv(const struct cw_technique_rules *r, const struct cw_exec_facts *f,
+                           char *const *argv, int argc, struct cw_detection *det)
+{
+	for (size_t i = 0; r && f && f->name && argv && i < r->n_rules; i++) {
+		const struct rule *ru = &r->rules[i];
+		const char *arg, *glob = "";
+
+		if (ru->kind != RK_EXEC_ARGV || ru->off ||
+		    (ru->names && !tq_in_strs(ru->names, f->name)))
+			continue;
+		arg = argv_match(ru->argv, argv, argc, &glob);
+		if (!arg)
+			continue;
+		if (!det)
+			return 1;
+		det_start(det, ru, "argv");
+		snprintf(det->detail, sizeof(det->detail), "%s: %s argument matches %s", ru->title,
+		         f->name, glob);
+		det->extra = json_pack("{s:s}", "Argument_Pattern", glob);
+		return 1;
+	}
+	return 0;
+}
+
+bool cw_technique_name_relevant(const struct cw_technique_rules *r, const char *name)
+{
+	for (size_t i = 0; r && name && i < r->n_rules; i++) {
+		const struct rule *ru = &r->rules[i];
+
+		if (!ru->off &&
+		    (ru->kind == RK_EXEC_ARGV || (ru->kind == RK_EXEC_STDIO && !ru->stdio)) &&
+		    tq_in_strs(ru->names, name))
+			return true;
+	}
+	return false;
+}
+
+const char *cw_provenance_name(unsigned prov)
+{
+	switch (prov & (CW_PROV_IMAGE | CW_PROV_ADDED | CW_PROV_MODIFIED)) {
+	case CW_PROV_IMAGE:
+		return "image";
+	case CW_PROV_ADDED:
+		return "added";
+	case CW_PROV_MODIFIED:
+		return "modified";
+	case CW_PROV_ADDED | CW_PROV_MODIFIED:
+		return "added or modified";
+	default:
+		return "unknown";
+	}
+}
+
+int cw_technique_exec_provenance(const struct cw_technique_rules *r, unsigned prov, bool malicious,
+                                 const char *basis, struct cw_detection *det)
+{
+	for (size_t i = 0; r && prov && i < r->n_rules; i++) {
+		const struct rule *ru = &r->rules[i];
+
+		if (ru->kind != RK_EXEC_PROV || ru->off || !(ru->prov & prov) ||
+		    ru->malicious != malicious)
+			continue;
+		if (!det)
+			return 1;
+		det_start(det, ru, "file provenance");
+		snprintf(det->detail, sizeof(det->detail), "%s: the file is %s (%s)%s", ru->title,
+		         cw_provenance_name(prov), basis ? basis : "?",
+		         malicious ? " and the content layers matched it" : "");
+		det->extra = json_pack("{s:s,s:s}", "Binary_Provenance", cw_provenance_name(prov),
+		                       "Provenance_Basis", basis ? basis : "");
+		return 1;
+	}
+	return 0;
+}
+
+bool cw_technique_has_provenance(const struct cw_technique_rules *r)
+{
+	for (size_t i = 0; r && i < r->n_rules; i++)
+		if (r->rules[i].kind == RK_EXEC_PROV && !r->rules[i].off)
+			return true;
+	return false;
+}
