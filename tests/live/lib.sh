@@ -136,6 +136,31 @@ wait_finding() {
 	return 1
 }
 
+# docker_start DIR: a private dockerd without networking (lab.md), its state
+# under DIR; exports DOCKER_HOST. Fails (its log's tail printed) if it does not
+# answer. docker_stop removes its containers and stops it.
+docker_start() {
+	local d=$1 i
+	mkdir -p "$d"
+	dockerd --bridge=none --iptables=false --ip6tables=false --ip-forward=false --ip-masq=false \
+		--data-root "$d/data" --exec-root "$d/exec" -H "unix://$d/docker.sock" --pidfile "$d/pid" \
+		>"$d/log" 2>&1 &
+	DOCKER_PID=$!
+	DOCKER_DIR=$d
+	for i in $(seq 1 150); do [ -S "$d/docker.sock" ] && break; sleep 0.1; done
+	export DOCKER_HOST=unix://$d/docker.sock
+	docker version >/dev/null 2>&1 && return 0
+	sed 's/^/# /' "$d/log" | tail -5
+	return 1
+}
+
+docker_stop() {
+	[ -n "$DOCKER_PID" ] || return 0
+	docker -H "unix://$DOCKER_DIR/docker.sock" rm -f $(docker -H "unix://$DOCKER_DIR/docker.sock" ps -aq 2>/dev/null) >/dev/null 2>&1
+	kill "$DOCKER_PID" 2>/dev/null && wait "$DOCKER_PID" 2>/dev/null
+	DOCKER_PID=
+}
+
 # pid1_bundle NAME PROGRAM [cgroups-path]: an OCI bundle ($LIVE_DIR/bundles/NAME)
 # whose PID 1 is PROGRAM, copied into the rootfs as /tmp/prog-NAME (a renamed
 # tool: nothing in its name says what it is). Prints the bundle directory.

@@ -24,10 +24,7 @@ DOCKER_PID=
 mkdir -p "$B" "$D"
 jqt() { jq -e "$@" >/dev/null 2>&1; }
 hold_cleanup() {
-	if [ -n "$DOCKER_PID" ]; then
-		docker -H "unix://$D/docker.sock" rm -f $(docker -H "unix://$D/docker.sock" ps -aq 2>/dev/null) >/dev/null 2>&1
-		kill "$DOCKER_PID" 2>/dev/null && wait "$DOCKER_PID" 2>/dev/null
-	fi
+	docker_stop
 	for n in hold-runc hold-crun hold-ok; do crun delete -f "$n" >/dev/null 2>&1; runc delete -f "$n" >/dev/null 2>&1; done
 	live_cleanup
 }
@@ -82,13 +79,7 @@ for rt in runc crun; do
 done
 
 # --- Docker ------------------------------------------------------------------
-dockerd --bridge=none --iptables=false --ip6tables=false --ip-forward=false --ip-masq=false \
-	--data-root "$D/data" --exec-root "$D/exec" -H "unix://$D/docker.sock" --pidfile "$D/pid" \
-	>"$D/log" 2>&1 &
-DOCKER_PID=$!
-for i in $(seq 1 150); do [ -S "$D/docker.sock" ] && break; sleep 0.1; done
-export DOCKER_HOST=unix://$D/docker.sock
-if docker version >/dev/null 2>&1; then
+if docker_start "$D"; then
 	make_rootfs "$LIVE_DIR/img"
 	cp "$B/botb_like" "$LIVE_DIR/img/opt/svc"
 	tar -C "$LIVE_DIR/img" -c . | docker import - "$IMG" >/dev/null
@@ -100,7 +91,6 @@ if docker version >/dev/null 2>&1; then
 	check "docker: a benign container starts and runs ($o)" grep -qx docker-fine <<<"$o"
 else
 	not_ok "dockerd did not start"
-	sed 's/^/# /' "$D/log" | tail -5
 fi
 
 # --- scripts: refused before their first line --------------------------------
