@@ -151,14 +151,23 @@ check "show and related on the fleet store" \
 		'$CAGEWATCH' findings related '$ID' --store '$PG_URL' --window 1h --format json | jq -e 'length > 0' >/dev/null"
 
 # the console on the fleet store
-CP=$((30000 + RANDOM % 20000))
-"$CAGEWATCH" serve --store "$PG_URL" --listen "127.0.0.1:$CP" >"$LIVE_DIR/serve.log" 2>&1 &
-SERVE=$!
-for i in $(seq 1 50); do curl -sf "http://127.0.0.1:$CP/healthz" >/dev/null && break; sleep 0.1; done
+for try in 1 2 3; do # a random port may be taken: another one
+	CP=$((30000 + RANDOM % 20000))
+	"$CAGEWATCH" serve --store "$PG_URL" --listen "127.0.0.1:$CP" >"$LIVE_DIR/serve.log" 2>&1 &
+	SERVE=$!
+	for i in $(seq 1 100); do
+		curl -sf "http://127.0.0.1:$CP/healthz" >/dev/null && break
+		kill -0 $SERVE 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 $SERVE 2>/dev/null && break
+	sed 's/^/# serve: /' "$LIVE_DIR/serve.log" | tail -5
+done
 check "the console lists the fleet store's findings and shows one" \
 	bash -c "curl -sf 'http://127.0.0.1:$CP/findings' | grep -q 'href=\"/findings/${ID##*/}\"' &&
 		curl -sf 'http://127.0.0.1:$CP/findings/${ID##*/}' | grep -q INACTIVE"
-kill $SERVE; wait $SERVE 2>/dev/null
+kill -0 $SERVE 2>/dev/null || { echo "# the console exited:"; sed 's/^/# serve: /' "$LIVE_DIR/serve.log" | tail -20; }
+kill $SERVE 2>/dev/null; wait $SERVE 2>/dev/null
 
 # a message that is not a finding: kept, counted, nothing else held up
 python3 - "${NATS_PORTS[0]}" <<'PY'

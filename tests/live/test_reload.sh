@@ -133,5 +133,9 @@ check "--block: the same file is refused after the reload ($(tail -1 <<<"$o"))" 
 f=$(wait_finding "$OUT.2" '.sourceProperties.Blocked == true and .processes[0].binary.path == "/opt/rl_block"')
 check "--block: the refusal is a finding of the new rule" \
 	[ "$(jq -r .sourceProperties.Rule_Id <<<"${f:-null}")" = yara.site_reload_tool ]
+[ -n "$f" ] || { # what there was instead
+	jq -c 'select(.processes[0].binary.path == "/opt/rl_block") | [.category, .sourceProperties.Rule_Id, .sourceProperties.Blocked]' "$OUT.2" | sed 's/^/# /'
+	grep -i "block\|rl_block" "$OUT.2.err" | tail -8 | sed 's/^/# /'
+}
 check "the --block agent stops cleanly" stop_agent
 live_done
