@@ -217,8 +217,7 @@ void cw_provenance_take(struct agent *a, struct cw_report *r, unsigned hint, con
                         bool first);
 /* Worker: the exec_provenance rules' detection for r's first exec of a
  * changed file (once per file version), or NULL. */
-const struct cw_detection *cw_judge_provenance(struct agent *a, struct cw_report *r,
-                                               const struct cw_container *ctr,
+const struct cw_detection *cw_judge_provenance(struct cw_report *r, const struct cw_container *ctr,
                                                struct cw_judged *jd);
 
 /* sources.c: callbacks of the sensors, the enforcer and the guard. */

@@ -53,11 +53,9 @@ static bool same_exec_file(int fd, const struct cw_exec *ex)
  * else under the container init's root. Returns an fd or a negative errno. */
 static int open_binary(struct cw_report *r, int init_pid)
 {
-	char p[64];
 	int fd, roots[2] = {r->root_fd, -1}, err = -ENOENT;
 
-	snprintf(p, sizeof(p), "/proc/%u/exe", r->ev.tgid);
-	fd = open(p, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	fd = cw_proc_exe((int)r->ev.tgid);
 	if (fd >= 0)
 		return fd;
 	if (r->ex.path[0] != '/')

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "agent_int.h"
+#include "safeopen.h"
 #include "util.h"
 
 #define NS_PER_S 1000000000LL
@@ -88,13 +89,8 @@ bool cw_provenance_new(struct agent *a, const struct cw_event *ev, unsigned hint
 static unsigned by_birth(struct agent *a, struct cw_report *r, unsigned hint)
 {
 	struct statx stx;
-	char p[64];
-	int fd = r->bin_fd, err;
+	int fd = r->bin_fd >= 0 ? r->bin_fd : cw_proc_exe((int)r->ev.tgid), err;
 
-	if (fd < 0) {
-		snprintf(p, sizeof(p), "/proc/%u/exe", r->ev.tgid);
-		fd = open(p, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	}
 	err = fd >= 0 ? statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_BTIME, &stx) : -1;
 	if (fd >= 0 && fd != r->bin_fd)
 		close(fd);
@@ -119,10 +115,9 @@ void cw_provenance_take(struct agent *a, struct cw_report *r, unsigned hint, con
 	         (long long)init_start(a, &r->ev), (long long)ctime_ns(&r->ev));
 }
 
-const struct cw_detection *cw_judge_provenance(struct agent *a, struct cw_report *r,
-                                               const struct cw_container *ctr, struct cw_judged *jd)
+const struct cw_detection *cw_judge_provenance(struct cw_report *r, const struct cw_container *ctr,
+                                               struct cw_judged *jd)
 {
-	(void)a;
 	if (r->kind != CW_REPORT_EXEC || !r->prov_first || !ctr->in_container ||
 	    cw_technique_exec_provenance(r->rules->tq, r->prov, r->bin_hit, r->prov_basis,
 	                                 &r->prov_det) <= 0)

@@ -247,7 +247,7 @@ static void process_report(struct agent *a, struct cw_report *r)
 	}
 	cw_held_decide(a, r, NULL); /* no finding: let it go */
 	/* Where the file came from is a finding of its own (Added Binary Executed). */
-	if ((det = cw_judge_provenance(a, r, &ctr, &jd)) && !excepted(a, r, det, &ctr))
+	if ((det = cw_judge_provenance(r, &ctr, &jd)) && !excepted(a, r, det, &ctr))
 		report_finding(a, r, &ctr, &jd, det);
 	cw_detection_clear(&jd.script_det);
 	cw_container_clear(&ctr);

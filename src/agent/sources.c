@@ -44,14 +44,8 @@ static void grab_files(struct agent *a, struct cw_report *r, int kind, const cha
 	if (!r->content_cached) {
 		r->bin_fd = a->cap ? cw_capture_take(a->cap, pid, &r->key) : -ENOENT;
 		r->captured = r->bin_fd >= 0;
-		if (!r->captured) {
-			char p[64];
-
-			snprintf(p, sizeof(p), "/proc/%u/exe", pid);
-			r->bin_fd = open(p, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-			if (r->bin_fd < 0)
-				r->bin_fd = -errno;
-		}
+		if (!r->captured)
+			r->bin_fd = cw_proc_exe((int)pid);
 	}
 	r->root_fd = cw_proc_dir(NULL, (int)pid, "root");
 	if (r->root_fd >= 0 && a->cap) { /* a root on a filesystem not marked yet */

@@ -25,6 +25,18 @@ int cw_proc_dir(const char *proc_root, int pid, const char *what)
 	return fd < 0 ? -errno : fd;
 }
 
+int cw_proc_exe(int pid)
+{
+	char p[64];
+	int fd;
+
+	if (pid <= 0)
+		return -ESRCH;
+	snprintf(p, sizeof(p), "/proc/%d/exe", pid);
+	fd = open(p, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	return fd < 0 ? -errno : fd;
+}
+
 #define LINKS_MAX 40 /* symlinks followed in one resolution, as the kernel does */
 
 /* One component step of the fallback resolver: *cur (an O_PATH fd) moves to

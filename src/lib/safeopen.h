@@ -16,6 +16,10 @@
  * usable after the process exits. Never traverses a container path. */
 int cw_proc_dir(const char *proc_root, int pid, const char *what);
 
+/* The executable of process pid, opened read-only and non-blocking through
+ * /proc/<pid>/exe (memfd and deleted files too). An fd or a negative errno. */
+int cw_proc_exe(int pid);
+
 /* Open path (absolute names from dirfd as the root, relative ones from dirfd)
  * read-only; -EINVAL for an empty path, -CW_ENOTREG (util.h) when the result is
  * not a regular file, else the open's negative errno. */
