@@ -8,6 +8,9 @@
  *   cgroup   cgroup of the task, components leaf first, NUL-terminated
  *   filename the name given to execve (bprm->filename), NUL-terminated
  *   argv     the new program's argument area, NUL-separated, argv_len bytes
+ *   env      (CW_F_ENV only) env_len bytes of its environment, NUL-separated:
+ *            from its start, or from just before a proxy variable
+ *            (CW_F_ENV_MID: the first string may be cut; env.bpf.h)
  * Every section is bounded; truncation is flagged, never silent.
  */
 #ifndef CW_EVENT_H
@@ -25,7 +28,8 @@
 #define CW_CGROUP_MAX   1024 /* bytes for the cgroup section */
 #define CW_FNAME_MAX    512  /* bytes for bprm->filename */
 #define CW_ARGV_MAX     4096 /* bytes of argv copied */
-#define CW_DATA_MAX     (CW_PATH_MAX + CW_CGROUP_MAX + CW_FNAME_MAX + CW_ARGV_MAX)
+#define CW_ENV_MAX      4096 /* bytes of the environment copied (CW_F_ENV) */
+#define CW_DATA_MAX     (CW_PATH_MAX + CW_CGROUP_MAX + CW_FNAME_MAX + CW_ARGV_MAX + CW_ENV_MAX)
 /* An exec whose argument area is at least this long reaches user space even
  * when its file is known clean: argument rules (kind exec_argv, a base64
  * payload) look at any program's arguments. */
@@ -46,6 +50,9 @@
 #define CW_F_OVL          (1u << 11) /* executable is on overlayfs: CW_F_UPPER/LOWER are valid */
 #define CW_F_UPPER        (1u << 12) /* ... it has a copy in the writable upper layer */
 #define CW_F_LOWER        (1u << 13) /* ... it has a copy in a lower (image) layer */
+#define CW_F_ENV          (1u << 14) /* an env section follows argv (exec_env rules) */
+#define CW_F_ENV_MID      (1u << 15) /* ... starting inside the environment, not at its start */
+#define CW_F_ENV_TRUNC    (1u << 16) /* ... the environment went on past CW_ENV_MAX */
 
 #define CW_ANCESTORS 5 /* parents recorded above the exec'ing process */
 
@@ -111,7 +118,8 @@ struct cw_event {
 	__u8 no_new_privs;
 	__u8 n_ancestors; /* valid entries of anc[], nearest parent first */
 	__u8 stdio_inet;  /* bit 0: stdin, bit 1: stdout is a connected network socket */
-	__u8 pad8[4];
+	__u16 env_len;    /* bytes of the env section (CW_F_ENV) */
+	__u8 pad8[2];
 	__u64 ns_init_start_ns;   /* boot clock start of the pid namespace's init, 0 unknown */
 	struct cw_sock_ends sock; /* stdin's socket, else stdout's (stdio_inet != 0) */
 	struct cw_ancestor anc[CW_ANCESTORS];

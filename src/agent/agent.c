@@ -372,6 +372,27 @@ static int open_outputs(struct agent *a, const struct run_opts *o)
 	return open_remote(a, o);
 }
 
+/* Tell the exec program which environments the exec_env rules look at. */
+static void env_watch(struct agent *a)
+{
+	const char *names[64];
+	bool any;
+	size_t n = cw_technique_env_names(a->ev_rules->tq, names, 64, &any);
+	int err;
+
+	if (n > 64) {
+		cw_warn("exec_env rules name %zu programs; the kernel watches the first 64", n);
+		n = 64;
+	}
+	if ((err = cw_sensor_env_watch(a->sensor, names, n, any)))
+		cw_warn("cannot tell the exec program which environments to send: %s; "
+		        "the exec_env rules may miss execs",
+		        strerror(-err));
+	if (any)
+		cw_info("exec_env: every container exec's environment is scanned for "
+		        "*_proxy variables");
+}
+
 /* Attribution and the exec sensor (with exec-time capture). */
 static int open_exec_sensor(struct agent *a, const struct run_opts *o)
 {
@@ -402,6 +423,7 @@ static int open_exec_sensor(struct agent *a, const struct run_opts *o)
 	so.ctx = a;
 	if ((err = cw_sensor_open(&a->sensor, &so)))
 		return err;
+	env_watch(a);
 	a->boot_offset_ns = cw_boot_to_unix_offset_ns();
 	open_capture(a);
 	return 0;
@@ -579,6 +601,7 @@ static void forget_old_verdicts(struct agent *a)
 	if (err)
 		cw_warn("reload: the capture's ignore marks stay (%s)", strerror(-err));
 	cw_technique_set_rules(a->tq, a->ev_rules->tq);
+	env_watch(a);
 	cw_info("reload: rules generation %u judges this node's execs; %d known-clean "
 	        "file(s) will be judged again",
 	        a->ev_rules->gen, n < 0 ? 0 : n);

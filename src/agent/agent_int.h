@@ -108,6 +108,7 @@ struct cw_report {
 	bool prov_first;              /* the first exec of this file version to be reported */
 	bool bin_hit;                 /* the content layers matched the executable itself */
 	struct cw_detection prov_det; /* an exec_provenance rule's detection */
+	struct cw_detection env_det;  /* an exec_env rule's detection */
 };
 
 /* What a judge leaves for the finding besides the detection. */
@@ -276,5 +277,8 @@ struct cw_exec_view {
 };
 void cw_exec_view_of(const struct cw_event *ev, struct cw_exec_view *v);
 void cw_stdio_props(const struct cw_event *ev, json_t *extra);
+/* The exec_env rules over an exec report's environment: a finding of its own
+ * beside whatever else the exec is (r->env_det), NULL if none. */
+const struct cw_detection *cw_judge_env(struct cw_report *r, const struct cw_container *ctr);
 
 #endif

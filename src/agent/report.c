@@ -73,6 +73,7 @@ void cw_report_free(struct cw_report *r)
 	cw_detection_clear(&r->content_det);
 	cw_detection_clear(&r->exec_det);
 	cw_detection_clear(&r->prov_det);
+	cw_detection_clear(&r->env_det);
 	cw_rules_put(r->rules); /* last: the detections point into it */
 	free(r);
 }
@@ -248,6 +249,9 @@ static void process_report(struct agent *a, struct cw_report *r)
 	cw_held_decide(a, r, NULL); /* no finding: let it go */
 	/* Where the file came from is a finding of its own (Added Binary Executed). */
 	if ((det = cw_judge_provenance(r, &ctr, &jd)) && !excepted(a, r, det, &ctr))
+		report_finding(a, r, &ctr, &jd, det);
+	/* So is the environment it was started with (a proxy, pkexec's GCONV_PATH). */
+	if ((det = cw_judge_env(r, &ctr)) && !excepted(a, r, det, &ctr))
 		report_finding(a, r, &ctr, &jd, det);
 	cw_detection_clear(&jd.script_det);
 	cw_container_clear(&ctr);

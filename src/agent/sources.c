@@ -95,7 +95,9 @@ static bool exec_rules(struct agent *a)
 
 	cw_exec_view_of(cur.ev, &v);
 	return cw_technique_exec_stdio(a->ev_rules->tq, &v.f, NULL) > 0 ||
-	       cw_technique_exec_argv(a->ev_rules->tq, &v.f, cur.argv, cur.argc, NULL) > 0;
+	       cw_technique_exec_argv(a->ev_rules->tq, &v.f, cur.argv, cur.argc, NULL) > 0 ||
+	       ((cur.ev->flags & CW_F_ENV) &&
+	        cw_technique_exec_env(a->ev_rules->tq, &v.f, &cur, NULL) > 0);
 }
 
 /* The name layer and the content cache; false when there is nothing to report. */
@@ -128,10 +130,7 @@ static void queue_exec(struct agent *a, struct first_look *fl, unsigned prov, co
 		return;
 	}
 	memcpy(&r->ev, cur.ev, offsetof(struct cw_event, data));
-	r->ex = cur;
-	r->ex.ev = &r->ev;
-	for (int i = 0; i < cur.argc; i++)
-		r->ex.argv[i] = r->ex.argbuf + (cur.argv[i] - cur.argbuf);
+	cw_exec_copy(&r->ex, &cur, &r->ev);
 	r->key = fl->key;
 	r->name_hit = fl->name_hit > 0;
 	r->det = fl->name_det;

@@ -1,7 +1,8 @@
-/* stdio.c - what the exec-time rules (kinds exec_stdio and exec_argv,
- * technique.h) look at, from the exec record: the program's and its parent's names and
- * whether stdin or stdout was a connected network socket at the exec (decided
- * by the kernel, stdio.bpf.h), and that socket's ends for the finding.
+/* stdio.c - what the exec-time rules (kinds exec_stdio, exec_argv and
+ * exec_env, technique.h) look at, from the exec record: the program's and its
+ * parent's names, whether stdin or stdout was a connected network socket at
+ * the exec (decided by the kernel, stdio.bpf.h) and that socket's ends for
+ * the finding; the environment the kernel sent (env.bpf.h).
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -58,4 +59,16 @@ void cw_stdio_props(const struct cw_event *ev, json_t *extra)
 	json_object_set_new(extra, key, json_string(ip));
 	snprintf(key, sizeof(key), "%s_Src_Port", pre);
 	json_object_set_new(extra, key, json_integer(ev->sock.lport));
+}
+
+const struct cw_detection *cw_judge_env(struct cw_report *r, const struct cw_container *ctr)
+{
+	struct cw_exec_view v;
+
+	if (r->kind != CW_REPORT_EXEC || !ctr->in_container || !(r->ev.flags & CW_F_ENV))
+		return NULL;
+	cw_exec_view_of(&r->ev, &v);
+	if (cw_technique_exec_env(r->rules->tq, &v.f, &r->ex, &r->env_det) <= 0)
+		return NULL;
+	return &r->env_det;
 }

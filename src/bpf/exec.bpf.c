@@ -40,6 +40,7 @@ struct {
  * keeps every bounded write inside the map value without costing a copy. */
 struct scratch_buf {
 	struct cw_event e;
+	__u64 env_from; /* env.bpf.h: where the env section starts (user address) */
 	char slack[8192];
 };
 
@@ -71,6 +72,7 @@ struct {
 #include "hold.bpf.h" /* uses scratch */
 #include "stdio.bpf.h"
 #include "layer.bpf.h"
+#include "env.bpf.h"
 
 static __always_inline void count(__u32 idx)
 {
@@ -302,8 +304,9 @@ static __always_inline void put_ids(struct cw_event *e, struct task_struct *task
 	put_ancestors(e, task);
 }
 
-/* The variable sections: path, cgroup, filename, argv. Returns the bytes of
- * data[] used, 0 if a bound does not hold (the record is dropped). */
+/* The variable sections: path, cgroup, filename, argv, and the environment
+ * (CW_F_ENV, env.bpf.h). Returns the bytes of data[] used, 0 if a bound does
+ * not hold (the record is dropped). */
 static __always_inline __u32 put_sections(struct cw_event *e, struct task_struct *task,
                                           struct linux_binprm *bprm, struct file *file)
 {
@@ -345,7 +348,11 @@ static __always_inline __u32 put_sections(struct cw_event *e, struct task_struct
 	if (alen > 0 && bpf_probe_read_user(&e->data[off], alen, (void *)as) < 0)
 		alen = 0;
 	e->argv_len = alen;
-	return off + alen;
+	off = forget(&e->env_len, off + alen);
+	e->env_len = 0;
+	if (e->flags & CW_F_ENV)
+		e->env_len = put_env(e, task, off);
+	return off + e->env_len;
 }
 
 /* Flags 0: the kernel wakes the reader only when this record is the first
@@ -436,7 +443,8 @@ int BPF_PROG(cw_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	if (hold_enabled && e->mntns != host_mntns)
 		e->hold = hold_first(task, bprm, &ip);
 	put_stdio(e, task);
-	if (!e->hold && !ip && !e->stdio_inet && !long_argv(task) &&
+	env_wanted(e, task);
+	if (!e->hold && !ip && !e->stdio_inet && !(e->flags & CW_F_ENV) && !long_argv(task) &&
 	    !(e->flags & (CW_F_SCRIPT | CW_F_MEMFD | CW_F_DELETED)) &&
 	    known_clean_exec(e, bprm, bprm->file)) {
 		count(CW_CNT_CLEAN);

@@ -55,6 +55,9 @@ static const struct {
     {"SUDO_AND_SUDO_CACHING", "T1548.003", false},
     {"DATA_DESTRUCTION", "T1485", false},
     {"REFLECTIVE_CODE_LOADING", "T1620", false},
+    {"PROXY", "T1090", false},
+    {"RESOURCE_HIJACKING", "T1496", false},
+    {"SHARED_MODULES", "T1129", false},
 };
 #define N_ROWS (sizeof(table) / sizeof(table[0]))
 

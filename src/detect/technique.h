@@ -73,6 +73,22 @@ int cw_technique_exec_stdio(const struct cw_technique_rules *r, const struct cw_
  * Fills *det (NULL: only the answer) and returns 1, else 0. */
 int cw_technique_exec_argv(const struct cw_technique_rules *r, const struct cw_exec_facts *f,
                            char *const *argv, int argc, struct cw_detection *det);
+/* The exec-time rules of kind exec_env, first match in rule order: a
+ * program (names, if given; any otherwise) whose environment (ex->envp, what
+ * the kernel sent: env.bpf.h) has a NAME=value string matching one of the
+ * rule's env globs and none of its env_allowed ones, or (empty_argv) started
+ * with no arguments. Fills *det (NULL: only the answer; its extra lists the
+ * matching variables, credentials in URLs redacted) and returns 1, else 0. */
+int cw_technique_exec_env(const struct cw_technique_rules *r, const struct cw_exec_facts *f,
+                          const struct cw_exec *ex, struct cw_detection *det);
+/* What the kernel must send for the exec_env rules: the program names they
+ * look at (up to max into names; returns how many there are) and whether one
+ * looks at any program (any_program: the in-kernel proxy scan). */
+size_t cw_technique_env_names(const struct cw_technique_rules *r, const char **names, size_t max,
+                              bool *any_program);
+/* A variable for a finding: a URL's user and password become "***"
+ * (between the scheme and the @); out gets var unchanged otherwise. */
+void cw_env_redact(const char *var, char *out, size_t cap);
 /* Where an executed file came from (kind exec_provenance), a bit set: the
  * image (present and unchanged when the container started), added or
  * modified since. Both of the last two: changed, which one unknown. 0: not

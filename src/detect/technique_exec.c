@@ -133,11 +133,119 @@ bool cw_technique_name_relevant(const struct cw_technique_rules *r, const char *
 		const struct rule *ru = &r->rules[i];
 
 		if (!ru->off &&
-		    (ru->kind == RK_EXEC_ARGV || (ru->kind == RK_EXEC_STDIO && !ru->stdio)) &&
+		    (ru->kind == RK_EXEC_ARGV || ru->kind == RK_EXEC_ENV ||
+		     (ru->kind == RK_EXEC_STDIO && !ru->stdio)) &&
 		    tq_in_strs(ru->names, name))
 			return true;
 	}
 	return false;
+}
+
+/* One of globs matching s? */
+static const char *glob_match(const json_t *globs, const char *s)
+{
+	size_t j;
+	json_t *v;
+
+	json_array_foreach(globs, j, v)
+	{
+		if (!fnmatch(json_string_value(v), s, 0))
+			return json_string_value(v);
+	}
+	return NULL;
+}
+
+void cw_env_redact(const char *var, char *out, size_t cap)
+{
+	const char *at, *scheme = strstr(var, "://");
+	size_t n;
+
+	at = scheme ? strchr(scheme + 3, '@') : NULL;
+	if (!at || strcspn(scheme + 3, "/") < (size_t)(at - (scheme + 3))) {
+		cw_strlcpy(out, var, cap);
+		return;
+	}
+	n = (size_t)(scheme + 3 - var);
+	snprintf(out, cap, "%.*s***%s", (int)n, var, at);
+}
+
+/* The matched variables (redacted) into an array; how many. */
+static size_t env_matches(const struct rule *ru, char *const *envp, int envc, json_t *out,
+                          const char **glob)
+{
+	char red[512];
+	size_t n = 0;
+
+	for (int i = 0; i < envc; i++) {
+		const char *g = glob_match(ru->env, envp[i]);
+
+		if (!g || (ru->env_ok && glob_match(ru->env_ok, envp[i])))
+			continue;
+		*glob = g;
+		n++;
+		if (out) {
+			cw_env_redact(envp[i], red, sizeof(red));
+			json_array_append_new(out, json_string(red));
+		}
+	}
+	return n;
+}
+
+int cw_technique_exec_env(const struct cw_technique_rules *r, const struct cw_exec_facts *f,
+                          const struct cw_exec *ex, struct cw_detection *det)
+{
+	for (size_t i = 0; r && f && f->name && ex && i < r->n_rules; i++) {
+		const struct rule *ru = &r->rules[i];
+		bool empty = ex->argc == 0 || (ex->argc == 1 && !ex->argv[0][0]);
+		const char *glob = "";
+		json_t *vars;
+
+		if (ru->kind != RK_EXEC_ENV || ru->off ||
+		    (ru->names && !tq_in_strs(ru->names, f->name)))
+			continue;
+		if (!env_matches(ru, ex->envp, ex->envc, NULL, &glob) && !(ru->empty_argv && empty))
+			continue;
+		if (!det)
+			return 1;
+		det_start(det, ru, "environment");
+		vars = json_array();
+		env_matches(ru, ex->envp, ex->envc, vars, &glob);
+		snprintf(
+		    det->detail, sizeof(det->detail), "%s: %s %s%s%s", ru->title, f->name,
+		    json_array_size(vars) ? "environment matches " : "",
+		    json_array_size(vars) ? glob : "",
+		    ru->empty_argv && empty
+		        ? (json_array_size(vars) ? ", no arguments" : "started with no arguments")
+		        : "");
+		det->extra = json_pack("{s:o,s:i}", "Environment_Variables", vars, "Argument_Count",
+		                       ex->argc);
+		return 1;
+	}
+	return 0;
+}
+
+size_t cw_technique_env_names(const struct cw_technique_rules *r, const char **names, size_t max,
+                              bool *any_program)
+{
+	size_t n = 0, j;
+	json_t *v;
+
+	*any_program = false;
+	for (size_t i = 0; r && i < r->n_rules; i++) {
+		const struct rule *ru = &r->rules[i];
+
+		if (ru->kind != RK_EXEC_ENV || ru->off)
+			continue;
+		if (!ru->names || !json_array_size(ru->names))
+			*any_program = true;
+		json_array_foreach(ru->names, j, v)
+		{
+			if (n < max)
+				names[n] = json_string_value(v);
+			n++;
+		}
+	}
+	return n;
 }
 
 const char *cw_provenance_name(unsigned prov)

@@ -41,6 +41,7 @@ enum rule_kind {
 	RK_EXEC_STDIO, /* judged at exec: cw_technique_exec_stdio */
 	RK_EXEC_ARGV,  /* judged at exec: cw_technique_exec_argv */
 	RK_EXEC_PROV,  /* judged at exec: cw_technique_exec_provenance */
+	RK_EXEC_ENV,   /* judged at exec: cw_technique_exec_env */
 };
 
 struct rule {
@@ -53,6 +54,9 @@ struct rule {
 	json_t *fs_types; /* array of strings, may be NULL */
 	json_t *parents;  /* exec_stdio: the parent's names (array), may be NULL */
 	json_t *argv;     /* exec_argv: globs tried on every argument */
+	json_t *env;      /* exec_env: globs tried on every NAME=value string */
+	json_t *env_ok;   /* exec_env: NAME=value globs that are allowed, may be NULL */
+	bool empty_argv;  /* exec_env: an empty argument list matches too */
 	uint8_t stdio;    /* exec_stdio: CW_STDIO_* of which one must be a network socket */
 	uint8_t prov;     /* exec_provenance: CW_PROV_* the file may have */
 	bool malicious;   /* exec_provenance: the content layers must (not) match */

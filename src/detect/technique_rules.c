@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <strings.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/mount.h>
@@ -108,6 +109,7 @@ static const char *const kind_names[] = {
     [RK_EXEC_STDIO] = "exec_stdio",
     [RK_EXEC_ARGV] = "exec_argv",
     [RK_EXEC_PROV] = "exec_provenance",
+    [RK_EXEC_ENV] = "exec_env",
 };
 #define N_KINDS (sizeof(kind_names) / sizeof(kind_names[0]))
 
@@ -185,9 +187,10 @@ static int parse_rule(const struct cw_rule_ctx *l, struct cw_technique_rules *r,
                       struct rule *ru)
 {
 	static const char *const keys[] = {
-	    "id",           "category",      "kind",      "title",       "names",   "prefixes",
-	    "fs_types",     "fs_unknown_ok", "ports",     "stdio",       "parents", "argv",
-	    "skip_runtime", "provenance",    "malicious", "default_off", NULL};
+	    "id",          "category", "kind",          "title",      "names",
+	    "prefixes",    "fs_types", "fs_unknown_ok", "ports",      "stdio",
+	    "parents",     "argv",     "skip_runtime",  "provenance", "malicious",
+	    "default_off", "env",      "env_allowed",   "empty_argv", NULL};
 	const char *cat, *kind;
 	json_t *v = NULL;
 	size_t i;
@@ -205,6 +208,9 @@ static int parse_rule(const struct cw_rule_ctx *l, struct cw_technique_rules *r,
 	    (err = cw_rule_str_array(l, o, "fs_types", false, &ru->fs_types)) ||
 	    (err = cw_rule_str_array(l, o, "parents", false, &ru->parents)) ||
 	    (err = cw_rule_str_array(l, o, "argv", false, &ru->argv)) ||
+	    (err = cw_rule_str_array(l, o, "env", false, &ru->env)) ||
+	    (err = cw_rule_str_array(l, o, "env_allowed", false, &ru->env_ok)) ||
+	    (err = cw_rule_bool(l, o, "empty_argv", &ru->empty_argv)) ||
 	    (err = parse_stdio(l, o, ru)) || (err = parse_provenance(l, o, ru)) ||
 	    (err = cw_rule_bool(l, o, "malicious", &ru->malicious)) ||
 	    (err = cw_rule_bool(l, o, "default_off", &ru->off)) ||
@@ -253,9 +259,47 @@ static int parse_rule(const struct cw_rule_ctx *l, struct cw_technique_rules *r,
 	return check_needs(l, ru);
 }
 
+/* Does glob name a variable whose name ends in "_proxy" (any case), with no
+ * wildcard before its '='? The kernel sends a program's environment when no
+ * rule names the program only for such variables (env.bpf.h). */
+static bool proxy_glob(const char *glob)
+{
+	const char *eq = strchr(glob, '=');
+	size_t n = eq ? (size_t)(eq - glob) : 0;
+
+	return n > 6 && strcspn(glob, "*?[\\") > n && !strncasecmp(eq - 6, "_proxy", 6);
+}
+
+/* exec_env: globs on the environment; without names, proxy variables only. */
+static int check_env(const struct cw_rule_ctx *l, const struct rule *ru)
+{
+	size_t i;
+	json_t *v;
+
+	if (!ru->env || !json_array_size(ru->env))
+		return cw_rule_fail(l, "rule %s: kind exec_env needs \"env\"", ru->id);
+	if (ru->names && json_array_size(ru->names))
+		return 0;
+	if (ru->empty_argv)
+		return cw_rule_fail(l, "rule %s: \"empty_argv\" needs \"names\"", ru->id);
+	json_array_foreach(ru->env, i, v)
+	{
+		if (!proxy_glob(json_string_value(v)))
+			return cw_rule_fail(
+			    l,
+			    "rule %s: env[%zu] \"%s\": a rule without \"names\" can only look "
+			    "at variables named *_proxy (written out before the '=', no "
+			    "wildcard): the kernel sends only those execs",
+			    ru->id, i, json_string_value(v));
+	}
+	return 0;
+}
+
 /* What each kind cannot do without. */
 static int check_needs(const struct cw_rule_ctx *l, const struct rule *ru)
 {
+	if (ru->kind == RK_EXEC_ENV)
+		return check_env(l, ru);
 	if (ru->kind == RK_EXEC_FROM && (!ru->prefixes || !json_array_size(ru->prefixes)))
 		return cw_rule_fail(l, "rule %s: kind exec_from needs \"prefixes\"", ru->id);
 	if (ru->kind == RK_EXEC_STDIO && !ru->stdio &&

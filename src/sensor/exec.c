@@ -67,6 +67,45 @@ static void mark_truncated(char *path, size_t size)
 	path[l + m] = '\0';
 }
 
+/* Split len bytes of NUL-separated strings, copied into buf (len + 1 bytes),
+ * into vec (at most max, NULL-terminated). Returns the count. */
+static int split_strings(const char *src, size_t len, char *buf, char **vec, int max)
+{
+	int n = 0;
+
+	memcpy(buf, src, len);
+	buf[len] = '\0';
+	for (size_t i = 0; i < len && n < max;) {
+		size_t l = strnlen(buf + i, len - i);
+
+		vec[n++] = buf + i;
+		i += l + 1;
+	}
+	vec[n] = NULL;
+	return n;
+}
+
+/* The env section (CW_F_ENV): whole NAME=value strings only. A section that
+ * starts inside the environment (CW_F_ENV_MID) loses its first, cut string;
+ * one cut at CW_ENV_MAX loses its last. */
+static void decode_env(const struct cw_event *ev, const char *src, struct cw_exec *out)
+{
+	size_t len = ev->env_len, skip = 0;
+
+	out->envc = 0;
+	out->envp[0] = NULL;
+	if (!(ev->flags & CW_F_ENV) || !len)
+		return;
+	if (ev->flags & CW_F_ENV_MID) {
+		skip = strnlen(src, len);
+		skip = skip < len ? skip + 1 : len;
+	}
+	if (ev->flags & CW_F_ENV_TRUNC)
+		while (len > skip && src[len - 1] != '\0')
+			len--;
+	out->envc = split_strings(src + skip, len - skip, out->envbuf, out->envp, CW_MAX_ENV);
+}
+
 int cw_exec_decode(const void *data, size_t len, struct cw_exec *out)
 {
 	const struct cw_event *ev = data;
@@ -75,9 +114,11 @@ int cw_exec_decode(const void *data, size_t len, struct cw_exec *out)
 
 	if (len < offsetof(struct cw_event, data) || ev->type != CW_EV_EXEC)
 		return -EINVAL;
-	need = (size_t)ev->path_len + ev->cgroup_len + ev->fname_len + ev->argv_len;
+	need = (size_t)ev->path_len + ev->cgroup_len + ev->fname_len + ev->argv_len +
+	       (ev->flags & CW_F_ENV ? ev->env_len : 0);
 	if (ev->path_len > CW_PATH_MAX || ev->cgroup_len > CW_CGROUP_MAX ||
 	    ev->fname_len > CW_FNAME_MAX || ev->argv_len > CW_ARGV_MAX ||
+	    ((ev->flags & CW_F_ENV) && ev->env_len > CW_ENV_MAX) ||
 	    offsetof(struct cw_event, data) + need > len)
 		return -EINVAL;
 
@@ -97,18 +138,22 @@ int cw_exec_decode(const void *data, size_t len, struct cw_exec *out)
 	out->filename[ev->fname_len] = '\0';
 	off += ev->fname_len;
 
-	memcpy(out->argbuf, ev->data + off, ev->argv_len);
-	out->argbuf[ev->argv_len] = '\0';
-	out->argc = 0;
-	for (size_t i = 0; i < ev->argv_len && out->argc < CW_MAX_ARGS;) {
-		size_t l = strnlen(out->argbuf + i, ev->argv_len - i);
-
-		out->argv[out->argc++] = out->argbuf + i;
-		i += l + 1;
-	}
-	out->argv[out->argc] = NULL;
+	out->argc =
+	    split_strings(ev->data + off, ev->argv_len, out->argbuf, out->argv, CW_MAX_ARGS);
+	off += ev->argv_len;
+	decode_env(ev, ev->data + off, out);
 	out->argv_truncated = (ev->flags & CW_F_ARGV_TRUNC) || out->argc == CW_MAX_ARGS;
 	return 0;
+}
+
+void cw_exec_copy(struct cw_exec *dst, const struct cw_exec *src, const struct cw_event *ev)
+{
+	*dst = *src;
+	dst->ev = ev;
+	for (int i = 0; i < src->argc; i++)
+		dst->argv[i] = dst->argbuf + (src->argv[i] - src->argbuf);
+	for (int i = 0; i < src->envc; i++)
+		dst->envp[i] = dst->envbuf + (src->envp[i] - src->envbuf);
 }
 
 /* comm and ppid from /proc/PID/stat. 0 or -errno. */

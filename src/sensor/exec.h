@@ -12,6 +12,7 @@
 #include "event.h"
 
 #define CW_MAX_ARGS 256
+#define CW_MAX_ENV  128
 /* Prefix of an executable path whose top directories are missing (U+2026). */
 #define CW_PATH_TRUNC_MARK "\xe2\x80\xa6"
 
@@ -27,10 +28,17 @@ struct cw_exec {
 	char *argv[CW_MAX_ARGS + 1];   /* NULL-terminated pointers into argbuf */
 	int argc;
 	bool argv_truncated;
+	char envbuf[CW_ENV_MAX + 1]; /* env storage (CW_F_ENV: the rules asked for it) */
+	char *envp[CW_MAX_ENV + 1];  /* NULL-terminated NAME=value strings, whole ones only */
+	int envc;
 };
 
 /* Decode a raw record of len bytes. Returns 0 or -EINVAL for a malformed record. */
 int cw_exec_decode(const void *data, size_t len, struct cw_exec *out);
+
+/* *dst = *src with argv and envp pointing into dst's own storage and ev as
+ * its record header (the caller's copy). */
+void cw_exec_copy(struct cw_exec *dst, const struct cw_exec *src, const struct cw_event *ev);
 
 /* Fill ev's header and ex from /proc/<pid> of a live process: ids, credentials,
  * namespaces, cgroup path (cgroup2, else the v1 memory hierarchy, as the kernel

@@ -219,6 +219,25 @@ int cw_sensor_forget_clean(struct cw_sensor *s)
 	return n;
 }
 
+int cw_sensor_env_watch(struct cw_sensor *s, const char *const *names, size_t n, bool any)
+{
+	int fd = bpf_map__fd(s->skel->maps.env_names), err = 0;
+	char key[CW_COMM_LEN], next[CW_COMM_LEN];
+	__u8 one = 1;
+
+	while (bpf_map_get_next_key(fd, NULL, next) == 0)
+		if (bpf_map_delete_elem(fd, next))
+			return -errno;
+	for (size_t i = 0; i < n; i++) {
+		memset(key, 0, sizeof(key));
+		memcpy(key, names[i], strnlen(names[i], sizeof(key) - 1)); /* comm: 15 bytes */
+		if (bpf_map_update_elem(fd, key, &one, BPF_ANY))
+			err = -errno;
+	}
+	s->skel->bss->env_scan_proxy = any;
+	return err;
+}
+
 void cw_sensor_close(struct cw_sensor *s)
 {
 	if (!s)

@@ -51,6 +51,11 @@ int cw_sensor_mark_clean(struct cw_sensor *s, const struct cw_event *ev);
 /* Forget every known-clean mark (the rules changed): each file is judged
  * again at its next exec. Returns the number of marks removed. */
 int cw_sensor_forget_clean(struct cw_sensor *s);
+/* What the exec_env rules look at (cw_technique_env_names): the
+ * environment of programs with these names (comm, cut to 15 bytes), and of
+ * any container program with a *_proxy variable when any is set. Replaces
+ * what was set before. 0 or -errno (the names that fit are set). */
+int cw_sensor_env_watch(struct cw_sensor *s, const char *const *names, size_t n, bool any);
 /* The maps of --block's hold: mounts marked, processes held, interpreters. */
 struct cw_sensor_hold_maps {
 	int marked_mnt, held, interp;

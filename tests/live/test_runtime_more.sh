@@ -1,0 +1,56 @@
+#!/bin/bash
+# test_runtime_more.sh - the runtime detectors that look past the command
+# line (docs/detectors.md), each with a positive and a negative case in real
+# runc containers: the environment a program was started with (Polkit
+# CVE-2021-4034, Program Run with Disallowed HTTP Proxy Env, off by default),
+# the first bytes a program sends on a new connection (Stratum mining), the
+# libraries a program maps (Added Library Loaded, Added Malicious Library
+# Loaded), and a cron job in the benign corpus. The programs are harmless
+# stand-ins under the tools' names.
+source "$(dirname "$0")/lib.sh"
+live_init
+OUT=$LIVE_DIR/findings.jsonl
+jqt() { jq -e "$@" >/dev/null 2>&1; }
+check "a container" start_container cw-more
+R=$LIVE_DIR/bundles/cw-more/rootfs
+cc -O2 -static -o "$R/opt/noargs" "$LIVE_ROOT/tests/live/noargs.c" || not_ok "build noargs"
+cp "$LIVE_DIR/harmless" "$R/opt/pkexec"
+cp "$LIVE_DIR/harmless" "$R/opt/fetcher"
+check "agent starts (proxy rule on)" start_agent "$OUT" --enable-rules technique.proxy_env.disallowed
+run() { cexec "${2:-cw-more}" "$LIVE_DIR/x.pid" sh -c "$1" >/dev/null 2>&1; }
+
+# ---- the environment at exec ----
+# benign: pkexec with arguments and a plain environment; a program with an
+# allowed-looking variable that is no proxy; no_proxy alone
+run '/opt/pkexec /bin/true; LANG=C GCONV=x /opt/pkexec --version; no_proxy=localhost /opt/fetcher a; PROXY_MODE=off /opt/fetcher b'
+sleep 1
+check "pkexec with arguments, no_proxy, a variable named PROXY_MODE: no finding ($(jq -r .category "$OUT" 2>/dev/null | sort -u | tr '\n' ','))" \
+	test "$(jq -s length "$OUT")" = 0
+run '/opt/noargs /opt/pkexec "PATH=GCONV_PATH=." CHARSET=PWNKIT SHELL=pwnkit'
+f=$(wait_finding "$OUT" '.category | startswith("Privilege Escalation: Polkit")')
+check "Polkit CVE-2021-4034 (CRITICAL): pkexec with no arguments and PATH=GCONV_PATH=." \
+	jqt '.severity == "CRITICAL" and .moduleName == "POLKIT_LOCAL_PRIVILEGE_ESCALATION_VULNERABILITY" and .sourceProperties.Environment_Variables == ["PATH=GCONV_PATH=."] and .sourceProperties.Rule_Id == "technique.polkit.cve_2021_4034" and .mitreAttack.primaryTechniques == ["EXPLOITATION_FOR_PRIVILEGE_ESCALATION"]' <<<"${f:-null}"
+check "... and no other variable of its environment is in the finding" \
+	test -z "$(grep -c PWNKIT "$OUT" | grep -v '^0$')"
+run 'GCONV_PATH=/tmp/x /opt/pkexec /bin/id'
+f=$(wait_finding "$OUT" '(.category | startswith("Privilege Escalation: Polkit")) and (.processes[0].args | index("/bin/id"))')
+check "Polkit CVE-2021-4034: pkexec with GCONV_PATH set" \
+	jqt '.sourceProperties.Environment_Variables == ["GCONV_PATH=/tmp/x"]' <<<"${f:-null}"
+# a proxy variable far into a large environment, with a password in the URL
+BIG=$(head -c 6000 /dev/zero | tr '\0' 'x')
+run "PAD1=$BIG PAD2=$BIG HTTPS_PROXY=http://alice:s3cret@198.51.100.7:3128 /opt/fetcher https://example.com/"
+f=$(wait_finding "$OUT" '.category == "Execution: Program Run with Disallowed HTTP Proxy Env"')
+check "Disallowed HTTP Proxy Env (LOW): HTTPS_PROXY after 12 KB of environment, password hidden" \
+	jqt '.severity == "LOW" and .moduleName == "PROGRAM_RUN_WITH_DISALLOWED_HTTP_PROXY_ENV" and .sourceProperties.Environment_Variables == ["HTTPS_PROXY=http://***@198.51.100.7:3128"] and .processes[0].binary.path == "/opt/fetcher"' <<<"${f:-null}"
+check "... the password is nowhere in the output" test -z "$(grep -l s3cret "$OUT")"
+stop_agent
+
+# off by default: the same proxy exec gives nothing without --enable-rules
+cp "$OUT" "$OUT.1"; : >"$OUT"
+check "agent starts (defaults)" start_agent "$OUT"
+run 'http_proxy=http://198.51.100.7:3128 /opt/fetcher x'
+sleep 1
+check "Disallowed HTTP Proxy Env is off by default" \
+	test -z "$(jq -c 'select(.category | test("Proxy"))' "$OUT")"
+stop_agent
+live_done
