@@ -52,6 +52,13 @@ enum cw_tq_sys {
 	CW_TQS_PIDFD_SIGNAL = 21,
 	CW_TQS_BPF = 22,
 	CW_TQS_VM_READV = 23,
+	/* The first send on a TCP connection a task in scope opened (send.bpf.h):
+	 * arg[0] family, arg[1] bytes offered, arg[2] peer port, arg[3] fd; s1 the
+	 * first bytes; data the peer as a sockaddr (as connect's). */
+	CW_TQS_WRITE = 24,
+	CW_TQS_SENDTO = 25,
+	CW_TQS_WRITEV = 26,
+	CW_TQS_SENDMSG = 27,
 	CW_TQS_MAX
 };
 

@@ -146,6 +146,8 @@ struct {
 	__type(value, __u64);
 } tq_counters SEC(".maps");
 
+#include "send.bpf.h"
+
 static __always_inline void count(__u32 idx)
 {
 	__u64 *v = bpf_map_lookup_elem(&tq_counters, &idx);
@@ -385,6 +387,13 @@ static __always_inline bool want_other(struct cw_tq_event *e, struct task_struct
 	case CW_TQS_CONNECT:
 		keep = want_connect(e, (const void *)a1, a2);
 		e->arg[3] = a0;
+		send_arm(a0, e->arg[0]);
+		break;
+	case CW_TQS_WRITE:
+	case CW_TQS_SENDTO:
+	case CW_TQS_WRITEV:
+	case CW_TQS_SENDMSG:
+		keep = want_send(e, task, kind, a0, a1, a2);
 		break;
 	case CW_TQS_PTRACE:
 		e->arg[0] = a0;
@@ -433,6 +442,9 @@ static __always_inline int tq_enter(__u32 kind, long id, __u64 a0, __u64 a1, __u
 
 	task = (struct task_struct *)bpf_get_current_task_btf();
 	if (!in_scope(task, &pidns, &mntns))
+		return 0;
+	/* a send matters only as the first on a connection (send.bpf.h) */
+	if (kind >= CW_TQS_WRITE && kind <= CW_TQS_SENDMSG && !send_take(a0))
 		return 0;
 	count(CW_TQC_SEEN);
 	e = bpf_map_lookup_elem(&tq_scratch, &zero);
@@ -600,6 +612,30 @@ TQ_SYSCALL(process_vm_writev, CW_TQS_VM_WRITEV)
 TQ_SYSCALL(chdir, CW_TQS_CHDIR)
 TQ_SYSCALL(fchdir, CW_TQS_FCHDIR)
 TQ_SYSCALL(open_by_handle_at, CW_TQS_OPEN_BY_HANDLE)
+
+/* Sends (send.bpf.h): a failed one (EAGAIN on a socket still connecting)
+ * leaves the descriptor armed for the next. */
+#define TQ_SEND(name, kind)                                                                        \
+	SEC("tp/syscalls/sys_exit_" #name)                                                         \
+	int tqx_##name(struct trace_event_raw_sys_exit *ctx)                                       \
+	{                                                                                          \
+		struct task_struct *task = bpf_get_current_task_btf();                             \
+		struct pt_regs *regs;                                                              \
+		__u32 pidns, mntns;                                                                \
+                                                                                                   \
+		if (ctx->ret <= 0 || !in_scope(task, &pidns, &mntns))                              \
+			return 0;                                                                  \
+		regs = (struct pt_regs *)bpf_task_pt_regs(task);                                   \
+		if (tq_enter(kind, ctx->id, PT_REGS_PARM1_SYSCALL(regs),                           \
+		             PT_REGS_PARM2_SYSCALL(regs), PT_REGS_PARM3_SYSCALL(regs), 0, 0) > 0)  \
+			tq_exit(kind, ctx->ret);                                                   \
+		return 0;                                                                          \
+	}
+
+TQ_SEND(write, CW_TQS_WRITE)
+TQ_SEND(sendto, CW_TQS_SENDTO)
+TQ_SEND(writev, CW_TQS_WRITEV)
+TQ_SEND(sendmsg, CW_TQS_SENDMSG)
 
 SEC("tp/syscalls/sys_enter_setns")
 int tqe_setns(struct trace_event_raw_sys_enter *ctx)

@@ -151,7 +151,8 @@ struct cw_technique_hit {
 	char target_ns[48];         /* "mnt:[4026531841]" */
 	char socket[CW_TQ_STR + 2]; /* socket path, "@name" for abstract ones, "ip:port" */
 	char module[CW_TQ_NAME + 1];
-	char signal[24]; /* "SIGKILL" for a signal sent to the agent */
+	char signal[24];             /* "SIGKILL" for a signal sent to the agent */
+	char payload[CW_TQ_STR + 1]; /* the first bytes of a first send (first_send rules) */
 };
 
 void cw_technique_hit_clear(struct cw_technique_hit *hit);

@@ -119,6 +119,19 @@ void tq_hit_caller(const struct cw_technique_env *env, const struct cw_tq_event 
 	h->args[h->args_len] = 0;
 }
 
+/* An inet peer (connect's sockaddr in ev->data, port in arg[2]) as "ip:port". */
+static void peer_text(const struct cw_tq_event *ev, struct cw_technique_hit *h)
+{
+	char ip[INET6_ADDRSTRLEN] = "?";
+
+	if (ev->arg[0] == AF_INET)
+		inet_ntop(AF_INET, ev->data + 4, ip, sizeof(ip));
+	else
+		inet_ntop(AF_INET6, ev->data + 8, ip, sizeof(ip));
+	snprintf(h->socket, sizeof(h->socket), ev->arg[0] == AF_INET6 ? "[%s]:%llu" : "%s:%llu", ip,
+	         (unsigned long long)ev->arg[2]);
+}
+
 /* The record's strings as evidence fields of the hit, by syscall. */
 static void hit_strings(const struct cw_tq_event *ev, struct cw_technique_hit *h)
 {
@@ -139,15 +152,15 @@ static void hit_strings(const struct cw_tq_event *ev, struct cw_technique_hit *h
 			else
 				tq_copy_str(h->socket, sizeof(h->socket), ev->s1, sizeof(ev->s1));
 		} else {
-			char ip[INET6_ADDRSTRLEN] = "?";
-
-			if (ev->arg[0] == AF_INET)
-				inet_ntop(AF_INET, ev->data + 4, ip, sizeof(ip));
-			else
-				inet_ntop(AF_INET6, ev->data + 8, ip, sizeof(ip));
-			snprintf(h->socket, sizeof(h->socket), "%s:%llu", ip,
-			         (unsigned long long)ev->arg[2]);
+			peer_text(ev, h);
 		}
+		break;
+	case CW_TQS_WRITE:
+	case CW_TQS_SENDTO:
+	case CW_TQS_WRITEV:
+	case CW_TQS_SENDMSG:
+		peer_text(ev, h);
+		tq_copy_str(h->payload, sizeof(h->payload), ev->s1, sizeof(ev->s1));
 		break;
 	case CW_TQS_SETNS:
 		break; /* the nsfs file's name says nothing: Target_Namespace does */
@@ -339,6 +352,7 @@ int cw_technique_finding_extra(const struct cw_technique_hit *h, json_t **out)
 		err |= put(o, "Target_Pid", json_integer(h->target_pid));
 	err |= put_s(o, "Target_Namespace", h->target_ns);
 	err |= put_s(o, "Socket", h->socket);
+	err |= put_s(o, "Payload", h->payload);
 	err |= put_s(o, "Module", h->module);
 	err |= put_s(o, "Signal", h->signal);
 	if (h->ev && (h->ev->flags & CW_TQF_AGENT))

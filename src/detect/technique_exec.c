@@ -89,17 +89,9 @@ int cw_technique_exec_stdio(const struct cw_technique_rules *r, const struct cw_
 /* The first argument (from 1) matching one of the globs, or NULL. */
 static const char *argv_match(json_t *globs, char *const *argv, int argc, const char **glob)
 {
-	size_t j;
-	json_t *v;
-
 	for (int i = 1; i < argc; i++)
-		json_array_foreach(globs, j, v)
-		{
-			if (!fnmatch(json_string_value(v), argv[i], 0)) {
-				*glob = json_string_value(v);
-				return argv[i];
-			}
-		}
+		if ((*glob = tq_glob_in(globs, argv[i])))
+			return argv[i];
 	return NULL;
 }
 
@@ -108,7 +100,7 @@ int cw_technique_exec_argv(const struct cw_technique_rules *r, const struct cw_e
 {
 	for (size_t i = 0; r && f && f->name && argv && i < r->n_rules; i++) {
 		const struct rule *ru = &r->rules[i];
-		const char *arg, *glob = "";
+		const char *arg, *glob = NULL;
 
 		if (ru->kind != RK_EXEC_ARGV || ru->off ||
 		    (ru->names && !tq_in_strs(ru->names, f->name)))
@@ -141,20 +133,6 @@ bool cw_technique_name_relevant(const struct cw_technique_rules *r, const char *
 	return false;
 }
 
-/* One of globs matching s? */
-static const char *glob_match(const json_t *globs, const char *s)
-{
-	size_t j;
-	json_t *v;
-
-	json_array_foreach(globs, j, v)
-	{
-		if (!fnmatch(json_string_value(v), s, 0))
-			return json_string_value(v);
-	}
-	return NULL;
-}
-
 void cw_env_redact(const char *var, char *out, size_t cap)
 {
 	const char *at, *scheme = strstr(var, "://");
@@ -177,9 +155,9 @@ static size_t env_matches(const struct rule *ru, char *const *envp, int envc, js
 	size_t n = 0;
 
 	for (int i = 0; i < envc; i++) {
-		const char *g = glob_match(ru->env, envp[i]);
+		const char *g = tq_glob_in(ru->env, envp[i]);
 
-		if (!g || (ru->env_ok && glob_match(ru->env_ok, envp[i])))
+		if (!g || (ru->env_ok && tq_glob_in(ru->env_ok, envp[i])))
 			continue;
 		*glob = g;
 		n++;
@@ -288,8 +266,5 @@ int cw_technique_exec_provenance(const struct cw_technique_rules *r, unsigned pr
 
 bool cw_technique_has_provenance(const struct cw_technique_rules *r)
 {
-	for (size_t i = 0; r && i < r->n_rules; i++)
-		if (r->rules[i].kind == RK_EXEC_PROV && !r->rules[i].off)
-			return true;
-	return false;
+	return tq_rules_have(r, RK_EXEC_PROV);
 }

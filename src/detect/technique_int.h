@@ -42,6 +42,7 @@ enum rule_kind {
 	RK_EXEC_ARGV,  /* judged at exec: cw_technique_exec_argv */
 	RK_EXEC_PROV,  /* judged at exec: cw_technique_exec_provenance */
 	RK_EXEC_ENV,   /* judged at exec: cw_technique_exec_env */
+	RK_FIRST_SEND, /* the first bytes sent on a new TCP connection (send.bpf.h) */
 };
 
 struct rule {
@@ -57,6 +58,7 @@ struct rule {
 	json_t *env;      /* exec_env: globs tried on every NAME=value string */
 	json_t *env_ok;   /* exec_env: NAME=value globs that are allowed, may be NULL */
 	bool empty_argv;  /* exec_env: an empty argument list matches too */
+	json_t *payload;  /* first_send: globs on the first bytes sent */
 	uint8_t stdio;    /* exec_stdio: CW_STDIO_* of which one must be a network socket */
 	uint8_t prov;     /* exec_provenance: CW_PROV_* the file may have */
 	bool malicious;   /* exec_provenance: the content layers must (not) match */
@@ -89,6 +91,8 @@ struct cw_technique_rules {
 
 /* technique_rules.c */
 const char *tq_fs_name(uint32_t magic);
+/* Is a rule of this kind on (not default_off, or turned on)? */
+bool tq_rules_have(const struct cw_technique_rules *r, enum rule_kind kind);
 
 /* technique_env.c */
 /* Filesystem magic of path p as the caller sees it (through /proc/PID/root,
@@ -104,6 +108,8 @@ int tq_resolve_vpid(const struct cw_technique_env *env, uint32_t caller_pidns, l
 /* technique_match.c */
 const char *tq_sys_name(uint32_t sys);
 bool tq_in_strs(const json_t *arr, const char *s);
+/* The first glob of globs matching s, or NULL. */
+const char *tq_glob_in(const json_t *globs, const char *s);
 /* Copy at most srcmax bytes of a possibly unterminated kernel string. */
 void tq_copy_str(char *dst, size_t dstsz, const char *src, size_t srcmax);
 /* Does the record match the rule? Fills the hit's evidence and detail. */

@@ -65,9 +65,26 @@ const char *tq_sys_name(uint32_t sys)
 	    [CW_TQS_PIDFD_SIGNAL] = "pidfd_send_signal",
 	    [CW_TQS_BPF] = "bpf",
 	    [CW_TQS_VM_READV] = "process_vm_readv",
+	    [CW_TQS_WRITE] = "write",
+	    [CW_TQS_SENDTO] = "sendto",
+	    [CW_TQS_WRITEV] = "writev",
+	    [CW_TQS_SENDMSG] = "sendmsg",
 	};
 
 	return sys < CW_TQS_MAX && n[sys] ? n[sys] : "unknown";
+}
+
+const char *tq_glob_in(const json_t *globs, const char *s)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(globs, i, v)
+	{
+		if (!fnmatch(json_string_value(v), s, 0))
+			return json_string_value(v);
+	}
+	return NULL;
 }
 
 bool tq_in_strs(const json_t *arr, const char *s)
@@ -372,6 +389,22 @@ static bool match_connect_tcp(MATCH_ARGS)
 	return true;
 }
 
+/* The first bytes sent on a new TCP connection match one of the payload
+ * globs (a Stratum JSON-RPC method). */
+static bool match_first_send(MATCH_ARGS)
+{
+	const char *glob;
+
+	(void)env;
+	if (ev->sys < CW_TQS_WRITE || ev->sys > CW_TQS_SENDMSG || !h->payload[0])
+		return false;
+	glob = tq_glob_in(ru->payload, h->payload);
+	if (!glob)
+		return false;
+	dfmt(detail, dsz, "first bytes sent to %s match %s", h->socket, glob);
+	return true;
+}
+
 static bool match_ptrace(MATCH_ARGS)
 {
 	int host_pid;
@@ -539,6 +572,7 @@ static const matcher_fn matchers[] = {
     [RK_MODULE] = match_module,
     [RK_CONNECT_UNIX] = match_connect_unix,
     [RK_CONNECT_TCP] = match_connect_tcp,
+    [RK_FIRST_SEND] = match_first_send,
     [RK_PTRACE] = match_ptrace,
     [RK_VM_WRITEV] = match_ptrace,
     [RK_CHDIR_PROC_FD] = match_chdir_proc_fd,

@@ -110,6 +110,7 @@ static const char *const kind_names[] = {
     [RK_EXEC_ARGV] = "exec_argv",
     [RK_EXEC_PROV] = "exec_provenance",
     [RK_EXEC_ENV] = "exec_env",
+    [RK_FIRST_SEND] = "first_send",
 };
 #define N_KINDS (sizeof(kind_names) / sizeof(kind_names[0]))
 
@@ -187,10 +188,10 @@ static int parse_rule(const struct cw_rule_ctx *l, struct cw_technique_rules *r,
                       struct rule *ru)
 {
 	static const char *const keys[] = {
-	    "id",          "category", "kind",          "title",      "names",
-	    "prefixes",    "fs_types", "fs_unknown_ok", "ports",      "stdio",
-	    "parents",     "argv",     "skip_runtime",  "provenance", "malicious",
-	    "default_off", "env",      "env_allowed",   "empty_argv", NULL};
+	    "id",           "category",      "kind",      "title",       "names",   "prefixes",
+	    "fs_types",     "fs_unknown_ok", "ports",     "stdio",       "parents", "argv",
+	    "skip_runtime", "provenance",    "malicious", "default_off", "env",     "env_allowed",
+	    "empty_argv",   "payload",       NULL};
 	const char *cat, *kind;
 	json_t *v = NULL;
 	size_t i;
@@ -211,6 +212,7 @@ static int parse_rule(const struct cw_rule_ctx *l, struct cw_technique_rules *r,
 	    (err = cw_rule_str_array(l, o, "env", false, &ru->env)) ||
 	    (err = cw_rule_str_array(l, o, "env_allowed", false, &ru->env_ok)) ||
 	    (err = cw_rule_bool(l, o, "empty_argv", &ru->empty_argv)) ||
+	    (err = cw_rule_str_array(l, o, "payload", false, &ru->payload)) ||
 	    (err = parse_stdio(l, o, ru)) || (err = parse_provenance(l, o, ru)) ||
 	    (err = cw_rule_bool(l, o, "malicious", &ru->malicious)) ||
 	    (err = cw_rule_bool(l, o, "default_off", &ru->off)) ||
@@ -300,6 +302,8 @@ static int check_needs(const struct cw_rule_ctx *l, const struct rule *ru)
 {
 	if (ru->kind == RK_EXEC_ENV)
 		return check_env(l, ru);
+	if (ru->kind == RK_FIRST_SEND && (!ru->payload || !json_array_size(ru->payload)))
+		return cw_rule_fail(l, "rule %s: kind first_send needs \"payload\"", ru->id);
 	if (ru->kind == RK_EXEC_FROM && (!ru->prefixes || !json_array_size(ru->prefixes)))
 		return cw_rule_fail(l, "rule %s: kind exec_from needs \"prefixes\"", ru->id);
 	if (ru->kind == RK_EXEC_STDIO && !ru->stdio &&
@@ -341,6 +345,14 @@ const struct cw_category *cw_technique_category(const struct cw_technique_rules 
 		if (r->cats[i].id && !strcmp(r->cats[i].id, id))
 			return &r->cats[i];
 	return NULL;
+}
+
+bool tq_rules_have(const struct cw_technique_rules *r, enum rule_kind kind)
+{
+	for (size_t i = 0; r && i < r->n_rules; i++)
+		if (r->rules[i].kind == kind && !r->rules[i].off)
+			return true;
+	return false;
 }
 
 size_t cw_technique_rule_count(const struct cw_technique_rules *r)

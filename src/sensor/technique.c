@@ -51,6 +51,7 @@ struct cw_technique {
 	int (*on_stdin)(void *ctx, const struct cw_technique_stdin *in);
 	void *ctx;
 	bool no_stdin;
+	bool send_watch; /* a first_send rule is on: the send programs are loaded */
 	int ncpu;
 	uint64_t records, hits, malformed;
 	struct cw_technique_hit hit; /* reused; large */
@@ -181,6 +182,11 @@ static const struct {
     {SYS_chdir, CW_TQS_CHDIR},
     {SYS_fchdir, CW_TQS_FCHDIR},
     {SYS_open_by_handle_at, CW_TQS_OPEN_BY_HANDLE},
+    /* the first send on a connection (only with a first_send rule on) */
+    {SYS_write, CW_TQS_WRITE},
+    {SYS_sendto, CW_TQS_SENDTO},
+    {SYS_writev, CW_TQS_WRITEV},
+    {SYS_sendmsg, CW_TQS_SENDMSG},
 };
 
 static int fill_maps(struct cw_technique *t)
@@ -193,6 +199,8 @@ static int fill_maps(struct cw_technique *t)
 	for (size_t i = 0; i < sizeof(watched) / sizeof(watched[0]); i++) {
 		uint32_t k = (uint32_t)watched[i].nr;
 
+		if (watched[i].sys >= CW_TQS_WRITE && !t->send_watch)
+			continue;
 		if (bpf_map_update_elem(sfd, &k, &watched[i].sys, BPF_ANY))
 			return -errno;
 	}
@@ -259,6 +267,12 @@ static void sensor_unload(struct cw_technique *t)
 	t->watched_kinds = 0;
 }
 
+static bool is_send_prog(const struct cw_technique *t, const struct bpf_program *prog)
+{
+	return prog == t->skel->progs.tqx_write || prog == t->skel->progs.tqx_sendto ||
+	       prog == t->skel->progs.tqx_writev || prog == t->skel->progs.tqx_sendmsg;
+}
+
 /* Choose programs for the mode: per-syscall ones whose tracepoint exists
  * (dir), or the raw pair. Returns how many per-syscall events were missing. */
 static int choose_programs(struct cw_technique *t, const char *dir, char *missing, size_t msz)
@@ -283,6 +297,8 @@ static int choose_programs(struct cw_technique *t, const char *dir, char *missin
 			on = t->mode == CW_TQ_ATTACH_SYSCALL_TP && cw_bpf_tp_id(dir, ev) > 0;
 		if (prog == t->skel->progs.tqx_read && t->no_stdin)
 			on = false; /* --no-stdin-capture: no hook on every read() */
+		if (is_send_prog(t, prog) && !t->send_watch)
+			on = false; /* no first_send rule: no hook on every write() */
 		bpf_program__set_autoload(prog, on);
 		if (ev && t->mode == CW_TQ_ATTACH_SYSCALL_TP && !strncmp(ev, "sys_exit_", 9)) {
 			if (on) {
@@ -295,7 +311,8 @@ static int choose_programs(struct cw_technique *t, const char *dir, char *missin
 	}
 	if (t->mode == CW_TQ_ATTACH_RAW)
 		for (size_t i = 0; i < sizeof(watched) / sizeof(watched[0]); i++)
-			t->watched_kinds |= 1u << watched[i].sys;
+			if (watched[i].sys < CW_TQS_WRITE || t->send_watch)
+				t->watched_kinds |= 1u << watched[i].sys;
 	return n;
 }
 
@@ -350,6 +367,8 @@ static int sensor_load(struct cw_technique *t, const struct cw_technique_opts *o
 	t->skel->rodata->include_host = opts->include_host;
 	t->skel->rodata->stdin_capture = !opts->no_stdin;
 	t->no_stdin = opts->no_stdin;
+	t->send_watch = tq_rules_have(t->rules, RK_FIRST_SEND);
+	t->skel->rodata->send_watch = t->send_watch;
 	t->skel->rodata->wakeup_bytes = opts->wakeup_bytes ? opts->wakeup_bytes : 65536;
 	if (opts->ringbuf_bytes &&
 	    (err = bpf_map__set_max_entries(t->skel->maps.tq_events, opts->ringbuf_bytes))) {

@@ -43,6 +43,36 @@ f=$(wait_finding "$OUT" '.category == "Execution: Program Run with Disallowed HT
 check "Disallowed HTTP Proxy Env (LOW): HTTPS_PROXY after 12 KB of environment, password hidden" \
 	jqt '.severity == "LOW" and .moduleName == "PROGRAM_RUN_WITH_DISALLOWED_HTTP_PROXY_ENV" and .sourceProperties.Environment_Variables == ["HTTPS_PROXY=http://***@198.51.100.7:3128"] and .processes[0].binary.path == "/opt/fetcher"' <<<"${f:-null}"
 check "... the password is nowhere in the output" test -z "$(grep -l s3cret "$OUT")"
+
+# ---- the first message on a new connection: Stratum ----
+# a container on the host's network talks to a listener on 127.0.0.1 that
+# reads whatever comes (a pool, a web server, a JSON service)
+check "a container on the host's network" start_container cw-more-net "" '{}' \
+	'.linux.namespaces |= map(select(.type != "network"))'
+PORT=$((20000 + RANDOM % 20000))
+timeout 60 python3 -c '
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8)
+while True:
+    c, _ = s.accept(); c.recv(4096); c.close()' "$PORT" &
+LPID=$!
+sleep 0.3
+send() { run "printf '%s\\n' '$1' | busybox nc -w 1 127.0.0.1 $PORT" cw-more-net; }
+send 'GET / HTTP/1.0'
+send '{"id":1,"method":"getblocktemplate","params":[]}'
+send '{"jsonrpc":"2.0","method":"login","params":{"user":"a"}}'
+sleep 1
+check "an HTTP request, a JSON-RPC call and a login without a miner's agent: no Stratum finding" \
+	test -z "$(jq -c 'select(.category | test("Stratum"))' "$OUT")"
+send '{"id":1,"method":"mining.subscribe","params":["cpuminer-opt/3.8"]}'
+f=$(wait_finding "$OUT" '.category | test("Stratum")')
+check "Stratum mining (HIGH): mining.subscribe as the first message, pool 127.0.0.1:$PORT" \
+	jqt --arg s "127.0.0.1:$PORT" '.severity == "HIGH" and .moduleName == "SUSPICIOUS_CRYPTO_MINING_ACTIVITY_USING_STRATUM_PROTOCOL" and .sourceProperties.Socket == $s and (.sourceProperties.Payload | contains("mining.subscribe")) and .mitreAttack.primaryTechniques == ["RESOURCE_HIJACKING"] and .sourceProperties.Container_Id == "cw-more-net"' <<<"${f:-null}"
+send '{"id":1,"jsonrpc":"2.0","method":"login","params":{"login":"4Abc","pass":"x","agent":"XMRig/6.21.0"}}'
+f=$(wait_finding "$OUT" '(.category | test("Stratum")) and (.sourceProperties.Payload | contains("XMRig"))')
+check "Stratum mining: an XMRig login" test -n "$f"
+kill "$LPID" 2>/dev/null
 stop_agent
 
 # off by default: the same proxy exec gives nothing without --enable-rules
