@@ -59,6 +59,11 @@ enum cw_tq_sys {
 	CW_TQS_SENDTO = 25,
 	CW_TQS_WRITEV = 26,
 	CW_TQS_SENDMSG = 27,
+	/* A code mapping (PROT_EXEC) of a file added or changed since the
+	 * container started (lib.bpf.h): arg[0] prot, arg[1] flags, arg[2] the
+	 * address, arg[3] fd; s1 the file's path, components leaf first, each
+	 * NUL-terminated; CW_TQF_OVL/UPPER/LOWER/CHANGED say why. */
+	CW_TQS_MMAP = 28,
 	CW_TQS_MAX
 };
 
@@ -74,6 +79,10 @@ enum cw_tq_sys {
 #define CW_TQF_CGROUP_TRUNC (1u << 8)
 #define CW_TQF_HOST_NS      (1u << 9)  /* caller shares the host pid and mount ns */
 #define CW_TQF_AGENT        (1u << 10) /* guard record: the target is the agent */
+#define CW_TQF_OVL          (1u << 11) /* mmap: the file is on overlayfs (UPPER/LOWER valid) */
+#define CW_TQF_UPPER        (1u << 12) /* ... it has a copy in the upper layer */
+#define CW_TQF_LOWER        (1u << 13) /* ... and one in a lower layer (modified) */
+#define CW_TQF_CHANGED      (1u << 14) /* mmap: not overlayfs; changed after the init's start */
 
 struct cw_tq_event {
 	__u32 sys;   /* enum cw_tq_sys */
@@ -105,7 +114,7 @@ struct cw_tq_event {
 	__u32 ipcns;
 	__u16 cgroup_len;
 	__u16 args_len;
-	__u32 reserved;
+	__u32 s1_len; /* mmap: bytes of s1 the path's components use */
 	char comm[16];
 	char exe[CW_TQ_NAME];   /* caller's executable, dentry name */
 	char fname[CW_TQ_NAME]; /* file: dentry name */

@@ -109,6 +109,9 @@ struct cw_report {
 	bool bin_hit;                 /* the content layers matched the executable itself */
 	struct cw_detection prov_det; /* an exec_provenance rule's detection */
 	struct cw_detection env_det;  /* an exec_env rule's detection */
+	bool library;                 /* a technique report of a library mapped as code:
+	                               * script_path names it, bin_fd holds it (library.c) */
+	uint64_t lib_ino;             /* ... the inode the kernel mapped */
 };
 
 /* What a judge leaves for the finding besides the detection. */
@@ -277,6 +280,14 @@ struct cw_exec_view {
 };
 void cw_exec_view_of(const struct cw_event *ev, struct cw_exec_view *v);
 void cw_stdio_props(const struct cw_event *ev, json_t *extra);
+/* library.c: a file mapped as code that is not part of the image. */
+bool cw_library_hit(const struct cw_technique_hit *hit);
+/* Event thread: what the worker needs of a library hit (opens the file). */
+void cw_library_take(struct cw_report *r, const struct cw_technique_hit *hit);
+/* Worker: the content layers over it; the library_provenance detection
+ * (r->exec_det), NULL if none. */
+const struct cw_detection *cw_judge_library(struct agent *a, struct cw_report *r,
+                                            const struct cw_container *ctr, struct cw_judged *jd);
 /* The exec_env rules over an exec report's environment: a finding of its own
  * beside whatever else the exec is (r->env_det), NULL if none. */
 const struct cw_detection *cw_judge_env(struct cw_report *r, const struct cw_container *ctr);

@@ -154,8 +154,9 @@ static const struct cw_detection *judge_technique(struct agent *a, struct cw_rep
                                                   const struct cw_container *ctr,
                                                   struct cw_judged *jd)
 {
-	(void)jd;
-	return excepted(a, r, &r->det, ctr) ? NULL : &r->det;
+	const struct cw_detection *det = r->library ? cw_judge_library(a, r, ctr, jd) : &r->det;
+
+	return !det || excepted(a, r, det, ctr) ? NULL : det;
 }
 
 /* A refused exec: the enforcer's verdict is the detection. */

@@ -196,6 +196,8 @@ int cw_source_technique(void *ctx, const struct cw_technique_hit *hit)
 	r->host_side = hit->host_side;
 	r->det = hit->det;
 	r->det.extra = hit->det.extra ? json_deep_copy(hit->det.extra) : NULL;
+	if (cw_library_hit(hit))
+		cw_library_take(r, hit);
 	a->technique_hits++;
 	cw_report_queue(a, r);
 	return 0;

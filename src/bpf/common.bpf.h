@@ -86,4 +86,60 @@ static __always_inline __u32 put_kn_path(char *dst, __u32 cap, __u32 name_max, i
 	return off;
 }
 
+/* Walk a file's dentries up to the task's root, crossing mounts, writing
+ * component names into dst[0..cap) leaf first, each NUL-terminated, at most
+ * `depth` of them and name_max bytes each. slot is map memory used to forget
+ * offsets. Returns the bytes used; *trunc is set when the path did not fit.
+ * A pseudo file (memfd) or a detached dentry is its own parent: its name is
+ * the whole path ("/memfd:NAME"). */
+static __always_inline __u32 put_dpath(char *dst, __u32 cap, __u32 name_max, int depth,
+                                       struct task_struct *task, struct file *file, __u16 *slot,
+                                       bool *trunc)
+{
+	struct dentry *d = BPF_CORE_READ(file, f_path.dentry);
+	struct vfsmount *vm = BPF_CORE_READ(file, f_path.mnt);
+	struct mount *mnt = container_of(vm, struct mount, mnt);
+	struct dentry *root_d = BPF_CORE_READ(task, fs, root.dentry);
+	struct vfsmount *root_m = BPF_CORE_READ(task, fs, root.mnt);
+	__u32 off = 0;
+	int i;
+
+	*trunc = false;
+#pragma clang loop unroll(disable)
+	for (i = 0; i < depth; i++) {
+		struct dentry *parent, *mnt_root;
+		long n;
+
+		if (d == root_d && vm == root_m)
+			break;
+		mnt_root = BPF_CORE_READ(vm, mnt_root);
+		parent = BPF_CORE_READ(d, d_parent);
+		if (d == mnt_root) {
+			struct mount *mp = BPF_CORE_READ(mnt, mnt_parent);
+
+			if (mp == mnt)
+				break; /* top of this namespace's tree */
+			d = BPF_CORE_READ(mnt, mnt_mountpoint);
+			mnt = mp;
+			vm = &mp->mnt;
+			continue;
+		}
+		off = forget(slot, off);
+		if (off > cap - name_max) {
+			*trunc = true;
+			break;
+		}
+		n = bpf_probe_read_kernel_str(&dst[off], name_max, BPF_CORE_READ(d, d_name.name));
+		if (n <= 0)
+			break;
+		off += n;
+		if (d == parent)
+			break;
+		d = parent;
+	}
+	if (i >= depth)
+		*trunc = true;
+	return off;
+}
+
 #endif

@@ -82,56 +82,15 @@ static __always_inline void count(__u32 idx)
 		*v += 1;
 }
 
-/* Walk the executed file's dentries up to the task's root, crossing mounts,
- * writing component names leaf first. Returns bytes used. */
+/* The executed file's path as the task sees it, leaf first (common.bpf.h). */
 static __always_inline __u32 put_path(struct cw_event *e, struct task_struct *task,
                                       struct file *file)
 {
-	struct dentry *d = BPF_CORE_READ(file, f_path.dentry);
-	struct vfsmount *vm = BPF_CORE_READ(file, f_path.mnt);
-	struct mount *mnt = container_of(vm, struct mount, mnt);
-	struct dentry *root_d = BPF_CORE_READ(task, fs, root.dentry);
-	struct vfsmount *root_m = BPF_CORE_READ(task, fs, root.mnt);
-	__u32 off = 0;
-	int i;
+	bool trunc;
+	__u32 off = put_dpath(e->data, CW_PATH_MAX, CW_NAME_MAX, CW_PATH_DEPTH, task, file,
+	                      &e->path_len, &trunc);
 
-#pragma clang loop unroll(disable)
-	for (i = 0; i < CW_PATH_DEPTH; i++) {
-		struct dentry *parent, *mnt_root;
-		const unsigned char *name;
-		long n;
-
-		if (d == root_d && vm == root_m)
-			break;
-		mnt_root = BPF_CORE_READ(vm, mnt_root);
-		parent = BPF_CORE_READ(d, d_parent);
-		if (d == mnt_root) {
-			struct mount *mp = BPF_CORE_READ(mnt, mnt_parent);
-
-			if (mp == mnt)
-				break; /* top of this namespace's tree */
-			d = BPF_CORE_READ(mnt, mnt_mountpoint);
-			mnt = mp;
-			vm = &mp->mnt;
-			continue;
-		}
-		/* A pseudo file (memfd) or a detached dentry is its own parent: its
-		 * name is the whole path ("/memfd:NAME"). */
-		off = forget(&e->path_len, off);
-		if (off > CW_PATH_MAX - CW_NAME_MAX) {
-			e->flags |= CW_F_PATH_TRUNC;
-			break;
-		}
-		name = BPF_CORE_READ(d, d_name.name);
-		n = bpf_probe_read_kernel_str(&e->data[off], CW_NAME_MAX, name);
-		if (n <= 0)
-			break;
-		off += n;
-		if (d == parent)
-			break;
-		d = parent;
-	}
-	if (i >= CW_PATH_DEPTH)
+	if (trunc)
 		e->flags |= CW_F_PATH_TRUNC;
 	return off;
 }

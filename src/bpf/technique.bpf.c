@@ -147,6 +147,7 @@ struct {
 } tq_counters SEC(".maps");
 
 #include "send.bpf.h"
+#include "lib.bpf.h"
 
 static __always_inline void count(__u32 idx)
 {
@@ -461,9 +462,14 @@ static __always_inline int tq_enter(__u32 kind, long id, __u64 a0, __u64 a1, __u
 	e->f_magic = e->f_mode = e->f_dev = e->f_mntns = e->f_rdev = e->target_pid = 0;
 	e->s1[0] = e->s2[0] = e->fstype[0] = e->data[0] = e->fname[0] = 0;
 	e->cgroup_len = e->args_len = 0;
+	e->s1_len = 0;
 
-	keep = kind <= CW_TQS_MKNODAT ? want_fs(e, kind, a0, a1, a2, a3, a4)
-	                              : want_other(e, task, kind, mntns, a0, a1, a2);
+	if (kind <= CW_TQS_MKNODAT)
+		keep = want_fs(e, kind, a0, a1, a2, a3, a4);
+	else if (kind == CW_TQS_MMAP)
+		keep = want_lib(e, task, a2, a3, a4);
+	else
+		keep = want_other(e, task, kind, mntns, a0, a1, a2);
 	if (!keep) {
 		count(CW_TQC_FILTERED);
 		return 0;
@@ -490,6 +496,8 @@ static __always_inline int tq_exit(__u32 kind, long ret)
 		return 0;
 	p->ret = ret;
 	p->flags |= CW_TQF_EXITED;
+	if (kind == CW_TQS_MMAP)
+		p->arg[2] = ret; /* the address (or -errno) */
 	if (ret >= 0 && (kind == CW_TQS_OPEN || kind == CW_TQS_OPENAT || kind == CW_TQS_OPENAT2 ||
 	                 kind == CW_TQS_CREAT || kind == CW_TQS_OPEN_BY_HANDLE))
 		put_file(p, fd_file(task, ret));
@@ -631,6 +639,27 @@ TQ_SYSCALL(open_by_handle_at, CW_TQS_OPEN_BY_HANDLE)
 			tq_exit(kind, ctx->ret);                                                   \
 		return 0;                                                                          \
 	}
+
+/* Code mappings (lib.bpf.h): a failed mmap maps nothing. The scope and the
+ * protection are checked before anything else is read. */
+SEC("tp/syscalls/sys_exit_mmap")
+int tqx_mmap(struct trace_event_raw_sys_exit *ctx)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pt_regs *regs;
+	__u32 pidns, mntns;
+
+	if (ctx->ret < 0 || !in_scope(task, &pidns, &mntns))
+		return 0;
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	if (!(PT_REGS_PARM3_SYSCALL(regs) & PROT_EXEC))
+		return 0;
+	if (tq_enter(CW_TQS_MMAP, ctx->id, PT_REGS_PARM1_SYSCALL(regs), PT_REGS_PARM2_SYSCALL(regs),
+	             PT_REGS_PARM3_SYSCALL(regs), PT_REGS_PARM4_SYSCALL(regs),
+	             PT_REGS_PARM5_SYSCALL(regs)) > 0)
+		tq_exit(CW_TQS_MMAP, ctx->ret);
+	return 0;
+}
 
 TQ_SEND(write, CW_TQS_WRITE)
 TQ_SEND(sendto, CW_TQS_SENDTO)

@@ -105,6 +105,13 @@ const char *cw_provenance_name(unsigned prov);
  * else 0. basis says how the provenance was known, for the detail. */
 int cw_technique_exec_provenance(const struct cw_technique_rules *r, unsigned prov, bool malicious,
                                  const char *basis, struct cw_detection *det);
+/* The same for a file mapped as code (kind library_provenance: Added
+ * Library Loaded, Added/Modified Malicious Library Loaded). */
+int cw_technique_library(const struct cw_technique_rules *r, unsigned prov, bool malicious,
+                         const char *basis, struct cw_detection *det);
+/* The provenance (CW_PROV_*) of a mapped file from its record's CW_TQF_OVL,
+ * UPPER, LOWER and CHANGED bits, and how it was known (static text). */
+unsigned cw_technique_lib_prov(uint32_t tq_flags, const char **basis);
 /* Does any rule look at provenance? The agent then sends the first exec of
  * each added or modified file to the worker even when its content is known
  * clean. */
@@ -153,6 +160,7 @@ struct cw_technique_hit {
 	char module[CW_TQ_NAME + 1];
 	char signal[24];             /* "SIGKILL" for a signal sent to the agent */
 	char payload[CW_TQ_STR + 1]; /* the first bytes of a first send (first_send rules) */
+	unsigned prov;               /* a mapped library's CW_PROV_* (library_provenance) */
 };
 
 void cw_technique_hit_clear(struct cw_technique_hit *hit);

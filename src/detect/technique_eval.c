@@ -162,6 +162,12 @@ static void hit_strings(const struct cw_tq_event *ev, struct cw_technique_hit *h
 		peer_text(ev, h);
 		tq_copy_str(h->payload, sizeof(h->payload), ev->s1, sizeof(ev->s1));
 		break;
+	case CW_TQS_MMAP: /* components leaf first, as a cgroup path */
+		join_cgroup(ev->s1, ev->s1_len < sizeof(ev->s1) ? ev->s1_len : sizeof(ev->s1),
+		            h->file + 3 * !!(ev->flags & CW_TQF_PATH_TRUNC), sizeof(h->file) - 3);
+		if (ev->flags & CW_TQF_PATH_TRUNC)
+			memcpy(h->file, CW_PATH_TRUNC_MARK, 3);
+		break;
 	case CW_TQS_SETNS:
 		break; /* the nsfs file's name says nothing: Target_Namespace does */
 	case CW_TQS_FCHDIR:

@@ -242,14 +242,14 @@ const char *cw_provenance_name(unsigned prov)
 	}
 }
 
-int cw_technique_exec_provenance(const struct cw_technique_rules *r, unsigned prov, bool malicious,
-                                 const char *basis, struct cw_detection *det)
+/* The first rule of kind (exec or library provenance) for prov and malicious. */
+static int provenance_rule(const struct cw_technique_rules *r, enum rule_kind kind, unsigned prov,
+                           bool malicious, const char *basis, struct cw_detection *det)
 {
 	for (size_t i = 0; r && prov && i < r->n_rules; i++) {
 		const struct rule *ru = &r->rules[i];
 
-		if (ru->kind != RK_EXEC_PROV || ru->off || !(ru->prov & prov) ||
-		    ru->malicious != malicious)
+		if (ru->kind != kind || ru->off || !(ru->prov & prov) || ru->malicious != malicious)
 			continue;
 		if (!det)
 			return 1;
@@ -262,6 +262,30 @@ int cw_technique_exec_provenance(const struct cw_technique_rules *r, unsigned pr
 		return 1;
 	}
 	return 0;
+}
+
+int cw_technique_exec_provenance(const struct cw_technique_rules *r, unsigned prov, bool malicious,
+                                 const char *basis, struct cw_detection *det)
+{
+	return provenance_rule(r, RK_EXEC_PROV, prov, malicious, basis, det);
+}
+
+int cw_technique_library(const struct cw_technique_rules *r, unsigned prov, bool malicious,
+                         const char *basis, struct cw_detection *det)
+{
+	return provenance_rule(r, RK_LIB_PROV, prov, malicious, basis, det);
+}
+
+unsigned cw_technique_lib_prov(uint32_t tq_flags, const char **basis)
+{
+	if (tq_flags & CW_TQF_OVL) {
+		*basis = "overlayfs: upper and lower layers";
+		if (!(tq_flags & CW_TQF_UPPER))
+			return CW_PROV_IMAGE;
+		return tq_flags & CW_TQF_LOWER ? CW_PROV_MODIFIED : CW_PROV_ADDED;
+	}
+	*basis = "change time after the container's start";
+	return tq_flags & CW_TQF_CHANGED ? CW_PROV_ADDED | CW_PROV_MODIFIED : 0;
 }
 
 bool cw_technique_has_provenance(const struct cw_technique_rules *r)

@@ -43,6 +43,7 @@ enum rule_kind {
 	RK_EXEC_PROV,  /* judged at exec: cw_technique_exec_provenance */
 	RK_EXEC_ENV,   /* judged at exec: cw_technique_exec_env */
 	RK_FIRST_SEND, /* the first bytes sent on a new TCP connection (send.bpf.h) */
+	RK_LIB_PROV,   /* a code mapping of a file not in the image (lib.bpf.h) */
 };
 
 struct rule {
@@ -60,8 +61,8 @@ struct rule {
 	bool empty_argv;  /* exec_env: an empty argument list matches too */
 	json_t *payload;  /* first_send: globs on the first bytes sent */
 	uint8_t stdio;    /* exec_stdio: CW_STDIO_* of which one must be a network socket */
-	uint8_t prov;     /* exec_provenance: CW_PROV_* the file may have */
-	bool malicious;   /* exec_provenance: the content layers must (not) match */
+	uint8_t prov;     /* exec/library_provenance: CW_PROV_* the file may have */
+	bool malicious;   /* exec/library_provenance: the content layers must (not) match */
 	uint32_t fs_magic[16];
 	size_t n_magic;
 	uint16_t ports[16];

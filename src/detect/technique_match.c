@@ -69,6 +69,7 @@ const char *tq_sys_name(uint32_t sys)
 	    [CW_TQS_SENDTO] = "sendto",
 	    [CW_TQS_WRITEV] = "writev",
 	    [CW_TQS_SENDMSG] = "sendmsg",
+	    [CW_TQS_MMAP] = "mmap",
 	};
 
 	return sys < CW_TQS_MAX && n[sys] ? n[sys] : "unknown";
@@ -405,6 +406,24 @@ static bool match_first_send(MATCH_ARGS)
 	return true;
 }
 
+/* A file not in the image mapped as code. A malicious rule matches on
+ * provenance alone here: the agent runs the content layers over the file and
+ * falls back to the rule that is not (cw_technique_library). */
+static bool match_library(MATCH_ARGS)
+{
+	const char *basis;
+
+	(void)env;
+	if (ev->sys != CW_TQS_MMAP)
+		return false;
+	h->prov = cw_technique_lib_prov(ev->flags, &basis);
+	if (!(ru->prov & h->prov))
+		return false;
+	dfmt(detail, dsz, "%s mapped as code: %s (%s)", h->file, cw_provenance_name(h->prov),
+	     basis);
+	return true;
+}
+
 static bool match_ptrace(MATCH_ARGS)
 {
 	int host_pid;
@@ -573,6 +592,7 @@ static const matcher_fn matchers[] = {
     [RK_CONNECT_UNIX] = match_connect_unix,
     [RK_CONNECT_TCP] = match_connect_tcp,
     [RK_FIRST_SEND] = match_first_send,
+    [RK_LIB_PROV] = match_library,
     [RK_PTRACE] = match_ptrace,
     [RK_VM_WRITEV] = match_ptrace,
     [RK_CHDIR_PROC_FD] = match_chdir_proc_fd,

@@ -111,6 +111,7 @@ static const char *const kind_names[] = {
     [RK_EXEC_PROV] = "exec_provenance",
     [RK_EXEC_ENV] = "exec_env",
     [RK_FIRST_SEND] = "first_send",
+    [RK_LIB_PROV] = "library_provenance",
 };
 #define N_KINDS (sizeof(kind_names) / sizeof(kind_names[0]))
 
@@ -317,9 +318,9 @@ static int check_needs(const struct cw_rule_ctx *l, const struct rule *ru)
 		    ru->id);
 	if (ru->kind == RK_EXEC_ARGV && (!ru->argv || !json_array_size(ru->argv)))
 		return cw_rule_fail(l, "rule %s: kind exec_argv needs \"argv\"", ru->id);
-	if (ru->kind == RK_EXEC_PROV && !ru->prov)
-		return cw_rule_fail(l, "rule %s: kind exec_provenance needs \"provenance\"",
-		                    ru->id);
+	if ((ru->kind == RK_EXEC_PROV || ru->kind == RK_LIB_PROV) && !ru->prov)
+		return cw_rule_fail(l, "rule %s: kind %s needs \"provenance\"", ru->id,
+		                    kind_names[ru->kind]);
 	if (ru->kind == RK_CONNECT_TCP && !ru->n_ports)
 		return cw_rule_fail(l, "rule %s: kind connect_tcp needs \"ports\"", ru->id);
 	return 0;

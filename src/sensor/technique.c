@@ -52,6 +52,7 @@ struct cw_technique {
 	void *ctx;
 	bool no_stdin;
 	bool send_watch; /* a first_send rule is on: the send programs are loaded */
+	bool lib_watch;  /* a library_provenance rule is on: the mmap program is loaded */
 	int ncpu;
 	uint64_t records, hits, malformed;
 	struct cw_technique_hit hit; /* reused; large */
@@ -187,7 +188,19 @@ static const struct {
     {SYS_sendto, CW_TQS_SENDTO},
     {SYS_writev, CW_TQS_WRITEV},
     {SYS_sendmsg, CW_TQS_SENDMSG},
+    {SYS_mmap, CW_TQS_MMAP}, /* code mappings (only with a library_provenance rule on) */
 };
+
+/* Does a rule need the syscall kind? Sends and code mappings are hooked only
+ * while a rule looks at them: every write() and mmap() pays for the hook. */
+static bool kind_needed(const struct cw_technique *t, uint32_t sys)
+{
+	if (sys >= CW_TQS_WRITE && sys <= CW_TQS_SENDMSG)
+		return t->send_watch;
+	if (sys == CW_TQS_MMAP)
+		return t->lib_watch;
+	return true;
+}
 
 static int fill_maps(struct cw_technique *t)
 {
@@ -199,7 +212,7 @@ static int fill_maps(struct cw_technique *t)
 	for (size_t i = 0; i < sizeof(watched) / sizeof(watched[0]); i++) {
 		uint32_t k = (uint32_t)watched[i].nr;
 
-		if (watched[i].sys >= CW_TQS_WRITE && !t->send_watch)
+		if (!kind_needed(t, watched[i].sys))
 			continue;
 		if (bpf_map_update_elem(sfd, &k, &watched[i].sys, BPF_ANY))
 			return -errno;
@@ -267,12 +280,6 @@ static void sensor_unload(struct cw_technique *t)
 	t->watched_kinds = 0;
 }
 
-static bool is_send_prog(const struct cw_technique *t, const struct bpf_program *prog)
-{
-	return prog == t->skel->progs.tqx_write || prog == t->skel->progs.tqx_sendto ||
-	       prog == t->skel->progs.tqx_writev || prog == t->skel->progs.tqx_sendmsg;
-}
-
 /* Choose programs for the mode: per-syscall ones whose tracepoint exists
  * (dir), or the raw pair. Returns how many per-syscall events were missing. */
 static int choose_programs(struct cw_technique *t, const char *dir, char *missing, size_t msz)
@@ -297,8 +304,8 @@ static int choose_programs(struct cw_technique *t, const char *dir, char *missin
 			on = t->mode == CW_TQ_ATTACH_SYSCALL_TP && cw_bpf_tp_id(dir, ev) > 0;
 		if (prog == t->skel->progs.tqx_read && t->no_stdin)
 			on = false; /* --no-stdin-capture: no hook on every read() */
-		if (is_send_prog(t, prog) && !t->send_watch)
-			on = false; /* no first_send rule: no hook on every write() */
+		if (ev && !strncmp(ev, "sys_exit_", 9) && !kind_needed(t, kind_of(ev + 9)))
+			on = false;
 		bpf_program__set_autoload(prog, on);
 		if (ev && t->mode == CW_TQ_ATTACH_SYSCALL_TP && !strncmp(ev, "sys_exit_", 9)) {
 			if (on) {
@@ -311,7 +318,7 @@ static int choose_programs(struct cw_technique *t, const char *dir, char *missin
 	}
 	if (t->mode == CW_TQ_ATTACH_RAW)
 		for (size_t i = 0; i < sizeof(watched) / sizeof(watched[0]); i++)
-			if (watched[i].sys < CW_TQS_WRITE || t->send_watch)
+			if (kind_needed(t, watched[i].sys))
 				t->watched_kinds |= 1u << watched[i].sys;
 	return n;
 }
@@ -369,6 +376,9 @@ static int sensor_load(struct cw_technique *t, const struct cw_technique_opts *o
 	t->no_stdin = opts->no_stdin;
 	t->send_watch = tq_rules_have(t->rules, RK_FIRST_SEND);
 	t->skel->rodata->send_watch = t->send_watch;
+	t->lib_watch = tq_rules_have(t->rules, RK_LIB_PROV);
+	t->skel->rodata->lib_watch = t->lib_watch;
+	t->skel->bss->boot_to_unix_ns = t->env.boot_offset_ns;
 	t->skel->rodata->wakeup_bytes = opts->wakeup_bytes ? opts->wakeup_bytes : 65536;
 	if (opts->ringbuf_bytes &&
 	    (err = bpf_map__set_max_entries(t->skel->maps.tq_events, opts->ringbuf_bytes))) {

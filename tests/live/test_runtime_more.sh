@@ -75,6 +75,51 @@ check "Stratum mining: an XMRig login" test -n "$f"
 kill "$LPID" 2>/dev/null
 stop_agent
 
+# ---- code mapped from files not in the image ----
+# a container whose image has a dynamic loader, libc, a program that
+# dlopen()s what it is told and a library of its own; libraries copied in
+# after the start are added (a plain directory root: changed after the
+# container's init started)
+L=$LIVE_DIR/bundles/cw-more-lib/rootfs
+mkdir -p "$L/lib64" "$L/lib/x86_64-linux-gnu" "$L/usr/lib" "$L/opt" "$LIVE_DIR/libs"
+cp -L /lib64/ld-linux-x86-64.so.2 "$L/lib64/"
+cp -L /lib/x86_64-linux-gnu/libc.so.6 "$L/lib/x86_64-linux-gnu/"
+cc -O2 -o "$L/opt/libuser" "$LIVE_ROOT/tests/live/libuser.c" || not_ok "build libuser"
+echo 'int cw_lib(void) { return 1; }' >"$LIVE_DIR/libs/plain.c"
+printf '%s\n' 'const char *cw_id = "github.com/cdk-team/CDK/pkg/exploit/escaping.EscapeCgroup";' \
+	'int cw_lib(void) { return cw_id[0]; }' >"$LIVE_DIR/libs/tool.c"
+for n in plain tool; do
+	cc -O2 -shared -fPIC -o "$LIVE_DIR/libs/lib$n.so" "$LIVE_DIR/libs/$n.c" || not_ok "build lib$n.so"
+done
+cp "$LIVE_DIR/libs/libplain.so" "$L/usr/lib/libimage.so"
+check "a container with a dynamic loader" start_container cw-more-lib
+sleep 1.1 # coarse timestamps: what is copied now is clearly after the start
+: >"$OUT"
+check "agent starts (defaults)" start_agent "$OUT"
+cp "$LIVE_DIR/libs/libplain.so" "$L/tmp/libplain.so"
+cp "$LIVE_DIR/libs/libtool.so" "$L/tmp/libtool.so"
+run '/opt/libuser /usr/lib/libimage.so; /opt/libuser /tmp/libplain.so' cw-more-lib
+sleep 1
+check "the image's libraries and an added clean one: no finding by default ($(jq -r .category "$OUT" 2>/dev/null | sort -u | tr '\n' ','))" \
+	test "$(jq -s length "$OUT")" = 0
+run '/opt/libuser /tmp/libtool.so' cw-more-lib
+f=$(wait_finding "$OUT" '.category == "Execution: Added Malicious Library Loaded"')
+check "Added Malicious Library Loaded (CRITICAL): /tmp/libtool.so, recognised as CDK by content" \
+	jqt '.severity == "CRITICAL" and .moduleName == "ADDED_MALICIOUS_LIBRARY_LOADED" and .sourceProperties.Library_Path == "/tmp/libtool.so" and .sourceProperties.Content_Rule_Id == "yara.cdk" and (.sourceProperties.Library_Sha256 | length == 64) and (.processes[0].binary.path | endswith("libuser")) and .sourceProperties.Container_Id == "cw-more-lib"' <<<"${f:-null}"
+stop_agent
+cp "$OUT" "$OUT.2"
+: >"$OUT"
+check "agent starts (Added Library Loaded on)" start_agent "$OUT" --enable-rules technique.library.added
+cp "$LIVE_DIR/libs/libplain.so" "$L/tmp/libnew.so"
+run '/opt/libuser /tmp/libnew.so; /opt/libuser /tmp/libnew.so; /opt/libuser /tmp/libnew.so /usr/lib/libimage.so' cw-more-lib
+f=$(wait_finding "$OUT" '.category == "Added Library Loaded"')
+check "Added Library Loaded (LOW): /tmp/libnew.so" \
+	jqt '.severity == "LOW" and .moduleName == "ADDED_LIBRARY_LOADED" and .sourceProperties.Library_Path == "/tmp/libnew.so" and .sourceProperties.Binary_Provenance == "added or modified"' <<<"${f:-null}"
+sleep 1
+check "... once for three loads, and none for the image's library" \
+	test "$(jq -s '[.[] | select(.category == "Added Library Loaded")] | length' "$OUT")" = 1
+stop_agent
+
 # off by default: the same proxy exec gives nothing without --enable-rules
 cp "$OUT" "$OUT.1"; : >"$OUT"
 check "agent starts (defaults)" start_agent "$OUT"

@@ -1,7 +1,8 @@
-/* test_exec_rules.c - the exec-time technique rules that look past the
- * command line: the environment a program was started with (kind exec_env:
- * Polkit CVE-2021-4034, Program Run with Disallowed HTTP Proxy Env) and how
- * an exec record's env section is decoded. */
+/* test_exec_rules.c - the technique rules that look past the command line:
+ * the environment a program was started with (kind exec_env: Polkit
+ * CVE-2021-4034, Program Run with Disallowed HTTP Proxy Env) and how an exec
+ * record's env section is decoded; the first bytes sent on a new connection
+ * (first_send: Stratum); files mapped as code (library_provenance). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,7 +192,102 @@ TEST(decode_env)
 	CHECK_INT(cw_exec_decode(buf, sizeof(buf), &ex), -EINVAL);
 }
 
+/* A sensor record from a container task (mount namespace 777). */
+static struct cw_tq_event tq_rec(uint32_t sys)
+{
+	struct cw_tq_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.sys = sys;
+	e.flags = CW_TQF_EXITED;
+	e.pid = e.tgid = 999999;
+	e.mntns = 777;
+	e.pidns = 778;
+	snprintf(e.comm, sizeof(e.comm), "xmrig");
+	snprintf(e.exe, sizeof(e.exe), "xmrig");
+	return e;
+}
+
+static int eval(const struct cw_technique_rules *r, const struct cw_tq_event *e,
+                struct cw_technique_hit *h)
+{
+	struct cw_technique_env env;
+
+	if (cw_technique_env_init(&env, "/proc"))
+		return -1;
+	return cw_technique_eval(r, &env, e, sizeof(*e), h);
+}
+
+TEST(stratum)
+{
+	struct cw_technique_rules *r = rules();
+	struct cw_technique_hit h = {0};
+	struct cw_tq_event e = tq_rec(CW_TQS_WRITE);
+	const uint8_t addr[4] = {198, 51, 100, 9};
+
+	e.arg[0] = 2; /* AF_INET */
+	e.arg[2] = 3333;
+	memcpy(e.data + 4, addr, 4);
+	snprintf(e.s1, sizeof(e.s1), "%s",
+	         "{\"id\":1,\"method\":\"mining.subscribe\",\"params\":[\"cpuminer\"]}\n");
+	CHECK_INT(eval(r, &e, &h), 1);
+	CHECK_STR(h.det.rule_id, "technique.stratum.first_message");
+	CHECK_STR(h.det.cat->module, "SUSPICIOUS_CRYPTO_MINING_ACTIVITY_USING_STRATUM_PROTOCOL");
+	CHECK_STR(h.socket, "198.51.100.9:3333");
+	CHECK_STR(json_string_value(json_object_get(h.det.extra, "Payload")), e.s1);
+	cw_technique_hit_clear(&h);
+	e.sys = CW_TQS_SENDMSG;
+	snprintf(
+	    e.s1, sizeof(e.s1), "%s",
+	    "{\"method\": \"login\", \"params\": {\"login\": \"4A\", \"agent\": \"XMRig/6\"}}");
+	CHECK_INT(eval(r, &e, &h), 1);
+	cw_technique_hit_clear(&h);
+	snprintf(e.s1, sizeof(e.s1), "%s", "{\"method\":\"login\",\"params\":{\"user\":\"a\"}}");
+	CHECK_INT(eval(r, &e, &h), 0); /* a login without a miner's agent */
+	snprintf(e.s1, sizeof(e.s1), "%s", "POST /mining.subscribe HTTP/1.1");
+	CHECK_INT(eval(r, &e, &h), 0); /* not JSON-RPC */
+	CHECK_INT(load("\"kind\":\"first_send\""), -EINVAL);
+	cw_technique_rules_free(r);
+}
+
+TEST(library)
+{
+	struct cw_technique_rules *r = rules();
+	struct cw_technique_hit h = {0};
+	struct cw_tq_event e = tq_rec(CW_TQS_MMAP);
+	struct cw_detection d = {0};
+	const char *basis = NULL;
+
+	memcpy(e.s1, "libx.so\0tmp\0", 13); /* leaf first */
+	e.s1_len = 13;
+	e.flags |= CW_TQF_OVL | CW_TQF_UPPER;
+	CHECK_INT(cw_technique_lib_prov(e.flags, &basis), CW_PROV_ADDED);
+	CHECK_INT(eval(r, &e, &h), 1); /* tentatively the malicious rule: the agent decides */
+	CHECK_STR(h.det.rule_id, "technique.library.added_malicious");
+	CHECK_STR(h.file, "/tmp/libx.so");
+	CHECK_INT(h.prov, CW_PROV_ADDED);
+	cw_technique_hit_clear(&h);
+	CHECK_INT(cw_technique_lib_prov(CW_TQF_OVL | CW_TQF_UPPER | CW_TQF_LOWER, &basis),
+	          CW_PROV_MODIFIED);
+	CHECK_INT(cw_technique_lib_prov(CW_TQF_OVL, &basis), CW_PROV_IMAGE);
+	CHECK_INT(cw_technique_lib_prov(CW_TQF_CHANGED, &basis), CW_PROV_ADDED | CW_PROV_MODIFIED);
+	/* the agent's two questions: malicious, then the plain rule (off by default) */
+	CHECK_INT(cw_technique_library(r, CW_PROV_MODIFIED, true, basis, &d), 1);
+	CHECK_STR(d.cat->module, "MODIFIED_MALICIOUS_LIBRARY_LOADED");
+	cw_detection_clear(&d);
+	CHECK_INT(cw_technique_library(r, CW_PROV_ADDED, false, basis, NULL), 0);
+	CHECK_INT(cw_technique_enable(r, "technique.library.added"), 0);
+	CHECK_INT(cw_technique_library(r, CW_PROV_ADDED | CW_PROV_MODIFIED, false, basis, &d), 1);
+	CHECK_STR(d.cat->module, "ADDED_LIBRARY_LOADED");
+	cw_detection_clear(&d);
+	CHECK_INT(cw_technique_library(r, CW_PROV_IMAGE, false, basis, NULL), 0);
+	CHECK_INT(load("\"kind\":\"library_provenance\""), -EINVAL); /* no provenance */
+	cw_technique_rules_free(r);
+}
+
 static const struct cw_test tests[] = {
+    {"stratum", stratum},
+    {"library", library},
     {"polkit", polkit},
     {"proxy_off_by_default_and_allowed", proxy_off_by_default_and_allowed},
     {"rules_refused", rules_refused},
