@@ -1,8 +1,9 @@
 #!/bin/bash
 # bench/syscall.sh - what the escape-technique sensor costs syscalls on the host:
-# a getppid loop (a syscall the sensor does not watch) and an open+close loop
+# a getppid loop (a syscall the sensor does not watch), an open+close loop
 # (openat is watched; host tasks are out of scope, so it is filtered in the
-# kernel), with no sensor, with the raw sys_enter/sys_exit variant and with the
+# kernel), a 1-byte write loop (the Stratum rule's first-send hook) and an
+# mmap(PROT_EXEC)+munmap loop (the library rules' hook), with no sensor, with the raw sys_enter/sys_exit variant and with the
 # per-syscall tracepoint variant. Rounds alternate the three in a rotated order;
 # each figure is the median of the rounds (ns per loop iteration).
 # Needs root. Usage: bench/syscall.sh [ROUNDS] (default 5).
@@ -11,6 +12,8 @@ cd "$(dirname "$0")/.."
 ROUNDS=${1:-5}
 N_PPID=${N_PPID:-2000000}
 N_OPEN=${N_OPEN:-300000}
+N_WRITE=${N_WRITE:-1000000}
+N_MMAP=${N_MMAP:-200000}
 [ "$(id -u)" = 0 ] || { echo "bench/syscall.sh: needs root (BPF)" >&2; exit 1; }
 
 make build/libcw.a >/dev/null
@@ -53,6 +56,8 @@ for r in $(seq 0 $((ROUNDS - 1))); do
 		[ "$m" = none ] || start_sensor "$m"
 		"$B" loop getppid "$N_PPID" >>"$TMP/getppid.$m"
 		"$B" loop openclose "$N_OPEN" >>"$TMP/openclose.$m"
+		"$B" loop write "$N_WRITE" >>"$TMP/write.$m"
+		"$B" loop mmapx "$N_MMAP" >>"$TMP/mmapx.$m"
 		[ "$m" = none ] || stop_sensor
 	done
 done
@@ -62,9 +67,11 @@ echo "Technique sensor cost on the host ($(uname -r), $(nproc) CPUs, median of $
 echo
 echo "| loop | no sensor | raw tp_btf sys_enter/exit | per-syscall tracepoints |"
 echo "|---|---|---|---|"
-for l in getppid openclose; do
+for l in getppid openclose write mmapx; do
 	name=$l
 	[ "$l" = openclose ] && name="open+close"
+	[ "$l" = write ] && name="write (1 byte, /dev/null)"
+	[ "$l" = mmapx ] && name="mmap(PROT_EXEC)+munmap"
 	printf '| %s | %s ns | %s ns | %s ns |\n' "$name" "$(median "$TMP/$l.none")" \
 		"$(median "$TMP/$l.raw")" "$(median "$TMP/$l.tp")"
 done

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "technique.h"
@@ -41,6 +42,36 @@ static double now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+/* The loops on a descriptor: 1-byte writes to /dev/null (the first_send
+ * hook sees every write), and code mappings of the program itself (the
+ * library hook sees every mmap with PROT_EXEC). */
+static int loop_fd(const char *what, long n, double *t0, double *t1)
+{
+	int fd = open(!strcmp(what, "write") ? "/dev/null" : "/proc/self/exe",
+	              (!strcmp(what, "write") ? O_WRONLY : O_RDONLY) | O_CLOEXEC);
+
+	if (fd < 0) {
+		fprintf(stderr, "syscall_bench: open: %s\n", strerror(errno));
+		return 1;
+	}
+	*t0 = now_ns();
+	for (long i = 0; i < n; i++) {
+		if (!strcmp(what, "write")) {
+			if (write(fd, "x", 1) != 1)
+				break;
+		} else {
+			void *p = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0);
+
+			if (p == MAP_FAILED)
+				break;
+			munmap(p, 4096);
+		}
+	}
+	*t1 = now_ns();
+	close(fd);
+	return 0;
 }
 
 static int run_loop(const char *what, long n)
@@ -69,8 +100,14 @@ static int run_loop(const char *what, long n)
 			close(fd);
 		}
 		t1 = now_ns();
+	} else if (!strcmp(what, "write") || !strcmp(what, "mmapx")) {
+		if (loop_fd(what, n, &t0, &t1))
+			return 1;
 	} else {
-		fprintf(stderr, "syscall_bench: unknown loop %s (getppid or openclose)\n", what);
+		fprintf(stderr,
+		        "syscall_bench: unknown loop %s (getppid, openclose, write or "
+		        "mmapx)\n",
+		        what);
 		return 2;
 	}
 	printf("%.1f\n", (t1 - t0) / (double)n);

@@ -64,6 +64,9 @@ enum cw_tq_sys {
 	 * address, arg[3] fd; s1 the file's path, components leaf first, each
 	 * NUL-terminated; CW_TQF_OVL/UPPER/LOWER/CHANGED say why. */
 	CW_TQS_MMAP = 28,
+	/* The first send on a TCP connection, seen by tp_btf/tcp_sendmsg_locked
+	 * (6.8+) instead of the send syscalls: as CW_TQS_WRITE, arg[3] unused. */
+	CW_TQS_TCP_SEND = 29,
 	CW_TQS_MAX
 };
 

@@ -388,7 +388,7 @@ static __always_inline bool want_other(struct cw_tq_event *e, struct task_struct
 	case CW_TQS_CONNECT:
 		keep = want_connect(e, (const void *)a1, a2);
 		e->arg[3] = a0;
-		send_arm(a0, e->arg[0]);
+		send_arm(task, a0, e->arg[0]);
 		break;
 	case CW_TQS_WRITE:
 	case CW_TQS_SENDTO:
@@ -445,7 +445,7 @@ static __always_inline int tq_enter(__u32 kind, long id, __u64 a0, __u64 a1, __u
 	if (!in_scope(task, &pidns, &mntns))
 		return 0;
 	/* a send matters only as the first on a connection (send.bpf.h) */
-	if (kind >= CW_TQS_WRITE && kind <= CW_TQS_SENDMSG && !send_take(a0))
+	if (kind >= CW_TQS_WRITE && kind <= CW_TQS_SENDMSG && !send_take(fd_sock(task, a0)))
 		return 0;
 	count(CW_TQC_SEEN);
 	e = bpf_map_lookup_elem(&tq_scratch, &zero);
@@ -468,6 +468,8 @@ static __always_inline int tq_enter(__u32 kind, long id, __u64 a0, __u64 a1, __u
 		keep = want_fs(e, kind, a0, a1, a2, a3, a4);
 	else if (kind == CW_TQS_MMAP)
 		keep = want_lib(e, task, a2, a3, a4);
+	else if (kind == CW_TQS_TCP_SEND)
+		keep = want_tcp_send(e, (struct sock *)a0, (struct msghdr *)a1);
 	else
 		keep = want_other(e, task, kind, mntns, a0, a1, a2);
 	if (!keep) {
@@ -658,6 +660,21 @@ int tqx_mmap(struct trace_event_raw_sys_exit *ctx)
 	             PT_REGS_PARM3_SYSCALL(regs), PT_REGS_PARM4_SYSCALL(regs),
 	             PT_REGS_PARM5_SYSCALL(regs)) > 0)
 		tq_exit(CW_TQS_MMAP, ctx->ret);
+	return 0;
+}
+
+/* The first send on an armed TCP socket, where the kernel has the
+ * tracepoint (6.8+): only TCP sends run this, in the sender's context. */
+SEC("tp_btf/tcp_sendmsg_locked")
+int BPF_PROG(cw_tq_tcp_send, struct sock *sk, struct msghdr *msg, struct sk_buff *skb, int goal)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u32 pidns, mntns;
+
+	if (!in_scope(task, &pidns, &mntns) || !send_take((__u64)sk))
+		return 0;
+	if (tq_enter(CW_TQS_TCP_SEND, -1, (__u64)sk, (__u64)msg, 0, 0, 0) > 0)
+		tq_exit(CW_TQS_TCP_SEND, BPF_CORE_READ(msg, msg_iter.count));
 	return 0;
 }
 

@@ -58,6 +58,7 @@ static const struct {
     {"PROXY", "T1090", false},
     {"RESOURCE_HIJACKING", "T1496", false},
     {"SHARED_MODULES", "T1129", false},
+    {"EXPLOIT_PUBLIC_FACING_APPLICATION", "T1190", false},
 };
 #define N_ROWS (sizeof(table) / sizeof(table[0]))
 

@@ -159,6 +159,7 @@ static void hit_strings(const struct cw_tq_event *ev, struct cw_technique_hit *h
 	case CW_TQS_SENDTO:
 	case CW_TQS_WRITEV:
 	case CW_TQS_SENDMSG:
+	case CW_TQS_TCP_SEND:
 		peer_text(ev, h);
 		tq_copy_str(h->payload, sizeof(h->payload), ev->s1, sizeof(ev->s1));
 		break;

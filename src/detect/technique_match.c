@@ -70,6 +70,7 @@ const char *tq_sys_name(uint32_t sys)
 	    [CW_TQS_WRITEV] = "writev",
 	    [CW_TQS_SENDMSG] = "sendmsg",
 	    [CW_TQS_MMAP] = "mmap",
+	    [CW_TQS_TCP_SEND] = "tcp_sendmsg",
 	};
 
 	return sys < CW_TQS_MAX && n[sys] ? n[sys] : "unknown";
@@ -397,7 +398,8 @@ static bool match_first_send(MATCH_ARGS)
 	const char *glob;
 
 	(void)env;
-	if (ev->sys < CW_TQS_WRITE || ev->sys > CW_TQS_SENDMSG || !h->payload[0])
+	if (((ev->sys < CW_TQS_WRITE || ev->sys > CW_TQS_SENDMSG) && ev->sys != CW_TQS_TCP_SEND) ||
+	    !h->payload[0])
 		return false;
 	glob = tq_glob_in(ru->payload, h->payload);
 	if (!glob)

@@ -52,6 +52,7 @@ struct cw_technique {
 	void *ctx;
 	bool no_stdin;
 	bool send_watch; /* a first_send rule is on: the send programs are loaded */
+	bool tcp_send;   /* ... the kernel has tcp_sendmsg_locked: it, not the syscalls */
 	bool lib_watch;  /* a library_provenance rule is on: the mmap program is loaded */
 	int ncpu;
 	uint64_t records, hits, malformed;
@@ -196,7 +197,9 @@ static const struct {
 static bool kind_needed(const struct cw_technique *t, uint32_t sys)
 {
 	if (sys >= CW_TQS_WRITE && sys <= CW_TQS_SENDMSG)
-		return t->send_watch;
+		return t->send_watch && !t->tcp_send;
+	if (sys == CW_TQS_TCP_SEND)
+		return t->send_watch && t->tcp_send;
 	if (sys == CW_TQS_MMAP)
 		return t->lib_watch;
 	return true;
@@ -306,6 +309,8 @@ static int choose_programs(struct cw_technique *t, const char *dir, char *missin
 			on = false; /* --no-stdin-capture: no hook on every read() */
 		if (ev && !strncmp(ev, "sys_exit_", 9) && !kind_needed(t, kind_of(ev + 9)))
 			on = false;
+		if (prog == t->skel->progs.cw_tq_tcp_send)
+			on = kind_needed(t, CW_TQS_TCP_SEND);
 		bpf_program__set_autoload(prog, on);
 		if (ev && t->mode == CW_TQ_ATTACH_SYSCALL_TP && !strncmp(ev, "sys_exit_", 9)) {
 			if (on) {
@@ -356,6 +361,18 @@ static int attach_all(struct cw_technique *t, const char *dir)
 	return 0;
 }
 
+/* Does the first_send rules' hook go on tcp_sendmsg_locked (6.8+: only TCP
+ * sends pay) rather than on the send syscalls (every write pays)?
+ * CAGEWATCH_SEND_HOOK=syscalls forces the latter (tests of the fallback). */
+static bool send_hook_tcp(void)
+{
+	const char *force = getenv("CAGEWATCH_SEND_HOOK");
+
+	if (force && !strcmp(force, "syscalls"))
+		return false;
+	return libbpf_find_vmlinux_btf_id("tcp_sendmsg_locked", BPF_TRACE_RAW_TP) > 0;
+}
+
 /* Open, load and attach the BPF object in t->mode. Logs what failed. */
 static int sensor_load(struct cw_technique *t, const struct cw_technique_opts *opts,
                        const char *dir)
@@ -375,6 +392,7 @@ static int sensor_load(struct cw_technique *t, const struct cw_technique_opts *o
 	t->skel->rodata->stdin_capture = !opts->no_stdin;
 	t->no_stdin = opts->no_stdin;
 	t->send_watch = tq_rules_have(t->rules, RK_FIRST_SEND);
+	t->tcp_send = send_hook_tcp();
 	t->skel->rodata->send_watch = t->send_watch;
 	t->lib_watch = tq_rules_have(t->rules, RK_LIB_PROV);
 	t->skel->rodata->lib_watch = t->lib_watch;
@@ -387,6 +405,12 @@ static int sensor_load(struct cw_technique *t, const struct cw_technique_opts *o
 		return err;
 	}
 	n_missing = choose_programs(t, dir, missing, sizeof(missing));
+	if (t->send_watch)
+		cw_info("technique sensor: first sends on new TCP connections seen %s",
+		        t->tcp_send ? "at tcp_sendmsg_locked (TCP sends only)"
+		                    : "at the write, sendto, writev and sendmsg syscalls (this "
+		                      "kernel has no tcp_sendmsg_locked tracepoint: every write "
+		                      "runs the hook)");
 	if (n_missing)
 		cw_info(
 		    "technique sensor: no syscall tracepoint for %s on this kernel (syscall not "

@@ -72,6 +72,21 @@ check "Stratum mining (HIGH): mining.subscribe as the first message, pool 127.0.
 send '{"id":1,"jsonrpc":"2.0","method":"login","params":{"login":"4Abc","pass":"x","agent":"XMRig/6.21.0"}}'
 f=$(wait_finding "$OUT" '(.category | test("Stratum")) and (.sourceProperties.Payload | contains("XMRig"))')
 check "Stratum mining: an XMRig login" test -n "$f"
+stop_agent
+check "... seen at tcp_sendmsg_locked on this kernel" grep -q "seen at tcp_sendmsg_locked" "$OUT.err"
+# the fallback for kernels without that tracepoint: the send syscalls
+cp "$OUT" "$OUT.3"
+: >"$OUT"
+CAGEWATCH_SEND_HOOK=syscalls start_agent "$OUT"
+check "agent starts (first sends seen at the syscalls)" grep -q "at the write, sendto" "$OUT.err"
+send '{"id":2,"method":"mining.authorize","params":["wallet.worker","x"]}'
+f=$(wait_finding "$OUT" '.category | test("Stratum")')
+check "Stratum mining through the syscall hooks: mining.authorize" \
+	jqt '.sourceProperties.Syscall == "write" and (.sourceProperties.Payload | contains("mining.authorize"))' <<<"${f:-null}"
+send 'GET / HTTP/1.0'
+sleep 1
+check "... and one finding only (the HTTP request gives none)" \
+	test "$(jq -s length "$OUT")" = 1
 kill "$LPID" 2>/dev/null
 stop_agent
 
