@@ -3,8 +3,11 @@
 # a getppid loop (a syscall the sensor does not watch), an open+close loop
 # (openat is watched; host tasks are out of scope, so it is filtered in the
 # kernel), a 1-byte write loop (the Stratum rule's first-send hook) and an
-# mmap(PROT_EXEC)+munmap loop (the library rules' hook), with no sensor, with the raw sys_enter/sys_exit variant and with the
-# per-syscall tracepoint variant. Rounds alternate the three in a rotated order;
+# mmap(PROT_EXEC)+munmap loop (the library rules' hook), with no sensor, with
+# the raw sys_enter/sys_exit variant, with the per-syscall tracepoint variant,
+# and with it forced to see first sends at the send syscalls
+# (CAGEWATCH_SEND_HOOK=syscalls: kernels without tcp_sendmsg_locked). Rounds
+# alternate the four in a rotated order;
 # each figure is the median of the rounds (ns per loop iteration).
 # Needs root. Usage: bench/syscall.sh [ROUNDS] (default 5).
 set -eu
@@ -31,9 +34,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-start_sensor() { # raw|tp
+start_sensor() { # raw|tp|tpsys
+	local mode=$1 hook=
 	rm -f "$TMP/ready"
-	"$B" sensor "$1" "$TMP/ready" 2>"$TMP/sensor.err" &
+	[ "$mode" = tpsys ] && mode=tp hook=syscalls
+	CAGEWATCH_SEND_HOOK=$hook "$B" sensor "$mode" "$TMP/ready" 2>"$TMP/sensor.err" &
 	SENSOR=$!
 	for _ in $(seq 1 200); do
 		[ -s "$TMP/ready" ] && return 0
@@ -49,10 +54,10 @@ stop_sensor() {
 	SENSOR=
 }
 
-MODES=(none raw tp)
+MODES=(none raw tp tpsys)
 for r in $(seq 0 $((ROUNDS - 1))); do
-	for k in 0 1 2; do
-		m=${MODES[$(((k + r) % 3))]}
+	for k in 0 1 2 3; do
+		m=${MODES[$(((k + r) % 4))]}
 		[ "$m" = none ] || start_sensor "$m"
 		"$B" loop getppid "$N_PPID" >>"$TMP/getppid.$m"
 		"$B" loop openclose "$N_OPEN" >>"$TMP/openclose.$m"
@@ -65,13 +70,13 @@ done
 median() { sort -n "$1" | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
 echo "Technique sensor cost on the host ($(uname -r), $(nproc) CPUs, median of $ROUNDS alternating rounds)"
 echo
-echo "| loop | no sensor | raw tp_btf sys_enter/exit | per-syscall tracepoints |"
-echo "|---|---|---|---|"
+echo "| loop | no sensor | raw tp_btf sys_enter/exit | per-syscall tracepoints | per-syscall, sends at the syscalls |"
+echo "|---|---|---|---|---|"
 for l in getppid openclose write mmapx; do
 	name=$l
 	[ "$l" = openclose ] && name="open+close"
 	[ "$l" = write ] && name="write (1 byte, /dev/null)"
 	[ "$l" = mmapx ] && name="mmap(PROT_EXEC)+munmap"
-	printf '| %s | %s ns | %s ns | %s ns |\n' "$name" "$(median "$TMP/$l.none")" \
-		"$(median "$TMP/$l.raw")" "$(median "$TMP/$l.tp")"
+	printf '| %s | %s ns | %s ns | %s ns | %s ns |\n' "$name" "$(median "$TMP/$l.none")" \
+		"$(median "$TMP/$l.raw")" "$(median "$TMP/$l.tp")" "$(median "$TMP/$l.tpsys")"
 done

@@ -5,19 +5,32 @@
 # CVE-2021-4034, Program Run with Disallowed HTTP Proxy Env, off by default),
 # the first bytes a program sends on a new connection (Stratum mining), the
 # libraries a program maps (Added Library Loaded, Added Malicious Library
-# Loaded), and a cron job in the benign corpus. The programs are harmless
-# stand-ins under the tools' names.
+# Loaded); a shell under CUPS' print filter and openssl given a shared object;
+# and a cron job in the benign corpus. The programs are harmless stand-ins
+# under the tools' names.
 source "$(dirname "$0")/lib.sh"
 live_init
 OUT=$LIVE_DIR/findings.jsonl
 jqt() { jq -e "$@" >/dev/null 2>&1; }
+# cron (benign): busybox crond runs a job every minute in a container of its
+# own, started first; it is looked at last, after its first run
+# (with Docker's default CAP_SETUID and CAP_SETGID: crond changes to the
+# crontab's user before each job)
+CAPS='.process.capabilities |= with_entries(.value += ["CAP_SETUID", "CAP_SETGID"])'
+check "a cron container" start_container cw-more-cron "" '{}' "$CAPS"
+C=$LIVE_DIR/bundles/cw-more-cron/rootfs
+mkdir -p "$C/etc/crontabs"
+echo '* * * * * ls / >/dev/null; id >>/tmp/cron.log; date >>/tmp/cron.log' >"$C/etc/crontabs/root"
 check "a container" start_container cw-more
 R=$LIVE_DIR/bundles/cw-more/rootfs
 cc -O2 -static -o "$R/opt/noargs" "$LIVE_ROOT/tests/live/noargs.c" || not_ok "build noargs"
 cp "$LIVE_DIR/harmless" "$R/opt/pkexec"
 cp "$LIVE_DIR/harmless" "$R/opt/fetcher"
+cc -O2 -static -o "$R/opt/foomatic-rip" "$LIVE_ROOT/tests/live/spawn.c" || not_ok "build spawn"
+cp "$LIVE_DIR/harmless" "$R/opt/openssl"
 check "agent starts (proxy rule on)" start_agent "$OUT" --enable-rules technique.proxy_env.disallowed
 run() { cexec "${2:-cw-more}" "$LIVE_DIR/x.pid" sh -c "$1" >/dev/null 2>&1; }
+cexec cw-more-cron "$LIVE_DIR/cron.pid" busybox crond -b -l 0 -L /tmp/crond.log -c /etc/crontabs </dev/null >/dev/null 2>&1
 
 # ---- the environment at exec ----
 # benign: pkexec with arguments and a plain environment; a program with an
@@ -36,6 +49,18 @@ run 'GCONV_PATH=/tmp/x /opt/pkexec /bin/id'
 f=$(wait_finding "$OUT" '(.category | startswith("Privilege Escalation: Polkit")) and (.processes[0].args | index("/bin/id"))')
 check "Polkit CVE-2021-4034: pkexec with GCONV_PATH set" \
 	jqt '.sourceProperties.Environment_Variables == ["GCONV_PATH=/tmp/x"]' <<<"${f:-null}"
+# ---- other programs and their parents ----
+run '/opt/openssl version; /opt/openssl req -new -key k.pem; /opt/foomatic-rip /opt/harmless x'
+sleep 1
+check "openssl without a shared object, foomatic-rip running a program: no finding" \
+	test -z "$(jq -c 'select(.category | test("OpenSSL|CUPS"))' "$OUT")"
+run '/opt/openssl engine -t -c /tmp/evil.so; /opt/foomatic-rip /bin/sh -c "echo printed"'
+f=$(wait_finding "$OUT" '.category == "Execution: Suspicious OpenSSL Shared Object Loaded"')
+check "Suspicious OpenSSL Shared Object Loaded (CRITICAL): openssl engine /tmp/evil.so" \
+	jqt '.severity == "CRITICAL" and .sourceProperties.Argument_Pattern == "*.so" and (.processes[0].args | index("/tmp/evil.so"))' <<<"${f:-null}"
+f=$(wait_finding "$OUT" '.category | startswith("Execution: Possible Arbitrary Command Execution through CUPS")')
+check "CUPS CVE-2024-47076 (CRITICAL): a shell under foomatic-rip" \
+	jqt '.severity == "CRITICAL" and .moduleName == "POSSIBLE_ARBITRARY_COMMAND_EXECUTION_THROUGH_CUPS" and (.processes[0].args | index("echo printed"))' <<<"${f:-null}"
 # a proxy variable far into a large environment, with a password in the URL
 BIG=$(head -c 6000 /dev/zero | tr '\0' 'x')
 run "PAD1=$BIG PAD2=$BIG HTTPS_PROXY=http://alice:s3cret@198.51.100.7:3128 /opt/fetcher https://example.com/"
@@ -134,6 +159,16 @@ sleep 1
 check "... once for three loads, and none for the image's library" \
 	test "$(jq -s '[.[] | select(.category == "Added Library Loaded")] | length' "$OUT")" = 1
 stop_agent
+
+# cron ran its job (up to a minute after it started) under every agent
+# above: none of them reported anything in its container
+for i in $(seq 1 70); do
+	[ -s "$C/tmp/cron.log" ] && break
+	sleep 1
+done
+check "cron ran its job in a container" test -s "$C/tmp/cron.log"
+check "... and gave no finding" \
+	test -z "$(cat "$OUT" "$OUT".* 2>/dev/null | jq -c 'select(.sourceProperties.Container_Id == "cw-more-cron")')"
 
 # off by default: the same proxy exec gives nothing without --enable-rules
 cp "$OUT" "$OUT.1"; : >"$OUT"
