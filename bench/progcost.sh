@@ -2,8 +2,10 @@
 # bench/progcost.sh - the exec program's own cost per exec, read from the
 # kernel (kernel.bpf_stats_enabled: run time and run count of cw_exec), for a
 # storm of N fork+exec+wait on the host and in a runc container, with
-# `cagewatch run` and with `cagewatch run --block`: what --block's hold check
-# adds on the exec path. Writes bench/results/progcost.md.
+# `cagewatch run`, with `cagewatch run --block` (what --block's hold check
+# adds on the exec path) and with every detector on (the rules off by default
+# enabled: the in-kernel environment scan of the proxy rule). Writes
+# bench/results/progcost.md.
 #   bench/progcost.sh [--execs N]
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -39,9 +41,13 @@ storm() {
 	awk -v t=$((t1 - t0)) -v c=$((c1 - c0)) 'BEGIN { printf "%.0f", c ? t / c : 0 }'
 }
 declare -A NS
-for mode in cagewatch block; do
-	if [ $mode = block ]; then start_agent "$LIVE_DIR/o.$mode" --block || exit 1
-	else start_agent "$LIVE_DIR/o.$mode" || exit 1; fi
+ALL=technique.provenance.added,technique.library.added,technique.proxy_env.disallowed
+for mode in cagewatch block all; do
+	case $mode in
+	block) start_agent "$LIVE_DIR/o.$mode" --block || exit 1 ;;
+	all) start_agent "$LIVE_DIR/o.$mode" --enable-rules "$ALL" || exit 1 ;;
+	*) start_agent "$LIVE_DIR/o.$mode" || exit 1 ;;
+	esac
 	for where in host container; do
 		storm "$where" >/dev/null # warm: known-clean marks, ignore marks
 		NS[$mode.$where]=$(storm "$where")
@@ -53,13 +59,14 @@ res=bench/results/progcost.md
 {
 	echo "# The exec program's cost per exec ($(date -u '+%Y-%m-%d'), $(nproc) CPUs, $(uname -r))"
 	echo
-	echo "| where | cagewatch ns/exec | cagewatch --block ns/exec |"
-	echo "|---|---|---|"
-	echo "| host | ${NS[cagewatch.host]} | ${NS[block.host]} |"
-	echo "| container | ${NS[cagewatch.container]} | ${NS[block.container]} |"
+	echo "| where | cagewatch ns/exec | cagewatch --block ns/exec | every detector on ns/exec |"
+	echo "|---|---|---|---|"
+	echo "| host | ${NS[cagewatch.host]} | ${NS[block.host]} | ${NS[all.host]} |"
+	echo "| container | ${NS[cagewatch.container]} | ${NS[block.container]} | ${NS[all.container]} |"
 	echo
 	echo "cw_exec's run time / run count (kernel.bpf_stats_enabled) over a storm of $N"
-	echo "fork+exec+wait of bench/tiny.c (known clean after a first storm), one worker."
+	echo "fork+exec+wait of bench/tiny.c (known clean after a first storm), one worker;"
+	echo "every detector on: --enable-rules $ALL."
 	echo "Rerun: \`bench/progcost.sh\` (as root)."
 } >"$res"
 cat "$res"

@@ -113,24 +113,15 @@ static __always_inline void env_from_set(struct cw_event *e, unsigned long at)
 	((struct scratch_buf *)e)->env_from = at;
 }
 
-/* Decide before the known-clean shortcut: does this exec's environment go to
- * user space? Sets CW_F_ENV and where to copy from (the environment's start
- * for a named program; just before the proxy variable otherwise). */
-static __always_inline void env_wanted(struct cw_event *e, struct task_struct *task)
+/* Before the known-clean shortcut, with a rule on any program on: does this
+ * container exec's environment have a proxy variable? Sets CW_F_ENV (the exec
+ * then goes to user space) and where to copy from. Costs one load otherwise. */
+static __always_inline void env_scan(struct cw_event *e, struct task_struct *task)
 {
-	struct mm_struct *mm = task->mm;
-	char comm[CW_COMM_LEN];
+	struct mm_struct *mm;
 	unsigned long at;
 
-	if (!mm || e->mntns == host_mntns)
-		return;
-	__builtin_memcpy(comm, task->comm, sizeof(comm));
-	if (bpf_map_lookup_elem(&env_names, comm)) {
-		e->flags |= CW_F_ENV;
-		env_from_set(e, mm->env_start);
-		return;
-	}
-	if (!env_scan_proxy)
+	if (!env_scan_proxy || e->mntns == host_mntns || !(mm = task->mm))
 		return;
 	at = env_proxy_at(e, mm);
 	if (!at)
@@ -142,6 +133,20 @@ static __always_inline void env_wanted(struct cw_event *e, struct task_struct *t
 	}
 	e->flags |= CW_F_ENV_MID;
 	env_from_set(e, at - CW_ENV_BACK);
+}
+
+/* For an exec already going to user space: is it of a program whose
+ * environment a rule looks at (pkexec)? Such names never enter the
+ * known-clean map (cw_technique_name_relevant), so their execs get here. */
+static __always_inline void env_named(struct cw_event *e, struct task_struct *task)
+{
+	struct mm_struct *mm = task->mm;
+
+	if ((e->flags & CW_F_ENV) || !mm || e->mntns == host_mntns ||
+	    !bpf_map_lookup_elem(&env_names, e->comm))
+		return;
+	e->flags |= CW_F_ENV;
+	env_from_set(e, mm->env_start);
 }
 
 /* The env section at data[off]: CW_ENV_MAX bytes at most from where

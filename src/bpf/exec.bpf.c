@@ -402,7 +402,7 @@ int BPF_PROG(cw_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	if (hold_enabled && e->mntns != host_mntns)
 		e->hold = hold_first(task, bprm, &ip);
 	put_stdio(e, task);
-	env_wanted(e, task);
+	env_scan(e, task);
 	if (!e->hold && !ip && !e->stdio_inet && !(e->flags & CW_F_ENV) && !long_argv(task) &&
 	    !(e->flags & (CW_F_SCRIPT | CW_F_MEMFD | CW_F_DELETED)) &&
 	    known_clean_exec(e, bprm, bprm->file)) {
@@ -411,6 +411,7 @@ int BPF_PROG(cw_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	}
 	/* This exec goes to user space: the rest of the record. */
 	put_ids(e, task, tp, level);
+	env_named(e, task);
 	put_layer(e, bprm->file);
 	e->ns_init_start_ns = ns_init_start(tp, level);
 	off = put_sections(e, task, bprm, bprm->file);

@@ -11,7 +11,9 @@
  *  - else the write, sendto, writev and sendmsg syscall tracepoints: every
  *    write of every process runs it (host tasks stop at the scope check, a
  *    task in scope pays the descriptor's lookup).
- * Loaded only while a first_send rule is on (send_watch).
+ * A socket destroyed unsent is forgotten (tcp_destroy_sock, where the kernel
+ * has it; else the LRU map ages it out). Loaded only while a first_send rule
+ * is on (send_watch).
  */
 #ifndef CW_SEND_BPF_H
 #define CW_SEND_BPF_H

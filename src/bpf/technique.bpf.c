@@ -678,6 +678,17 @@ int BPF_PROG(cw_tq_tcp_send, struct sock *sk, struct msghdr *msg, struct sk_buff
 	return 0;
 }
 
+/* A socket that goes away unsent is forgotten: its struct sock may be
+ * reused by another socket, which must not look armed. */
+SEC("tp_btf/tcp_destroy_sock")
+int BPF_PROG(cw_tq_tcp_gone, struct sock *sk)
+{
+	__u64 key = (__u64)sk;
+
+	bpf_map_delete_elem(&tq_conn, &key);
+	return 0;
+}
+
 TQ_SEND(write, CW_TQS_WRITE)
 TQ_SEND(sendto, CW_TQS_SENDTO)
 TQ_SEND(writev, CW_TQS_WRITEV)

@@ -53,6 +53,7 @@ struct cw_technique {
 	bool no_stdin;
 	bool send_watch; /* a first_send rule is on: the send programs are loaded */
 	bool tcp_send;   /* ... the kernel has tcp_sendmsg_locked: it, not the syscalls */
+	bool tcp_gone;   /* ... and tcp_destroy_sock: unsent sockets are forgotten */
 	bool lib_watch;  /* a library_provenance rule is on: the mmap program is loaded */
 	int ncpu;
 	uint64_t records, hits, malformed;
@@ -311,6 +312,8 @@ static int choose_programs(struct cw_technique *t, const char *dir, char *missin
 			on = false;
 		if (prog == t->skel->progs.cw_tq_tcp_send)
 			on = kind_needed(t, CW_TQS_TCP_SEND);
+		if (prog == t->skel->progs.cw_tq_tcp_gone)
+			on = t->send_watch && t->tcp_gone;
 		bpf_program__set_autoload(prog, on);
 		if (ev && t->mode == CW_TQ_ATTACH_SYSCALL_TP && !strncmp(ev, "sys_exit_", 9)) {
 			if (on) {
@@ -393,6 +396,7 @@ static int sensor_load(struct cw_technique *t, const struct cw_technique_opts *o
 	t->no_stdin = opts->no_stdin;
 	t->send_watch = tq_rules_have(t->rules, RK_FIRST_SEND);
 	t->tcp_send = send_hook_tcp();
+	t->tcp_gone = libbpf_find_vmlinux_btf_id("tcp_destroy_sock", BPF_TRACE_RAW_TP) > 0;
 	t->skel->rodata->send_watch = t->send_watch;
 	t->lib_watch = tq_rules_have(t->rules, RK_LIB_PROV);
 	t->skel->rodata->lib_watch = t->lib_watch;
