@@ -139,6 +139,12 @@ static bool same_file(const struct ctr *c, const struct stat *st)
 	       c->st_mtim.tv_sec == st->st_mtim.tv_sec && c->st_mtim.tv_nsec == st->st_mtim.tv_nsec;
 }
 
+/* Is c's metadata incomplete for a while yet (its config copy missing)? */
+static bool cfg_retry(const struct ctr *c)
+{
+	return c->cfg_retry_ns && !c->ended_ns && cw_mono_ns() < c->cfg_retry_ns;
+}
+
 static struct ctr *old_entry(struct cw_attrib *a, int root, const char *id)
 {
 	int idx = tab_get(&a->by_id, id, 0);
@@ -208,7 +214,7 @@ static int scan_root(struct cw_attrib *a, int ri, struct ctr **nc, size_t *nn, s
 		}
 		c = &(*nc)[*nn];
 		old = old_entry(a, ri, de->d_name);
-		if (old && same_file(old, &st)) {
+		if (old && same_file(old, &st) && !cfg_retry(old)) {
 			*c = *old; /* take ownership; old is marked moved */
 			c->ended_ns = 0;
 			memset(old, 0, sizeof(*old));
@@ -494,6 +500,8 @@ static bool entry_current(const struct cw_attrib *a, const struct ctr *c)
 
 	if (c->ended_ns)
 		return true;
+	if (cfg_retry(c))
+		return false; /* read again: its config copy may be there now */
 	snprintf(path, sizeof(path), "%s/%s/%s", a->roots[c->root], c->meta.id,
 	         c->rt ? c->rt->state_file : "state.json");
 	return stat(path, &st) == 0 && same_file(c, &st);

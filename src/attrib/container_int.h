@@ -77,6 +77,8 @@ struct ctr {
 	ino_t st_ino;
 	off_t st_size;
 	struct timespec st_mtim;
+	int64_t cfg_retry_ns; /* the runtime's config copy was not there yet (crun writes it
+	                       * after its status): reload until then (monotonic), 0 none */
 	int init_pid;
 	uint64_t init_start;   /* clock ticks since boot, 0 if unknown */
 	char nspath[PATH_MAX]; /* namespace_paths.NEWPID, "" if none */

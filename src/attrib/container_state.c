@@ -526,6 +526,8 @@ static int parse_crun_status(struct cw_attrib *a, struct ctr *c, json_t *st, con
 	return 0;
 }
 
+#define CFG_RETRY_NS (5 * 1000000000LL)
+
 /* Parse <root>/<id>/<file> into c (c->meta.id and c->root set by the caller). */
 void ctr_load_state(struct cw_attrib *a, struct ctr *c, const char *path)
 {
@@ -562,6 +564,8 @@ void ctr_load_state(struct cw_attrib *a, struct ctr *c, const char *path)
 		snprintf(strrchr(cfgpath, '/') + 1, 16, "config.json");
 		oci = apply_oci_config(&c->meta, cfgpath);
 		rootfs_from_config(a, c, oci);
+		/* a container being created: its config copy may follow its status */
+		c->cfg_retry_ns = oci ? 0 : cw_mono_ns() + CFG_RETRY_NS;
 	} else if (c->meta.bundle[0]) {
 		snprintf(cfgpath, sizeof(cfgpath), "%s/config.json", c->meta.bundle);
 		oci = apply_oci_config(&c->meta, cfgpath);

@@ -896,6 +896,33 @@ TEST(test_attrib_crun_status)
 	cw_attrib_free(a);
 }
 
+/* crun writes its status before its copy of the spec: a container seen in
+ * between gets its metadata once the copy is there (a bug: name only, for
+ * good, when the first exec came first). */
+TEST(test_attrib_crun_config_late)
+{
+	struct cw_attrib *a = NULL;
+	struct cw_container c;
+	uint32_t pidns = fake_proc(9100, 43, NULL);
+	char roots[1024];
+
+	put_file("run/crun2/late/status", "{\"pid\": 9100, \"process-start-time\": 43, "
+	                                  "\"cgroup-path\": \"/late\", \"bundle\": \"/b\"}");
+	snprintf(roots, sizeof(roots), "%s", at("run/crun2"));
+	CHECK_INT(cw_attrib_new(&a, &(struct cw_attrib_opts){at("proc"), roots}), 0);
+	CHECK_INT(cw_attrib_scan(a), 1);
+	CHECK_INT(resolve(a, pidns, 1, "/late", &c), 0);
+	CHECK_STR(c.id, "late");
+	CHECK_STR(c.image, "");
+	cw_container_clear(&c);
+	put_file("run/crun2/late/config.json",
+	         "{\"annotations\":{\"org.opencontainers.image.ref.name\":\"example/late:1\"}}");
+	CHECK_INT(resolve(a, pidns, 1, "/late", &c), 0);
+	CHECK_STR(c.image, "example/late:1");
+	cw_container_clear(&c);
+	cw_attrib_free(a);
+}
+
 TEST(test_attrib_errors)
 {
 	struct cw_attrib *a = NULL;
@@ -1120,6 +1147,7 @@ static const struct cw_test tests[] = {
     {"attrib_new_container_and_changes", test_attrib_new_container_and_changes},
     {"attrib_reused_namespace", test_attrib_reused_namespace},
     {"attrib_crun_status", test_attrib_crun_status},
+    {"attrib_crun_config_late", test_attrib_crun_config_late},
     {"attrib_errors", test_attrib_errors},
     {"attrib_real_proc", test_attrib_real_proc},
     {"attrib_real_runc", test_attrib_real_runc},
