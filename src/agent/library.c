@@ -6,8 +6,11 @@
  * over it: a match is the malicious finding, otherwise the plain one (off by
  * default, as in GKE).
  */
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -40,6 +43,29 @@ static int open_library(int pid, const char *path, uint64_t ino)
 	return fd;
 }
 
+/* A live process in mount namespace mntns (its files are the container's),
+ * 0 if none: the library's process and the container's init may both be gone
+ * (a `docker exec` that exits at once, a runtime whose state the agent does
+ * not read) while the container still runs. Walks /proc: the last resort. */
+static int pid_in_mntns(uint32_t mntns)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	int pid = 0;
+
+	if (!d || !mntns) {
+		if (d)
+			closedir(d);
+		return 0;
+	}
+	while (!pid && (de = readdir(d)))
+		if (isdigit((unsigned char)de->d_name[0]) &&
+		    cw_proc_ns("/proc", atoi(de->d_name), "mnt") == mntns)
+			pid = atoi(de->d_name);
+	closedir(d);
+	return pid;
+}
+
 void cw_library_take(struct cw_report *r, const struct cw_technique_hit *hit)
 {
 	r->library = true;
@@ -59,6 +85,8 @@ static int check_library(struct agent *a, struct cw_report *r, const struct cw_c
 
 	if (r->bin_fd < 0) /* the process is gone: through its container's init */
 		r->bin_fd = open_library(ctr->init_pid, r->script_path, r->lib_ino);
+	if (r->bin_fd < 0) /* ... or any process still in its mount namespace */
+		r->bin_fd = open_library(pid_in_mntns(r->ev.mntns), r->script_path, r->lib_ino);
 	if (r->bin_fd < 0) {
 		pthread_mutex_lock(&a->lock);
 		a->unreadable[r->bin_fd == -ENOENT || r->bin_fd == -ESTALE ? UNREAD_GONE

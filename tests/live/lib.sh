@@ -73,6 +73,23 @@ make_rootfs() {
 	echo "root:x:0:0:root:/root:/bin/sh" >"$r/etc/passwd"
 }
 
+# dyn_rootfs ROOTFS LIBDIR: ROOTFS gets the host's dynamic loader and libc
+# and /opt/libuser (dlopen()s its arguments: tests/live/libuser.c); LIBDIR
+# gets libplain.so (clean) and libtool.so (CDK's identifying string).
+dyn_rootfs() {
+	local r=$1 l=$2 n
+	mkdir -p "$r/lib64" "$r/lib/x86_64-linux-gnu" "$r/usr/lib" "$r/opt" "$l"
+	cp -L /lib64/ld-linux-x86-64.so.2 "$r/lib64/" &&
+		cp -L /lib/x86_64-linux-gnu/libc.so.6 "$r/lib/x86_64-linux-gnu/" &&
+		cc -O2 -o "$r/opt/libuser" "$LIVE_ROOT/tests/live/libuser.c" || return 1
+	echo 'int cw_lib(void) { return 1; }' >"$l/plain.c"
+	printf '%s\n' 'const char *cw_id = "github.com/cdk-team/CDK/pkg/exploit/escaping.EscapeCgroup";' \
+		'int cw_lib(void) { return cw_id[0]; }' >"$l/tool.c"
+	for n in plain tool; do
+		cc -O2 -shared -fPIC -o "$l/lib$n.so" "$l/$n.c" || return 1
+	done
+}
+
 # start_container NAME [cgroups-path [extra-annotations-json [jq-filter]]]:
 # runc container running `sleep 3600`; jq-filter edits its config.json.
 start_container() {

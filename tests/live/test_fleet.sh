@@ -21,6 +21,7 @@ cleanup_fleet() {
 	for p in "${AG_PIDS[@]}" "${COL_PIDS[@]}"; do [ -n "$p" ] && kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
 	nats_cleanup
 	pg_cleanup
+	rm -rf "$LIVE_PINS"-node-* # each agent's own pins: left, they keep its guard attached
 	live_cleanup
 }
 trap cleanup_fleet EXIT

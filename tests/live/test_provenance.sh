@@ -7,7 +7,10 @@
 # by the exec program). Look-alike tools that exit at once, copied in after the
 # container started, overwritten in place, or shipped in the image; clean
 # programs added (Added Binary Executed: off by default, once per file when
-# on); the image's own programs give nothing.
+# on); the image's own programs give nothing. In Docker also libraries: an
+# image library overwritten with a tool's (Modified Malicious Library Loaded)
+# and a tool's library copied in (Added Malicious Library Loaded), while the
+# image's libraries give nothing.
 source "$(dirname "$0")/lib.sh"
 live_init
 for c in dockerd docker; do
@@ -102,6 +105,11 @@ if docker_start "$D"; then
 	make_rootfs "$LIVE_DIR/img"
 	cp "$B/cdk" "$LIVE_DIR/img/opt/payload" # never executed from the image
 	cp "$LIVE_DIR/harmless" "$LIVE_DIR/img/opt/victim"
+	# libraries: a loader, libc and a program that dlopen()s, a clean library
+	# of the image and a tool's library never loaded from the image
+	dyn_rootfs "$LIVE_DIR/img" "$LIVE_DIR/libs" || not_ok "build the libraries"
+	cp "$LIVE_DIR/libs/libplain.so" "$LIVE_DIR/img/usr/lib/libimage.so"
+	cp "$LIVE_DIR/libs/libtool.so" "$LIVE_DIR/img/opt/libtool.so"
 	tar -C "$LIVE_DIR/img" -c . | docker import - "$IMG" >/dev/null
 	docker run -d --name cw-prov-d --network none "$IMG" sleep 3600 >/dev/null
 	dx() { timeout 30 docker exec cw-prov-d sh -c "$1" >/dev/null 2>&1; }
@@ -118,7 +126,20 @@ if docker_start "$D"; then
 	f=$(by "$ADDED_MAL" /tmp/dtool)
 	check "docker: a tool copied inside the container: $ADDED_MAL" \
 		jqt '.sourceProperties.Binary_Provenance == "added"' <<<"${f:-null}"
+	dx '/opt/libuser /usr/lib/libimage.so /lib/x86_64-linux-gnu/libc.so.6'
 	sleep 1
+	check "docker: the image's libraries give nothing" \
+		test -z "$(jq -c 'select(.sourceProperties.Library_Path)' "$OUT")"
+	dx 'cat /opt/libtool.so >/usr/lib/libimage.so; /opt/libuser /usr/lib/libimage.so'
+	f=$(wait_finding "$OUT" '.category == "Execution: Modified Malicious Library Loaded"')
+	check "docker: an image library overwritten with a tool's: Modified Malicious Library Loaded (copied up)" \
+		jqt '.severity == "CRITICAL" and .sourceProperties.Library_Path == "/usr/lib/libimage.so"
+			and .sourceProperties.Binary_Provenance == "modified" and .sourceProperties.Content_Rule_Id == "yara.cdk"' <<<"${f:-null}"
+	dx 'cp /opt/libtool.so /tmp/ltool.so; /opt/libuser /tmp/ltool.so'
+	f=$(wait_finding "$OUT" '.category == "Execution: Added Malicious Library Loaded"')
+	check "docker: a tool's library copied inside: Added Malicious Library Loaded (upper layer only)" \
+		jqt '.sourceProperties.Library_Path == "/tmp/ltool.so" and .sourceProperties.Binary_Provenance == "added"
+			and (.sourceProperties.Provenance_Basis | test("overlayfs"))' <<<"${f:-null}"
 	check "docker: the image's programs give nothing" \
 		test -z "$(jq -c 'select(.sourceProperties.Container_Name == "cw-prov-d" and (.processes[0].binary.path == "/bin/busybox" or .processes[0].binary.path == "/opt/harmless"))' "$OUT")"
 else

@@ -121,16 +121,7 @@ stop_agent
 # after the start are added (a plain directory root: changed after the
 # container's init started)
 L=$LIVE_DIR/bundles/cw-more-lib/rootfs
-mkdir -p "$L/lib64" "$L/lib/x86_64-linux-gnu" "$L/usr/lib" "$L/opt" "$LIVE_DIR/libs"
-cp -L /lib64/ld-linux-x86-64.so.2 "$L/lib64/"
-cp -L /lib/x86_64-linux-gnu/libc.so.6 "$L/lib/x86_64-linux-gnu/"
-cc -O2 -o "$L/opt/libuser" "$LIVE_ROOT/tests/live/libuser.c" || not_ok "build libuser"
-echo 'int cw_lib(void) { return 1; }' >"$LIVE_DIR/libs/plain.c"
-printf '%s\n' 'const char *cw_id = "github.com/cdk-team/CDK/pkg/exploit/escaping.EscapeCgroup";' \
-	'int cw_lib(void) { return cw_id[0]; }' >"$LIVE_DIR/libs/tool.c"
-for n in plain tool; do
-	cc -O2 -shared -fPIC -o "$LIVE_DIR/libs/lib$n.so" "$LIVE_DIR/libs/$n.c" || not_ok "build lib$n.so"
-done
+dyn_rootfs "$L" "$LIVE_DIR/libs" || not_ok "build the loader's root and the libraries"
 cp "$LIVE_DIR/libs/libplain.so" "$L/usr/lib/libimage.so"
 check "a container with a dynamic loader" start_container cw-more-lib
 sleep 1.1 # coarse timestamps: what is copied now is clearly after the start
