@@ -216,8 +216,10 @@ static void report_finding(struct agent *a, struct cw_report *r, const struct cw
 		       strerror(errno));
 		return;
 	}
+	/* one finding per file: a library's, not the program's that loaded it */
 	snprintf(key, sizeof(key), "%s|%s|%s|%s%s", det->cat ? det->cat->category : "",
-	         ctr->id[0] ? ctr->id : "host", det->rule_id, r->ex.path,
+	         ctr->id[0] ? ctr->id : "host", det->rule_id,
+	         r->library ? r->script_path : r->ex.path,
 	         r->kind == CW_REPORT_BLOCKED ? "|blocked" : "");
 	pthread_mutex_lock(&a->lock);
 	a->findings++;

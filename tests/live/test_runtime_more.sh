@@ -137,6 +137,11 @@ run '/opt/libuser /tmp/libtool.so' cw-more-lib
 f=$(wait_finding "$OUT" '.category == "Execution: Added Malicious Library Loaded"')
 check "Added Malicious Library Loaded (CRITICAL): /tmp/libtool.so, recognised as CDK by content" \
 	jqt '.severity == "CRITICAL" and .moduleName == "ADDED_MALICIOUS_LIBRARY_LOADED" and .sourceProperties.Library_Path == "/tmp/libtool.so" and .sourceProperties.Content_Rule_Id == "yara.cdk" and (.sourceProperties.Library_Sha256 | length == 64) and (.processes[0].binary.path | endswith("libuser")) and .sourceProperties.Container_Id == "cw-more-lib"' <<<"${f:-null}"
+# the same program loading a second one: a finding of its own (one per file)
+cp "$LIVE_DIR/libs/libtool.so" "$L/tmp/libtool2.so"
+run '/opt/libuser /tmp/libtool2.so' cw-more-lib
+check "... and another added tool library loaded by the same program is a finding of its own" \
+	test -n "$(wait_finding "$OUT" '.sourceProperties.Library_Path == "/tmp/libtool2.so"')"
 stop_agent
 cp "$OUT" "$OUT.2"
 : >"$OUT"
