@@ -34,6 +34,9 @@ storm() {
 	read -r t0 c0 < <(prog_ns)
 	if [ "$1" = host ]; then
 		"$LIVE_DIR/storm" -n "$N" -w 1 "$LIVE_DIR/tiny" >/dev/null
+	elif [ "$1" = container-env ]; then # a Kubernetes-sized environment: 4 KiB
+		cexec cwb-prog "$LIVE_DIR/x.pid" busybox env "PAD=$(head -c 4000 /dev/zero | tr '\0' x)" \
+			/opt/storm -e -n "$N" -w 1 /opt/tiny >/dev/null
 	else
 		cexec cwb-prog "$LIVE_DIR/x.pid" /opt/storm -n "$N" -w 1 /opt/tiny >/dev/null
 	fi
@@ -48,7 +51,7 @@ for mode in cagewatch block all; do
 	all) start_agent "$LIVE_DIR/o.$mode" --enable-rules "$ALL" || exit 1 ;;
 	*) start_agent "$LIVE_DIR/o.$mode" || exit 1 ;;
 	esac
-	for where in host container; do
+	for where in host container container-env; do
 		storm "$where" >/dev/null # warm: known-clean marks, ignore marks
 		NS[$mode.$where]=$(storm "$where")
 	done
@@ -63,6 +66,7 @@ res=bench/results/progcost.md
 	echo "|---|---|---|---|"
 	echo "| host | ${NS[cagewatch.host]} | ${NS[block.host]} | ${NS[all.host]} |"
 	echo "| container | ${NS[cagewatch.container]} | ${NS[block.container]} | ${NS[all.container]} |"
+	echo "| container, 4 KiB environment | ${NS[cagewatch.container-env]} | ${NS[block.container-env]} | ${NS[all.container-env]} |"
 	echo
 	echo "cw_exec's run time / run count (kernel.bpf_stats_enabled) over a storm of $N"
 	echo "fork+exec+wait of bench/tiny.c (known clean after a first storm), one worker;"

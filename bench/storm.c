@@ -68,16 +68,20 @@ static int stamp(void)
 static void usage(void)
 {
 	fputs("usage: storm [-n EXECS] [-w WORKERS] [-k EVERY -l LOOKALIKE -t TIMESFILE [-s TAG]] "
+	      "[-e] "
 	      "TARGET\n"
+	      "       -e: the target gets storm's environment (else an empty one)\n"
 	      "       storm --stamp\n",
 	      stderr);
 }
 
 /* One worker: n cycles; look-alike slots start at *slot. */
+static char *const no_env[] = {NULL};
+static char *const *envp = no_env; /* -e: environ */
+
 static void worker(int idx, long n, long every, const char *target, const char *lookalike,
                    const char *tag, struct shared *sh, size_t slot)
 {
-	char *const envp[] = {NULL};
 	char seqarg[128];
 	const char *base = lookalike ? strrchr(lookalike, '/') : NULL;
 	char *targv[] = {(char *)"tiny", NULL};
@@ -128,7 +132,7 @@ int main(int argc, char **argv)
 
 	if (argc == 2 && !strcmp(argv[1], "--stamp"))
 		return stamp();
-	while ((opt = getopt(argc, argv, "n:w:k:l:t:s:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:w:k:l:t:s:e")) != -1) {
 		switch (opt) {
 		case 'n':
 			n = strtol(optarg, NULL, 10);
@@ -144,6 +148,9 @@ int main(int argc, char **argv)
 			break;
 		case 't':
 			timesfile = optarg;
+			break;
+		case 'e':
+			envp = environ;
 			break;
 		case 's':
 			tag = optarg;
