@@ -585,8 +585,8 @@ int BPF_PROG(cw_tq_raw_exit, struct pt_regs *regs, long ret)
  * kernel has no tracepoint for. */
 
 /* Scope is checked first: the register reads and everything else happen only
- * for tasks the sensor watches. */
-#define TQ_SYSCALL(name, kind)                                                                     \
+ * for tasks the sensor watches; then cond, an expression over ctx and regs. */
+#define TQ_SYSCALL_IF(name, kind, cond)                                                            \
 	SEC("tp/syscalls/sys_exit_" #name)                                                         \
 	int tqx_##name(struct trace_event_raw_sys_exit *ctx)                                       \
 	{                                                                                          \
@@ -597,12 +597,15 @@ int BPF_PROG(cw_tq_raw_exit, struct pt_regs *regs, long ret)
 		if (!in_scope(task, &pidns, &mntns))                                               \
 			return 0;                                                                  \
 		regs = (struct pt_regs *)bpf_task_pt_regs(task);                                   \
+		if (!(cond))                                                                       \
+			return 0;                                                                  \
 		if (tq_enter(kind, ctx->id, PT_REGS_PARM1_SYSCALL(regs),                           \
 		             PT_REGS_PARM2_SYSCALL(regs), PT_REGS_PARM3_SYSCALL(regs),             \
 		             PT_REGS_PARM4_SYSCALL(regs), PT_REGS_PARM5_SYSCALL(regs)) > 0)        \
 			tq_exit(kind, ctx->ret);                                                   \
 		return 0;                                                                          \
 	}
+#define TQ_SYSCALL(name, kind) TQ_SYSCALL_IF(name, kind, 1)
 
 #if defined(__TARGET_ARCH_x86)
 TQ_SYSCALL(open, CW_TQS_OPEN)
@@ -623,45 +626,9 @@ TQ_SYSCALL(chdir, CW_TQS_CHDIR)
 TQ_SYSCALL(fchdir, CW_TQS_FCHDIR)
 TQ_SYSCALL(open_by_handle_at, CW_TQS_OPEN_BY_HANDLE)
 
-/* Sends (send.bpf.h): a failed one (EAGAIN on a socket still connecting)
- * leaves the descriptor armed for the next. */
-#define TQ_SEND(name, kind)                                                                        \
-	SEC("tp/syscalls/sys_exit_" #name)                                                         \
-	int tqx_##name(struct trace_event_raw_sys_exit *ctx)                                       \
-	{                                                                                          \
-		struct task_struct *task = bpf_get_current_task_btf();                             \
-		struct pt_regs *regs;                                                              \
-		__u32 pidns, mntns;                                                                \
-                                                                                                   \
-		if (ctx->ret <= 0 || !in_scope(task, &pidns, &mntns))                              \
-			return 0;                                                                  \
-		regs = (struct pt_regs *)bpf_task_pt_regs(task);                                   \
-		if (tq_enter(kind, ctx->id, PT_REGS_PARM1_SYSCALL(regs),                           \
-		             PT_REGS_PARM2_SYSCALL(regs), PT_REGS_PARM3_SYSCALL(regs), 0, 0) > 0)  \
-			tq_exit(kind, ctx->ret);                                                   \
-		return 0;                                                                          \
-	}
-
-/* Code mappings (lib.bpf.h): a failed mmap maps nothing. The scope and the
- * protection are checked before anything else is read. */
-SEC("tp/syscalls/sys_exit_mmap")
-int tqx_mmap(struct trace_event_raw_sys_exit *ctx)
-{
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct pt_regs *regs;
-	__u32 pidns, mntns;
-
-	if (ctx->ret < 0 || !in_scope(task, &pidns, &mntns))
-		return 0;
-	regs = (struct pt_regs *)bpf_task_pt_regs(task);
-	if (!(PT_REGS_PARM3_SYSCALL(regs) & PROT_EXEC))
-		return 0;
-	if (tq_enter(CW_TQS_MMAP, ctx->id, PT_REGS_PARM1_SYSCALL(regs), PT_REGS_PARM2_SYSCALL(regs),
-	             PT_REGS_PARM3_SYSCALL(regs), PT_REGS_PARM4_SYSCALL(regs),
-	             PT_REGS_PARM5_SYSCALL(regs)) > 0)
-		tq_exit(CW_TQS_MMAP, ctx->ret);
-	return 0;
-}
+/* Code mappings (lib.bpf.h): a failed mmap maps nothing; only PROT_EXEC
+ * ones go further. */
+TQ_SYSCALL_IF(mmap, CW_TQS_MMAP, ctx->ret >= 0 && (PT_REGS_PARM3_SYSCALL(regs) & PROT_EXEC))
 
 /* The first send on an armed TCP socket, where the kernel has the
  * tracepoint (6.8+): only TCP sends run this, in the sender's context. */
@@ -689,10 +656,12 @@ int BPF_PROG(cw_tq_tcp_gone, struct sock *sk)
 	return 0;
 }
 
-TQ_SEND(write, CW_TQS_WRITE)
-TQ_SEND(sendto, CW_TQS_SENDTO)
-TQ_SEND(writev, CW_TQS_WRITEV)
-TQ_SEND(sendmsg, CW_TQS_SENDMSG)
+/* Sends at the syscalls (send.bpf.h, kernels without tcp_sendmsg_locked): a
+ * failed one (EAGAIN on a socket still connecting) leaves the socket armed. */
+TQ_SYSCALL_IF(write, CW_TQS_WRITE, ctx->ret > 0)
+TQ_SYSCALL_IF(sendto, CW_TQS_SENDTO, ctx->ret > 0)
+TQ_SYSCALL_IF(writev, CW_TQS_WRITEV, ctx->ret > 0)
+TQ_SYSCALL_IF(sendmsg, CW_TQS_SENDMSG, ctx->ret > 0)
 
 SEC("tp/syscalls/sys_enter_setns")
 int tqe_setns(struct trace_event_raw_sys_enter *ctx)
