@@ -76,6 +76,7 @@ static void usage(void)
 }
 
 /* One worker: n cycles; look-alike slots start at *slot. */
+extern char **environ;
 static char *const no_env[] = {NULL};
 static char *const *envp = no_env; /* -e: environ */
 
