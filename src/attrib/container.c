@@ -618,6 +618,38 @@ static void cgroup_leaf_id(const char *cg, struct cw_container *out)
 	cw_strlcpy(out->name, leaf + 1, sizeof(out->name));
 }
 
+/* How long after an exec its container's state may still be on its way:
+ * crun writes its status after starting the container's process, whose
+ * first execs can come before it. */
+#define STATE_WAIT_NS (300 * 1000000LL)
+#define STATE_POLL_US 30000
+
+/* find(), then, for a recent exec whose container is new to the cache (a key
+ * never looked up before), rescans until STATE_WAIT_NS after the exec while
+ * its state, or the copy of its spec, is missing.
+ * Called with a->lock held; drops it while it sleeps. */
+static int find_waiting(struct cw_attrib *a, const struct lookup *q,
+                        const struct cw_cgroup_ref *ref, int64_t exec_ns)
+{
+	uint32_t key = q->ref_ok      ? (uint32_t)ctr_hash_str(ref->id) | 1u
+	               : q->cgroup[0] ? (uint32_t)ctr_hash_str(q->cgroup) | 1u
+	                              : q->pidns;
+	bool fresh = key && tab_get(&a->seen, NULL, key) == IDX_EMPTY;
+	int idx = find(a, q, ref), tries = 0;
+
+	while ((idx < 0 || cfg_retry(&a->ctrs[idx])) && fresh && exec_ns &&
+	       cw_now_ns() < exec_ns + STATE_WAIT_NS &&
+	       tries++ < STATE_WAIT_NS / 1000 / STATE_POLL_US) {
+		pthread_mutex_unlock(&a->lock);
+		usleep(STATE_POLL_US);
+		pthread_mutex_lock(&a->lock);
+		if (rescan(a) < 0)
+			break;
+		idx = lookup(a, q);
+	}
+	return idx;
+}
+
 /* In a container: its own pid namespace, or its own mount namespace with a
  * cgroup that names or belongs to a container (hostPID containers share the
  * host's pid namespace; a private mount namespace alone is also systemd's
@@ -650,7 +682,7 @@ int cw_attrib_resolve(struct cw_attrib *a, const struct cw_exec *ex, struct cw_c
 	q.cgroup = ex->cgroup;
 	pthread_mutex_lock(&a->lock);
 	sync_locked(a);
-	idx = find(a, &q, &ref);
+	idx = find_waiting(a, &q, &ref, own_pid || q.ref_ok ? ex->time_ns : 0);
 	out->in_container = own_pid || q.ref_ok || idx >= 0;
 	if (idx >= 0 && a->ctrs && out->in_container) {
 		fill(a, idx, &q, out);

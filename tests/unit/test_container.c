@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <ftw.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -901,10 +902,12 @@ TEST(test_attrib_crun_status)
  * good, when the first exec came first). */
 TEST(test_attrib_crun_config_late)
 {
-	struct cw_attrib *a = NULL;
+	struct cw_attrib *a = new_attrib(); /* the fake /proc's host */
 	struct cw_container c;
 	uint32_t pidns = fake_proc(9100, 43, NULL);
 	char roots[1024];
+
+	cw_attrib_free(a);
 
 	put_file("run/crun2/late/status", "{\"pid\": 9100, \"process-start-time\": 43, "
 	                                  "\"cgroup-path\": \"/late\", \"bundle\": \"/b\"}");
@@ -921,6 +924,46 @@ TEST(test_attrib_crun_config_late)
 	CHECK_STR(c.image, "example/late:1");
 	cw_container_clear(&c);
 	cw_attrib_free(a);
+}
+
+static void *late_status(void *arg)
+{
+	(void)arg;
+	usleep(100000);
+	put_file("run/crun3/slow/status", "{\"pid\": 9200, \"process-start-time\": 44, "
+	                                  "\"cgroup-path\": \"/slowcg\", \"bundle\": \"/b\"}");
+	put_file("run/crun3/slow/config.json",
+	         "{\"annotations\":{\"org.opencontainers.image.ref.name\":\"example/slow:1\"}}");
+	return NULL;
+}
+
+/* crun writes its status after starting the container's process: an exec of
+ * that process attributed before it is there waits for it (up to 300 ms
+ * after the exec) instead of reporting the container by its cgroup alone (a
+ * bug: test_context's ctx-crun-priv had its name only). */
+TEST(test_attrib_state_after_exec)
+{
+	struct cw_attrib *a = new_attrib(); /* the fake /proc's host */
+	uint32_t pidns = fake_proc(9200, 44, NULL);
+	struct fake_exec *f = mk_exec(pidns, 1, "/slowcg");
+	struct cw_container c;
+	char roots[1024];
+	pthread_t th;
+
+	cw_attrib_free(a);
+	put_file_dir("run/crun3/x");
+	snprintf(roots, sizeof(roots), "%s", at("run/crun3"));
+	CHECK_INT(cw_attrib_new(&a, &(struct cw_attrib_opts){at("proc"), roots}), 0);
+	CHECK_INT(cw_attrib_scan(a), 0);
+	f->ex.time_ns = cw_now_ns();
+	CHECK_INT(pthread_create(&th, NULL, late_status, NULL), 0);
+	CHECK_INT(cw_attrib_resolve(a, &f->ex, &c), 0);
+	pthread_join(th, NULL);
+	CHECK_STR(c.id, "slow");
+	CHECK_STR(c.image, "example/slow:1");
+	cw_container_clear(&c);
+	cw_attrib_free(a);
+	free(f);
 }
 
 TEST(test_attrib_errors)
@@ -1148,6 +1191,7 @@ static const struct cw_test tests[] = {
     {"attrib_reused_namespace", test_attrib_reused_namespace},
     {"attrib_crun_status", test_attrib_crun_status},
     {"attrib_crun_config_late", test_attrib_crun_config_late},
+    {"attrib_state_after_exec", test_attrib_state_after_exec},
     {"attrib_errors", test_attrib_errors},
     {"attrib_real_proc", test_attrib_real_proc},
     {"attrib_real_runc", test_attrib_real_runc},
