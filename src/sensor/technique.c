@@ -298,7 +298,7 @@ static int choose_programs(struct cw_technique *t, const char *dir, char *missin
 		const char *ev = prog_event(prog);
 		bool raw =
 		    prog == t->skel->progs.cw_tq_raw_enter || prog == t->skel->progs.cw_tq_raw_exit;
-		bool on;
+		bool on, wanted = true; /* wanted: not turned off by an option or the rules */
 
 		if (raw)
 			on = t->mode == CW_TQ_ATTACH_RAW;
@@ -307,9 +307,10 @@ static int choose_programs(struct cw_technique *t, const char *dir, char *missin
 		else
 			on = t->mode == CW_TQ_ATTACH_SYSCALL_TP && cw_bpf_tp_id(dir, ev) > 0;
 		if (prog == t->skel->progs.tqx_read && t->no_stdin)
-			on = false; /* --no-stdin-capture: no hook on every read() */
+			wanted = false; /* --no-stdin-capture: no hook on every read() */
 		if (ev && !strncmp(ev, "sys_exit_", 9) && !kind_needed(t, kind_of(ev + 9)))
-			on = false;
+			wanted = false;
+		on = on && wanted;
 		if (prog == t->skel->progs.cw_tq_tcp_send)
 			on = kind_needed(t, CW_TQS_TCP_SEND);
 		if (prog == t->skel->progs.cw_tq_tcp_gone)
@@ -318,7 +319,7 @@ static int choose_programs(struct cw_technique *t, const char *dir, char *missin
 		if (ev && t->mode == CW_TQ_ATTACH_SYSCALL_TP && !strncmp(ev, "sys_exit_", 9)) {
 			if (on) {
 				t->watched_kinds |= 1u << kind_of(ev + 9);
-			} else {
+			} else if (wanted) { /* wanted, but this kernel has no such tracepoint */
 				n++;
 				cw_appendf(missing, msz, &used, "%s%s", used ? ", " : "", ev + 9);
 			}

@@ -99,6 +99,8 @@ f=$(wait_finding "$OUT" '(.category | test("Stratum")) and (.sourceProperties.Pa
 check "Stratum mining: an XMRig login" test -n "$f"
 stop_agent
 check "... seen at tcp_sendmsg_locked on this kernel" grep -q "seen at tcp_sendmsg_locked" "$OUT.err"
+check "... and the send syscalls it does not hook are not called missing" \
+	test -z "$(grep "no syscall tracepoint for" "$OUT.err" | grep -E "write|sendto|sendmsg|mmap")"
 # the fallback for kernels without that tracepoint: the send syscalls
 cp "$OUT" "$OUT.3"
 : >"$OUT"
