@@ -54,11 +54,12 @@ static json_t *guard_stats(struct cw_guard *g)
 
 	if (cw_guard_stats(g, &gs))
 		return NULL;
-	o = json_pack("{s:b,s:I,s:I,s:I,s:I,s:I,s:i,s:i}", "pinned", gs.pinned, "delivered",
+	o = json_pack("{s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:i,s:i}", "pinned", gs.pinned, "delivered",
 	              (json_int_t)gs.submitted, "lost", (json_int_t)gs.lost, "attempts",
 	              (json_int_t)gs.attempts, "host_attempts", (json_int_t)gs.host_attempts,
-	              "malformed", (json_int_t)gs.malformed, "protected_threads",
-	              (int)gs.protected_tids, "protected_objects", (int)gs.protected_objects);
+	              "host_attempts_unlogged", (json_int_t)gs.host_unlogged, "malformed",
+	              (json_int_t)gs.malformed, "protected_threads", (int)gs.protected_tids,
+	              "protected_objects", (int)gs.protected_objects);
 	if (o && gs.previous.found)
 		json_object_set_new(o, "previous",
 		                    json_pack("{s:i,s:b,s:f,s:I}", "pid", (int)gs.previous.pid,
@@ -328,6 +329,8 @@ static const struct {
      "attempts on the agent from containers (signals, ptrace, bpf)", false},
     {"guard", "host_attempts", "guard_host_attempts_total",
      "attempts on the agent from host processes (logged only)", false},
+    {"guard", "host_attempts_unlogged", "guard_host_attempts_unlogged_total",
+     "host attempts not logged: the caller was logged less than 10 s before", false},
     {"guard", "lost", "guard_records_lost_total",
      "records of attempts on the agent lost (ring buffer full)", false},
     {"context", "ancestors_read", "context_ancestors_read_total",

@@ -31,8 +31,20 @@
 #include "technique_event.h"
 #include "util.h"
 
-#define BPF_FS_MAGIC 0xcafe4a11u
-#define MAX_LINKS    16
+#define BPF_FS_MAGIC  0xcafe4a11u
+#define MAX_LINKS     16
+#define HOST_SLOTS    8
+#define HOST_QUIET_NS (10ull * 1000000000ull) /* one line per caller and kind per 10 s */
+
+/* A host process's attempts of one kind: logged once per HOST_QUIET_NS (a
+ * debugger's ptrace calls come by the thousand a second), the rest counted
+ * and summed up in the next line. */
+struct host_line {
+	uint32_t tgid;
+	uint32_t kind; /* 0 bpf, 1 trace or memory, 2 signal */
+	uint64_t last_ns;
+	uint64_t quiet;
+};
 
 struct cw_guard {
 	struct guard_bpf *skel;
@@ -47,11 +59,80 @@ struct cw_guard {
 	void *ctx;
 	uint64_t start_ns;
 	struct cw_guard_stats st;
+	struct host_line recent[HOST_SLOTS]; /* the last host callers logged */
 };
 
 static int counter(int map_fd, int ncpu, uint32_t idx, uint64_t *out)
 {
 	return cw_bpf_percpu_sum(map_fd, idx, ncpu, out, NULL, 0);
+}
+
+static uint32_t host_kind(const struct cw_tq_event *ev)
+{
+	if (ev->sys == CW_TQS_BPF)
+		return 0;
+	if (ev->sys == CW_TQS_PTRACE || ev->sys >= CW_TQS_VM_READV || ev->sys == CW_TQS_VM_WRITEV)
+		return 1;
+	return 2;
+}
+
+/* Should this host attempt be logged? Sets *quiet to the attempts of the same
+ * caller and kind left unlogged since its last line. */
+static bool host_should_log(struct cw_guard *g, uint32_t tgid, uint32_t kind, uint64_t *quiet)
+{
+	uint64_t now = cw_mono_ns();
+	struct host_line *slot = &g->recent[0];
+
+	for (size_t i = 0; i < HOST_SLOTS; i++) {
+		struct host_line *h = &g->recent[i];
+
+		if (h->last_ns && h->tgid == tgid && h->kind == kind) {
+			if (now - h->last_ns < HOST_QUIET_NS) {
+				h->quiet++;
+				g->st.host_unlogged++;
+				return false;
+			}
+			slot = h;
+			break;
+		}
+		if (h->last_ns < slot->last_ns) /* else the oldest line's slot */
+			slot = h;
+	}
+	*quiet = slot->tgid == tgid && slot->kind == kind ? slot->quiet : 0;
+	*slot = (struct host_line){.tgid = tgid, .kind = kind, .last_ns = now};
+	return true;
+}
+
+/* A host process's attempt: logged (within host_should_log's limit) and
+ * counted, never a finding. */
+static void host_attempt(struct cw_guard *g, const struct cw_tq_event *ev)
+{
+	char comm[sizeof(ev->comm) + 1], more[64] = "";
+	uint32_t kind = host_kind(ev);
+	uint64_t quiet;
+
+	g->st.host_attempts++;
+	if (!host_should_log(g, ev->tgid, kind, &quiet))
+		return;
+	memcpy(comm, ev->comm, sizeof(ev->comm));
+	comm[sizeof(ev->comm)] = 0;
+	if (quiet)
+		snprintf(more, sizeof(more), " (and %llu more times since its last line)",
+		         (unsigned long long)quiet);
+	if (kind == 0)
+		cw_info("host process %u (%s) took a descriptor of one of the agent's BPF "
+		        "objects (bpf command %llu)%s",
+		        ev->tgid, comm, (unsigned long long)ev->arg[0], more);
+	else if (kind == 1)
+		cw_info("host process %u (%s) traced the agent or accessed its memory%s", ev->tgid,
+		        comm, more);
+	else
+		cw_info("host process %u (%s) sent the agent signal %llu (%s)%s", ev->tgid, comm,
+		        (unsigned long long)ev->arg[0],
+		        ev->arg[0] < 65 && sigabbrev_np((int)ev->arg[0])
+		            ? sigabbrev_np((int)ev->arg[0])
+		            : "?",
+		        more);
 }
 
 /* One attempt record: host callers are logged, the rest handed on. */
@@ -65,25 +146,7 @@ static int on_sample(void *ctx, void *data, size_t len)
 		return 0;
 	}
 	if (ev->flags & CW_TQF_HOST_NS) {
-		char comm[sizeof(ev->comm) + 1];
-
-		memcpy(comm, ev->comm, sizeof(ev->comm));
-		comm[sizeof(ev->comm)] = 0;
-		g->st.host_attempts++;
-		if (ev->sys == CW_TQS_BPF)
-			cw_info("host process %u (%s) took a descriptor of one of the agent's BPF "
-			        "objects (bpf command %llu)",
-			        ev->tgid, comm, (unsigned long long)ev->arg[0]);
-		else if (ev->sys == CW_TQS_PTRACE || ev->sys >= CW_TQS_VM_READV ||
-		         ev->sys == CW_TQS_VM_WRITEV)
-			cw_info("host process %u (%s) traced the agent or accessed its memory",
-			        ev->tgid, comm);
-		else
-			cw_info("host process %u (%s) sent the agent signal %llu (%s)", ev->tgid,
-			        comm, (unsigned long long)ev->arg[0],
-			        ev->arg[0] < 65 && sigabbrev_np((int)ev->arg[0])
-			            ? sigabbrev_np((int)ev->arg[0])
-			            : "?");
+		host_attempt(g, ev);
 		return 0;
 	}
 	g->st.attempts++;

@@ -47,6 +47,7 @@ struct cw_guard_stats {
 	uint64_t lost;          /* lost to a full ring buffer */
 	uint64_t attempts;      /* records from containers handed on */
 	uint64_t host_attempts; /* records from host processes (logged only) */
+	uint64_t host_unlogged; /* of those, not logged: the caller's line is recent */
 	uint64_t malformed;
 	uint32_t protected_tids, protected_objects;
 	struct cw_guard_gap previous;

@@ -102,10 +102,18 @@ sleep 0.5
 # the host side: an operator's kill and bpftool are logged and counted, no finding
 kill -CONT "$A1"
 bpftool prog show >/dev/null 2>&1
+# a host debugger's flood (strace's ptrace calls come by the thousand): one
+# line per caller and kind per 10 s, the rest counted
+bash -c 'echo $$ >"$1"; for i in $(seq 1 300); do kill -CONT "$2"; done' _ "$LIVE_DIR/flood.pid" "$A1"
+FLOOD=$(cat "$LIVE_DIR/flood.pid")
 sleep 1.2
 n_before=$(jq -c 'select((.sourceProperties.Technique_Id // "") | startswith("technique.agent."))' "$OUT" | grep -c .)
 check "a host process's signal is logged, not a finding" grep -q "host process .* sent the agent signal 18 (CONT)" "$OUT.err"
 check "  and counted (guard.host_attempts)" jqt '.guard.host_attempts >= 1' "$STATS"
+check "300 signals from one host process are one log line" \
+	[ "$(grep -c "host process $FLOOD (bash) sent the agent signal 18" "$OUT.err")" -eq 1 ]
+check "  the other 299 counted as unlogged (guard.host_attempts_unlogged)" \
+	jqt '.guard.host_attempts >= 301 and .guard.host_attempts_unlogged >= 299' "$STATS"
 check "  attempts from containers counted (guard.attempts >= 6)" jqt '.guard.attempts >= 6' "$STATS"
 check "a bpf id that is not the agent's is nothing" \
 	[ "$(jq -c 'select(.sourceProperties.Syscall == "bpf")' "$OUT" | grep -c .)" -eq 2 ]
