@@ -19,7 +19,8 @@ struct cw_dirwatch {
 	int fd;
 	char *const *roots;
 	size_t nroots;
-	int *wd; /* per root, -1 while it does not exist */
+	int *wd;          /* per root, -1 while it does not exist */
+	int64_t tried_ns; /* when missing roots were last tried */
 };
 
 static void watch_subdirs(struct cw_dirwatch *w, size_t r)
@@ -39,11 +40,17 @@ static void watch_subdirs(struct cw_dirwatch *w, size_t r)
 	closedir(d);
 }
 
-/* Watch roots that exist now; returns 1 if one was added. */
+/* Watch roots that exist now; returns 1 if one was added. Missing roots are
+ * tried at most every CW_DIRWATCH_RETRY_MS (a path lookup each: drains come
+ * with every batch of events). */
 static int watch_roots(struct cw_dirwatch *w)
 {
+	int64_t now = cw_mono_ns();
 	int added = 0;
 
+	if (w->tried_ns && now - w->tried_ns < (int64_t)CW_DIRWATCH_RETRY_MS * 1000000)
+		return 0;
+	w->tried_ns = now;
 	for (size_t r = 0; r < w->nroots; r++) {
 		if (w->wd[r] >= 0)
 			continue;

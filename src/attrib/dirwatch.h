@@ -3,14 +3,17 @@
  * Watches each root directory and its immediate subdirectories (a runtime's
  * state root holds one directory per container with the state file inside),
  * adding watches for subdirectories as they appear. Roots that do not exist
- * yet are retried on every drain, so a runtime installed or started after the
- * agent is picked up. Not thread-safe.
+ * yet are retried by drains at most every CW_DIRWATCH_RETRY_MS, so a runtime
+ * installed or started after the agent is picked up (the containers it
+ * already started then count as a change). Not thread-safe.
  */
 #ifndef CW_DIRWATCH_H
 #define CW_DIRWATCH_H
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#define CW_DIRWATCH_RETRY_MS 1000
 
 struct cw_dirwatch;
 
