@@ -690,8 +690,10 @@ static void teardown(struct agent *a, bool worker, bool enforcer, bool clean)
 {
 	cw_service_state("STOPPING=1");
 	cw_agent_stop = 1;
-	if (a->reloader_up)
+	if (a->reloader_up) {
+		(void)pthread_kill(a->reloader, SIGHUP); /* out of its wait now */
 		pthread_join(a->reloader, NULL);
+	}
 	if (enforcer) {
 		cw_agent_stop = 1;
 		pthread_join(a->enforcer, NULL);

@@ -231,13 +231,15 @@ int cw_agent_reload(struct agent *a)
 void *cw_reloader_main(void *arg)
 {
 	struct agent *a = arg;
-	const struct timespec tick = {.tv_sec = 0, .tv_nsec = 200 * 1000 * 1000};
+	/* teardown wakes it with a SIGHUP of its own; the tick only bounds a
+	 * stop that came some other way */
+	const struct timespec tick = {.tv_sec = 1, .tv_nsec = 0};
 	sigset_t set;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGHUP);
 	while (!cw_agent_stop)
-		if (sigtimedwait(&set, NULL, &tick) == SIGHUP)
+		if (sigtimedwait(&set, NULL, &tick) == SIGHUP && !cw_agent_stop)
 			(void)cw_agent_reload(a);
 	return NULL;
 }
