@@ -149,10 +149,12 @@ static int write_pidfile(const char *path)
 /* Warn about new losses; returns whether there were any since the last call. */
 static bool check_lost(struct agent *a, bool final)
 {
-	uint64_t c[CW_CNT_MAX];
+	uint64_t c[CW_CNT_MAX] = {0};
 	bool lost = false;
 
-	if (cw_sensor_counters(a->sensor, c, NULL, 0))
+	/* every 100 ms only the lost counter: one map read instead of CW_CNT_MAX */
+	if (final ? cw_sensor_counters(a->sensor, c, NULL, 0)
+	          : cw_sensor_lost(a->sensor, &c[CW_CNT_LOST]))
 		return true;
 	if (c[CW_CNT_LOST] > a->last_lost) {
 		cw_warn("%llu exec events lost (ring buffer full; %llu lost in total): raise "

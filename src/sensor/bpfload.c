@@ -98,6 +98,59 @@ int cw_bpf_percpu_sum(int map_fd, uint32_t idx, int ncpu, uint64_t *sum, uint64_
 	return 0;
 }
 
+/* The whole array (n entries) in one BPF_MAP_LOOKUP_BATCH into vals, entry
+ * by entry, each entry's per-CPU values together. 0, or -errno
+ * (-EINVAL/-ENOTSUP where the kernel lacks batches). */
+static int percpu_batch(int map_fd, uint32_t n, uint64_t *vals)
+{
+	uint32_t *keys = calloc(n, sizeof(*keys)), out_batch = 0, count = n;
+	int err = 0;
+
+	if (!keys)
+		return -ENOMEM;
+	if (bpf_map_lookup_batch(map_fd, NULL, &out_batch, keys, vals, &count, NULL) &&
+	    errno != ENOENT) /* ENOENT: the last batch, all of it read */
+		err = -errno;
+	else if (count != n)
+		err = -EIO;
+	for (uint32_t i = 0; !err && i < n; i++)
+		if (keys[i] != i)
+			err = -EIO;
+	free(keys);
+	return err;
+}
+
+int cw_bpf_percpu_sums(int map_fd, uint32_t n, int ncpu, uint64_t *sums, uint32_t per_cpu_idx,
+                       uint64_t *per_cpu, int n_per_cpu)
+{
+	uint64_t *vals;
+	int err;
+
+	if (ncpu <= 0 || !sums || !n)
+		return -EINVAL;
+	vals = calloc((size_t)n * (size_t)ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	if ((err = percpu_batch(map_fd, n, vals))) {
+		free(vals);
+		for (uint32_t k = 0; k < n; k++) /* no batches here: entry by entry */
+			if ((err = cw_bpf_percpu_sum(map_fd, k, ncpu, &sums[k],
+			                             k == per_cpu_idx ? per_cpu : NULL, n_per_cpu)))
+				return err;
+		return 0;
+	}
+	for (uint32_t k = 0; k < n; k++) {
+		sums[k] = 0;
+		for (int c = 0; c < ncpu; c++) {
+			sums[k] += vals[(size_t)k * (size_t)ncpu + (size_t)c];
+			if (k == per_cpu_idx && per_cpu && c < n_per_cpu)
+				per_cpu[c] = vals[(size_t)k * (size_t)ncpu + (size_t)c];
+		}
+	}
+	free(vals);
+	return 0;
+}
+
 long cw_bpf_tp_id(const char *dir, const char *event)
 {
 	char p[512], buf[32];

@@ -27,6 +27,12 @@ int cw_bpf_ncpu(void);
  * n_per_cpu entries) gets each CPU's value. 0 or -errno. */
 int cw_bpf_percpu_sum(int map_fd, uint32_t idx, int ncpu, uint64_t *sum, uint64_t *per_cpu,
                       int n_per_cpu);
+/* Sums of entries 0..n-1 of a per-CPU array of u64 over ncpu CPUs, in one
+ * batch lookup where the kernel has them (5.6+), else one lookup per entry;
+ * per_cpu (optional, n_per_cpu entries) gets entry per_cpu_idx's values.
+ * 0 or -errno. */
+int cw_bpf_percpu_sums(int map_fd, uint32_t n, int ncpu, uint64_t *sums, uint32_t per_cpu_idx,
+                       uint64_t *per_cpu, int n_per_cpu);
 /* Tracepoint id of syscalls/<event> under a tracefs at dir, or -errno. */
 long cw_bpf_tp_id(const char *dir, const char *event);
 /* Find a tracefs with syscall tracepoints, mounting one at CW_TRACEFS if none

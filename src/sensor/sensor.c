@@ -172,16 +172,14 @@ int cw_sensor_ncpu(const struct cw_sensor *s)
 int cw_sensor_counters(const struct cw_sensor *s, uint64_t out[CW_CNT_MAX], uint64_t *lost_per_cpu,
                        int ncpu)
 {
-	int fd = bpf_map__fd(s->skel->maps.counters);
+	return cw_bpf_percpu_sums(bpf_map__fd(s->skel->maps.counters), CW_CNT_MAX, s->ncpu, out,
+	                          CW_CNT_LOST, lost_per_cpu, ncpu);
+}
 
-	for (__u32 k = 0; k < CW_CNT_MAX; k++) {
-		int err = cw_bpf_percpu_sum(fd, k, s->ncpu, &out[k],
-		                            k == CW_CNT_LOST ? lost_per_cpu : NULL, ncpu);
-
-		if (err)
-			return err;
-	}
-	return 0;
+int cw_sensor_lost(const struct cw_sensor *s, uint64_t *lost)
+{
+	return cw_bpf_percpu_sum(bpf_map__fd(s->skel->maps.counters), CW_CNT_LOST, s->ncpu, lost,
+	                         NULL, 0);
 }
 
 int cw_sensor_mark_clean(struct cw_sensor *s, const struct cw_event *ev)

@@ -39,6 +39,8 @@ int cw_sensor_fd(const struct cw_sensor *s);
 /* Counters summed over CPUs; lost_per_cpu (optional, ncpu entries) gets the per-CPU losses. */
 int cw_sensor_counters(const struct cw_sensor *s, uint64_t out[CW_CNT_MAX], uint64_t *lost_per_cpu,
                        int ncpu);
+/* Only the lost counter (the agent checks it every 100 ms). 0 or -errno. */
+int cw_sensor_lost(const struct cw_sensor *s, uint64_t *lost);
 int cw_sensor_ncpu(const struct cw_sensor *s);
 /* Epoll fd readable when --block holds an exec: its record is in the ring
  * buffer already; drain now rather than after the batching wait. */

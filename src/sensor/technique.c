@@ -580,18 +580,15 @@ int cw_technique_fd(const struct cw_technique *t)
 
 int cw_technique_stats(const struct cw_technique *t, struct cw_technique_stats *out)
 {
-	int fd;
+	int fd, err;
 
 	if (!t || !out)
 		return -EINVAL;
 	memset(out, 0, sizeof(*out));
 	fd = bpf_map__fd(t->skel->maps.tq_counters);
-	for (uint32_t k = 0; k < CW_TQC_MAX; k++) {
-		int err = cw_bpf_percpu_sum(fd, k, t->ncpu, &out->kernel[k], NULL, 0);
-
-		if (err)
-			return err;
-	}
+	err = cw_bpf_percpu_sums(fd, CW_TQC_MAX, t->ncpu, out->kernel, CW_TQC_MAX, NULL, 0);
+	if (err)
+		return err;
 	out->records = t->records;
 	out->hits = t->hits;
 	out->malformed = t->malformed;
