@@ -72,7 +72,11 @@ void cw_library_take(struct cw_report *r, const struct cw_technique_hit *hit)
 	r->prov = cw_technique_lib_prov(hit->ev->flags, &r->prov_basis);
 	r->lib_ino = hit->ev->f_ino;
 	cw_strlcpy(r->script_path, hit->file, sizeof(r->script_path));
-	r->bin_fd = open_library((int)hit->tgid, hit->file, r->lib_ino);
+	/* the mapping itself while the process lives (the file may be deleted
+	 * or replaced already: drop, load, unlink), else by its path */
+	r->bin_fd = cw_proc_map_file((int)hit->tgid, (uint64_t)hit->ev->arg[2], r->lib_ino);
+	if (r->bin_fd < 0)
+		r->bin_fd = open_library((int)hit->tgid, hit->file, r->lib_ino);
 }
 
 /* Worker: the content layers over the library. 1 matched (*cdet filled),

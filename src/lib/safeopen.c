@@ -1,7 +1,9 @@
 /* safeopen.c - opening container-controlled paths (see safeopen.h). */
 #include "safeopen.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/openat2.h>
@@ -35,6 +37,65 @@ int cw_proc_exe(int pid)
 	snprintf(p, sizeof(p), "/proc/%d/exe", pid);
 	fd = open(p, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	return fd < 0 ? -errno : fd;
+}
+
+/* The entry of map_files (a directory fd) whose name starts with addr's
+ * mapping, as an O_PATH descriptor; -ENOENT if there is none. */
+static int map_entry(int dfd, uint64_t addr)
+{
+	char prefix[32];
+	struct dirent *de;
+	int fd = -ENOENT, dup_fd = dup(dfd);
+	size_t n;
+	DIR *d;
+
+	if (dup_fd < 0 || !(d = fdopendir(dup_fd))) {
+		int err = -errno;
+
+		if (dup_fd >= 0)
+			close(dup_fd);
+		return err;
+	}
+	n = (size_t)snprintf(prefix, sizeof(prefix), "%" PRIx64 "-", addr);
+	while (fd == -ENOENT && (de = readdir(d)))
+		if (!strncmp(de->d_name, prefix, n)) {
+			fd = openat(dfd, de->d_name, O_PATH | O_CLOEXEC);
+			fd = fd < 0 ? -errno : fd;
+		}
+	closedir(d);
+	return fd;
+}
+
+/* O_PATH first (opening a device or a FIFO could act on it), checked, then
+ * opened for reading through that descriptor. */
+int cw_proc_map_file(int pid, uint64_t addr, uint64_t ino)
+{
+	char p[64];
+	struct stat st;
+	int dfd, path_fd, fd;
+
+	if (pid <= 0)
+		return -ESRCH;
+	snprintf(p, sizeof(p), "/proc/%d/map_files", pid);
+	if ((dfd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -errno;
+	path_fd = map_entry(dfd, addr);
+	close(dfd);
+	if (path_fd < 0)
+		return path_fd;
+	if (fstat(path_fd, &st))
+		fd = -errno;
+	else if (!S_ISREG(st.st_mode))
+		fd = -CW_ENOTREG;
+	else if (st.st_ino != ino)
+		fd = -ESTALE; /* mapped over since */
+	else {
+		snprintf(p, sizeof(p), "/proc/self/fd/%d", path_fd);
+		fd = open(p, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+		fd = fd < 0 ? -errno : fd;
+	}
+	close(path_fd);
+	return fd;
 }
 
 #define LINKS_MAX 40 /* symlinks followed in one resolution, as the kernel does */

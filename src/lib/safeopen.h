@@ -10,6 +10,7 @@
 #ifndef CW_SAFEOPEN_H
 #define CW_SAFEOPEN_H
 
+#include <stdint.h>
 #include <sys/types.h>
 
 /* O_PATH descriptor of /proc/<pid>/<what> ("root", "cwd"): the directory itself,
@@ -19,6 +20,13 @@ int cw_proc_dir(const char *proc_root, int pid, const char *what);
 /* The executable of process pid, opened read-only and non-blocking through
  * /proc/<pid>/exe (memfd and deleted files too). An fd or a negative errno. */
 int cw_proc_exe(int pid);
+
+/* The file process pid has mapped at addr (a mapping's start), through
+ * /proc/<pid>/map_files: the very inode mapped, deleted or renamed since, as
+ * long as the process lives. Kept only if it is a regular file with inode ino
+ * (no open of anything else happens); read-only, non-blocking. Needs
+ * CAP_SYS_ADMIN. An fd or a negative errno (-ENOENT: no such mapping). */
+int cw_proc_map_file(int pid, uint64_t addr, uint64_t ino);
 
 /* Open path (absolute names from dirfd as the root, relative ones from dirfd)
  * read-only; -EINVAL for an empty path, -CW_ENOTREG (util.h) when the result is

@@ -144,6 +144,14 @@ cp "$LIVE_DIR/libs/libtool.so" "$L/tmp/libtool2.so"
 run '/opt/libuser /tmp/libtool2.so' cw-more-lib
 check "... and another added tool library loaded by the same program is a finding of its own" \
 	test -n "$(wait_finding "$OUT" '.sourceProperties.Library_Path == "/tmp/libtool2.so"')"
+# drop, load, delete: the file is gone before the agent opens it; the
+# mapping is read through /proc/PID/map_files while the program lives
+cp "$LIVE_DIR/libs/libtool.so" "$L/tmp/libgone.so"
+run '/opt/libuser -u /tmp/libgone.so -s' cw-more-lib
+f=$(wait_finding "$OUT" '.sourceProperties.Library_Path == "/tmp/libgone.so"')
+check "a tool library deleted right after it was loaded: still Added Malicious Library Loaded, by content" \
+	jqt '.category == "Execution: Added Malicious Library Loaded" and .sourceProperties.Content_Rule_Id == "yara.cdk"' <<<"${f:-null}"
+check "... and the file was really gone" test ! -e "$L/tmp/libgone.so"
 stop_agent
 cp "$OUT" "$OUT.2"
 : >"$OUT"

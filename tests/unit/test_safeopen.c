@@ -1,6 +1,7 @@
 /* test_safeopen.c - opening container-controlled paths (src/safeopen.c): a
  * symlink to a host path resolves inside the container's root, a FIFO or a
- * device is refused without blocking, /proc magic links are not followed. */
+ * device is refused without blocking, /proc magic links are not followed; a
+ * mapped file is read back through map_files after it was deleted. */
 #include "check.h"
 
 #include <errno.h>
@@ -9,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -117,6 +120,43 @@ TEST(resolution_inside_the_root)
 	close(dir);
 }
 
+/* A mapping read back through /proc/self/map_files after its file was
+ * deleted; the wrong inode, no mapping, a device mapping: refused. */
+TEST(mapped_file_after_unlink)
+{
+	char p[PATH_MAX + 16], buf[16] = {0};
+	struct stat st;
+	void *m, *z;
+	int fd, zfd;
+
+	snprintf(p, sizeof(p), "%s/mapped", host);
+	fd = open(p, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	CHECK(fd >= 0 && write(fd, "mapped", 6) == 6 && fstat(fd, &st) == 0);
+	m = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0);
+	CHECK(m != MAP_FAILED);
+	close(fd);
+	unlink(p);
+	fd = cw_proc_map_file(getpid(), (uint64_t)(uintptr_t)m, st.st_ino);
+	CHECK(fd >= 0 && read(fd, buf, sizeof(buf) - 1) == 6 && !strcmp(buf, "mapped"));
+	if (fd >= 0)
+		close(fd);
+	CHECK_INT(cw_proc_map_file(getpid(), (uint64_t)(uintptr_t)m, st.st_ino + 1), -ESTALE);
+	CHECK_INT(cw_proc_map_file(getpid(), 0x1000, st.st_ino), -ENOENT);
+	CHECK_INT(cw_proc_map_file(0, (uint64_t)(uintptr_t)m, st.st_ino), -ESRCH);
+	zfd = open("/dev/zero", O_RDONLY | O_CLOEXEC); /* a device's mapping is not a file */
+	z = zfd >= 0 ? mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, zfd, 0) : MAP_FAILED;
+	CHECK(z != MAP_FAILED);
+	if (z != MAP_FAILED && fstat(zfd, &st) == 0)
+		CHECK_INT(cw_proc_map_file(getpid(), (uint64_t)(uintptr_t)z, st.st_ino),
+		          -CW_ENOTREG);
+	if (zfd >= 0)
+		close(zfd);
+	if (z != MAP_FAILED)
+		munmap(z, 4096);
+	if (m != MAP_FAILED)
+		munmap(m, 4096);
+}
+
 TEST(cleanup)
 {
 	char cmd[PATH_MAX * 3];
@@ -129,6 +169,7 @@ static const struct cw_test tests[] = {
     {"host_symlink_stays_inside", host_symlink_stays_inside},
     {"fifo_refused_without_blocking", fifo_refused_without_blocking},
     {"resolution_inside_the_root", resolution_inside_the_root},
+    {"mapped_file_after_unlink", mapped_file_after_unlink},
     {"cleanup", cleanup},
 };
 
