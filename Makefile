@@ -90,8 +90,18 @@ $(OUT)/embed.o: src/lib/embed.S $(RULES) $(wildcard rules/yara/*) | $(OUT)
 $(OUT)/libcw.a: $(LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
-$(OUT)/test_%: tests/unit/test_%.c $(OUT)/libcw.a
-	$(CC) $(CFLAGS) -MMD -MP -MF $@.d -Itests/unit -o $@ $< $(OUT)/libcw.a $(LDFLAGS) $(LDLIBS)
+# Fixtures shared by unit tests (tests/unit/fixture_*.c), an archive: each
+# test links only the ones it uses.
+FIXTURE_OBJS := $(patsubst tests/unit/%.c,$(OUT)/%.o,$(wildcard tests/unit/fixture_*.c))
+$(OUT)/fixture_%.o: tests/unit/fixture_%.c | $(OUT)
+	$(CC) $(CFLAGS) -MMD -MP -Itests/unit -c $< -o $@
+
+$(OUT)/libfixture.a: $(FIXTURE_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(OUT)/test_%: tests/unit/test_%.c $(OUT)/libfixture.a $(OUT)/libcw.a
+	$(CC) $(CFLAGS) -MMD -MP -MF $@.d -Itests/unit -o $@ $< $(OUT)/libfixture.a $(OUT)/libcw.a \
+		$(LDFLAGS) $(LDLIBS)
 
 unit: $(TESTS)
 
