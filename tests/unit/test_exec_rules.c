@@ -1,4 +1,7 @@
-/* test_exec_rules.c - the technique rules that look past the command line:
+/* test_exec_rules.c - the technique rules judged at exec time: where the
+ * program came from (memfd, /dev/shm; added or modified since the start),
+ * who is on its stdio and who its parent is, encoded arguments; and the ones
+ * that look past the command line:
  * the environment a program was started with (kind exec_env: Polkit
  * CVE-2021-4034, Program Run with Disallowed HTTP Proxy Env) and how an exec
  * record's env section is decoded; the first bytes sent on a new connection
@@ -33,23 +36,31 @@ static void exec_of(struct cw_exec *ex, char **argv, int argc, char **env, int e
 	ex->envc = envc;
 }
 
+/* A rules document of one category and one rule {"id":"a","category":"c",
+ * "title":"t", fields}, into buf. */
 static const char *one_rule(char *buf, size_t n, const char *fields)
 {
 	snprintf(buf, n,
 	         "{\"schema\":1,\"categories\":{\"c\":{\"category\":\"C\",\"module\":\"M\","
 	         "\"severity\":\"LOW\",\"primaryTactic\":\"EXECUTION\",\"primaryTechniques\":"
-	         "[\"PROXY\"],\"description\":\"d\",\"nextSteps\":\"n\"}},"
+	         "[\"UNIX_SHELL\"],\"description\":\"d\",\"nextSteps\":\"n\"}},"
 	         "\"runtime_comms\":[],\"usermode_helpers\":[],\"rules\":[{\"id\":\"a\","
-	         "\"category\":\"c\",\"title\":\"t\",\"kind\":\"exec_env\",%s}]}",
+	         "\"category\":\"c\",\"title\":\"t\",%s}]}",
 	         fields);
 	return buf;
 }
 
+/* Load a document of one rule of kind exec_env (unless fields name another
+ * kind first); the load's result. */
 static int load(const char *fields)
 {
 	struct cw_technique_rules *r = NULL;
-	char doc[1024];
-	const char *text = one_rule(doc, sizeof(doc), fields);
+	char doc[2048], kinded[900];
+	const char *text;
+
+	snprintf(kinded, sizeof(kinded), "%s%s",
+	         strncmp(fields, "\"kind\"", 6) ? "\"kind\":\"exec_env\"," : "", fields);
+	text = one_rule(doc, sizeof(doc), kinded);
 	int err = cw_technique_rules_load(&r, text, strlen(text), "test");
 
 	cw_technique_rules_free(r);
@@ -124,7 +135,8 @@ TEST(proxy_off_by_default_and_allowed)
 		struct cw_technique_rules *a = NULL;
 
 		one_rule(doc, sizeof(doc),
-		         "\"env\":[\"HTTP_PROXY=*\"],\"env_allowed\":[\"HTTP_PROXY=http://"
+		         "\"kind\":\"exec_env\",\"env\":[\"HTTP_PROXY=*\"],\"env_allowed\":[\"HTTP_"
+		         "PROXY=http://"
 		         "proxy.corp:*\"]");
 		CHECK_INT(cw_technique_rules_load(&a, doc, strlen(doc), "test"), 0);
 		exec_of(&ex, args, 2, ok, 1);
@@ -285,7 +297,160 @@ TEST(library)
 	cw_technique_rules_free(r);
 }
 
+/* Exec-time rules: where the program came from. */
+TEST(exec_from)
+{
+	struct cw_technique_rules *r = rules(), *bad = NULL;
+	struct cw_detection d = {0};
+	char doc[1024];
+	const char *no_prefix = one_rule(doc, sizeof(doc), "\"kind\":\"exec_from\"");
+
+	CHECK_INT(cw_technique_exec_from(r, "/memfd:loader (deleted)", &d), 1);
+	CHECK_STR(d.rule_id, "technique.fileless.memfd");
+	CHECK_STR(d.cat->severity, "HIGH");
+	cw_detection_clear(&d);
+	CHECK_INT(cw_technique_exec_from(r, "/dev/shm/stage", &d), 1);
+	CHECK_STR(d.rule_id, "technique.fileless.dev_shm");
+	CHECK_STR(d.cat->module, "FILELESS_EXECUTION_DETECTION_SHM");
+	cw_detection_clear(&d);
+	CHECK_INT(cw_technique_exec_from(r, "/dev/shm/stage", NULL), 1);
+	CHECK_INT(cw_technique_exec_from(r, "/dev/shmx/stage", &d), 0);
+	CHECK_INT(cw_technique_exec_from(r, "/tmp/memfd:x", &d), 0);
+	CHECK_INT(cw_technique_exec_from(NULL, "/dev/shm/x", &d), 0);
+	CHECK_INT(cw_technique_rules_load(&bad, no_prefix, strlen(no_prefix), "test"), -EINVAL);
+	cw_technique_rules_free(r);
+}
+
+/* Exec-time rules: who is on the other end (stdio sockets) and the parent. */
+TEST(exec_stdio)
+{
+	struct cw_technique_rules *r = rules(), *bad = NULL;
+	struct cw_detection d = {0};
+	struct cw_exec_facts sh_sock = {
+	    .name = "sh", .parent = "nc", .stdio = CW_STDIO_STDIN, .peer = "198.51.100.7:4444"};
+	struct cw_exec_facts id_out = {.name = "id", .parent = "sh", .stdio = CW_STDIO_STDOUT};
+	struct cw_exec_facts under_socat = {.name = "bash", .parent = "socat"};
+	struct cw_exec_facts under_nginx = {.name = "sh", .parent = "nginx"};
+	struct cw_exec_facts plain = {.name = "sh", .parent = "bash"};
+	struct cw_exec_facts nginx_ls = {.name = "ls", .parent = "nginx"};
+	char doc[1024];
+	const char *parents_only =
+	    one_rule(doc, sizeof(doc), "\"kind\":\"exec_stdio\",\"parents\":[\"x\"]");
+
+	CHECK_INT(cw_technique_exec_stdio(r, &sh_sock, &d), 1);
+	CHECK_STR(d.rule_id, "technique.reverse_shell.stdin_socket");
+	CHECK_STR(d.cat->severity, "CRITICAL");
+	CHECK_STR(d.cat->module, "REVERSE_SHELL");
+	CHECK(strstr(d.detail, "198.51.100.7:4444") != NULL);
+	cw_detection_clear(&d);
+	CHECK_INT(cw_technique_exec_stdio(r, &id_out, &d), 1);
+	CHECK_STR(d.rule_id, "technique.remote_command.socket_stdio");
+	cw_detection_clear(&d);
+	CHECK_INT(cw_technique_exec_stdio(r, &under_socat, &d), 1);
+	CHECK_STR(d.cat->module, "SOCAT_REVERSE_SHELL_DETECTED");
+	cw_detection_clear(&d);
+	CHECK_INT(cw_technique_exec_stdio(r, &under_nginx, &d), 1);
+	CHECK_STR(d.rule_id, "technique.child_shell.server");
+	cw_detection_clear(&d);
+	CHECK_INT(cw_technique_exec_stdio(r, &plain, &d), 0);
+	CHECK_INT(cw_technique_exec_stdio(r, &nginx_ls, NULL), 0);
+	CHECK_INT(cw_technique_exec_stdio(NULL, &sh_sock, NULL), 0);
+	/* arguments: a base64 ELF for any program, encoded scripts for shells and python */
+	{
+		char *elf[] = {"printf", "f0VMRgIBAQAAAAAAAAAAAAIAPgAB", NULL};
+		char *shs[] = {"sh", "-c", "echo aWQ= | base64 -d | sh", NULL};
+		char *ssh[] = {"sh", "-c", "cat k | base64 -d | ssh host", NULL};
+		char *py[] = {"python3", "-c", "import base64;exec(base64.b64decode('eA=='))",
+		              NULL};
+		struct cw_exec_facts fp = {.name = "printf"}, fs = {.name = "sh"},
+		                     fy = {.name = "python3"};
+
+		CHECK_INT(cw_technique_exec_argv(r, &fp, elf, 2, &d), 1);
+		CHECK_STR(d.cat->module, "BASE64_ELF_FILE_CMDLINE");
+		cw_detection_clear(&d);
+		CHECK_INT(cw_technique_exec_argv(r, &fs, shs, 3, &d), 1);
+		CHECK_STR(d.rule_id, "technique.base64.shell");
+		cw_detection_clear(&d);
+		CHECK_INT(cw_technique_exec_argv(r, &fs, ssh, 3, NULL), 0); /* ssh is no shell */
+		CHECK_INT(cw_technique_exec_argv(r, &fy, py, 3, &d), 1);
+		CHECK_STR(d.cat->module, "BASE64_ENCODED_PYTHON_SCRIPT_EXECUTED");
+		cw_detection_clear(&d);
+		CHECK_INT(cw_technique_exec_argv(r, &fp, shs, 3, NULL), 0); /* printf: no rule */
+		CHECK_INT(cw_technique_exec_argv(r, &fy, elf, 1, NULL),
+		          0); /* argv[0] is not looked at */
+		CHECK(cw_technique_name_relevant(r, "python3"));
+		CHECK(!cw_technique_name_relevant(r, "printf")); /* long argv reaches us instead */
+	}
+	/* shells must reach user space whatever their descriptors; other names not */
+	CHECK(cw_technique_name_relevant(r, "bash"));
+	CHECK(!cw_technique_name_relevant(r, "ls"));
+	/* a parent rule naming no program would keep every exec from the kernel's shortcut */
+	CHECK_INT(cw_technique_rules_load(&bad, parents_only, strlen(parents_only), "test"),
+	          -EINVAL);
+	cw_technique_rules_free(r);
+}
+
+/* Exec-time rules on where the file came from: a malicious added or modified
+ * file gets its own category, a clean one Added Binary Executed, the image's
+ * nothing; a rule without provenance is refused. */
+TEST(exec_provenance)
+{
+	struct cw_technique_rules *r = rules(), *bad = NULL;
+	struct cw_detection d = {0};
+	char doc[1024];
+
+	CHECK(cw_technique_has_provenance(r));
+	CHECK_INT(cw_technique_exec_provenance(r, CW_PROV_ADDED, true, "overlayfs", &d), 1);
+	CHECK_STR(d.cat->module, "ADDED_MALICIOUS_BINARY_EXECUTED");
+	CHECK_STR(d.cat->severity, "CRITICAL");
+	CHECK_STR(json_string_value(json_object_get(d.extra, "Binary_Provenance")), "added");
+	CHECK(strstr(d.detail, "overlayfs") != NULL);
+	cw_detection_clear(&d);
+	CHECK_INT(cw_technique_exec_provenance(r, CW_PROV_MODIFIED, true, "b", &d), 1);
+	CHECK_STR(d.cat->module, "MODIFIED_MALICIOUS_BINARY_EXECUTED");
+	cw_detection_clear(&d);
+	/* Added Binary Executed is off until asked for, as in GKE */
+	CHECK_INT(cw_technique_exec_provenance(r, CW_PROV_ADDED, false, "b", NULL), 0);
+	CHECK_INT(cw_technique_enable(r, "technique.nonesuch"), -EINVAL);
+	CHECK_INT(cw_technique_enable(r, "technique.fileless.memfd,technique.provenance.add*"), 0);
+	CHECK_INT(cw_technique_exec_provenance(r, CW_PROV_ADDED, false, "b", &d), 1);
+	CHECK_STR(d.cat->category, "Added Binary Executed");
+	CHECK_STR(d.cat->severity, "LOW");
+	cw_detection_clear(&d);
+	CHECK_INT(cw_technique_exec_provenance(r, CW_PROV_MODIFIED, false, "b", &d), 1);
+	CHECK_STR(d.rule_id, "technique.provenance.added");
+	cw_detection_clear(&d);
+	/* changed, which way unknown: the malicious rule for added comes first */
+	CHECK_INT(cw_technique_exec_provenance(r, CW_PROV_ADDED | CW_PROV_MODIFIED, true, "b", &d),
+	          1);
+	CHECK_STR(d.rule_id, "technique.provenance.added_malicious");
+	CHECK_STR(json_string_value(json_object_get(d.extra, "Binary_Provenance")),
+	          "added or modified");
+	cw_detection_clear(&d);
+	/* the image's programs, malicious or not, and unknown provenance: no rule */
+	CHECK_INT(cw_technique_exec_provenance(r, CW_PROV_IMAGE, true, "b", &d), 0);
+	CHECK_INT(cw_technique_exec_provenance(r, CW_PROV_IMAGE, false, "b", NULL), 0);
+	CHECK_INT(cw_technique_exec_provenance(r, 0, true, "b", NULL), 0);
+	CHECK_INT(cw_technique_exec_provenance(NULL, CW_PROV_ADDED, true, "b", NULL), 0);
+	CHECK_STR(cw_provenance_name(CW_PROV_IMAGE), "image");
+	CHECK_STR(cw_provenance_name(0), "unknown");
+	one_rule(doc, sizeof(doc), "\"kind\":\"exec_provenance\"");
+	CHECK_INT(cw_technique_rules_load(&bad, doc, strlen(doc), "test"), -EINVAL);
+	one_rule(doc, sizeof(doc), "\"kind\":\"exec_provenance\",\"provenance\":[\"lower\"]");
+	CHECK_INT(cw_technique_rules_load(&bad, doc, strlen(doc), "test"), -EINVAL);
+	one_rule(doc, sizeof(doc),
+	         "\"kind\":\"exec_provenance\",\"provenance\":[\"image\"],\"malicious\":true");
+	CHECK_INT(cw_technique_rules_load(&bad, doc, strlen(doc), "test"), 0);
+	CHECK(cw_technique_has_provenance(bad));
+	CHECK_INT(cw_technique_exec_provenance(bad, CW_PROV_IMAGE, true, "b", NULL), 1);
+	cw_technique_rules_free(bad);
+	cw_technique_rules_free(r);
+}
+
 static const struct cw_test tests[] = {
+    {"exec_from", exec_from},
+    {"exec_stdio", exec_stdio},
+    {"exec_provenance", exec_provenance},
     {"stratum", stratum},
     {"library", library},
     {"polkit", polkit},
