@@ -131,7 +131,7 @@ int cw_bpf_percpu_sums(int map_fd, uint32_t n, int ncpu, uint64_t *sums, uint32_
 	vals = calloc((size_t)n * (size_t)ncpu, sizeof(*vals));
 	if (!vals)
 		return -ENOMEM;
-	if ((err = percpu_batch(map_fd, n, vals))) {
+	if (percpu_batch(map_fd, n, vals) != 0) {
 		free(vals);
 		for (uint32_t k = 0; k < n; k++) /* no batches here: entry by entry */
 			if ((err = cw_bpf_percpu_sum(map_fd, k, ncpu, &sums[k],
