@@ -1,9 +1,9 @@
 /* test_content.c - the content (YARA) and hash layers and `cagewatch scan`:
  * look-alike programs and scripts built from tests/fixtures/lookalikes are
  * recognised under random names in temporary directories, the benign set stays
- * silent, the verdict cache hits and invalidates, bad rules are refused, and
- * the scan command reports trees with the right exit status. Run from the
- * repository root (the Makefile and tests/run do).
+ * silent, the verdict cache hits and invalidates, and bad rules are refused
+ * (test_scan.c: the scan command). Run from the repository root (the Makefile
+ * and tests/run do).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,32 +20,13 @@
 #include <openssl/evp.h>
 
 #include "check.h"
+#include "fixture_data.h"
 #include "catalogue.h"
 #include "content.h"
 #include "finding.h"
 #include "util.h"
 
 #define FIX "tests/fixtures/lookalikes"
-
-static char tmp[64];
-
-static void mk_tmp(void)
-{
-	strcpy(tmp, "/tmp/cw-content-XXXXXX");
-	if (!mkdtemp(tmp)) {
-		perror("mkdtemp");
-		exit(2);
-	}
-}
-
-static void rm_tmp(void)
-{
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", tmp);
-}
 
 /* A random file name (no hint of the tool in it). */
 static void rand_path(char *out, size_t n, const char *dir)
@@ -55,36 +36,6 @@ static void rand_path(char *out, size_t n, const char *dir)
 	if (getrandom(r, sizeof(r), 0) != sizeof(r))
 		memset(r, 0x5a, sizeof(r));
 	snprintf(out, n, "%s/p%02x%02x%02x%02x%02x%02x", dir, r[0], r[1], r[2], r[3], r[4], r[5]);
-}
-
-/* Build a look-alike C program: static when a static libc exists. */
-static int build(const char *src, const char *out)
-{
-	char cmd[4096];
-
-	snprintf(cmd, sizeof(cmd), "cc -static -O1 -o '%s' '%s' 2>/dev/null || cc -O1 -o '%s' '%s'",
-	         out, src, out, src);
-	return system(cmd);
-}
-
-static int copy_file(const char *src, const char *dst)
-{
-	char cmd[4096];
-
-	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", src, dst);
-	return system(cmd);
-}
-
-static int write_file(const char *path, const void *data, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, data, len);
-	close(fd);
-	return n == (ssize_t)len ? 0 : -EIO;
 }
 
 static struct cw_catalogue *cat;
@@ -197,7 +148,7 @@ TEST(lookalikes_match_under_random_names)
 
 	if (!ct)
 		return;
-	mk_tmp();
+	fx_mk_tmp();
 	for (size_t i = 0; i < sizeof(lookalikes) / sizeof(lookalikes[0]); i++) {
 		const struct lookalike *l = &lookalikes[i];
 		char src[256], dst[128], want_rule[128], sha[65];
@@ -208,11 +159,11 @@ TEST(lookalikes_match_under_random_names)
 		int r;
 
 		snprintf(src, sizeof(src), FIX "/%s", l->file);
-		rand_path(dst, sizeof(dst), tmp);
+		rand_path(dst, sizeof(dst), fx_tmp);
 		if (!strcmp(l->file + sl - 2, ".c"))
-			CHECK_INT(build(src, dst), 0);
+			CHECK_INT(fx_build(src, dst), 0);
 		else
-			CHECK_INT(copy_file(src, dst), 0);
+			CHECK_INT(fx_copy_file(src, dst), 0);
 		r = check_path(ct, dst, argv, 2, &fi, &det);
 		CHECK_INT(r, 1);
 		if (r != 1) {
@@ -238,7 +189,7 @@ TEST(lookalikes_match_under_random_names)
 		cw_detection_clear(&det);
 	}
 	cw_content_free(ct);
-	rm_tmp();
+	fx_rm_tmp();
 }
 
 TEST(memfd_and_deleted_file)
@@ -251,9 +202,9 @@ TEST(memfd_and_deleted_file)
 
 	if (!ct)
 		return;
-	mk_tmp();
-	rand_path(bin, sizeof(bin), tmp);
-	CHECK_INT(build(FIX "/botb_like.c", bin), 0);
+	fx_mk_tmp();
+	rand_path(bin, sizeof(bin), fx_tmp);
+	CHECK_INT(fx_build(FIX "/botb_like.c", bin), 0);
 	/* The same bytes in a memfd (fileless exec reads through /proc/<pid>/exe). */
 	mfd = memfd_create("x", MFD_CLOEXEC);
 	fd = open(bin, O_RDONLY);
@@ -275,7 +226,7 @@ TEST(memfd_and_deleted_file)
 	if (mfd >= 0)
 		close(mfd);
 	cw_content_free(ct);
-	rm_tmp();
+	fx_rm_tmp();
 }
 
 TEST(upx_rule_lower_confidence)
@@ -289,10 +240,10 @@ TEST(upx_rule_lower_confidence)
 
 	if (!ct)
 		return;
-	mk_tmp();
+	fx_mk_tmp();
 	memcpy(elf + 0xec, "UPX!", 4);
-	rand_path(path, sizeof(path), tmp);
-	CHECK_INT(write_file(path, elf, sizeof(elf)), 0);
+	rand_path(path, sizeof(path), fx_tmp);
+	CHECK_INT(fx_write_file(path, elf, sizeof(elf)), 0);
 	r = check_path(ct, path, NULL, 0, &fi, &det);
 	CHECK_INT(r, 1);
 	CHECK_STR(det.tool_id, "upx-packed-elf");
@@ -302,16 +253,16 @@ TEST(upx_rule_lower_confidence)
 
 	/* "UPX!" in a non-ELF file or an ELF without it: silent. */
 	memcpy(elf, "MZ\0\0", 4);
-	rand_path(plain, sizeof(plain), tmp);
-	CHECK_INT(write_file(plain, elf, sizeof(elf)), 0);
+	rand_path(plain, sizeof(plain), fx_tmp);
+	CHECK_INT(fx_write_file(plain, elf, sizeof(elf)), 0);
 	CHECK_INT(check_path(ct, plain, NULL, 0, NULL, &det), 0);
 
 	/* A real UPX-packed look-alike when upx is installed (optional). */
 	if (system("command -v upx >/dev/null 2>&1") == 0) {
 		char bin[128], cmd[512];
 
-		rand_path(bin, sizeof(bin), tmp);
-		CHECK_INT(build(FIX "/amicontained_like.c", bin), 0);
+		rand_path(bin, sizeof(bin), fx_tmp);
+		CHECK_INT(fx_build(FIX "/amicontained_like.c", bin), 0);
 		snprintf(cmd, sizeof(cmd), "upx -q '%s' >/dev/null 2>&1", bin);
 		if (system(cmd) == 0) {
 			r = check_path(ct, bin, NULL, 0, NULL, &det);
@@ -321,7 +272,7 @@ TEST(upx_rule_lower_confidence)
 		}
 	}
 	cw_content_free(ct);
-	rm_tmp();
+	fx_rm_tmp();
 }
 
 /* Bugs found in the rules, each pinned: "#!/proc/self/exe" alone is not the
@@ -340,24 +291,24 @@ TEST(rule_precedence_and_wildcards)
 
 	if (!ct)
 		return;
-	mk_tmp();
-	rand_path(path, sizeof(path), tmp);
-	CHECK_INT(write_file(path, dirtypipe, sizeof(dirtypipe) - 1), 0);
+	fx_mk_tmp();
+	rand_path(path, sizeof(path), fx_tmp);
+	CHECK_INT(fx_write_file(path, dirtypipe, sizeof(dirtypipe) - 1), 0);
 	CHECK_INT(check_path(ct, path, NULL, 0, NULL, &det), 1);
 	CHECK_STR(det.tool_id, "dirtypipe-container-breakout");
 	cw_detection_clear(&det);
-	rand_path(path, sizeof(path), tmp);
-	CHECK_INT(write_file(path, bang, sizeof(bang) - 1), 0);
+	rand_path(path, sizeof(path), fx_tmp);
+	CHECK_INT(fx_write_file(path, bang, sizeof(bang) - 1), 0);
 	CHECK_INT(check_path(ct, path, NULL, 0, NULL, &det), 0);
-	rand_path(path, sizeof(path), tmp);
-	CHECK_INT(write_file(path, linpeas, sizeof(linpeas) - 1), 0);
+	rand_path(path, sizeof(path), fx_tmp);
+	CHECK_INT(fx_write_file(path, linpeas, sizeof(linpeas) - 1), 0);
 	CHECK_INT(check_path(ct, path, NULL, 0, NULL, &det), 1);
 	CHECK_STR(det.tool_id, "linpeas");
 	CHECK(has_signature(&det, "amicontained") && has_signature(&det, "linpeas"));
 	CHECK(strstr(det.detail, "confidence=80") != NULL);
 	cw_detection_clear(&det);
 	cw_content_free(ct);
-	rm_tmp();
+	fx_rm_tmp();
 }
 
 /* Bytes that are no file (a piped script): the same layers, never cached. */
@@ -431,9 +382,9 @@ TEST(cache_hits_and_invalidates)
 
 	if (!ct)
 		return;
-	mk_tmp();
-	rand_path(path, sizeof(path), tmp);
-	CHECK_INT(copy_file(FIX "/deepce_like.sh", path), 0);
+	fx_mk_tmp();
+	rand_path(path, sizeof(path), fx_tmp);
+	CHECK_INT(fx_copy_file(FIX "/deepce_like.sh", path), 0);
 	CHECK_INT(check_path(ct, path, NULL, 0, &fi, &det), 1);
 	cw_detection_clear(&det);
 	cw_strlcpy(sha1, fi.sha256, sizeof(sha1));
@@ -455,7 +406,7 @@ TEST(cache_hits_and_invalidates)
 	CHECK_INT(st.entries, 1);
 
 	/* Rewritten (different size): a miss, and the new content decides. */
-	CHECK_INT(write_file(path, benign, strlen(benign)), 0);
+	CHECK_INT(fx_write_file(path, benign, strlen(benign)), 0);
 	CHECK_INT(check_path(ct, path, NULL, 0, &fi, &det), 0);
 	CHECK(strcmp(fi.sha256, sha1) != 0);
 	cw_content_get_stats(ct, &st);
@@ -473,7 +424,7 @@ TEST(cache_hits_and_invalidates)
 	CHECK_INT(st.misses, 3);
 	CHECK_INT(st.hits, 1);
 	cw_content_free(ct);
-	rm_tmp();
+	fx_rm_tmp();
 }
 
 TEST(cache_is_bounded)
@@ -485,13 +436,13 @@ TEST(cache_is_bounded)
 
 	if (!ct)
 		return;
-	mk_tmp();
+	fx_mk_tmp();
 	for (int i = 0; i < 3; i++) {
 		char body[64];
 
-		rand_path(p[i], sizeof(p[i]), tmp);
+		rand_path(p[i], sizeof(p[i]), fx_tmp);
 		snprintf(body, sizeof(body), "#!/bin/sh\necho %d\n", i);
-		CHECK_INT(write_file(p[i], body, strlen(body)), 0);
+		CHECK_INT(fx_write_file(p[i], body, strlen(body)), 0);
 		CHECK_INT(check_path(ct, p[i], NULL, 0, NULL, NULL), 0);
 	}
 	cw_content_get_stats(ct, &st);
@@ -505,7 +456,7 @@ TEST(cache_is_bounded)
 	CHECK_INT(st.hits, 1);
 	CHECK_INT(st.misses, 4);
 	cw_content_free(ct);
-	rm_tmp();
+	fx_rm_tmp();
 }
 
 struct thr_arg {
@@ -538,9 +489,9 @@ TEST(cache_thread_safe)
 
 	if (!ct)
 		return;
-	mk_tmp();
-	rand_path(path, sizeof(path), tmp);
-	CHECK_INT(copy_file(FIX "/linpeas_like.sh", path), 0);
+	fx_mk_tmp();
+	rand_path(path, sizeof(path), fx_tmp);
+	CHECK_INT(fx_copy_file(FIX "/linpeas_like.sh", path), 0);
 	for (int i = 0; i < 4; i++) {
 		a[i] = (struct thr_arg){ct, path, 0};
 		CHECK_INT(pthread_create(&t[i], NULL, thr, &a[i]), 0);
@@ -554,7 +505,7 @@ TEST(cache_thread_safe)
 	CHECK(st.misses >= 1 && st.misses <= 4);
 	CHECK_INT(st.entries, 1);
 	cw_content_free(ct);
-	rm_tmp();
+	fx_rm_tmp();
 }
 
 static int new_with_rule(const char *rule_text, struct cw_content **out)
@@ -562,10 +513,10 @@ static int new_with_rule(const char *rule_text, struct cw_content **out)
 	char dir[128], f[192];
 	struct cw_content_opts o = {.catalogue = cat};
 
-	snprintf(dir, sizeof(dir), "%s/rules", tmp);
+	snprintf(dir, sizeof(dir), "%s/rules", fx_tmp);
 	mkdir(dir, 0755);
 	snprintf(f, sizeof(f), "%s/user.yar", dir);
-	if (write_file(f, rule_text, strlen(rule_text)))
+	if (fx_write_file(f, rule_text, strlen(rule_text)))
 		return -EIO;
 	o.user_rules_dir = dir;
 	*out = NULL;
@@ -577,7 +528,7 @@ TEST(bad_user_rules_refused)
 	struct cw_content *ct = NULL;
 	struct cw_content_opts o = {.catalogue = cat, .user_rules_dir = "/nonexistent/cw-rules"};
 
-	mk_tmp();
+	fx_mk_tmp();
 	/* syntax error */
 	CHECK_INT(new_with_rule("rule broken {\n condition:\n  $a and\n}\n", &ct), -EINVAL);
 	CHECK(ct == NULL);
@@ -607,7 +558,7 @@ TEST(bad_user_rules_refused)
 	o.user_rules_dir = NULL;
 	o.hash_cap = -1;
 	CHECK_INT(cw_content_new(&ct, &o), -EINVAL);
-	rm_tmp();
+	fx_rm_tmp();
 }
 
 TEST(user_rule_with_context)
@@ -619,7 +570,7 @@ TEST(user_rule_with_context)
 	const char *argv_hit[] = {"x", "--escape-now", NULL};
 	const char *argv_miss[] = {"x", "--version", NULL};
 
-	mk_tmp();
+	fx_mk_tmp();
 	CHECK_INT(
 	    new_with_rule("// a rule that combines content with the exec's argv and basename\n"
 	                  "rule sh_escape_flag {\n"
@@ -632,13 +583,13 @@ TEST(user_rule_with_context)
 	                  &ct),
 	    0);
 	if (!ct) {
-		rm_tmp();
+		fx_rm_tmp();
 		return;
 	}
 	cw_content_get_stats(ct, &st);
 	CHECK(st.context_rules);
-	rand_path(path, sizeof(path), tmp);
-	CHECK_INT(write_file(path, "#!/bin/sh\necho hi\n", 18), 0);
+	rand_path(path, sizeof(path), fx_tmp);
+	CHECK_INT(fx_write_file(path, "#!/bin/sh\necho hi\n", 18), 0);
 	CHECK_INT(check_path(ct, path, argv_miss, 2, NULL, &det), 0);
 	CHECK_INT(check_path(ct, path, argv_hit, 2, NULL, &det), 1);
 	CHECK_STR(det.tool_id, "sh-escape");
@@ -652,7 +603,7 @@ TEST(user_rule_with_context)
 	CHECK_INT(st.hits, 1);
 	CHECK_INT(st.misses, 2);
 	cw_content_free(ct);
-	rm_tmp();
+	fx_rm_tmp();
 }
 
 TEST(hash_layer_and_cap)
@@ -665,9 +616,9 @@ TEST(hash_layer_and_cap)
 	char *data;
 	int r;
 
-	mk_tmp();
-	rand_path(path, sizeof(path), tmp);
-	CHECK_INT(write_file(path, "#!/bin/sh\necho 'just a script'\n", 31), 0);
+	fx_mk_tmp();
+	rand_path(path, sizeof(path), fx_tmp);
+	CHECK_INT(fx_write_file(path, "#!/bin/sh\necho 'just a script'\n", 31), 0);
 	sha256_of(path, sha);
 	snprintf(json, sizeof(json),
 	         "{\"tools\": [{\"id\": \"container-escape-check\", \"name\": "
@@ -700,8 +651,8 @@ TEST(hash_layer_and_cap)
 	if (ct) {
 		static const char body[] = "#!/bin/sh\n# zz-my \"unique\" marker-42\n";
 
-		rand_path(big, sizeof(big), tmp);
-		CHECK_INT(write_file(big, body, strlen(body)), 0);
+		rand_path(big, sizeof(big), fx_tmp);
+		CHECK_INT(fx_write_file(big, body, strlen(body)), 0);
 		CHECK_INT(check_path(ct, big, NULL, 0, &fi, &det), 1);
 		CHECK_STR(det.tool_id, "my-tool");
 		CHECK_STR(det.rule_id, "yara.catalogue_my_tool");
@@ -729,8 +680,8 @@ TEST(hash_layer_and_cap)
 	if (ct && data) {
 		memset(data, '#', 10000);
 		memcpy(data + 100, "by stealthcopter", 16);
-		rand_path(big, sizeof(big), tmp);
-		CHECK_INT(write_file(big, data, 10000), 0);
+		rand_path(big, sizeof(big), fx_tmp);
+		CHECK_INT(fx_write_file(big, data, 10000), 0);
 		CHECK_INT(check_path(ct, big, NULL, 0, &fi, &det), 1);
 		CHECK(fi.have_hash && fi.partially_hashed);
 		CHECK_INT(fi.hashed_size, 4096);
@@ -738,13 +689,13 @@ TEST(hash_layer_and_cap)
 		cw_detection_clear(&det);
 		memset(data + 100, '#', 16);
 		memcpy(data + 9000, "by stealthcopter", 16);
-		CHECK_INT(write_file(big, data, 10000), 0);
+		CHECK_INT(fx_write_file(big, data, 10000), 0);
 		CHECK_INT(check_path(ct, big, NULL, 0, &fi, &det), 0);
 		CHECK(fi.partially_hashed);
 	}
 	free(data);
 	cw_content_free(ct);
-	rm_tmp();
+	fx_rm_tmp();
 }
 
 TEST(unreadable_or_vanished)
@@ -757,14 +708,14 @@ TEST(unreadable_or_vanished)
 
 	if (!ct)
 		return;
-	mk_tmp();
+	fx_mk_tmp();
 	/* Could not be opened at all: 0, the path is still known. */
 	CHECK_INT(cw_content_check_fd(ct, -1, "/proc/123/exe", NULL, 0, NULL, &fi, &det), 0);
 	CHECK_STR(fi.path, "/proc/123/exe");
 	CHECK(!fi.have_hash);
 	/* Open but unreadable (write-only descriptor): 0 with the size. */
-	rand_path(path, sizeof(path), tmp);
-	CHECK_INT(copy_file(FIX "/deepce_like.sh", path), 0);
+	rand_path(path, sizeof(path), fx_tmp);
+	CHECK_INT(fx_copy_file(FIX "/deepce_like.sh", path), 0);
 	fd = open(path, O_WRONLY);
 	CHECK(fd >= 0);
 	CHECK_INT(cw_content_check_fd(ct, fd, path, NULL, 0, NULL, &fi, &det), 0);
@@ -772,141 +723,12 @@ TEST(unreadable_or_vanished)
 	CHECK(fi.have_size && fi.size > 0);
 	close(fd);
 	/* A directory: 0, nothing hashed. */
-	fd = open(tmp, O_RDONLY | O_DIRECTORY);
-	CHECK_INT(cw_content_check_fd(ct, fd, tmp, NULL, 0, NULL, &fi, &det), 0);
+	fd = open(fx_tmp, O_RDONLY | O_DIRECTORY);
+	CHECK_INT(cw_content_check_fd(ct, fd, fx_tmp, NULL, 0, NULL, &fi, &det), 0);
 	CHECK(!fi.have_hash);
 	close(fd);
 	cw_content_free(ct);
-	rm_tmp();
-}
-
-/* Run cw_cmd_scan with stdout captured into *out (malloc'd). */
-static int run_scan(char **args, int n, char **out)
-{
-	char cap[160];
-	int saved, fd, rc;
-	size_t len;
-
-	snprintf(cap, sizeof(cap), "%s.out", tmp);
-	fflush(stdout);
-	saved = dup(1);
-	fd = open(cap, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (saved < 0 || fd < 0)
-		return -1;
-	dup2(fd, 1);
-	close(fd);
-	rc = cw_cmd_scan(n, args);
-	fflush(stdout);
-	dup2(saved, 1);
-	close(saved);
-	*out = NULL;
-	if (cw_read_file(cap, 1 << 20, out, &len))
-		*out = strdup("");
-	unlink(cap);
-	return rc;
-}
-
-TEST(scan_command)
-{
-	char d1[128], d2[128], out_dir[128], a[512], b[512], c[512], e[512], lnk[512];
-	char *out = NULL;
-	int rc;
-
-	mk_tmp();
-	snprintf(d1, sizeof(d1), "%s/tree", tmp);
-	snprintf(d2, sizeof(d2), "%s/tree/usr/local/bin", tmp);
-	snprintf(out_dir, sizeof(out_dir), "%s/outside", tmp);
-	snprintf(a, sizeof(a), "mkdir -p '%s' '%s'", d2, out_dir);
-	CHECK_INT(system(a), 0);
-	snprintf(a, sizeof(a), "%s/helper", d2);
-	CHECK_INT(build(FIX "/peirates_like.c", a), 0);
-	snprintf(b, sizeof(b), "%s/tree/opt-setup.sh", tmp);
-	CHECK_INT(copy_file(FIX "/deepce_like.sh", b), 0);
-	snprintf(c, sizeof(c), "%s/cdk", d2);
-	CHECK_INT(copy_file(FIX "/benign/cdk", c), 0);
-	snprintf(e, sizeof(e), "%s/tree/README", tmp);
-	CHECK_INT(write_file(e, "nothing here\n", 13), 0);
-	/* A tool by name only (benign content): the name layer reports it. */
-	snprintf(lnk, sizeof(lnk), "%s/botb-linux-amd64", d2);
-	CHECK_INT(write_file(lnk, "#!/bin/sh\nexit 0\n", 17), 0);
-	/* A symlink out of the tree to a hit and a FIFO: neither is followed/read. */
-	snprintf(lnk, sizeof(lnk), "%s/x", out_dir);
-	CHECK_INT(copy_file(FIX "/linpeas_like.sh", lnk), 0);
-	snprintf(lnk, sizeof(lnk), "%s/tree/link", tmp);
-	CHECK_INT(symlink("../outside/x", lnk), 0);
-	snprintf(lnk, sizeof(lnk), "%s/tree/fifo", tmp);
-	CHECK_INT(mkfifo(lnk, 0600), 0);
-
-	{
-		char *args[] = {"scan", d1, NULL};
-
-		rc = run_scan(args, 2, &out);
-		CHECK_INT(rc, 1);
-		CHECK(out && strstr(out, "/usr/local/bin/helper: kubernetes_attack_tool peirates "
-		                         "yara.peirates (content)"));
-		CHECK(out && strstr(out, "/tree/opt-setup.sh: container_escape deepce yara.deepce "
-		                         "(content)"));
-		CHECK(out &&
-		      strstr(out, "/usr/local/bin/botb-linux-amd64: container_escape botb "));
-		CHECK(out && strstr(out, "(name)\n"));
-		CHECK(out && !strstr(out, "linpeas"));
-		CHECK(out && !strstr(out, "README"));
-		CHECK(out && !strstr(out, "/cdk:")); /* the Node.js cdk stays silent */
-		if (out && rc != 1)
-			fprintf(stderr, "  scan output:\n%s", out);
-		free(out);
-	}
-	{
-		char *args[] = {"scan", "--format", "json", b, NULL};
-		json_error_t jerr;
-		json_t *j;
-
-		rc = run_scan(args, 4, &out);
-		CHECK_INT(rc, 1);
-		j = out ? json_loads(out, JSON_DISABLE_EOF_CHECK, &jerr) : NULL;
-		CHECK(j != NULL);
-		CHECK_STR(json_string_value(json_object_get(j, "tool")), "deepce");
-		CHECK_STR(json_string_value(json_object_get(j, "categoryId")), "container_escape");
-		CHECK_STR(json_string_value(json_object_get(j, "matchedOn")), "content");
-		CHECK_INT(json_string_length(json_object_get(j, "sha256")), 64);
-		CHECK(json_array_size(json_object_get(j, "signatures")) >= 1);
-		json_decref(j);
-		free(out);
-	}
-	{
-		char *args[] = {"scan", e, c, NULL};
-
-		rc = run_scan(args, 3, &out);
-		CHECK_INT(rc, 0);
-		CHECK(out && out[0] == '\0');
-		free(out);
-	}
-	{
-		char *args[] = {"scan", "/nonexistent/cw-scan", NULL};
-
-		rc = run_scan(args, 2, &out);
-		CHECK_INT(rc, 2);
-		free(out);
-	}
-	{
-		char *args[] = {"scan", "--format", "xml", d1, NULL};
-
-		CHECK_INT(run_scan(args, 4, &out), 2);
-		free(out);
-	}
-	{
-		char *args[] = {"scan", "--rules", "/nonexistent/cw-rules", d1, NULL};
-
-		CHECK_INT(run_scan(args, 4, &out), 2);
-		free(out);
-	}
-	{
-		char *args[] = {"scan", NULL};
-
-		CHECK_INT(run_scan(args, 1, &out), 2);
-		free(out);
-	}
-	rm_tmp();
+	fx_rm_tmp();
 }
 
 static const struct cw_test tests[] = {
@@ -924,7 +746,6 @@ static const struct cw_test tests[] = {
     {"user_rule_with_context", user_rule_with_context},
     {"hash_layer_and_cap", hash_layer_and_cap},
     {"unreadable_or_vanished", unreadable_or_vanished},
-    {"scan_command", scan_command},
 };
 
 /* CW_TEST_MAIN's main() becomes run_all() so that the shared catalogue is

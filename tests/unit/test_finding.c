@@ -1,10 +1,12 @@
 /* test_finding.c - the SCC finding builder: every field of a container, a
  * Kubernetes and a host finding, argument redaction, hostile bytes (quotes,
  * control characters, invalid UTF-8, 4 KiB strings), resource-name templates,
- * the notification envelope, SHA-256 of real files (whole and capped) and ids.
+ * the notification envelope, hashed binaries and scripts, and ids
+ * (test_filehash.c: the hashing itself).
  * Findings are dumped compact, checked for raw newlines, parsed back and read.
  */
 #include "check.h"
+#include "fixture_data.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -722,120 +724,7 @@ TEST(test_generated_id_and_errors)
 	CHECK(cw_finding_build(&cfg, NULL) == NULL);
 }
 
-/* ---- hashing ------------------------------------------------------------- */
-
-static char dir[] = "/tmp/cw-test-finding-XXXXXX";
-
-static void cleanup(void)
-{
-	char cmd[600];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", dir);
-}
-
-/* Write len bytes of data (repeating pattern) to a new file; return an O_RDONLY fd. */
-static int make_file(const char *name, const char *pattern, size_t plen, size_t len)
-{
-	static int made;
-	char path[600];
-	FILE *f;
-	int fd;
-
-	if (!made) {
-		if (!mkdtemp(dir)) {
-			perror("mkdtemp");
-			exit(2);
-		}
-		made = 1;
-		atexit(cleanup);
-	}
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	if (!f)
-		return -1;
-	for (size_t i = 0; i < len; i++)
-		fputc(pattern[i % plen], f);
-	fclose(f);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	return fd;
-}
-
-TEST(test_hash)
-{
-	struct cw_file_info fi, prefix;
-	int fd, fd2;
-
-	memset(&fi, 0, sizeof(fi));
-	fd = make_file("abc", "abc", 3, 3);
-	CHECK(fd >= 0);
-	/* The offset of fd must not matter. */
-	CHECK(lseek(fd, 2, SEEK_SET) == 2);
-	CHECK_INT(cw_file_hash_fd(fd, 0, &fi), 0);
-	CHECK_STR(fi.sha256, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-	CHECK(fi.have_hash && fi.have_size);
-	CHECK_INT(fi.size, 3);
-	CHECK_INT(fi.hashed_size, 3);
-	CHECK(!fi.partially_hashed);
-
-	/* Cap below the size: only "ab" hashed, honestly reported. */
-	CHECK_INT(cw_file_hash_fd(fd, 2, &fi), 0);
-	CHECK_STR(fi.sha256, "fb8e20fc2e4c3f248c60c39bd652f3c1347298bb977b8b4d5903b85055620603");
-	CHECK_INT(fi.hashed_size, 2);
-	CHECK(fi.partially_hashed);
-	CHECK(fi.have_size);
-	CHECK_INT(fi.size, 3);
-
-	/* Cap equal to / above the size: the whole file. */
-	CHECK_INT(cw_file_hash_fd(fd, 3, &fi), 0);
-	CHECK(!fi.partially_hashed);
-	CHECK_INT(fi.hashed_size, 3);
-	CHECK_INT(cw_file_hash_fd(fd, 1000, &fi), 0);
-	CHECK(!fi.partially_hashed);
-	CHECK_STR(fi.sha256, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-	close(fd);
-
-	/* Empty file. */
-	fd = make_file("empty", "x", 1, 0);
-	CHECK_INT(cw_file_hash_fd(fd, 0, &fi), 0);
-	CHECK_STR(fi.sha256, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-	CHECK_INT(fi.size, 0);
-	close(fd);
-
-	/* A million 'a' (FIPS 180-2 vector) spans many 64 KiB chunks. */
-	fd = make_file("million", "a", 1, 1000000);
-	CHECK_INT(cw_file_hash_fd(fd, 0, &fi), 0);
-	CHECK_STR(fi.sha256, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
-	CHECK_INT(fi.size, 1000000);
-	CHECK_INT(fi.hashed_size, 1000000);
-	CHECK(!fi.partially_hashed);
-
-	/* Capped at a non-chunk boundary: equals the hash of a file holding the prefix. */
-	CHECK_INT(cw_file_hash_fd(fd, 100000, &fi), 0);
-	CHECK(fi.partially_hashed);
-	CHECK_INT(fi.hashed_size, 100000);
-	CHECK_INT(fi.size, 1000000);
-	fd2 = make_file("prefix", "a", 1, 100000);
-	memset(&prefix, 0, sizeof(prefix));
-	CHECK_INT(cw_file_hash_fd(fd2, 0, &prefix), 0);
-	CHECK_STR(fi.sha256, prefix.sha256);
-	close(fd2);
-	close(fd);
-
-	/* Read errors are negative errno and leave no hash claimed. */
-	fd = open(dir, O_RDONLY | O_DIRECTORY);
-	CHECK(fd >= 0);
-	fi.have_size = true; /* what the caller knew survives the failure */
-	fi.size = 55;
-	CHECK_INT(cw_file_hash_fd(fd, 0, &fi), -EISDIR);
-	CHECK(!fi.have_hash);
-	CHECK(fi.have_size);
-	CHECK_INT(fi.size, 55);
-	close(fd);
-	CHECK_INT(cw_file_hash_fd(-1, 0, &fi), -EBADF);
-	CHECK_INT(cw_file_hash_fd(0, -5, &fi), -EINVAL);
-}
+/* ---- hashed files in the finding --------------------------------------- */
 
 TEST(test_hashed_binary_and_script)
 {
@@ -846,11 +735,11 @@ TEST(test_hashed_binary_and_script)
 	fixture();
 	memset(&bin, 0, sizeof(bin));
 	memset(&script, 0, sizeof(script));
-	fd = make_file("tool", "abc", 3, 3);
+	fd = fx_pattern_fd("abc", 3, 3);
 	CHECK_INT(cw_file_hash_fd(fd, 0, &bin), 0);
 	close(fd);
 	strcpy(bin.path, "/usr/bin/bash");
-	fd = make_file("script", "a", 1, 1000000);
+	fd = fx_pattern_fd("a", 1, 1000000);
 	CHECK_INT(cw_file_hash_fd(fd, 4096, &script), 0);
 	close(fd);
 	script.path[0] = '\0'; /* unknown: the exec's filename stands in */
@@ -903,7 +792,6 @@ static const struct cw_test tests[] = {
     {"notification", test_notification},
     {"extra_and_flags", test_extra_and_flags},
     {"generated_id_and_errors", test_generated_id_and_errors},
-    {"hash", test_hash},
     {"hashed_binary_and_script", test_hashed_binary_and_script},
 };
 
