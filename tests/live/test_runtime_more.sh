@@ -68,6 +68,23 @@ f=$(wait_finding "$OUT" '.category == "Execution: Program Run with Disallowed HT
 check "Disallowed HTTP Proxy Env (LOW): HTTPS_PROXY after 12 KB of environment, password hidden" \
 	jqt '.severity == "LOW" and .moduleName == "PROGRAM_RUN_WITH_DISALLOWED_HTTP_PROXY_ENV" and .sourceProperties.Environment_Variables == ["HTTPS_PROXY=http://***@198.51.100.7:3128"] and .processes[0].binary.path == "/opt/fetcher"' <<<"${f:-null}"
 check "... the password is nowhere in the output" test -z "$(grep -l s3cret "$OUT")"
+# the '=' ending the proxy name at every place the in-kernel scan treats
+# apart: each byte of an 8-byte word, a name across two words, and across the
+# 4 KiB chunk boundary (chunks overlap by 8 bytes: without the overlap 4096
+# and 4097 are missed). env -i: the block is exactly PAD=<n bytes> then
+# HTTPS_PROXY=..., so the '=' is at offset n + 16.
+POS="16 17 18 19 20 21 22 23 24 63 64 65 71 72 127 4087 4088 4089 4094 4095 4096 4097 4103 4150"
+cmd=
+for p in $POS; do
+	cmd+="env -i PAD=$(head -c $((p - 16)) /dev/zero | tr '\0' y) HTTPS_PROXY=http://198.51.100.9:3128 /opt/fetcher pos$p; "
+done
+run "$cmd"
+missed=
+for p in $POS; do
+	wait_finding "$OUT" ".category == \"Execution: Program Run with Disallowed HTTP Proxy Env\" and (.processes[0].args | index(\"pos$p\"))" >/dev/null || missed+=" $p"
+done
+check "a proxy variable whose '=' is at any of $(wc -w <<<"$POS") offsets (word and chunk edges) is seen (missed:${missed:- none})" \
+	test -z "$missed"
 
 # ---- the first message on a new connection: Stratum ----
 # a container on the host's network talks to a listener on 127.0.0.1 that
