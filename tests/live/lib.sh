@@ -153,6 +153,17 @@ wait_finding() {
 	return 1
 }
 
+# wait_jq FILE FILTER: waits (up to 10 s) until jq -e FILTER holds on FILE
+# (a stats file rewritten every 0.5 s, a findings file being appended to).
+wait_jq() {
+	local i
+	for i in $(seq 1 100); do
+		jq -e "$2" "$1" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # docker_start DIR: a private dockerd without networking (lab.md), its state
 # under DIR; exports DOCKER_HOST. Fails (its log's tail printed) if it does not
 # answer. docker_stop removes its containers and stops it.

@@ -112,8 +112,10 @@ check "a host process's signal is logged, not a finding" grep -q "host process .
 check "  and counted (guard.host_attempts)" jqt '.guard.host_attempts >= 1' "$STATS"
 check "300 signals from one host process are one log line" \
 	[ "$(grep -c "host process $FLOOD (bash) sent the agent signal 18" "$OUT.err")" -eq 1 ]
+# (waited for: 300 events to read and a stats write, slow on a loaded machine)
 check "  the other 299 counted as unlogged (guard.host_attempts_unlogged)" \
-	jqt '.guard.host_attempts >= 301 and .guard.host_attempts_unlogged >= 299' "$STATS"
+	wait_jq "$STATS" '.guard.host_attempts >= 301 and .guard.host_attempts_unlogged >= 299'
+[ "$T_FAILED" -eq 0 ] || jq -c .guard "$STATS" >&2
 check "  attempts from containers counted (guard.attempts >= 6)" jqt '.guard.attempts >= 6' "$STATS"
 check "a bpf id that is not the agent's is nothing" \
 	[ "$(jq -c 'select(.sourceProperties.Syscall == "bpf")' "$OUT" | grep -c .)" -eq 2 ]
