@@ -36,15 +36,8 @@ EOF
 echo '{"project": "before-reload"}' >"$LIVE_DIR/conf.json"
 
 stat_of() { jq -r "$1" "$ST" 2>/dev/null; }
-# wait_stat JQ VALUE: the stats file shows VALUE for JQ within 10 s
-wait_stat() {
-	local i
-	for i in $(seq 1 100); do
-		[ "$(stat_of "$1")" = "$2" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
+# wait_stat JQ N: the stats file shows the number N for JQ within 10 s
+wait_stat() { wait_jq "$ST" "$1 == $2"; }
 hup() { kill -HUP "$AGENT_PID"; }
 
 check "agent starts with --rules and --config" start_agent "$OUT" --rules "$D" \
@@ -99,7 +92,7 @@ rule site_reload_tool
 EOF
 hup
 check "the good rules take effect (generation 1, reloads 1)" \
-	bash -c "$(declare -f stat_of wait_stat); ST='$ST'; wait_stat .rules.generation 1 && [ \"\$(stat_of .rules.reloads)\" = 1 ]"
+	bash -c "$(declare -f stat_of wait_stat wait_jq); ST='$ST'; wait_stat .rules.generation 1 && [ \"\$(stat_of .rules.reloads)\" = 1 ]"
 run_in /opt/rl_tool
 f=$(wait_finding "$OUT" '.processes[0].binary.path == "/opt/rl_tool"')
 check "the file judged clean before is a finding now (the kernel's known-clean mark went)" [ -n "$f" ]

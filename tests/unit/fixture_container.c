@@ -3,7 +3,6 @@
 #include "fixture_container.h"
 
 #include <errno.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,20 +14,6 @@
 #include "util.h"
 
 char fx_dir[] = "/tmp/cw-test-container-XXXXXX";
-
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st;
-	(void)flag;
-	(void)f;
-	return remove(p);
-}
-
-void fx_rm_rf(const char *p)
-{
-	if (nftw(p, rm_one, 16, FTW_DEPTH | FTW_PHYS) != 0 && errno != ENOENT)
-		fprintf(stderr, "could not remove %s: %s\n", p, strerror(errno));
-}
 
 static void cleanup(void)
 {

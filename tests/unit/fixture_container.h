@@ -9,6 +9,7 @@
 
 #include "container.h"
 #include "exec.h"
+#include "fixture_data.h"
 
 #define ID_A "4e5c9a8f1b2d3c4e5f60718293a4b5c6d7e8f90112233445566778899aabbccd"
 #define ID_B "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -37,7 +38,6 @@ extern char fx_dir[];
 extern uint32_t fx_host_pidns, fx_host_mntns;
 extern uint32_t fx_web_pidns, fx_crio_pidns, fx_rootless_pidns, fx_stale_pidns, fx_shared_pidns;
 
-void fx_rm_rf(const char *p);
 void fx_ensure_dir(void);
 /* mkdir -p path. */
 void fx_mkdirs(const char *path);

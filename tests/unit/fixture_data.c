@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,13 +49,23 @@ void fx_mk_tmp(void)
 	}
 }
 
+static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)st;
+	(void)flag;
+	(void)f;
+	return remove(p);
+}
+
+void fx_rm_rf(const char *p)
+{
+	if (nftw(p, rm_one, 16, FTW_DEPTH | FTW_PHYS) != 0 && errno != ENOENT)
+		fprintf(stderr, "could not remove %s: %s\n", p, strerror(errno));
+}
+
 void fx_rm_tmp(void)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx_tmp);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", fx_tmp);
+	fx_rm_rf(fx_tmp);
 }
 
 int fx_build(const char *src, const char *out)

@@ -14,6 +14,9 @@ int fx_pattern_fd(const char *pattern, size_t plen, size_t len);
 /* A private temporary directory: fx_mk_tmp makes it (its path in fx_tmp; exits
  * the run if it cannot), fx_rm_tmp removes it and everything under it. */
 extern char fx_tmp[64];
+/* Remove p and everything under it, symlinks not followed (nftw); a failure
+ * other than "not there" is printed. */
+void fx_rm_rf(const char *p);
 void fx_mk_tmp(void);
 void fx_rm_tmp(void);
 
