@@ -11,8 +11,11 @@
 
 /* Per-CPU counters, index into guard_counts. */
 enum cw_guard_counter {
-	CW_GC_SUBMITTED = 0, /* attempt records sent */
-	CW_GC_LOST = 1,      /* attempt records lost (ring buffer full) */
+	CW_GC_SUBMITTED = 0,   /* attempt records sent */
+	CW_GC_LOST = 1,        /* attempt records lost (ring buffer full) */
+	CW_GC_FOLDED = 2,      /* container attempts folded into a recent record */
+	CW_GC_FOLDED_HOST = 3, /* host attempts folded into a recent record */
+	CW_GC_SHED = 4,        /* attempts that cannot stop the agent, not sent: ring half full */
 	CW_GC_MAX
 };
 

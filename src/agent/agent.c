@@ -650,6 +650,7 @@ static int event_loop(struct agent *a)
 {
 	int64_t last_check = cw_mono_ms();
 	unsigned checks = 0;
+	int err;
 
 	while (!cw_agent_stop) {
 		struct pollfd pfd[5] = {
@@ -684,6 +685,10 @@ static int event_loop(struct agent *a)
 				cw_attrib_sync(a->attrib);
 		}
 	}
+	/* the record of the signal that stopped us is in the ring before the signal
+	 * was sent: read it, so the agent itself logs who stopped it */
+	if (a->guard && (err = cw_guard_consume(a->guard)) < 0)
+		cw_warn("reading the self-protection records at stop failed: %s", strerror(-err));
 	return 0;
 }
 

@@ -54,18 +54,21 @@ static json_t *guard_stats(struct cw_guard *g)
 
 	if (cw_guard_stats(g, &gs))
 		return NULL;
-	o = json_pack("{s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:i,s:i}", "pinned", gs.pinned, "delivered",
-	              (json_int_t)gs.submitted, "lost", (json_int_t)gs.lost, "attempts",
-	              (json_int_t)gs.attempts, "host_attempts", (json_int_t)gs.host_attempts,
-	              "host_attempts_unlogged", (json_int_t)gs.host_unlogged, "malformed",
+	o = json_pack("{s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:i,s:i}", "pinned", gs.pinned,
+	              "delivered", (json_int_t)gs.submitted, "lost", (json_int_t)gs.lost,
+	              "attempts", (json_int_t)gs.attempts, "attempts_folded", (json_int_t)gs.folded,
+	              "host_attempts", (json_int_t)gs.host_attempts, "host_attempts_folded",
+	              (json_int_t)gs.host_folded, "host_attempts_unlogged",
+	              (json_int_t)gs.host_unlogged, "shed", (json_int_t)gs.shed, "malformed",
 	              (json_int_t)gs.malformed, "protected_threads", (int)gs.protected_tids,
 	              "protected_objects", (int)gs.protected_objects);
 	if (o && gs.previous.found)
-		json_object_set_new(o, "previous",
-		                    json_pack("{s:i,s:b,s:f,s:I}", "pid", (int)gs.previous.pid,
-		                              "clean", gs.previous.clean, "down_seconds",
-		                              gs.previous.down_s, "processes_started",
-		                              (json_int_t)gs.previous.processes));
+		json_object_set_new(
+		    o, "previous",
+		    json_pack("{s:i,s:b,s:f,s:I,s:I,s:I}", "pid", (int)gs.previous.pid, "clean",
+		              gs.previous.clean, "down_seconds", gs.previous.down_s,
+		              "processes_started", (json_int_t)gs.previous.processes, "lost",
+		              (json_int_t)gs.previous.lost, "shed", (json_int_t)gs.previous.shed));
 	return o;
 }
 
@@ -331,6 +334,12 @@ static const struct {
      "attempts on the agent from host processes (logged only)", false},
     {"guard", "host_attempts_unlogged", "guard_host_attempts_unlogged_total",
      "host attempts not logged: the caller was logged less than 10 s before", false},
+    {"guard", "attempts_folded", "guard_attempts_folded_total",
+     "container attempts not sent: a repeat within 1 s of the same attempt's record", false},
+    {"guard", "host_attempts_folded", "guard_host_attempts_folded_total",
+     "host attempts not sent: a repeat within 1 s of the same attempt's record", false},
+    {"guard", "shed", "guard_attempts_shed_total",
+     "attempts that cannot stop the agent, not sent: its ring buffer was half full", false},
     {"guard", "lost", "guard_records_lost_total",
      "records of attempts on the agent lost (ring buffer full)", false},
     {"context", "ancestors_read", "context_ancestors_read_total",
@@ -424,9 +433,14 @@ void cw_stats_prometheus(FILE *out, json_t *o)
 		    "cagewatch_guard_previous_down_seconds %.3f\n"
 		    "# HELP cagewatch_guard_previous_processes_started processes started while no "
 		    "agent ran\n# TYPE cagewatch_guard_previous_processes_started gauge\n"
-		    "cagewatch_guard_previous_processes_started %lld\n",
+		    "cagewatch_guard_previous_processes_started %lld\n"
+		    "# HELP cagewatch_guard_previous_records_lost the previous agent's attempt "
+		    "records lost (ring buffer full)\n"
+		    "# TYPE cagewatch_guard_previous_records_lost gauge\n"
+		    "cagewatch_guard_previous_records_lost %lld\n",
 		    json_real_value(json_object_get(v, "down_seconds")),
-		    (long long)json_integer_value(json_object_get(v, "processes_started")));
+		    (long long)json_integer_value(json_object_get(v, "processes_started")),
+		    (long long)json_integer_value(json_object_get(v, "lost")));
 	print_sinks(out, json_object_get(o, "sinks"));
 	if (json_array_size(per)) {
 		fprintf(
@@ -513,17 +527,19 @@ static void print_text(json_t *o)
 		    I(hd, "expired"), I(hd, "orphaned"), I(hd, "gone"), I(hd, "hold_failed"));
 	if (gd)
 		printf(
-		    "guard:   %s  attempts from containers %lld  from the host %lld  lost %lld\n",
+		    "guard:   %s  attempts from containers %lld (+%lld repeats folded)  from the "
+		    "host %lld (+%lld folded)  shed %lld  lost %lld\n",
 		    json_is_true(json_object_get(gd, "pinned")) ? "pinned" : "not pinned",
-		    I(gd, "attempts"), I(gd, "host_attempts"), I(gd, "lost"));
+		    I(gd, "attempts"), I(gd, "attempts_folded"), I(gd, "host_attempts"),
+		    I(gd, "host_attempts_folded"), I(gd, "shed"), I(gd, "lost"));
 	if (pv)
 		printf("gap:     agent pid %lld stopped %s; no agent for %.1f s; %lld processes "
-		       "started meanwhile\n",
+		       "started meanwhile; its attempt records lost %lld, shed %lld\n",
 		       I(pv, "pid"),
 		       json_is_true(json_object_get(pv, "clean")) ? "on its own"
 		                                                  : "without shutting down",
 		       json_real_value(json_object_get(pv, "down_seconds")),
-		       I(pv, "processes_started"));
+		       I(pv, "processes_started"), I(pv, "lost"), I(pv, "shed"));
 #undef I
 }
 

@@ -14,6 +14,12 @@
  * writes into guard_state (the kernel side never reads it) it also reports the
  * gap: how long no agent ran, and how many processes the kernel started
  * meanwhile (its own fork counter: no BPF program has to run on every exec).
+ *
+ * A flood cannot crowd out the attempt that matters: repeats of one attempt
+ * (same caller, syscall and arguments) within FOLD_NS of its last record are
+ * only counted, and once the ring buffer is half full only attempts that can
+ * stop the agent (a signal with a harmful default, ptrace, process_vm_writev,
+ * detaching or replacing a link) still go in; the rest are counted as shed.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -39,6 +45,19 @@ const volatile __u32 host_mntns = 0;
 #define BPF_CMD_LINK_UPDATE       29
 #define BPF_CMD_LINK_GET_FD_BY_ID 30
 #define BPF_CMD_LINK_DETACH       34
+#define SIG_CHLD                  17
+#define SIG_CONT                  18
+#define SIG_URG                   23
+#define SIG_WINCH                 28
+#define FOLD_NS                   1000000000ull /* one record per attempt per second */
+
+/* One attempt, as folding tells repeats apart. */
+struct fold_key {
+	__u32 tgid; /* the caller */
+	__u32 sys;  /* CW_TQS_* */
+	__u64 a0;   /* signal, ptrace request or bpf command */
+	__u64 a1;   /* pid, tid, pidfd or object id */
+};
 
 /** @brief Attempts on the agent, to user space (pinned: survives the agent). */
 struct {
@@ -78,6 +97,14 @@ struct {
 	__type(value, __u8);
 } guard_ids SEC(".maps");
 
+/** @brief When each recent attempt was last sent (not pinned: per agent). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct fold_key);
+	__type(value, __u64);
+} guard_recent SEC(".maps");
+
 /** @brief Per-CPU scratch where a record is assembled. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -110,21 +137,66 @@ static __always_inline bool is_agent_tid(long tid)
 	return tid > 0 && bpf_map_lookup_elem(&guard_tids, &k);
 }
 
+/* Could this attempt stop or blind the agent? Those keep the ring's second half. */
+static __always_inline bool can_stop_agent(__u32 sys, __u64 a0)
+{
+	switch (sys) {
+	case CW_TQS_KILL:
+	case CW_TQS_TKILL:
+	case CW_TQS_TGKILL:
+	case CW_TQS_PIDFD_SIGNAL:
+		return a0 != SIG_CONT && a0 != SIG_CHLD && a0 != SIG_URG && a0 != SIG_WINCH;
+	case CW_TQS_PTRACE:
+	case CW_TQS_VM_WRITEV:
+		return true;
+	case CW_TQS_BPF:
+		return a0 == BPF_CMD_LINK_DETACH || a0 == BPF_CMD_LINK_UPDATE;
+	}
+	return false;
+}
+
+/* Should this attempt go unsent? Repeats within FOLD_NS of the same
+ * attempt's last record are folded; with the ring half full, attempts that
+ * cannot stop the agent are shed. Either way counted. */
+static __always_inline bool hold_back(struct task_struct *task, __u32 sys, __u64 a0, __u64 a1,
+                                      bool host)
+{
+	struct fold_key k = {.tgid = task->tgid, .sys = sys, .a0 = a0, .a1 = a1};
+	__u64 now = bpf_ktime_get_ns(), *last = bpf_map_lookup_elem(&guard_recent, &k);
+
+	if (last && now - *last < FOLD_NS) {
+		gcount(host ? CW_GC_FOLDED_HOST : CW_GC_FOLDED);
+		return true;
+	}
+	if (!can_stop_agent(sys, a0) &&
+	    bpf_ringbuf_query(&guard_events, BPF_RB_AVAIL_DATA) >
+	        bpf_ringbuf_query(&guard_events, BPF_RB_RING_SIZE) / 2) {
+		gcount(CW_GC_SHED);
+		return true;
+	}
+	bpf_map_update_elem(&guard_recent, &k, &now, BPF_ANY);
+	return false;
+}
+
 /* Send a record of kind sys with its arguments; the caller is filled in here. */
 static __always_inline int report(struct task_struct *task, __u32 sys, long id, __u64 a0, __u64 a1,
                                   __u64 a2)
 {
 	struct cw_tq_event *e;
-	__u32 zero = 0;
+	__u32 zero = 0, pidns = task_pidns(task);
+	__u32 mntns = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
+	bool host = pidns == host_pidns && mntns == host_mntns;
 
+	if (hold_back(task, sys, a0, a1, host))
+		return 0;
 	e = bpf_map_lookup_elem(&guard_scratch, &zero);
 	if (!e)
 		return 0;
 	e->sys = sys;
-	e->pidns = task_pidns(task);
-	e->mntns = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
+	e->pidns = pidns;
+	e->mntns = mntns;
 	e->flags = CW_TQF_AGENT;
-	if (e->pidns == host_pidns && e->mntns == host_mntns)
+	if (host)
 		e->flags |= CW_TQF_HOST_NS;
 	e->syscall_nr = id;
 	e->ret = 0;

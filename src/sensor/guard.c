@@ -58,6 +58,7 @@ struct cw_guard {
 	int (*on_record)(void *ctx, const void *data, size_t len);
 	void *ctx;
 	uint64_t start_ns;
+	uint32_t self; /* this agent's pid: records naming another are an earlier agent's */
 	struct cw_guard_stats st;
 	struct host_line recent[HOST_SLOTS]; /* the last host callers logged */
 };
@@ -103,16 +104,29 @@ static bool host_should_log(struct cw_guard *g, uint32_t tgid, uint32_t kind, ui
 	return true;
 }
 
+/* Signals whose delivery ends or stops the agent: logged every time (the
+ * kernel already folds repeats within a second), so the line saying who
+ * stopped the agent is never held back. */
+static bool stopping_signal(uint64_t sig)
+{
+	return sig && sig != SIGCONT && sig != SIGCHLD && sig != SIGURG && sig != SIGWINCH;
+}
+
 /* A host process's attempt: logged (within host_should_log's limit) and
- * counted, never a finding. */
+ * counted, never a finding. Records an earlier agent left in the pinned ring
+ * name that agent and are always logged. */
 static void host_attempt(struct cw_guard *g, const struct cw_tq_event *ev)
 {
-	char comm[sizeof(ev->comm) + 1], more[64] = "";
+	char comm[sizeof(ev->comm) + 1], more[64] = "", whom[64] = "the agent";
 	uint32_t kind = host_kind(ev);
-	uint64_t quiet;
+	bool earlier = ev->target_pid != g->self;
+	uint64_t quiet = 0;
 
 	g->st.host_attempts++;
-	if (!host_should_log(g, ev->tgid, kind, &quiet))
+	if (earlier)
+		snprintf(whom, sizeof(whom), "the agent before this one (pid %u)", ev->target_pid);
+	else if (!(kind == 2 && stopping_signal(ev->arg[0])) &&
+	         !host_should_log(g, ev->tgid, kind, &quiet))
 		return;
 	memcpy(comm, ev->comm, sizeof(ev->comm));
 	comm[sizeof(ev->comm)] = 0;
@@ -120,14 +134,14 @@ static void host_attempt(struct cw_guard *g, const struct cw_tq_event *ev)
 		snprintf(more, sizeof(more), " (and %llu more times since its last line)",
 		         (unsigned long long)quiet);
 	if (kind == 0)
-		cw_info("host process %u (%s) took a descriptor of one of the agent's BPF "
-		        "objects (bpf command %llu)%s",
-		        ev->tgid, comm, (unsigned long long)ev->arg[0], more);
+		cw_info("host process %u (%s) took a descriptor of one of %s's BPF objects (bpf "
+		        "command %llu)%s",
+		        ev->tgid, comm, whom, (unsigned long long)ev->arg[0], more);
 	else if (kind == 1)
-		cw_info("host process %u (%s) traced the agent or accessed its memory%s", ev->tgid,
-		        comm, more);
+		cw_info("host process %u (%s) traced %s or accessed its memory%s", ev->tgid, comm,
+		        whom, more);
 	else
-		cw_info("host process %u (%s) sent the agent signal %llu (%s)%s", ev->tgid, comm,
+		cw_info("host process %u (%s) sent %s signal %llu (%s)%s", ev->tgid, comm, whom,
 		        (unsigned long long)ev->arg[0],
 		        ev->arg[0] < 65 && sigabbrev_np((int)ev->arg[0])
 		            ? sigabbrev_np((int)ev->arg[0])
@@ -205,6 +219,22 @@ static int pin_fd(const struct cw_guard *g, const char *name)
 	return bpf_obj_get(p);
 }
 
+/* The earlier agent's drop counters, from its pinned counts (an agent older
+ * than the shed counter has fewer entries: those read as 0). */
+static void read_previous_counts(struct cw_guard *g)
+{
+	struct cw_guard_gap *gap = &g->st.previous;
+	int fd = pin_fd(g, "counts");
+
+	if (fd < 0)
+		return;
+	if (counter(fd, g->ncpu, CW_GC_LOST, &gap->lost))
+		gap->lost = 0;
+	if (counter(fd, g->ncpu, CW_GC_SHED, &gap->shed))
+		gap->shed = 0;
+	close(fd);
+}
+
 /* What the pins of an earlier agent say. Returns 1 when another agent is
  * alive and holds them (this one then pins nothing), else 0. */
 static int read_previous(struct cw_guard *g)
@@ -234,6 +264,7 @@ static int read_previous(struct cw_guard *g)
 	gap->down_s = g->start_ns > s.beat_ns ? (double)(g->start_ns - s.beat_ns) / 1e9 : 0;
 	gap->processes = forks > s.forks_at_beat ? forks - s.forks_at_beat : 0;
 	g->old_events_fd = pin_fd(g, "events");
+	read_previous_counts(g);
 	return 0;
 }
 
@@ -252,6 +283,14 @@ static void log_previous(const struct cw_guard *g)
 		        "(killed or crashed) %.1f s ago; %llu processes started unwatched since; "
 		        "attempts on it that were recorded follow as findings",
 		        gap->pid, gap->down_s, (unsigned long long)gap->processes);
+	if (gap->lost)
+		cw_warn("%llu records of attempts on the agent before this one were lost (its "
+		        "ring buffer was full): those attempts are not reported",
+		        (unsigned long long)gap->lost);
+	if (gap->shed)
+		cw_info("%llu attempts on the agent before this one that could not stop it were "
+		        "counted but not recorded (its ring buffer was half full)",
+		        (unsigned long long)gap->shed);
 }
 
 /* Remove every pin in the directory (an earlier agent's), then pin ours. */
@@ -394,6 +433,7 @@ int cw_guard_open(struct cw_guard **out, const struct cw_guard_opts *opts)
 	g->on_record = opts->on_record;
 	g->ctx = opts->ctx;
 	g->start_ns = (uint64_t)cw_boot_ns();
+	g->self = (uint32_t)getpid();
 	if ((g->ncpu = cw_bpf_ncpu()) <= 0) {
 		err = g->ncpu;
 		goto fail;
@@ -536,7 +576,10 @@ int cw_guard_stats(const struct cw_guard *g, struct cw_guard_stats *out)
 	*out = g->st;
 	fd = bpf_map__fd(g->skel->maps.guard_counts);
 	if ((err = counter(fd, g->ncpu, CW_GC_SUBMITTED, &out->submitted)) ||
-	    (err = counter(fd, g->ncpu, CW_GC_LOST, &out->lost)))
+	    (err = counter(fd, g->ncpu, CW_GC_LOST, &out->lost)) ||
+	    (err = counter(fd, g->ncpu, CW_GC_FOLDED, &out->folded)) ||
+	    (err = counter(fd, g->ncpu, CW_GC_FOLDED_HOST, &out->host_folded)) ||
+	    (err = counter(fd, g->ncpu, CW_GC_SHED, &out->shed)))
 		return err;
 	return 0;
 }

@@ -39,12 +39,17 @@ struct cw_guard_gap {
 	double down_s;            /* from its last heartbeat to this start */
 	uint64_t processes;       /* processes the kernel started in that time */
 	uint64_t records_waiting; /* attempt records it never read (delivered by poll) */
+	uint64_t lost;            /* its records lost to a full ring buffer, in its life */
+	uint64_t shed;            /* its attempts shed from a half-full ring, in its life */
 };
 
 struct cw_guard_stats {
 	bool pinned;
 	uint64_t submitted;     /* attempt records sent by the kernel */
 	uint64_t lost;          /* lost to a full ring buffer */
+	uint64_t folded;        /* container repeats within 1 s of a record, not sent */
+	uint64_t host_folded;   /* host repeats within 1 s of a record, not sent */
+	uint64_t shed;          /* attempts that cannot stop the agent, not sent: ring half full */
 	uint64_t attempts;      /* records from containers handed on */
 	uint64_t host_attempts; /* records from host processes (logged only) */
 	uint64_t host_unlogged; /* of those, not logged: the caller's line is recent */

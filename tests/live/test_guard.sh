@@ -6,7 +6,10 @@
 #    process_vm_readv and bpf(GET_FD_BY_ID) of the agent's own program and map
 #    are findings of their own (technique.agent.*, Defense Evasion), with the
 #    container attributed and the signal named;
-#  - kill -9 of the agent: the record waits in the pinned ring buffer; the next
+#  - a host flood of one signal is folded in the kernel, nothing lost;
+#  - kill -9 of the agent, after a crowd of 400 harmless signals from the
+#    container while the agent is stopped: the record waits in the pinned
+#    ring buffer (the crowd is shed from its second half); the next
 #    agent reports it as a finding, and reports the gap (not a clean stop, how
 #    long, how many execs ran unwatched: at least the ones run meanwhile);
 #  - a clean stop is reported as such; a host process's signal is logged and
@@ -113,8 +116,11 @@ check "  and counted (guard.host_attempts)" jqt '.guard.host_attempts >= 1' "$ST
 check "300 signals from one host process are one log line" \
 	[ "$(grep -c "host process $FLOOD (bash) sent the agent signal 18" "$OUT.err")" -eq 1 ]
 # (waited for: 300 events to read and a stats write, slow on a loaded machine)
-check "  the other 299 counted as unlogged (guard.host_attempts_unlogged)" \
-	wait_jq "$STATS" '.guard.host_attempts >= 301 and .guard.host_attempts_unlogged >= 299'
+# repeats within a second are folded in the kernel (one record each second), so
+# a slow agent (sanitizers, a loaded node) loses none of them to a full ring
+check "  the other 299 folded in the kernel and counted, none lost (guard.host_attempts_folded)" \
+	wait_jq "$STATS" '.guard.host_attempts_folded + .guard.host_attempts_unlogged >= 299
+		and .guard.host_attempts_folded >= 200 and .guard.lost == 0'
 [ "$T_FAILED" -eq 0 ] || jq -c .guard "$STATS" >&2
 check "  attempts from containers counted (guard.attempts >= 6)" jqt '.guard.attempts >= 6' "$STATS"
 check "a bpf id that is not the agent's is nothing" \
@@ -133,6 +139,12 @@ check "  and the first agent's pins are still its own" \
 	[ "$(bpftool map dump pinned "$PIN/state" -j | jq '.[0].formatted.value.agent_tgid // .[0].value.agent_tgid // 0' 2>/dev/null)" = "$A1" ]
 
 # --- the kill: the next agent reports the attempt and the gap ---------------------
+# first a crowd: the host stops the agent, and 400 processes in the container
+# each send it SIGWINCH (no repeats to fold; SIGCONT would wake it): the ring's second half stays free
+# for attempts that can stop the agent, so the kill -9 after them still goes in
+kill -STOP "$A1"
+sleep 0.2
+cg sh -c 'i=0; while [ $i -lt 400 ]; do kill -WINCH "$1" & i=$((i + 1)); done; wait' _ "$A1"
 cg kill -9 "$A1"
 for i in $(seq 1 50); do kill -0 "$A1" 2>/dev/null || break; sleep 0.1; done
 wait "$A1" 2>/dev/null
@@ -151,6 +163,9 @@ check "  and warns of the gap: killed, how long, how many execs" \
 sleep 0.6
 check "stats: guard.previous not clean, >= 1 s down, >= 40 processes started meanwhile" \
 	jqt '.guard.previous.clean == false and .guard.previous.down_seconds >= 1 and .guard.previous.processes_started >= 40 and .guard.previous.pid == '"$A1" "$STATS"
+check "  a crowd of 400 harmless signals was shed, not the kill (guard.shed)" \
+	jqt '.guard.previous.shed >= 100 and .guard.previous.lost == 0' "$STATS"
+check "  and the next agent says so" grep -q "attempts on the agent before this one that could not stop it were counted but not recorded" "$OUT2.err"
 check "cagewatch stats prints the gap" bash -c "'$CAGEWATCH' stats --stats-file '$STATS' | grep -q 'gap: *agent pid $A1 stopped without shutting down'"
 check "/metrics has the gap" bash -c "'$CAGEWATCH' stats --stats-file '$STATS' --format prometheus | grep -q '^cagewatch_guard_previous_processes_started [0-9]'"
 
@@ -158,6 +173,8 @@ check "/metrics has the gap" bash -c "'$CAGEWATCH' stats --stats-file '$STATS' -
 B=$AGENT_PID
 stop_agent
 check "the host's SIGTERM to the agent was logged as such" grep -q "sent the agent signal 15 (TERM)" "$OUT2.err"
+check "  and the STOP the killed agent got, from its ring, names that agent" \
+	grep -q "host process [0-9]* (bash) sent the agent before this one (pid $A1) signal 19 (STOP)" "$OUT2.err"
 OUT3=$LIVE_DIR/c.json
 start_agent "$OUT3" --pin-dir "$PIN" --stats-file "$STATS" || { not_ok "third agent starts"; live_done; }
 sleep 0.6
