@@ -105,8 +105,7 @@ fi
 
 # Cache: the same file again is a cache hit, not a second read.
 run_in '/tmp/marker; /tmp/marker'
-sleep 1.5
-check "cache hits counted in stats" test "$(jq '.cache.hits' "$LIVE_DIR/stats.json")" -gt 0
+check "cache hits counted in stats" wait_jq "$LIVE_DIR/stats.json" '.cache.hits > 0'
 check "cagewatch stats reads the running agent" "$CAGEWATCH" stats --stats-file "$LIVE_DIR/stats.json"
 "$CAGEWATCH" stats --stats-file "$LIVE_DIR/stats.json" --format prometheus >"$LIVE_DIR/metrics.txt"
 check "stats in Prometheus text format: every sample line well formed" \
@@ -120,8 +119,7 @@ check "stats --format with an unknown name is refused (exit 2)" \
 # first exec, but a hard link or symlink to it under a tool's name still
 # reaches user space, and so does the file once rewritten.
 run_in 'i=0; while [ $i -lt 30 ]; do /opt/harmless; i=$((i+1)); done'
-sleep 1.5
-check "known-clean execs skipped in the kernel" test "$(jq '.kernel.known_clean' "$LIVE_DIR/stats.json")" -gt 0
+check "known-clean execs skipped in the kernel" wait_jq "$LIVE_DIR/stats.json" '.kernel.known_clean > 0'
 run_in 'busybox ln /opt/harmless /tmp/botb-linux-amd64 && /tmp/botb-linux-amd64 -autopwn'
 expect "hard link of a known-clean binary under a tool name still detected" \
 	'.processes[0].binary.path == "/tmp/botb-linux-amd64"' '.sourceProperties.Matched_On | startswith("name")'
