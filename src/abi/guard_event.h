@@ -19,6 +19,15 @@ enum cw_guard_counter {
 	CW_GC_MAX
 };
 
+/* Signals whose delivery neither ends nor stops the agent (CHLD, CONT, URG,
+ * WINCH: ignored by default, or a no-op on a running process). Every other
+ * signal can stop it: the kernel keeps room for those in a crowded ring, and
+ * user space logs each one. */
+static inline int cw_guard_harmless_signal(__u64 sig)
+{
+	return sig == 17 || sig == 18 || sig == 23 || sig == 28;
+}
+
 /* Kinds of agent-owned BPF object in guard_ids (key: kind << 32 | id). */
 enum cw_guard_object {
 	CW_GO_PROG = 1,

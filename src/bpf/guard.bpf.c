@@ -45,10 +45,6 @@ const volatile __u32 host_mntns = 0;
 #define BPF_CMD_LINK_UPDATE       29
 #define BPF_CMD_LINK_GET_FD_BY_ID 30
 #define BPF_CMD_LINK_DETACH       34
-#define SIG_CHLD                  17
-#define SIG_CONT                  18
-#define SIG_URG                   23
-#define SIG_WINCH                 28
 #define FOLD_NS                   1000000000ull /* one record per attempt per second */
 
 /* One attempt, as folding tells repeats apart. */
@@ -145,7 +141,7 @@ static __always_inline bool can_stop_agent(__u32 sys, __u64 a0)
 	case CW_TQS_TKILL:
 	case CW_TQS_TGKILL:
 	case CW_TQS_PIDFD_SIGNAL:
-		return a0 != SIG_CONT && a0 != SIG_CHLD && a0 != SIG_URG && a0 != SIG_WINCH;
+		return !cw_guard_harmless_signal(a0);
 	case CW_TQS_PTRACE:
 	case CW_TQS_VM_WRITEV:
 		return true;

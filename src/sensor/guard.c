@@ -104,29 +104,23 @@ static bool host_should_log(struct cw_guard *g, uint32_t tgid, uint32_t kind, ui
 	return true;
 }
 
-/* Signals whose delivery ends or stops the agent: logged every time (the
- * kernel already folds repeats within a second), so the line saying who
- * stopped the agent is never held back. */
-static bool stopping_signal(uint64_t sig)
-{
-	return sig && sig != SIGCONT && sig != SIGCHLD && sig != SIGURG && sig != SIGWINCH;
-}
-
 /* A host process's attempt: logged (within host_should_log's limit) and
- * counted, never a finding. Records an earlier agent left in the pinned ring
- * name that agent and are always logged. */
+ * counted, never a finding. A signal that can end or stop the agent is logged
+ * every time (the kernel already folds repeats within a second), so the line
+ * saying who stopped it is never held back; records an earlier agent left in
+ * the pinned ring name that agent and are always logged. */
 static void host_attempt(struct cw_guard *g, const struct cw_tq_event *ev)
 {
 	char comm[sizeof(ev->comm) + 1], more[64] = "", whom[64] = "the agent";
 	uint32_t kind = host_kind(ev);
 	bool earlier = ev->target_pid != g->self;
+	bool stopping = kind == 2 && !cw_guard_harmless_signal(ev->arg[0]);
 	uint64_t quiet = 0;
 
 	g->st.host_attempts++;
 	if (earlier)
 		snprintf(whom, sizeof(whom), "the agent before this one (pid %u)", ev->target_pid);
-	else if (!(kind == 2 && stopping_signal(ev->arg[0])) &&
-	         !host_should_log(g, ev->tgid, kind, &quiet))
+	else if (!stopping && !host_should_log(g, ev->tgid, kind, &quiet))
 		return;
 	memcpy(comm, ev->comm, sizeof(ev->comm));
 	comm[sizeof(ev->comm)] = 0;
