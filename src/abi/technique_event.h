@@ -152,6 +152,7 @@ enum cw_tq_counter {
 	CW_TQC_SUBMITTED = 2, /* records sent to user space */
 	CW_TQC_LOST = 3,      /* ring buffer full */
 	CW_TQC_UMH = 4,       /* usermode-helper execs seen */
+	CW_TQC_FOLDED = 5,    /* repeats within 1 s of the same record, not sent */
 	CW_TQC_MAX
 };
 

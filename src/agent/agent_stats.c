@@ -152,9 +152,10 @@ static json_t *technique_stats(struct cw_technique *tq)
 	if (cw_technique_stats(tq, &ts))
 		return NULL;
 	return json_pack(
-	    "{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "syscalls_seen", (json_int_t)ts.kernel[CW_TQC_SEEN],
-	    "filtered", (json_int_t)ts.kernel[CW_TQC_FILTERED], "delivered",
-	    (json_int_t)ts.kernel[CW_TQC_SUBMITTED], "lost", (json_int_t)ts.kernel[CW_TQC_LOST],
+	    "{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "syscalls_seen",
+	    (json_int_t)ts.kernel[CW_TQC_SEEN], "filtered", (json_int_t)ts.kernel[CW_TQC_FILTERED],
+	    "delivered", (json_int_t)ts.kernel[CW_TQC_SUBMITTED], "folded",
+	    (json_int_t)ts.kernel[CW_TQC_FOLDED], "lost", (json_int_t)ts.kernel[CW_TQC_LOST],
 	    "helper_execs", (json_int_t)ts.kernel[CW_TQC_UMH], "hits", (json_int_t)ts.hits,
 	    "malformed", (json_int_t)ts.malformed);
 }
@@ -301,6 +302,8 @@ static const struct {
      "watched syscalls seen by the technique sensor", false},
     {"techniques", "delivered", "technique_records_delivered_total",
      "technique records sent to the agent", false},
+    {"techniques", "folded", "technique_records_folded_total",
+     "technique records not sent: a process's repeat within 1 s of the same record", false},
     {"techniques", "lost", "technique_records_lost_total",
      "technique records lost (ring buffer full)", false},
     {"techniques", "hits", "technique_hits_total", "technique rule matches", false},
@@ -505,10 +508,11 @@ static void print_text(json_t *o)
 	printf("cache:   hits %lld  misses %lld  entries %lld  bytes scanned %lld\n", I(c, "hits"),
 	       I(c, "misses"), I(c, "entries"), I(c, "bytes_scanned"));
 	if (t)
-		printf("techniques: syscalls seen %lld  delivered %lld  lost %lld  hits %lld  "
-		       "helper execs %lld\n",
-		       I(t, "syscalls_seen"), I(t, "delivered"), I(t, "lost"), I(t, "hits"),
-		       I(t, "helper_execs"));
+		printf("techniques: syscalls seen %lld  delivered %lld  repeats folded %lld  lost "
+		       "%lld  "
+		       "hits %lld  helper execs %lld\n",
+		       I(t, "syscalls_seen"), I(t, "delivered"), I(t, "folded"), I(t, "lost"),
+		       I(t, "hits"), I(t, "helper_execs"));
 	if (bl)
 		printf(
 		    "block:   refused %lld  allowed %lld  undecided %lld  namespaces %lld  mount "

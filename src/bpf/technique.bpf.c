@@ -146,6 +146,21 @@ struct {
 	__type(value, __u64);
 } tq_counters SEC(".maps");
 
+/** @brief When each recent record was sent, by container and digest (repeats folded). */
+struct tq_fold_key {
+	__u64 cgroup_id; /* the caller's container (only container tasks are in scope) */
+	__u32 sys;
+	__u32 pad;
+	__u64 digest; /* tq_digest() */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct tq_fold_key);
+	__type(value, __u64);
+} tq_recent SEC(".maps");
+
 #include "send.bpf.h"
 #include "lib.bpf.h"
 
@@ -481,6 +496,88 @@ static __always_inline int tq_enter(__u32 kind, long id, __u64 a0, __u64 a1, __u
 	return bpf_map_update_elem(&tq_pending, &key, e, BPF_ANY) == 0;
 }
 
+#define TQ_FOLD_NS 1000000000ull /* a repeated attempt: one record per second */
+#define TQ_MIX     0x100000001b3ull
+
+#define ONES  0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+static __always_inline __u64 mix(__u64 h, __u64 v)
+{
+	return (h ^ v) * TQ_MIX;
+}
+
+/* Mix a string field's words up to its first NUL byte: what follows it is a
+ * per-CPU scratch buffer's leftover from an earlier record, and would make
+ * one attempt's repeats differ. */
+static __always_inline __u64 mix_str(__u64 h, const char *s, int nwords)
+{
+	const __u64 *w = (const __u64 *)s;
+
+	for (int i = 0; i < nwords; i++) {
+		__u64 v = w[i], z = (v - ONES) & ~v & HIGHS; /* lowest set: the first NUL */
+
+		if (z)
+			return mix(h, v & (((z & -z) >> 7) - 1));
+		h = mix(h, v);
+	}
+	return h;
+}
+
+/* Mix the first len bytes of a binary field (len < 8 * nwords). */
+static __always_inline __u64 mix_bytes(__u64 h, const char *s, __u32 len, int nwords)
+{
+	const __u64 *w = (const __u64 *)s;
+
+	for (int i = 0; i < nwords; i++) {
+		__u32 at = i * 8;
+
+		if (at >= len)
+			break;
+		h = mix(h, len - at >= 8 ? w[i] : w[i] & ((1ull << ((len - at) * 8)) - 1));
+	}
+	return h;
+}
+
+/* A digest of what a rule or a finding reads from a record, except its time
+ * and the caller's ids: result, arguments, file, target, the caller's program
+ * and argv, and the strings (each up to its end). */
+static __always_inline __u64 tq_digest(const struct cw_tq_event *p)
+{
+	__u16 family = *(const __u16 *)p->data;
+	__u64 h = mix(p->ret * TQ_MIX, p->arg[0]);
+
+	h = mix(mix(mix(h, p->arg[1]), p->arg[2]), p->arg[3]);
+	h = mix(mix(h, p->f_ino), (__u64)p->f_dev << 32 | p->f_mode);
+	h = mix(mix(h, (__u64)p->f_magic << 32 | p->f_rdev),
+	        (__u64)p->target_pid << 32 | p->syscall_nr);
+	h = mix_str(mix_str(mix_str(h, p->comm, 2), p->exe, 8), p->fname, 8);
+	h = mix_str(mix_str(mix_str(h, p->s1, 32), p->s2, 32), p->fstype, 4);
+	if (p->sys == CW_TQS_MOUNT)
+		h = mix_str(h, p->data, 16); /* mount options */
+	else /* a raw sockaddr: inet's 8 meaningful bytes, inet6's 24 */
+		h = mix_bytes(h, p->data, family == 2 ? 8 : family == 10 ? 24 : 2, 4);
+	return mix_bytes(h, p->args, p->args_len < CW_TQ_ARGS ? p->args_len : CW_TQ_ARGS, 32);
+}
+
+/* Is this record a repeat of one the same container sent less than
+ * TQ_FOLD_NS ago (same program and arguments, same syscall, arguments, file
+ * and result)? Then it is only counted: a container repeating one attempt in
+ * a loop, in one process or a new one each time, cannot fill the ring buffer
+ * and push out its next, different attempt. */
+static __always_inline bool tq_fold(const struct cw_tq_event *p)
+{
+	struct tq_fold_key k = {.cgroup_id = p->cgroup_id, .sys = p->sys, .digest = tq_digest(p)};
+	__u64 now = bpf_ktime_get_ns(), *last = bpf_map_lookup_elem(&tq_recent, &k);
+
+	if (last && now - *last < TQ_FOLD_NS) {
+		count(CW_TQC_FOLDED);
+		return true;
+	}
+	bpf_map_update_elem(&tq_recent, &k, &now, BPF_ANY);
+	return false;
+}
+
 /* A watched syscall's exit: complete the pending record and send it. */
 static __always_inline int tq_exit(__u32 kind, long ret)
 {
@@ -504,11 +601,14 @@ static __always_inline int tq_exit(__u32 kind, long ret)
 	                 kind == CW_TQS_CREAT || kind == CW_TQS_OPEN_BY_HANDLE))
 		put_file(p, fd_file(task, ret));
 	avail = bpf_ringbuf_query(&tq_events, BPF_RB_AVAIL_DATA);
-	if (bpf_ringbuf_output(&tq_events, p, sizeof(*p),
-	                       avail >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP))
-		count(CW_TQC_LOST);
-	else
-		count(CW_TQC_SUBMITTED);
+	if (!tq_fold(p)) {
+		if (bpf_ringbuf_output(&tq_events, p, sizeof(*p),
+		                       avail >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
+		                                             : BPF_RB_NO_WAKEUP))
+			count(CW_TQC_LOST);
+		else
+			count(CW_TQC_SUBMITTED);
+	}
 	bpf_map_delete_elem(&tq_pending, &key);
 	return 0;
 }
