@@ -81,8 +81,10 @@ check "after a flood of one attempt, the next different attempt is a finding" \
 n_after=$(jq -c 'select(.sourceProperties.Rule_Id == "technique.kernel.core_pattern")' "$OUT" | grep -c .)
 check "  the flood's repeats folded in the kernel: $((n_after - n_before)) findings, none lost" \
 	wait_jq "$LIVE_DIR/stats.json" '.techniques.folded >= 15000 and .techniques.lost == 0'
-check "  (one record a second for the loop, one for the processes: at most $((2 * secs)) in $secs s)" \
-	[ $((n_after - n_before)) -le $((2 * secs)) ]
+# (one record a second for the loop and one for the processes; 7-10 seen in 4-6 s,
+# the bound leaves room for a loaded machine: without folding there are thousands)
+check "  (a few records a second, not one per attempt: at most $((3 * secs)) in $secs s)" \
+	[ $((n_after - n_before)) -le $((3 * secs)) ]
 stop_agent
 
 # A catch-all exception is refused: there is no global off switch.
