@@ -303,7 +303,7 @@ static const struct {
     {"techniques", "delivered", "technique_records_delivered_total",
      "technique records sent to the agent", false},
     {"techniques", "folded", "technique_records_folded_total",
-     "technique records not sent: a process's repeat within 1 s of the same record", false},
+     "technique records not sent: a container's repeat within 1 s of the same record", false},
     {"techniques", "lost", "technique_records_lost_total",
      "technique records lost (ring buffer full)", false},
     {"techniques", "hits", "technique_hits_total", "technique rule matches", false},
@@ -508,9 +508,8 @@ static void print_text(json_t *o)
 	printf("cache:   hits %lld  misses %lld  entries %lld  bytes scanned %lld\n", I(c, "hits"),
 	       I(c, "misses"), I(c, "entries"), I(c, "bytes_scanned"));
 	if (t)
-		printf("techniques: syscalls seen %lld  delivered %lld  repeats folded %lld  lost "
-		       "%lld  "
-		       "hits %lld  helper execs %lld\n",
+		printf("techniques: syscalls seen %lld  delivered %lld  repeats folded %lld  "
+		       "lost %lld  hits %lld  helper execs %lld\n",
 		       I(t, "syscalls_seen"), I(t, "delivered"), I(t, "folded"), I(t, "lost"),
 		       I(t, "hits"), I(t, "helper_execs"));
 	if (bl)

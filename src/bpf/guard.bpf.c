@@ -46,6 +46,7 @@ const volatile __u32 host_mntns = 0;
 #define BPF_CMD_LINK_GET_FD_BY_ID 30
 #define BPF_CMD_LINK_DETACH       34
 #define FOLD_NS                   1000000000ull /* one record per attempt per second */
+#define GUARD_RING_BYTES          (1 << 18)
 
 /* One attempt, as folding tells repeats apart. */
 struct fold_key {
@@ -58,7 +59,7 @@ struct fold_key {
 /** @brief Attempts on the agent, to user space (pinned: survives the agent). */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 18);
+	__uint(max_entries, GUARD_RING_BYTES);
 } guard_events SEC(".maps");
 
 /** @brief Per-CPU counters indexed by enum cw_guard_counter (pinned). */
@@ -165,8 +166,7 @@ static __always_inline bool hold_back(struct task_struct *task, __u32 sys, __u64
 		return true;
 	}
 	if (!can_stop_agent(sys, a0) &&
-	    bpf_ringbuf_query(&guard_events, BPF_RB_AVAIL_DATA) >
-	        bpf_ringbuf_query(&guard_events, BPF_RB_RING_SIZE) / 2) {
+	    bpf_ringbuf_query(&guard_events, BPF_RB_AVAIL_DATA) > GUARD_RING_BYTES / 2) {
 		gcount(CW_GC_SHED);
 		return true;
 	}

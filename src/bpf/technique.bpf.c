@@ -600,8 +600,8 @@ static __always_inline int tq_exit(__u32 kind, long ret)
 	if (ret >= 0 && (kind == CW_TQS_OPEN || kind == CW_TQS_OPENAT || kind == CW_TQS_OPENAT2 ||
 	                 kind == CW_TQS_CREAT || kind == CW_TQS_OPEN_BY_HANDLE))
 		put_file(p, fd_file(task, ret));
-	avail = bpf_ringbuf_query(&tq_events, BPF_RB_AVAIL_DATA);
 	if (!tq_fold(p)) {
+		avail = bpf_ringbuf_query(&tq_events, BPF_RB_AVAIL_DATA);
 		if (bpf_ringbuf_output(&tq_events, p, sizeof(*p),
 		                       avail >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
 		                                             : BPF_RB_NO_WAKEUP))

@@ -563,18 +563,20 @@ int cw_guard_beat(struct cw_guard *g)
 
 int cw_guard_stats(const struct cw_guard *g, struct cw_guard_stats *out)
 {
+	uint64_t c[CW_GC_MAX];
 	int fd, err;
 
 	if (!g || !out)
 		return -EINVAL;
 	*out = g->st;
 	fd = bpf_map__fd(g->skel->maps.guard_counts);
-	if ((err = counter(fd, g->ncpu, CW_GC_SUBMITTED, &out->submitted)) ||
-	    (err = counter(fd, g->ncpu, CW_GC_LOST, &out->lost)) ||
-	    (err = counter(fd, g->ncpu, CW_GC_FOLDED, &out->folded)) ||
-	    (err = counter(fd, g->ncpu, CW_GC_FOLDED_HOST, &out->host_folded)) ||
-	    (err = counter(fd, g->ncpu, CW_GC_SHED, &out->shed)))
+	if ((err = cw_bpf_percpu_sums(fd, CW_GC_MAX, g->ncpu, c, CW_GC_MAX, NULL, 0)))
 		return err;
+	out->submitted = c[CW_GC_SUBMITTED];
+	out->lost = c[CW_GC_LOST];
+	out->folded = c[CW_GC_FOLDED];
+	out->host_folded = c[CW_GC_FOLDED_HOST];
+	out->shed = c[CW_GC_SHED];
 	return 0;
 }
 
