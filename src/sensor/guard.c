@@ -41,7 +41,7 @@
  * and summed up in the next line. */
 struct host_line {
 	uint32_t tgid;
-	uint32_t kind; /* 0 bpf, 1 trace or memory, 2 signal */
+	uint32_t kind; /* 0 bpf, 1 trace or memory, 2 signal; + 3: on an earlier agent */
 	uint64_t last_ns;
 	uint64_t quiet;
 };
@@ -108,7 +108,7 @@ static bool host_should_log(struct cw_guard *g, uint32_t tgid, uint32_t kind, ui
  * counted, never a finding. A signal that can end or stop the agent is logged
  * every time (the kernel already folds repeats within a second), so the line
  * saying who stopped it is never held back; records an earlier agent left in
- * the pinned ring name that agent and are always logged. */
+ * the pinned ring name that agent, within the same limit. */
 static void host_attempt(struct cw_guard *g, const struct cw_tq_event *ev)
 {
 	char comm[sizeof(ev->comm) + 1], more[64] = "", whom[64] = "the agent";
@@ -118,10 +118,11 @@ static void host_attempt(struct cw_guard *g, const struct cw_tq_event *ev)
 	uint64_t quiet = 0;
 
 	g->st.host_attempts++;
+	/* an earlier agent's records have log slots of their own (kind + 3) */
+	if (!stopping && !host_should_log(g, ev->tgid, kind + (earlier ? 3 : 0), &quiet))
+		return;
 	if (earlier)
 		snprintf(whom, sizeof(whom), "the agent before this one (pid %u)", ev->target_pid);
-	else if (!stopping && !host_should_log(g, ev->tgid, kind, &quiet))
-		return;
 	memcpy(comm, ev->comm, sizeof(ev->comm));
 	comm[sizeof(ev->comm)] = 0;
 	if (quiet)
