@@ -86,6 +86,7 @@ enum cw_tq_sys {
 #define CW_TQF_UPPER        (1u << 12) /* ... it has a copy in the upper layer */
 #define CW_TQF_LOWER        (1u << 13) /* ... and one in a lower layer (modified) */
 #define CW_TQF_CHANGED      (1u << 14) /* mmap: not overlayfs; changed after the init's start */
+#define CW_TQF_EXE_TRUNC    (1u << 15) /* exe_path was deeper or longer than it holds */
 
 struct cw_tq_event {
 	__u32 sys;   /* enum cw_tq_sys */
@@ -117,12 +118,15 @@ struct cw_tq_event {
 	__u32 ipcns;
 	__u16 cgroup_len;
 	__u16 args_len;
-	__u32 s1_len; /* mmap: bytes of s1 the path's components use */
+	__u16 s1_len;  /* mmap: bytes of s1 the path's components use */
+	__u16 exe_len; /* bytes of exe_path its components use; 0: not resolved */
 	char comm[16];
-	char exe[CW_TQ_NAME];   /* caller's executable, dentry name */
-	char fname[CW_TQ_NAME]; /* file: dentry name */
-	char s1[CW_TQ_STR];     /* path / mount source / socket path / module params */
-	char s2[CW_TQ_STR];     /* mount target */
+	char exe[CW_TQ_NAME];     /* caller's executable, dentry name */
+	char exe_path[CW_TQ_STR]; /* ... its path inside the caller's root, components
+	                           * leaf first, for records sent to user space */
+	char fname[CW_TQ_NAME];   /* file: dentry name */
+	char s1[CW_TQ_STR];       /* path / mount source / socket path / module params */
+	char s2[CW_TQ_STR];       /* mount target */
 	char fstype[CW_TQ_FSTYPE];
 	char data[CW_TQ_DATA];
 	char args[CW_TQ_ARGS];
@@ -132,7 +136,7 @@ struct cw_tq_event {
 #define CW_TQ_HDR_SIZE 152
 _Static_assert(__builtin_offsetof(struct cw_tq_event, comm) == CW_TQ_HDR_SIZE,
                "cw_tq_event header changed: kernel and user space must agree");
-_Static_assert(sizeof(struct cw_tq_event) == CW_TQ_HDR_SIZE + 16 + 2 * CW_TQ_NAME + 2 * CW_TQ_STR +
+_Static_assert(sizeof(struct cw_tq_event) == CW_TQ_HDR_SIZE + 16 + 2 * CW_TQ_NAME + 3 * CW_TQ_STR +
                                                  CW_TQ_FSTYPE + CW_TQ_DATA + CW_TQ_ARGS +
                                                  CW_TQ_CGROUP,
                "cw_tq_event layout changed: kernel and user space must agree");

@@ -135,7 +135,27 @@ static __always_inline void put_caller(struct cw_tq_event *e, struct task_struct
 			e->flags |= CW_TQF_FOREIGN_EXE;
 	}
 	e->args_len = put_args(e->args, mm);
+	e->exe_len = 0;
 	put_cgroup(e, task);
+}
+
+/* The caller's executable as a path inside its root (exe_path, exe_len), so a
+ * finding names /bin/busybox, not busybox, however late the agent reads it
+ * (the process may be gone by then). A walk of up to 16 dentries: only for
+ * records on their way to user space. */
+static __always_inline void put_exe_path(struct cw_tq_event *e, struct task_struct *task)
+{
+	struct file *exe = BPF_CORE_READ(task, mm, exe_file);
+	bool trunc = false;
+	__u32 n;
+
+	e->exe_len = 0;
+	if (!exe)
+		return;
+	n = put_dpath(e->exe_path, CW_TQ_STR, CW_TQ_NAME, 16, task, exe, &e->exe_len, &trunc);
+	e->exe_len = n;
+	if (trunc)
+		e->flags |= CW_TQF_EXE_TRUNC;
 }
 
 #endif

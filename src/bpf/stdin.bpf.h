@@ -128,6 +128,7 @@ static __noinline void stdin_arm(struct task_struct *task, struct linux_binprm *
 	st->rec.ev.pidns = pidns;
 	st->rec.ev.mntns = mntns;
 	put_caller(&st->rec.ev, task);
+	put_exe_path(&st->rec.ev, task);
 	tgid = st->rec.ev.tgid;
 	if (bpf_map_update_elem(&tq_stdin, &tgid, st, BPF_NOEXIST) == 0)
 		__sync_fetch_and_add(&stdin_armed, 1);

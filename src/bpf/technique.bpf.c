@@ -601,6 +601,7 @@ static __always_inline int tq_exit(__u32 kind, long ret)
 	                 kind == CW_TQS_CREAT || kind == CW_TQS_OPEN_BY_HANDLE))
 		put_file(p, fd_file(task, ret));
 	if (!tq_fold(p)) {
+		put_exe_path(p, task);
 		avail = bpf_ringbuf_query(&tq_events, BPF_RB_AVAIL_DATA);
 		if (bpf_ringbuf_output(&tq_events, p, sizeof(*p),
 		                       avail >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP

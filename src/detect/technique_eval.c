@@ -43,21 +43,6 @@ void cw_technique_hit_clear(struct cw_technique_hit *hit)
 	memset(hit, 0, sizeof(*hit));
 }
 
-void tq_hit_exe(const struct cw_technique_env *env, struct cw_technique_hit *h, const char *kname)
-{
-	char path[4200];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "%s/%u/exe", env->proc_root, h->tgid);
-	n = readlink(path, h->exe, sizeof(h->exe) - 1);
-	if (n > 0 && !strcmp(cw_basename(h->exe), kname)) {
-		h->exe[n] = 0;
-		return;
-	}
-	/* gone, or exec'ed since: the kernel's name is the truth */
-	snprintf(h->exe, sizeof(h->exe), "%s", kname);
-}
-
 /* Join leaf-first NUL-separated components into "/a/b/c". */
 static void join_cgroup(const char *data, size_t len, char *out, size_t outsz)
 {
@@ -82,6 +67,35 @@ static void join_cgroup(const char *data, size_t len, char *out, size_t outsz)
 	}
 	if (!n)
 		snprintf(out, outsz, "/");
+}
+
+/* The caller's executable: the path the kernel resolved when it sent the
+ * record, so the answer does not depend on how late it is read. Without one
+ * (a guard record, a path too deep), /proc/PID/exe if that process still runs
+ * the same program, else the kernel's dentry name. */
+void tq_hit_exe(const struct cw_technique_env *env, struct cw_technique_hit *h,
+                const struct cw_tq_event *ev)
+{
+	char path[4200];
+	char kname[sizeof(ev->exe) + 1];
+	ssize_t n;
+
+	if (ev->exe_len && !(ev->flags & CW_TQF_EXE_TRUNC)) {
+		join_cgroup(ev->exe_path,
+		            ev->exe_len < sizeof(ev->exe_path) ? ev->exe_len : sizeof(ev->exe_path),
+		            h->exe, sizeof(h->exe));
+		return;
+	}
+	snprintf(kname, sizeof(kname), "%.*s", (int)sizeof(ev->exe), ev->exe);
+	snprintf(path, sizeof(path), "%s/%u/exe", env->proc_root, h->tgid);
+	n = readlink(path, h->exe, sizeof(h->exe) - 1);
+	if (n > 0) {
+		h->exe[n] = 0;
+		if (!strcmp(cw_basename(h->exe), kname))
+			return;
+	}
+	/* gone, or exec'ed since: the kernel's name is the truth */
+	snprintf(h->exe, sizeof(h->exe), "%s", kname);
 }
 
 static bool runtime_caller(const struct cw_technique_rules *r, const struct cw_tq_event *ev,
@@ -195,7 +209,7 @@ static int first_match(const struct cw_technique_rules *r, const struct cw_techn
 		detail[0] = 0;
 		if (ru->off || !tq_rule_matches(env, ru, ev, h, detail, sizeof(detail)))
 			continue;
-		tq_hit_exe(env, h, ev->exe);
+		tq_hit_exe(env, h, ev);
 		h->det.cat = ru->cat;
 		h->det.tool_id = ru->id;
 		h->det.tool_name = ru->title;

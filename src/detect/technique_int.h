@@ -119,7 +119,8 @@ bool tq_rule_matches(const struct cw_technique_env *env, const struct rule *ru,
                      size_t dsz);
 
 /* technique_eval.c */
-void tq_hit_exe(const struct cw_technique_env *env, struct cw_technique_hit *h, const char *kname);
+void tq_hit_exe(const struct cw_technique_env *env, struct cw_technique_hit *h,
+                const struct cw_tq_event *ev);
 void tq_hit_caller(const struct cw_technique_env *env, const struct cw_tq_event *ev,
                    struct cw_technique_hit *h);
 

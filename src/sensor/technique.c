@@ -77,7 +77,7 @@ static int on_stdin_record(struct cw_technique *t, const void *data, size_t len)
 		return 0;
 	memset(&t->hit, 0, sizeof(t->hit));
 	tq_hit_caller(&t->env, &r->ev, &t->hit);
-	tq_hit_exe(&t->env, &t->hit, r->ev.exe);
+	tq_hit_exe(&t->env, &t->hit, &r->ev);
 	in.hit = &t->hit;
 	in.data = r->data;
 	in.len = r->len;

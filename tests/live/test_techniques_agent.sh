@@ -85,6 +85,17 @@ check "  the flood's repeats folded in the kernel: $((n_after - n_before)) findi
 # the bound leaves room for a loaded machine: without folding there are thousands)
 check "  (a few records a second, not one per attempt: at most $((3 * secs)) in $secs s)" \
 	[ $((n_after - n_before)) -le $((3 * secs)) ]
+
+# The program's path does not depend on how late the agent reads: with the
+# agent stopped, a short-lived process makes an attempt and exits; the finding
+# still names its program by path (before: "busybox", the kernel's dentry name,
+# once /proc/PID/exe was gone).
+kill -STOP "$AGENT_PID"
+runc exec cw-tqa-priv sh -c 'sh -c "true >> /proc/sysrq-trigger"' </dev/null >>"$LIVE_DIR/steps.log" 2>&1
+kill -CONT "$AGENT_PID"
+F=$(wait_finding "$OUT" '.sourceProperties.Rule_Id == "technique.device.sysrq_trigger"')
+check "an attempt read after its process exited names the program by path ($(jq -r '.processes[0].binary.path' <<<"${F:-null}"))" \
+	test "$(jq -r '.processes[0].binary.path' <<<"${F:-null}")" = /bin/busybox
 stop_agent
 
 # A catch-all exception is refused: there is no global off switch.

@@ -578,6 +578,51 @@ TEST(hit_as_exec)
 	cw_technique_rules_free(r);
 }
 
+/* The finding names the caller's program by the path the kernel resolved
+ * when it sent the record, whether or not the process still runs when the
+ * record is read (the bug: a lagging reader said "busybox", not its path). */
+TEST(executable_path_from_the_kernel)
+{
+	struct cw_technique_rules *r = rules();
+	struct cw_technique_hit h;
+	struct cw_tq_event e = rec(CW_TQS_INIT_MODULE, NULL);
+	char link[600];
+
+	e.arg[0] = 4096;
+	memcpy(e.exe_path, "busybox\0bin\0", 12);
+	e.exe_len = 12;
+	CHECK_INT(eval(r, &e, &h), 1);
+	CHECK_STR(h.exe, "/bin/busybox"); /* 4242/exe does not exist */
+	cw_technique_hit_clear(&h);
+
+	/* a path too deep for the record: /proc/PID/exe while it runs the same
+	 * program, else the kernel's name */
+	e.flags |= CW_TQF_EXE_TRUNC;
+	CHECK_INT(eval(r, &e, &h), 1);
+	CHECK_STR(h.exe, "busybox");
+	cw_technique_hit_clear(&h);
+	snprintf(link, sizeof(link), "%s/4242/exe", proc_dir);
+	CHECK_INT(symlink("/very/deep/busybox", link), 0);
+	CHECK_INT(eval(r, &e, &h), 1);
+	CHECK_STR(h.exe, "/very/deep/busybox");
+	cw_technique_hit_clear(&h);
+	snprintf(e.exe, sizeof(e.exe), "other"); /* exec'ed since: not that program */
+	CHECK_INT(eval(r, &e, &h), 1);
+	CHECK_STR(h.exe, "other");
+	cw_technique_hit_clear(&h);
+	unlink(link);
+
+	/* hostile lengths: no NUL anywhere, a length past the field */
+	e.flags &= ~CW_TQF_EXE_TRUNC;
+	memset(e.exe_path, 'a', sizeof(e.exe_path));
+	e.exe_len = 60000;
+	memset(e.exe, 'b', sizeof(e.exe));
+	CHECK_INT(eval(r, &e, &h), 1);
+	CHECK(h.exe[0] == '/' && strlen(h.exe) == 1 + sizeof(e.exe_path));
+	cw_technique_hit_clear(&h);
+	cw_technique_rules_free(r);
+}
+
 static int count_hit(void *ctx, const struct cw_technique_hit *hit)
 {
 	(void)hit;
@@ -653,6 +698,7 @@ static const struct cw_test tests[] = {
     {"sockets_modules_runc", sockets_modules_runc},
     {"usermode_helper_and_malformed", usermode_helper_and_malformed},
     {"hit_as_exec", hit_as_exec},
+    {"executable_path_from_the_kernel", executable_path_from_the_kernel},
     {"sensor_attach_modes", sensor_attach_modes},
 };
 
