@@ -87,7 +87,11 @@ static const struct field fields[] = {
  * holds about 100 levels and each filter level nests up to three SQL ones; its
  * expression trees are at most 1000 deep and a chain of N ORs is N deep). */
 #define MAX_DEPTH 21
-#define MAX_TERMS 200
+/* A source property's equality nests a subquery (a list holding the value):
+ * it counts as this many more levels (19 NOTs around one overflowed SQLite's
+ * parser stack; found by fuzz_filter). */
+#define SP_EQ_LEVELS 2
+#define MAX_TERMS    200
 
 const char *cw_filter_fields_help(void)
 {
@@ -421,6 +425,14 @@ static void compile_sp(struct parser *p, const struct restriction *r)
 	}
 	if (v->kind != V_INT && r->is_eq) {
 		/* a string, or a list (Risky_Settings) holding exactly it */
+		if (p->depth + SP_EQ_LEVELS > MAX_DEPTH) {
+			fl_fail(
+			    p, r->fpos,
+			    "filter nested too deeply (more than %d levels; a source_properties "
+			    "equality counts as %d more)",
+			    MAX_DEPTH, SP_EQ_LEVELS);
+			return;
+		}
 		emit(p, p->d->sp_text_or_list);
 		for (int k = 0; k < 2; k++) {
 			param_path(p, path);

@@ -178,13 +178,16 @@ TEST(limits_are_runnable)
 {
 	static char expr[64 * 1024];
 	static const char *const shapes[] = {"-", "NOT ", "(", "(-", "-("};
-	static const char *const leaves[] = {"state=\"ACTIVE\"", "source_properties.Rule_Id:\"x\"",
+	static const char *const leaves[] = {"state=\"ACTIVE\"",
+	                                     "source_properties.Rule_Id:\"x\"",
 	                                     "event_time>=\"2026-11-29T07:00:00Z\"",
-	                                     "process.name:\"sh\"", "occurrence_count>3"};
+	                                     "process.name:\"sh\"",
+	                                     "occurrence_count>3",
+	                                     "source_properties.Rule_Id=\"x\""};
 	size_t n;
 
 	for (size_t k = 0; k < 5; k++)
-		for (size_t l = 0; l < 5; l++)
+		for (size_t l = 0; l < sizeof(leaves) / sizeof(leaves[0]); l++)
 			for (int depth = 1; depth <= 26; depth++) {
 				int opens = 0;
 
@@ -198,8 +201,10 @@ TEST(limits_are_runnable)
 				while (opens--)
 					expr[n++] = ')';
 				expr[n] = 0;
+				/* the last leaf nests a subquery: two levels fewer */
 				must_run_or_say(expr, "nested too deeply",
-				                depth * (strlen(shapes[k]) == 2 ? 2 : 1) <= 20);
+				                depth * (strlen(shapes[k]) == 2 ? 2 : 1) <=
+				                    (l == 5 ? 18 : 20));
 			}
 	for (int terms = 199; terms <= 201; terms++) {
 		n = 0;
