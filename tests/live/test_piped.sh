@@ -27,6 +27,8 @@ piped() {
 	check "$name: the script and its contents are in the finding" \
 		jqt --arg r "$rule" '.processes[0].script.path as $p | ($p == "/dev/stdin" or $p == "(argv -c)")
 			and (.processes[0].script.contents | length > 20) and .processes[0].script.sha256 != null' <<<"${f:-null}"
+	check "$name: the shell named by its path ($(jq -r '.processes[0].binary.path' <<<"${f:-null}"))" \
+		jqt '.processes[0].binary.path == "/bin/busybox"' <<<"${f:-null}"
 }
 
 piped "cat deepce.sh | sh" 'cat /opt/d.txt | sh' yara.deepce "stdin (pipe)"
