@@ -47,9 +47,10 @@ for rt in runc crun; do
 	done < <("$rt" list -f json 2>/dev/null | jq -r '.[]? | [.id, .bundle] | @tsv' 2>/dev/null)
 done
 
-if command -v podman >/dev/null; then
+# podman's containers and the pins carry no run directory: without KEEP_DIR
+# only (a suite asking to keep its own may be using them)
+if [ -z "$keep" ] && command -v podman >/dev/null; then
 	for c in $(podman ps -a --format '{{.Names}}' 2>/dev/null | grep -E '^ctx-podman'); do
-		[ -n "$keep" ] && continue # the context test's own, when it asks
 		podman rm -f "$c" >/dev/null 2>&1 && swept "podman container $c"
 	done
 fi
@@ -61,8 +62,7 @@ while read -r m; do
 done < <(awk '{print $5}' /proc/self/mountinfo | sort -r)
 
 for pin in /sys/fs/bpf/cagewatch-live* /sys/fs/bpf/cagewatch-test-*; do
-	[ -e "$pin" ] || continue
-	[ -n "$keep" ] && continue # a running suite's pins are its own
+	[ -z "$keep" ] && [ -e "$pin" ] || continue
 	rm -rf "$pin" && swept "pins $pin"
 done
 echo "swept $n"

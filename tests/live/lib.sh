@@ -91,9 +91,11 @@ dyn_rootfs() {
 }
 
 # start_container NAME [cgroups-path [extra-annotations-json [jq-filter]]]:
-# runc container running `sleep 3600`; jq-filter edits its config.json.
+# runc container running `sleep 3600`; jq-filter edits its config.json. Its
+# bundle goes under $LIVE_BUNDLES (default $LIVE_DIR/bundles).
 start_container() {
-	local name=$1 cg=${2:-/cagewatch-test/$1} extra=${3:-'{}'} edit=${4:-.} b="$LIVE_DIR/bundles/$1"
+	local name=$1 cg=${2:-/cagewatch-test/$1} extra=${3:-'{}'} edit=${4:-.}
+	local b="${LIVE_BUNDLES:-$LIVE_DIR/bundles}/$1"
 	mkdir -p "$b"
 	make_rootfs "$b/rootfs"
 	(cd "$b" && runc spec) || return 1

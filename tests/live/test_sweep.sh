@@ -10,14 +10,9 @@ live_init
 
 # an earlier run, killed: its directory, a container and an agent-like process
 OLD=$(mktemp -d /tmp/cagewatch-live.XXXXXX)
-keep_old() { runc delete -f cw-sweep >/dev/null 2>&1; rm -rf "$OLD"; live_cleanup; }
+keep_old() { rm -rf "$OLD"; live_cleanup; }
 trap keep_old EXIT
-b=$OLD/bundles/cw-sweep
-mkdir -p "$b"
-make_rootfs "$b/rootfs"
-(cd "$b" && runc spec) && jq '.process.terminal=false | .process.args=["sleep","3600"]
-	| .linux.cgroupsPath="/cagewatch-test/cw-sweep"' "$b/config.json" >"$b/c.new" && mv "$b/c.new" "$b/config.json"
-runc run -d --bundle "$b" cw-sweep </dev/null >"$b/runc.log" 2>&1 || sed 's/^/# /' "$b/runc.log"
+LIVE_BUNDLES=$OLD/bundles start_container cw-sweep
 check "an earlier run's container is there" bash -c "runc state cw-sweep >/dev/null"
 (exec -a "cagewatch-run --pidfile $OLD/agent.pid" sleep 600) &
 OLDP=$!
