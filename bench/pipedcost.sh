@@ -16,25 +16,20 @@ K=2000
 source "$ROOT/tests/live/lib.sh"
 live_init
 start_container cwb-piped || exit 1
-old=$(sysctl -n kernel.bpf_stats_enabled)
-sysctl -qw kernel.bpf_stats_enabled=1
-prog_ns() {
-	bpftool prog show -j | jq -r '[.[] | select(.name == "cw_tq_umh")][0] | "\(.run_time_ns // 0) \(.run_cnt // 0)"'
-}
+# shellcheck source=progstats.sh
+source "$ROOT/bench/progstats.sh"
+progstats_on
 # loop CMD: K iterations of CMD in the container; prints ns per run of cw_tq_umh
 loop() {
-	local t0 c0 t1 c1
-	read -r t0 c0 < <(prog_ns)
-	cexec cwb-piped "$LIVE_DIR/x.pid" sh -c "i=0; while [ \$i -lt $K ]; do $1; i=\$((i + 1)); done" >/dev/null 2>&1
-	read -r t1 c1 < <(prog_ns)
-	awk -v t=$((t1 - t0)) -v c=$((c1 - c0)) 'BEGIN { printf "%.0f", c ? t / c : 0 }'
+	prog_cost cw_tq_umh cexec cwb-piped "$LIVE_DIR/x.pid" \
+		sh -c "i=0; while [ \$i -lt $K ]; do $1; i=\$((i + 1)); done"
 }
 start_agent "$LIVE_DIR/o" --no-store || exit 1
 loop 'echo : | sh' >/dev/null # warm
 piped=$(loop 'echo : | sh')
 plain=$(loop 'sh -c :')
 stop_agent
-sysctl -qw kernel.bpf_stats_enabled="$old"
+progstats_off
 echo "| exec in a container | cw_tq_umh ns/exec |"
 echo "|---|---|"
 echo "| \`sh -c :\` (not armed) | $plain |"

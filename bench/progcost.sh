@@ -21,28 +21,23 @@ cc -static -O2 -nostdlib -o "$LIVE_DIR/tiny" bench/tiny.c || exit 1
 start_container cwb-prog || exit 1
 R=$LIVE_DIR/bundles/cwb-prog/rootfs
 cp "$LIVE_DIR/storm" "$LIVE_DIR/tiny" "$R/opt/"
-old=$(sysctl -n kernel.bpf_stats_enabled)
-sysctl -qw kernel.bpf_stats_enabled=1
+# shellcheck source=progstats.sh
+source "$ROOT/bench/progstats.sh"
+progstats_on
 
-# prog_ns: "run_time_ns run_cnt" of cw_exec
-prog_ns() {
-	bpftool prog show -j | jq -r '[.[] | select(.name == "cw_exec")][0] | "\(.run_time_ns // 0) \(.run_cnt // 0)"'
-}
-# storm WHERE: one storm; prints ns per exec of the exec program
-storm() {
-	local t0 c0 t1 c1
-	read -r t0 c0 < <(prog_ns)
+# storm_in WHERE: one storm of N execs
+storm_in() {
 	if [ "$1" = host ]; then
-		"$LIVE_DIR/storm" -n "$N" -w 1 "$LIVE_DIR/tiny" >/dev/null
+		"$LIVE_DIR/storm" -n "$N" -w 1 "$LIVE_DIR/tiny"
 	elif [ "$1" = container-env ]; then # a Kubernetes-sized environment: 4 KiB
 		cexec cwb-prog "$LIVE_DIR/x.pid" busybox env "PAD=$(head -c 4000 /dev/zero | tr '\0' x)" \
-			/opt/storm -e -n "$N" -w 1 /opt/tiny >/dev/null
+			/opt/storm -e -n "$N" -w 1 /opt/tiny
 	else
-		cexec cwb-prog "$LIVE_DIR/x.pid" /opt/storm -n "$N" -w 1 /opt/tiny >/dev/null
+		cexec cwb-prog "$LIVE_DIR/x.pid" /opt/storm -n "$N" -w 1 /opt/tiny
 	fi
-	read -r t1 c1 < <(prog_ns)
-	awk -v t=$((t1 - t0)) -v c=$((c1 - c0)) 'BEGIN { printf "%.0f", c ? t / c : 0 }'
 }
+# storm WHERE: one storm; prints ns per exec of the exec program
+storm() { prog_cost cw_exec storm_in "$1"; }
 declare -A NS
 ALL=technique.provenance.added,technique.library.added,technique.proxy_env.disallowed
 for mode in cagewatch block all; do
@@ -57,7 +52,7 @@ for mode in cagewatch block all; do
 	done
 	stop_agent
 done
-sysctl -qw kernel.bpf_stats_enabled="$old"
+progstats_off
 res=bench/results/progcost.md
 {
 	echo "# The exec program's cost per exec ($(date -u '+%Y-%m-%d'), $(nproc) CPUs, $(uname -r))"
